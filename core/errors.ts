@@ -1,0 +1,67 @@
+/**
+ * Error classes with stable codes. Codes are part of the public contract (CLI `--json`, HTTP
+ * bodies, WebSocket error frames): never rename one, only add.
+ */
+export const ErrorCode = {
+  INVALID_INPUT: "INVALID_INPUT",
+  CONFIG_INVALID: "CONFIG_INVALID",
+  DROP_NOT_FOUND: "DROP_NOT_FOUND",
+  DROP_CONFLICT: "DROP_CONFLICT",
+  RESERVATION_NOT_FOUND: "RESERVATION_NOT_FOUND",
+  NOT_STARTED: "NOT_STARTED",
+  ENDED: "ENDED",
+  PAUSED: "PAUSED",
+  SOLD_OUT: "SOLD_OUT",
+  LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
+  INSUFFICIENT_STOCK: "INSUFFICIENT_STOCK",
+  IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
+  ALREADY_CONFIRMED: "ALREADY_CONFIRMED",
+  ALREADY_RELEASED: "ALREADY_RELEASED",
+  HOLD_EXPIRED: "HOLD_EXPIRED",
+  STOCK_OVERFLOW: "STOCK_OVERFLOW",
+  DEPENDENCY_MISSING: "DEPENDENCY_MISSING",
+  INTERNAL: "INTERNAL",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class: every error livedrop raises on purpose carries a stable code. */
+export class LivedropError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details
+      ? { code: this.code, message: this.message, details: { ...this.details } }
+      : { code: this.code, message: this.message };
+  }
+}
+
+/** The caller sent something malformed; nothing was changed. */
+export class ValidationError extends LivedropError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(ErrorCode.INVALID_INPUT, message, details);
+  }
+}
+
+/** The thing named does not exist. */
+export class NotFoundError extends LivedropError {}
+
+/** The request is well formed but the current state refuses it (sold out, paused, ...). */
+export class RejectedError extends LivedropError {}
+
+/** The request contradicts an earlier one (different parameters, confirmed vs released). */
+export class ConflictError extends LivedropError {}
+
+/** The environment is wrong: bad configuration or a missing system dependency. */
+export class SetupError extends LivedropError {}
+
+export function isLivedropError(value: unknown): value is LivedropError {
+  return value instanceof LivedropError;
+}

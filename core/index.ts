@@ -1,0 +1,13 @@
+export { type Config, config, configSchema, loadConfig } from "./config.ts";
+export {
+  ConflictError,
+  ErrorCode,
+  isLivedropError,
+  LivedropError,
+  NotFoundError,
+  RejectedError,
+  SetupError,
+  ValidationError,
+} from "./errors.ts";
+export { childLogger, type Logger, logger } from "./logger.ts";
+export { connectRedis, type RedisClient } from "./redis.ts";

@@ -1,0 +1,41 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { ErrorCode, SetupError } from "./errors.ts";
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisTarget {
+  /** `redis://host:port/db` of a standalone server. */
+  readonly url?: string | undefined;
+  /** Seed nodes of a Redis Cluster, `host:port` each. Takes precedence over `url`. */
+  readonly clusterNodes?: readonly string[] | undefined;
+}
+
+const common: RedisOptions = {
+  // Concurrent commands from one event-loop tick go out as one write: the flash-sale burst shape.
+  enableAutoPipelining: true,
+  // Keep retrying while Redis restarts; callers see an error only after this many reconnects.
+  maxRetriesPerRequest: 50,
+  retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+};
+
+/** One connection to Redis or Redis Cluster, with the options livedrop relies on. */
+export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): RedisClient {
+  if (target.clusterNodes && target.clusterNodes.length > 0) {
+    const nodes = target.clusterNodes.map((hostPort) => {
+      const [host = "127.0.0.1", port = "6379"] = hostPort.split(":");
+      return { host, port: Number(port) };
+    });
+    return new Cluster(nodes, {
+      enableAutoPipelining: true,
+      redisOptions: { ...common, ...extra },
+      clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+    });
+  }
+  if (!target.url) {
+    throw new SetupError(
+      ErrorCode.CONFIG_INVALID,
+      "no Redis configured: set REDIS_URL or REDIS_CLUSTER_NODES",
+    );
+  }
+  return new Redis(target.url, { ...common, ...extra });
+}

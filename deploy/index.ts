@@ -1,0 +1,3 @@
+export { freePort, isPortFree } from "./ports.ts";
+export { type RedisClusterOptions, RedisClusterProcess } from "./redis-cluster.ts";
+export { type RedisServerOptions, RedisServerProcess, waitForPong } from "./redis-server.ts";

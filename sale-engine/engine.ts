@@ -1,0 +1,308 @@
+import type { RedisClient } from "../core/index.ts";
+import { scriptError } from "./errors.ts";
+import { dropIdOfReservation, type KeySpace, keySpace } from "./keys.ts";
+import {
+  type DropDefinition,
+  dropDefinitionSchema,
+  dropIdSchema,
+  expireBatchSchema,
+  LIMITS,
+  type Product,
+  type ReserveRequest,
+  reservationIdSchema,
+  reserveRequestSchema,
+  restockQtySchema,
+} from "./schema.ts";
+import { registerScripts, type ScriptCommands } from "./scripts.ts";
+import type {
+  DropState,
+  DropStatus,
+  ExpireResult,
+  Reservation,
+  ReservationRecord,
+  ReservationStatus,
+  SettleResult,
+  TransitionResult,
+} from "./types.ts";
+import { validate } from "./validate.ts";
+
+export interface SaleEngineOptions {
+  readonly redis: RedisClient;
+  /** Key namespace (default `ld`); tests and shadow traffic use their own. */
+  readonly prefix?: string;
+  /** Close the Redis connection in `close()`. Default false: the caller owns it. */
+  readonly ownsConnection?: boolean;
+}
+
+const STATUS_OF: Record<string, ReservationStatus> = {
+  H: "held",
+  C: "confirmed",
+  R: "released",
+  X: "expired",
+};
+
+/**
+ * The sale engine. Guarantees: every mutating call is one atomic Lua script on the drop's
+ * slot; reserve is idempotent per (user, idempotency key); confirm and release are
+ * idempotent; available + held + sold = initial + restocked at every instant.
+ */
+export class SaleEngine {
+  readonly keys: KeySpace;
+  private readonly redis: RedisClient;
+  private readonly cmd: ScriptCommands;
+  private readonly ownsConnection: boolean;
+  private closed = false;
+
+  private constructor(options: SaleEngineOptions) {
+    this.redis = options.redis;
+    this.keys = keySpace(options.prefix ?? "ld");
+    this.cmd = registerScripts(options.redis);
+    this.ownsConnection = options.ownsConnection ?? false;
+  }
+
+  static async create(options: SaleEngineOptions): Promise<SaleEngine> {
+    return new SaleEngine(options);
+  }
+
+  /** Defines a drop. Same id and identical parameters: no-op (`created: false`). */
+  async createDrop(definition: DropDefinition): Promise<{ created: boolean; status: DropStatus }> {
+    const d = validate(dropDefinitionSchema, definition, "drop definition");
+    const k = this.keys.drop(d.dropId);
+    const params = canonicalParams(d);
+    const reply = await this.cmd.ldCreate(
+      k.meta,
+      k.events,
+      d.dropId,
+      params,
+      d.roomId,
+      d.startsAt ?? "",
+      d.endsAt ?? 0,
+      d.holdMs,
+      d.perUserLimit,
+      d.initialStock,
+    );
+    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: d.dropId });
+    await this.redis.zadd(this.keys.dropRegistry, "NX", Number(reply[2]), d.dropId);
+    return { created: reply[1] === 1, status: await this.status(d.dropId) };
+  }
+
+  /** Places a hold. Throws a typed error for every refusal (see ScriptCode). */
+  async reserve(request: ReserveRequest): Promise<Reservation> {
+    const r = validate(reserveRequestSchema, request, "reserve request");
+    const k = this.keys.drop(r.dropId);
+    const reply = await this.cmd.ldReserve(
+      k.meta,
+      k.holds,
+      k.reservations,
+      k.idempotency,
+      k.users,
+      k.outbox,
+      k.events,
+      r.dropId,
+      r.userId,
+      r.qty,
+      r.idempotencyKey,
+    );
+    if (reply[0] !== 1) {
+      const details: Record<string, unknown> = { dropId: r.dropId, replayed: reply[2] === 1 };
+      if (reply[1] === "QTY_ABOVE_LIMIT") details.perUserLimit = Number(reply[2]);
+      throw scriptError(String(reply[1]), details);
+    }
+    return {
+      reservationId: String(reply[1]),
+      dropId: r.dropId,
+      userId: r.userId,
+      qty: r.qty,
+      deadline: Number(reply[2]),
+      available: Number(reply[3]),
+      replayed: reply[4] === 1,
+    };
+  }
+
+  /** Held -> sold. Idempotent. Refused after release or past the deadline. */
+  async confirm(reservationId: string): Promise<SettleResult> {
+    const rid = validate(reservationIdSchema, reservationId, "reservation id");
+    const dropId = dropIdOfReservation(rid);
+    const k = this.keys.drop(dropId);
+    const reply = await this.cmd.ldConfirm(
+      k.meta,
+      k.holds,
+      k.reservations,
+      k.users,
+      k.outbox,
+      k.events,
+      dropId,
+      rid,
+    );
+    if (reply[0] !== 1) {
+      const details: Record<string, unknown> = { reservationId: rid };
+      if (reply[2] !== undefined) details.status = STATUS_OF[String(reply[2])];
+      throw scriptError(String(reply[1]), details);
+    }
+    return { reservationId: rid, status: "confirmed", replayed: reply[1] === 1 };
+  }
+
+  /** Held -> available. Idempotent (also for an expired hold). Refused after confirm. */
+  async release(reservationId: string): Promise<SettleResult> {
+    const rid = validate(reservationIdSchema, reservationId, "reservation id");
+    const dropId = dropIdOfReservation(rid);
+    const k = this.keys.drop(dropId);
+    const reply = await this.cmd.ldRelease(
+      k.meta,
+      k.holds,
+      k.reservations,
+      k.users,
+      k.outbox,
+      k.events,
+      dropId,
+      rid,
+    );
+    if (reply[0] !== 1) throw scriptError(String(reply[1]), { reservationId: rid });
+    return {
+      reservationId: rid,
+      status: STATUS_OF[String(reply[2])] ?? "released",
+      replayed: reply[1] === 1,
+    };
+  }
+
+  /** Releases up to `batch` holds of one drop whose deadline has passed (Redis TIME). */
+  async expireDue(dropId: string, batch = 500): Promise<ExpireResult> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const size = validate(expireBatchSchema, batch, "batch size");
+    const k = this.keys.drop(id);
+    const reply = await this.cmd.ldExpire(
+      k.meta,
+      k.holds,
+      k.reservations,
+      k.users,
+      k.outbox,
+      k.events,
+      id,
+      size,
+    );
+    return { dropId: id, serverTime: Number(reply[0]), expired: reply.slice(1).map(String) };
+  }
+
+  /** One sweep over every drop: expires all due holds, batch by batch. */
+  async expireAllDue(batch = 500): Promise<ExpireResult[]> {
+    const results: ExpireResult[] = [];
+    for (const dropId of await this.listDrops()) {
+      for (;;) {
+        const result = await this.expireDue(dropId, batch);
+        if (result.expired.length > 0) results.push(result);
+        if (result.expired.length < batch) break;
+      }
+    }
+    return results;
+  }
+
+  async restock(dropId: string, qty: number): Promise<DropStatus> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const n = validate(restockQtySchema, qty, "restock quantity");
+    const k = this.keys.drop(id);
+    const reply = await this.cmd.ldRestock(k.meta, k.events, id, n, LIMITS.maxTotalStock);
+    if (reply[0] !== 1) {
+      const details: Record<string, unknown> = { dropId: id };
+      if (reply[1] === "STOCK_OVERFLOW") details.maxRestock = Number(reply[2]);
+      throw scriptError(String(reply[1]), details);
+    }
+    return this.status(id);
+  }
+
+  pause(dropId: string): Promise<TransitionResult> {
+    return this.transition(dropId, "pause");
+  }
+
+  resume(dropId: string): Promise<TransitionResult> {
+    return this.transition(dropId, "resume");
+  }
+
+  end(dropId: string): Promise<TransitionResult> {
+    return this.transition(dropId, "end");
+  }
+
+  async status(dropId: string): Promise<DropStatus> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const reply = await this.cmd.ldStatus(this.keys.drop(id).meta, id);
+    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id });
+    const f = new Map<string, string>();
+    for (let i = 3; i + 1 < reply.length; i += 2) f.set(String(reply[i]), String(reply[i + 1]));
+    const num = (name: string) => Number(f.get(name) ?? 0);
+    const params = JSON.parse(f.get("params") ?? "{}") as { product: Product };
+    return {
+      dropId: id,
+      roomId: f.get("room") ?? "",
+      product: params.product,
+      state: String(reply[2]) as DropState,
+      available: num("available"),
+      held: num("held"),
+      sold: num("sold"),
+      initial: num("initial"),
+      restocked: num("restocked"),
+      perUserLimit: num("limit"),
+      holdMs: num("hold"),
+      startsAt: num("starts"),
+      endsAt: num("ends") > 0 ? num("ends") : null,
+      createdAt: num("created"),
+      version: num("ver"),
+      serverTime: Number(reply[1]),
+    };
+  }
+
+  /** Looks up one reservation (for the order pipeline and support). */
+  async reservation(reservationId: string): Promise<ReservationRecord> {
+    const rid = validate(reservationIdSchema, reservationId, "reservation id");
+    const dropId = dropIdOfReservation(rid);
+    const raw = await this.redis.hget(this.keys.drop(dropId).reservations, rid);
+    if (raw === null) throw scriptError("RESERVATION_NOT_FOUND", { reservationId: rid });
+    const [userId = "", qty = "0", deadline = "0", status = "H", idempotencyKey = ""] = raw.split("|");
+    return {
+      reservationId: rid,
+      dropId,
+      userId,
+      qty: Number(qty),
+      deadline: Number(deadline),
+      status: STATUS_OF[status] ?? "held",
+      idempotencyKey,
+    };
+  }
+
+  /** Units a user holds or bought in a drop (what the per-user limit counts). */
+  async unitsOfUser(dropId: string, userId: string): Promise<number> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    return Number((await this.redis.hget(this.keys.drop(id).users, userId)) ?? 0);
+  }
+
+  /** Every drop id, oldest first. */
+  async listDrops(): Promise<string[]> {
+    return this.redis.zrange(this.keys.dropRegistry, 0, -1);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async transition(dropId: string, action: "pause" | "resume" | "end"): Promise<TransitionResult> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const k = this.keys.drop(id);
+    const reply = await this.cmd.ldTransition(k.meta, k.events, id, action);
+    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id, action });
+    return { dropId: id, changed: reply[1] === 1, state: String(reply[2]) as DropState };
+  }
+}
+
+/** Parameters in a fixed key order, so an identical re-create compares equal in Lua. */
+function canonicalParams(d: DropDefinition): string {
+  const { sku, title, priceMinor, currency, imageUrl } = d.product;
+  return JSON.stringify({
+    roomId: d.roomId,
+    product: { sku, title, priceMinor, currency, imageUrl },
+    initialStock: d.initialStock,
+    perUserLimit: d.perUserLimit,
+    startsAt: d.startsAt ?? null,
+    endsAt: d.endsAt ?? null,
+    holdMs: d.holdMs,
+  });
+}

@@ -1,0 +1,70 @@
+import {
+  ConflictError,
+  ErrorCode,
+  LivedropError,
+  NotFoundError,
+  RejectedError,
+  ValidationError,
+} from "../core/index.ts";
+
+/** Codes a sale-engine Lua script can return in its `{0, CODE, ...}` answer. */
+export const ScriptCode = {
+  DROP_NOT_FOUND: "DROP_NOT_FOUND",
+  DROP_CONFLICT: "DROP_CONFLICT",
+  RESERVATION_NOT_FOUND: "RESERVATION_NOT_FOUND",
+  INVALID_INPUT: "INVALID_INPUT",
+  QTY_ABOVE_LIMIT: "QTY_ABOVE_LIMIT",
+  NOT_STARTED: "NOT_STARTED",
+  ENDED: "ENDED",
+  PAUSED: "PAUSED",
+  SOLD_OUT: "SOLD_OUT",
+  LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
+  INSUFFICIENT_STOCK: "INSUFFICIENT_STOCK",
+  IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
+  ALREADY_CONFIRMED: "ALREADY_CONFIRMED",
+  ALREADY_RELEASED: "ALREADY_RELEASED",
+  HOLD_EXPIRED: "HOLD_EXPIRED",
+  STOCK_OVERFLOW: "STOCK_OVERFLOW",
+} as const;
+export type ScriptCode = (typeof ScriptCode)[keyof typeof ScriptCode];
+
+const MESSAGES: Record<ScriptCode, string> = {
+  DROP_NOT_FOUND: "no such drop",
+  DROP_CONFLICT: "a drop with this id exists with different parameters",
+  RESERVATION_NOT_FOUND: "no such reservation",
+  INVALID_INPUT: "invalid input",
+  QTY_ABOVE_LIMIT: "quantity is above the per-user limit of this drop",
+  NOT_STARTED: "the drop has not started yet",
+  ENDED: "the drop has ended",
+  PAUSED: "the drop is paused",
+  SOLD_OUT: "sold out",
+  LIMIT_EXCEEDED: "per-user limit reached",
+  INSUFFICIENT_STOCK: "not enough units left for this quantity",
+  IDEMPOTENCY_KEY_REUSED: "this idempotency key was used for a different request",
+  ALREADY_CONFIRMED: "the reservation is already paid",
+  ALREADY_RELEASED: "the reservation was released or expired",
+  HOLD_EXPIRED: "the payment deadline has passed; the hold was released",
+  STOCK_OVERFLOW: "restock would exceed the stock ceiling",
+};
+
+/** The one mapping from a script code to a typed error. */
+export function scriptError(code: string, details: Record<string, unknown> = {}): LivedropError {
+  const known = code in MESSAGES ? (code as ScriptCode) : undefined;
+  if (!known) return new LivedropError(ErrorCode.INTERNAL, `unexpected sale-engine answer ${code}`, details);
+  const message = MESSAGES[known];
+  switch (known) {
+    case "DROP_NOT_FOUND":
+    case "RESERVATION_NOT_FOUND":
+      return new NotFoundError(ErrorCode[known], message, details);
+    case "INVALID_INPUT":
+    case "QTY_ABOVE_LIMIT":
+      return new ValidationError(message, { reason: known, ...details });
+    case "DROP_CONFLICT":
+    case "IDEMPOTENCY_KEY_REUSED":
+    case "ALREADY_CONFIRMED":
+    case "ALREADY_RELEASED":
+      return new ConflictError(ErrorCode[known], message, details);
+    default:
+      return new RejectedError(ErrorCode[known], message, details);
+  }
+}

@@ -1,0 +1,29 @@
+export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
+export { ScriptCode, scriptError } from "./errors.ts";
+export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace } from "./keys.ts";
+export {
+  type DropDefinition,
+  dropDefinitionSchema,
+  dropIdSchema,
+  idempotencyKeySchema,
+  LIMITS,
+  type Product,
+  productSchema,
+  type ReserveRequest,
+  reservationIdSchema,
+  reserveRequestSchema,
+  roomIdSchema,
+  userIdSchema,
+} from "./schema.ts";
+export type {
+  DropState,
+  DropStatus,
+  ExpireResult,
+  Reservation,
+  ReservationRecord,
+  ReservationStatus,
+  SaleEvent,
+  SettleResult,
+  StockCounts,
+  TransitionResult,
+} from "./types.ts";

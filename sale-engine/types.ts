@@ -1,0 +1,119 @@
+import type { Product } from "./schema.ts";
+
+/** What buyers see: host mode combined with the window (server clock) and stock. */
+export type DropState = "scheduled" | "live" | "paused" | "sold_out" | "ended";
+
+export interface StockCounts {
+  readonly available: number;
+  readonly held: number;
+  readonly sold: number;
+  readonly initial: number;
+  readonly restocked: number;
+}
+
+export interface DropStatus extends StockCounts {
+  readonly dropId: string;
+  readonly roomId: string;
+  readonly product: Product;
+  readonly state: DropState;
+  readonly perUserLimit: number;
+  readonly holdMs: number;
+  /** Server-clock ms epoch. */
+  readonly startsAt: number;
+  readonly endsAt: number | null;
+  readonly createdAt: number;
+  /** Version of the last event published for this drop. */
+  readonly version: number;
+  /** Redis TIME when this snapshot was taken, ms. */
+  readonly serverTime: number;
+}
+
+export interface Reservation {
+  readonly reservationId: string;
+  readonly dropId: string;
+  readonly userId: string;
+  readonly qty: number;
+  /** Payment deadline, server-clock ms epoch. */
+  readonly deadline: number;
+  /** Units still available right after this hold was placed. */
+  readonly available: number;
+  /** True when this answer was recorded earlier for the same idempotency key. */
+  readonly replayed: boolean;
+}
+
+export type ReservationStatus = "held" | "confirmed" | "released" | "expired";
+
+export interface ReservationRecord {
+  readonly reservationId: string;
+  readonly dropId: string;
+  readonly userId: string;
+  readonly qty: number;
+  readonly deadline: number;
+  readonly status: ReservationStatus;
+  readonly idempotencyKey: string;
+}
+
+export interface SettleResult {
+  readonly reservationId: string;
+  readonly status: ReservationStatus;
+  readonly replayed: boolean;
+}
+
+export interface TransitionResult {
+  readonly dropId: string;
+  readonly state: DropState;
+  readonly changed: boolean;
+}
+
+export interface ExpireResult {
+  readonly dropId: string;
+  readonly expired: readonly string[];
+  readonly serverTime: number;
+}
+
+interface EventBase {
+  readonly drop: string;
+  readonly room: string;
+  /** Per-drop event version: strictly increasing, gap-free. */
+  readonly v: number;
+  /** Redis TIME, ms. */
+  readonly at: number;
+  readonly state: DropState;
+  readonly available: number;
+  readonly held: number;
+  readonly sold: number;
+}
+
+/** Published on the drop's shard channel for every change; reservation events also go to the outbox. */
+export type SaleEvent = EventBase &
+  (
+    | {
+        readonly type: "drop.created";
+        readonly starts: number;
+        readonly ends: number;
+        readonly limit: number;
+        readonly hold: number;
+      }
+    | { readonly type: "drop.state"; readonly action: "pause" | "resume" | "end" }
+    | { readonly type: "stock.restocked"; readonly qty: number }
+    | {
+        readonly type: "reservation.placed";
+        readonly reservation: string;
+        readonly user: string;
+        readonly qty: number;
+        readonly deadline: number;
+      }
+    | {
+        readonly type: "reservation.confirmed";
+        readonly reservation: string;
+        readonly user: string;
+        readonly qty: number;
+      }
+    | {
+        readonly type: "reservation.released";
+        readonly reservation: string;
+        readonly user: string;
+        readonly qty: number;
+        readonly reason: "released" | "expired";
+      }
+  );
