@@ -10,4 +10,10 @@ export {
   ValidationError,
 } from "./errors.ts";
 export { childLogger, type Logger, logger } from "./logger.ts";
-export { connectRedis, type RedisClient } from "./redis.ts";
+export {
+  connectRedis,
+  describeTarget,
+  type RedisClient,
+  type RedisTarget,
+  redisTargetFromConfig,
+} from "./redis.ts";

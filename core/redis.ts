@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { Config } from "./config.ts";
 import { ErrorCode, SetupError } from "./errors.ts";
 
 export type RedisClient = Redis | Cluster;
@@ -38,4 +39,18 @@ export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): Red
     );
   }
   return new Redis(target.url, { ...common, ...extra });
+}
+
+/**
+ * Where this process finds Redis: the cluster seeds, else REDIS_URL, else the embedded server
+ * that `npm start` runs on LIVEDROP_REDIS_PORT.
+ */
+export function redisTargetFromConfig(cfg: Config): RedisTarget & { readonly embedded: boolean } {
+  if (cfg.REDIS_CLUSTER_NODES) return { clusterNodes: cfg.REDIS_CLUSTER_NODES.split(","), embedded: false };
+  if (cfg.REDIS_URL) return { url: cfg.REDIS_URL, embedded: false };
+  return { url: `redis://127.0.0.1:${cfg.LIVEDROP_REDIS_PORT}`, embedded: true };
+}
+
+export function describeTarget(target: RedisTarget): string {
+  return target.clusterNodes?.length ? `cluster ${target.clusterNodes.join(",")}` : (target.url ?? "(none)");
 }

@@ -1,3 +1,4 @@
+export { type RunningStack, startStack } from "./launcher.ts";
 export { freePort, isPortFree } from "./ports.ts";
 export { type RedisClusterOptions, RedisClusterProcess } from "./redis-cluster.ts";
 export { type RedisServerOptions, RedisServerProcess, waitForPong } from "./redis-server.ts";

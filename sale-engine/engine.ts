@@ -1,6 +1,6 @@
 import type { RedisClient } from "../core/index.ts";
 import { scriptError } from "./errors.ts";
-import { dropIdOfReservation, type KeySpace, keySpace } from "./keys.ts";
+import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 import {
   type DropDefinition,
   dropDefinitionSchema,
@@ -12,6 +12,7 @@ import {
   reservationIdSchema,
   reserveRequestSchema,
   restockQtySchema,
+  userIdSchema,
 } from "./schema.ts";
 import { registerScripts, type ScriptCommands } from "./scripts.ts";
 import type {
@@ -33,6 +34,24 @@ export interface SaleEngineOptions {
   /** Close the Redis connection in `close()`. Default false: the caller owns it. */
   readonly ownsConnection?: boolean;
 }
+
+/** The order of fields in the status script's answer (after ok, now, state). */
+const STATUS_FIELDS = [
+  "params",
+  "room",
+  "mode",
+  "starts",
+  "ends",
+  "hold",
+  "limit",
+  "initial",
+  "restocked",
+  "available",
+  "held",
+  "sold",
+  "ver",
+  "created",
+] as const;
 
 const STATUS_OF: Record<string, ReservationStatus> = {
   H: "held",
@@ -70,7 +89,7 @@ export class SaleEngine {
     const k = this.keys.drop(d.dropId);
     const params = canonicalParams(d);
     const reply = await this.cmd.ldCreate(
-      k.meta,
+      k.state,
       k.events,
       d.dropId,
       params,
@@ -91,11 +110,8 @@ export class SaleEngine {
     const r = validate(reserveRequestSchema, request, "reserve request");
     const k = this.keys.drop(r.dropId);
     const reply = await this.cmd.ldReserve(
-      k.meta,
+      k.state,
       k.holds,
-      k.reservations,
-      k.idempotency,
-      k.users,
       k.outbox,
       k.events,
       r.dropId,
@@ -124,16 +140,7 @@ export class SaleEngine {
     const rid = validate(reservationIdSchema, reservationId, "reservation id");
     const dropId = dropIdOfReservation(rid);
     const k = this.keys.drop(dropId);
-    const reply = await this.cmd.ldConfirm(
-      k.meta,
-      k.holds,
-      k.reservations,
-      k.users,
-      k.outbox,
-      k.events,
-      dropId,
-      rid,
-    );
+    const reply = await this.cmd.ldConfirm(k.state, k.holds, k.outbox, k.events, dropId, rid);
     if (reply[0] !== 1) {
       const details: Record<string, unknown> = { reservationId: rid };
       if (reply[2] !== undefined) details.status = STATUS_OF[String(reply[2])];
@@ -147,16 +154,7 @@ export class SaleEngine {
     const rid = validate(reservationIdSchema, reservationId, "reservation id");
     const dropId = dropIdOfReservation(rid);
     const k = this.keys.drop(dropId);
-    const reply = await this.cmd.ldRelease(
-      k.meta,
-      k.holds,
-      k.reservations,
-      k.users,
-      k.outbox,
-      k.events,
-      dropId,
-      rid,
-    );
+    const reply = await this.cmd.ldRelease(k.state, k.holds, k.outbox, k.events, dropId, rid);
     if (reply[0] !== 1) throw scriptError(String(reply[1]), { reservationId: rid });
     return {
       reservationId: rid,
@@ -170,16 +168,7 @@ export class SaleEngine {
     const id = validate(dropIdSchema, dropId, "drop id");
     const size = validate(expireBatchSchema, batch, "batch size");
     const k = this.keys.drop(id);
-    const reply = await this.cmd.ldExpire(
-      k.meta,
-      k.holds,
-      k.reservations,
-      k.users,
-      k.outbox,
-      k.events,
-      id,
-      size,
-    );
+    const reply = await this.cmd.ldExpire(k.state, k.holds, k.outbox, k.events, id, size);
     return { dropId: id, serverTime: Number(reply[0]), expired: reply.slice(1).map(String) };
   }
 
@@ -200,7 +189,7 @@ export class SaleEngine {
     const id = validate(dropIdSchema, dropId, "drop id");
     const n = validate(restockQtySchema, qty, "restock quantity");
     const k = this.keys.drop(id);
-    const reply = await this.cmd.ldRestock(k.meta, k.events, id, n, LIMITS.maxTotalStock);
+    const reply = await this.cmd.ldRestock(k.state, k.events, id, n, LIMITS.maxTotalStock);
     if (reply[0] !== 1) {
       const details: Record<string, unknown> = { dropId: id };
       if (reply[1] === "STOCK_OVERFLOW") details.maxRestock = Number(reply[2]);
@@ -223,11 +212,10 @@ export class SaleEngine {
 
   async status(dropId: string): Promise<DropStatus> {
     const id = validate(dropIdSchema, dropId, "drop id");
-    const reply = await this.cmd.ldStatus(this.keys.drop(id).meta, id);
+    const reply = await this.cmd.ldStatus(this.keys.drop(id).state, id);
     if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id });
-    const f = new Map<string, string>();
-    for (let i = 3; i + 1 < reply.length; i += 2) f.set(String(reply[i]), String(reply[i + 1]));
-    const num = (name: string) => Number(f.get(name) ?? 0);
+    const f = new Map<string, string>(STATUS_FIELDS.map((name, i) => [name, String(reply[3 + i] ?? "")]));
+    const num = (name: string) => Number(f.get(name) || 0);
     const params = JSON.parse(f.get("params") ?? "{}") as { product: Product };
     return {
       dropId: id,
@@ -253,7 +241,7 @@ export class SaleEngine {
   async reservation(reservationId: string): Promise<ReservationRecord> {
     const rid = validate(reservationIdSchema, reservationId, "reservation id");
     const dropId = dropIdOfReservation(rid);
-    const raw = await this.redis.hget(this.keys.drop(dropId).reservations, rid);
+    const raw = await this.redis.hget(this.keys.drop(dropId).state, stateField.reservation(rid));
     if (raw === null) throw scriptError("RESERVATION_NOT_FOUND", { reservationId: rid });
     const [userId = "", qty = "0", deadline = "0", status = "H", idempotencyKey = ""] = raw.split("|");
     return {
@@ -270,7 +258,14 @@ export class SaleEngine {
   /** Units a user holds or bought in a drop (what the per-user limit counts). */
   async unitsOfUser(dropId: string, userId: string): Promise<number> {
     const id = validate(dropIdSchema, dropId, "drop id");
-    return Number((await this.redis.hget(this.keys.drop(id).users, userId)) ?? 0);
+    const user = validate(userIdSchema, userId, "user id");
+    return Number((await this.redis.hget(this.keys.drop(id).state, stateField.units(user))) ?? 0);
+  }
+
+  /** Redis TIME in ms: the clock drop windows and deadlines are judged by. */
+  async serverTime(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   /** Every drop id, oldest first. */
@@ -287,7 +282,7 @@ export class SaleEngine {
   private async transition(dropId: string, action: "pause" | "resume" | "end"): Promise<TransitionResult> {
     const id = validate(dropIdSchema, dropId, "drop id");
     const k = this.keys.drop(id);
-    const reply = await this.cmd.ldTransition(k.meta, k.events, id, action);
+    const reply = await this.cmd.ldTransition(k.state, k.events, id, action);
     if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id, action });
     return { dropId: id, changed: reply[1] === 1, state: String(reply[2]) as DropState };
   }

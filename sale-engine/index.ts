@@ -1,6 +1,6 @@
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
 export { ScriptCode, scriptError } from "./errors.ts";
-export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace } from "./keys.ts";
+export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 export {
   type DropDefinition,
   dropDefinitionSchema,
@@ -15,6 +15,7 @@ export {
   roomIdSchema,
   userIdSchema,
 } from "./schema.ts";
+export { type ExpirySweeper, startExpirySweeper } from "./sweeper.ts";
 export type {
   DropState,
   DropStatus,

@@ -3,16 +3,13 @@
  * the hash tag `{dropId}`, so each Lua script touches a single Redis Cluster slot.
  */
 export interface DropKeys {
-  /** Hash: parameters, mode, counters (available, held, sold, initial, restocked), seq, ver. */
-  readonly meta: string;
+  /**
+   * Hash: the drop's parameters and counters, plus per-reservation (`r:<rid>`), per-attempt
+   * (`i:<user>|<key>`) and per-user (`u:<user>`) fields; layout in lua/_prelude.lua.
+   */
+  readonly state: string;
   /** Sorted set: reservation id -> payment deadline (ms). */
   readonly holds: string;
-  /** Hash: reservation id -> `user|qty|deadline|status|idempotencyKey`. */
-  readonly reservations: string;
-  /** Hash: `user|idempotencyKey` -> recorded answer. */
-  readonly idempotency: string;
-  /** Hash: user id -> units held + sold. */
-  readonly users: string;
   /** Stream: reservation lifecycle events for the order relay. */
   readonly outbox: string;
   /** Shard channel (SPUBLISH): every change of the drop, as JSON. */
@@ -22,28 +19,34 @@ export interface DropKeys {
 export interface KeySpace {
   readonly prefix: string;
   drop(dropId: string): DropKeys;
-  /** Sorted set of every drop id (score: creation time), for sweeps and listings. */
+  /** Sorted set of every drop id (score: start time), for sweeps and listings. */
   readonly dropRegistry: string;
 }
 
 export function keySpace(prefix: string): KeySpace {
+  // Built once per drop: reserve is the hot path and runs for the same few drops.
+  const cache = new Map<string, DropKeys>();
   return {
     prefix,
     dropRegistry: `${prefix}:drops`,
     drop(dropId) {
-      const base = `${prefix}:drop:{${dropId}}`;
-      return {
-        meta: `${base}:meta`,
-        holds: `${base}:holds`,
-        reservations: `${base}:res`,
-        idempotency: `${base}:idem`,
-        users: `${base}:users`,
-        outbox: `${base}:outbox`,
-        events: `${base}:events`,
-      };
+      let keys = cache.get(dropId);
+      if (!keys) {
+        const base = `${prefix}:drop:{${dropId}}`;
+        keys = { state: base, holds: `${base}:holds`, outbox: `${base}:outbox`, events: `${base}:events` };
+        if (cache.size >= 10_000) cache.clear();
+        cache.set(dropId, keys);
+      }
+      return keys;
     },
   };
 }
+
+/** Field names inside the drop state hash, for direct reads. */
+export const stateField = {
+  reservation: (reservationId: string) => `r:${reservationId}`,
+  units: (userId: string) => `u:${userId}`,
+} as const;
 
 /** Reservation ids are `<dropId>.<sequence>`: the drop (and so the slot) is readable from the id. */
 export function dropIdOfReservation(reservationId: string): string {

@@ -8,10 +8,10 @@ import type { RedisClient } from "../core/index.ts";
  */
 const SCRIPTS = {
   ldCreate: { file: "create", keys: 2 },
-  ldReserve: { file: "reserve", keys: 7 },
-  ldConfirm: { file: "confirm", keys: 6 },
-  ldRelease: { file: "release", keys: 6 },
-  ldExpire: { file: "expire", keys: 6 },
+  ldReserve: { file: "reserve", keys: 4 },
+  ldConfirm: { file: "confirm", keys: 4 },
+  ldRelease: { file: "release", keys: 4 },
+  ldExpire: { file: "expire", keys: 4 },
   ldRestock: { file: "restock", keys: 2 },
   ldTransition: { file: "transition", keys: 2 },
   ldStatus: { file: "status", keys: 1 },

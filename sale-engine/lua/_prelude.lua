@@ -1,7 +1,11 @@
 -- Shared helpers, prepended to every script by sale-engine/scripts.ts (EVAL has no includes).
--- Counters live in the drop's meta hash: available, held, sold, initial, restocked, seq, ver.
--- Reservation record (hash `res`, field = reservation id): user|qty|deadline|status|idemKey
---   status: H held, C confirmed (sold), R released, X expired.
+-- One hash per drop (KEYS[1], "state") holds, by field:
+--   meta: params room mode starts ends hold limit initial restocked available held sold seq ver created
+--   r:<rid>           reservation record  user|qty|deadline|status|idemKey
+--                     (status: H held, C confirmed = sold, R released, X expired)
+--   i:<user>|<key>    recorded reserve answer  qty|1|rid|deadline|available  or  qty|0|CODE
+--   u:<user>          units the user holds + bought (what the per-user limit counts)
+-- One HMGET and one HSET on this hash keep a reserve at six Redis calls.
 
 -- Server clock in milliseconds (Redis TIME: the only clock the sale trusts).
 local function now_ms()
@@ -26,51 +30,61 @@ local function split(s)
   return out
 end
 
--- Fields every event carries, read in one call: the drop's counters and window.
-local META_FIELDS = { 'room', 'mode', 'starts', 'ends', 'available', 'held', 'sold', 'ver', 'hold', 'limit' }
-local function read_meta(meta_key)
-  local v = redis.call('HMGET', meta_key, unpack(META_FIELDS))
+-- The drop's meta fields plus up to two more (`a`, `b`), in one HMGET.
+-- Returns nil when the drop is unknown, else the meta table and the values of `a` and `b`.
+local function read_meta(state_key, a, b)
+  local v = redis.call('HMGET', state_key, 'room', 'mode', 'starts', 'ends', 'available', 'held', 'sold',
+    'ver', 'hold', 'limit', 'seq', a or 'room', b or 'room')
   if not v[2] then return nil end
   return {
     room = v[1], mode = v[2], starts = tonumber(v[3]), ends = tonumber(v[4]),
     available = tonumber(v[5]), held = tonumber(v[6]), sold = tonumber(v[7]),
-    ver = tonumber(v[8]), hold = tonumber(v[9]), limit = tonumber(v[10]),
-  }
+    ver = tonumber(v[8]), hold = tonumber(v[9]), limit = tonumber(v[10]), seq = tonumber(v[11]),
+  }, v[12], v[13]
 end
 
--- Persist the counters changed in `m`, bump the event version, then publish `ev` on the
--- drop's shard channel and, when `outbox_key` is given, append it to the drop's outbox stream.
-local function commit_and_emit(meta_key, channel, outbox_key, drop_id, m, now, ev)
+-- Writes the counters in `m` plus the (name, value, ...) pairs in `...` in one HSET, bumps the
+-- event version, then publishes the event on the drop's shard channel and, when `outbox_key` is
+-- given, appends it to the drop's outbox stream. `fields_json` holds the event's own fields
+-- (`"name":value,` each). JSON is built by concatenation: every string in it (ids, room, user,
+-- state, type) is limited by the callers' schemas to characters that need no escaping.
+local function commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, type, fields_json, ...)
   m.ver = m.ver + 1
-  redis.call('HSET', meta_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver)
-  ev.drop = drop_id
-  ev.room = m.room
-  ev.v = m.ver
-  ev.at = now
-  ev.state = effective_state(m.mode, m.starts, m.ends, m.available, now)
-  ev.available = m.available
-  ev.held = m.held
-  ev.sold = m.sold
-  local payload = cjson.encode(ev)
+  redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver,
+    'seq', m.seq, ...)
+  local payload = '{"type":"' .. type .. '",' .. fields_json
+    .. '"drop":"' .. drop_id .. '","room":"' .. m.room .. '","v":' .. m.ver .. ',"at":' .. now
+    .. ',"state":"' .. effective_state(m.mode, m.starts, m.ends, m.available, now)
+    .. '","available":' .. m.available .. ',"held":' .. m.held .. ',"sold":' .. m.sold .. '}'
   if outbox_key then
     redis.call('XADD', outbox_key, '*', 'e', payload)
   end
   redis.call('SPUBLISH', channel, payload)
 end
 
+-- Ids that go into keys, fields and event JSON unescaped (checked again here so a direct
+-- EVALSHA caller cannot smuggle in a separator or a quote).
+local function safe_id(s)
+  return s ~= nil and #s > 0 and #s <= 128 and string.find(s, '^[%w_.:@-]+$') ~= nil
+end
+
+local function record(rec, status)
+  return rec[1] .. '|' .. rec[2] .. '|' .. rec[3] .. '|' .. status .. '|' .. rec[5]
+end
+
 -- Hand a held reservation's units back (release or expiry). Caller has checked status == H.
-local function return_hold(meta_key, holds_key, res_key, users_key, channel, outbox_key, drop_id, m, now, rid, rec, status)
+local function return_hold(state_key, holds_key, channel, outbox_key, drop_id, m, now, rid, rec, status)
   local qty = tonumber(rec[2])
   m.held = m.held - qty
   m.available = m.available + qty
   redis.call('ZREM', holds_key, rid)
-  redis.call('HSET', res_key, rid, rec[1] .. '|' .. rec[2] .. '|' .. rec[3] .. '|' .. status .. '|' .. rec[5])
-  if redis.call('HINCRBY', users_key, rec[1], -qty) <= 0 then
-    redis.call('HDEL', users_key, rec[1])
+  local ufield = 'u:' .. rec[1]
+  if redis.call('HINCRBY', state_key, ufield, -qty) <= 0 then
+    redis.call('HDEL', state_key, ufield)
   end
   local reason = 'released'
   if status == 'X' then reason = 'expired' end
-  commit_and_emit(meta_key, channel, outbox_key, drop_id, m, now, {
-    type = 'reservation.released', reservation = rid, user = rec[1], qty = qty, reason = reason,
-  })
+  commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, 'reservation.released',
+    '"reservation":"' .. rid .. '","user":"' .. rec[1] .. '","qty":' .. qty .. ',"reason":"' .. reason .. '",',
+    'r:' .. rid, record(rec, status))
 end

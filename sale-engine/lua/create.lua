@@ -1,18 +1,17 @@
 -- create: define a drop. Re-creating with identical parameters is a no-op.
--- KEYS[1] meta hash      KEYS[2] event channel (shard channel, same hash tag)
+-- KEYS[1] drop state hash   KEYS[2] event channel (shard channel, same hash tag)
 -- ARGV[1] drop id        ARGV[2] canonical parameter JSON (compared on re-create)
 -- ARGV[3] room id        ARGV[4] starts at, ms epoch ('' = now)   ARGV[5] ends at, ms (0 = none)
 -- ARGV[6] hold ms        ARGV[7] per-user limit                   ARGV[8] initial stock
 -- Returns: {1, created (1|0), starts} | {0, 'DROP_CONFLICT'} | {0, 'INVALID_INPUT'}
 -- Events: drop.created
-local meta_key, channel = KEYS[1], KEYS[2]
+local state_key, channel = KEYS[1], KEYS[2]
 local drop_id, params = ARGV[1], ARGV[2]
+if not (safe_id(drop_id) and safe_id(ARGV[3])) then return { 0, 'INVALID_INPUT' } end
 
-local existing = redis.call('HGET', meta_key, 'params')
-if existing then
-  if existing == params then
-    return { 1, 0, tonumber(redis.call('HGET', meta_key, 'starts')) }
-  end
+local existing = redis.call('HMGET', state_key, 'params', 'starts')
+if existing[1] then
+  if existing[1] == params then return { 1, 0, tonumber(existing[2]) } end
   return { 0, 'DROP_CONFLICT' }
 end
 
@@ -24,14 +23,11 @@ if ends > 0 and ends <= starts then return { 0, 'INVALID_INPUT' } end
 
 local m = {
   room = ARGV[3], mode = 'active', starts = starts, ends = ends,
-  available = tonumber(ARGV[8]), held = 0, sold = 0, ver = 0,
+  available = tonumber(ARGV[8]), held = 0, sold = 0, ver = 0, seq = 0,
   hold = tonumber(ARGV[6]), limit = tonumber(ARGV[7]),
 }
-redis.call('HSET', meta_key,
+commit_and_emit(state_key, channel, nil, drop_id, m, now, 'drop.created',
+  '"starts":' .. starts .. ',"ends":' .. ends .. ',"limit":' .. m.limit .. ',"hold":' .. m.hold .. ',',
   'params', params, 'room', m.room, 'mode', m.mode, 'starts', starts, 'ends', ends,
-  'hold', m.hold, 'limit', m.limit, 'initial', m.available, 'restocked', 0,
-  'seq', 0, 'created', now)
-commit_and_emit(meta_key, channel, nil, drop_id, m, now, {
-  type = 'drop.created', starts = starts, ends = ends, limit = m.limit, hold = m.hold,
-})
+  'hold', m.hold, 'limit', m.limit, 'initial', m.available, 'restocked', 0, 'created', now)
 return { 1, 1, starts }

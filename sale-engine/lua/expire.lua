@@ -1,23 +1,21 @@
 -- expire: release holds whose payment deadline has passed, oldest first, at most ARGV[2].
--- KEYS[1] meta hash   KEYS[2] holds zset   KEYS[3] reservations hash   KEYS[4] per-user units hash
--- KEYS[5] outbox stream   KEYS[6] event channel
+-- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
 -- ARGV[1] drop id   ARGV[2] batch size
 -- Returns: {now, rid...} (the reservations expired by this call; empty when none were due)
 -- Events: reservation.released (reason expired), one per hold
-local meta_key, holds_key, res_key, users_key, outbox_key, channel =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local state_key, holds_key, outbox_key, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local drop_id, batch = ARGV[1], tonumber(ARGV[2])
 
 local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', holds_key, '-inf', now, 'LIMIT', 0, batch)
 local out = { now }
 if #due == 0 then return out end
-local m = read_meta(meta_key)
+local m = read_meta(state_key)
 for _, rid in ipairs(due) do
-  local raw = redis.call('HGET', res_key, rid)
+  local raw = redis.call('HGET', state_key, 'r:' .. rid)
   local rec = raw and split(raw)
-  if rec and rec[4] == 'H' then
-    return_hold(meta_key, holds_key, res_key, users_key, channel, outbox_key, drop_id, m, now, rid, rec, 'X')
+  if m and rec and rec[4] == 'H' then
+    return_hold(state_key, holds_key, channel, outbox_key, drop_id, m, now, rid, rec, 'X')
     out[#out + 1] = rid
   else
     -- A stale entry (record settled elsewhere): drop it so the sweep cannot loop on it.

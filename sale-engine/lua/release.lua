@@ -1,21 +1,18 @@
 -- release: give a hold's units back (buyer cancelled, payment abandoned). Idempotent;
 -- refused after confirm.
--- KEYS[1] meta hash   KEYS[2] holds zset   KEYS[3] reservations hash   KEYS[4] per-user units hash
--- KEYS[5] outbox stream   KEYS[6] event channel
+-- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
 -- ARGV[1] drop id   ARGV[2] reservation id
 -- Returns: {1, replayed, status} (status R, or X when it had already expired)
 --        | {0, 'RESERVATION_NOT_FOUND'} | {0, 'ALREADY_CONFIRMED'}
 -- Events: reservation.released (reason released)
-local meta_key, holds_key, res_key, users_key, outbox_key, channel =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local state_key, holds_key, outbox_key, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local drop_id, rid = ARGV[1], ARGV[2]
 
-local raw = redis.call('HGET', res_key, rid)
-if not raw then return { 0, 'RESERVATION_NOT_FOUND' } end
+local m, raw = read_meta(state_key, 'r:' .. rid)
+if not (m and raw) then return { 0, 'RESERVATION_NOT_FOUND' } end
 local rec = split(raw)
 if rec[4] == 'C' then return { 0, 'ALREADY_CONFIRMED' } end
 if rec[4] ~= 'H' then return { 1, 1, rec[4] } end
 
-local m = read_meta(meta_key)
-return_hold(meta_key, holds_key, res_key, users_key, channel, outbox_key, drop_id, m, now_ms(), rid, rec, 'R')
+return_hold(state_key, holds_key, channel, outbox_key, drop_id, m, now_ms(), rid, rec, 'R')
 return { 1, 0, 'R' }

@@ -1,13 +1,13 @@
 -- status: a consistent snapshot of a drop (read only).
--- KEYS[1] meta hash
+-- KEYS[1] drop state hash
 -- ARGV[1] drop id
--- Returns: {1, now, state, field, value, ...} (the meta hash) | {0, 'DROP_NOT_FOUND'}
+-- Returns: {1, now, state, params, room, mode, starts, ends, hold, limit, initial, restocked,
+--           available, held, sold, ver, created} | {0, 'DROP_NOT_FOUND'}
 -- Events: none
-local meta_key = KEYS[1]
-local fields = redis.call('HGETALL', meta_key)
-if #fields == 0 then return { 0, 'DROP_NOT_FOUND' } end
-local m = read_meta(meta_key)
+local v = redis.call('HMGET', KEYS[1], 'params', 'room', 'mode', 'starts', 'ends', 'hold', 'limit',
+  'initial', 'restocked', 'available', 'held', 'sold', 'ver', 'created')
+if not v[1] then return { 0, 'DROP_NOT_FOUND' } end
 local now = now_ms()
-local out = { 1, now, effective_state(m.mode, m.starts, m.ends, m.available, now) }
-for i = 1, #fields do out[#out + 1] = fields[i] end
+local out = { 1, now, effective_state(v[3], tonumber(v[4]), tonumber(v[5]), tonumber(v[10]), now) }
+for i = 1, #v do out[#out + 1] = v[i] end
 return out

@@ -1,12 +1,12 @@
 -- transition: host control of a drop: pause, resume, end. Idempotent; `end` is final.
--- KEYS[1] meta hash   KEYS[2] event channel
+-- KEYS[1] drop state hash   KEYS[2] event channel
 -- ARGV[1] drop id     ARGV[2] action: pause | resume | end
 -- Returns: {1, changed (1|0), state} | {0, 'DROP_NOT_FOUND'} | {0, 'ENDED'}
 -- Events: drop.state (only when something changed)
-local meta_key, channel = KEYS[1], KEYS[2]
+local state_key, channel = KEYS[1], KEYS[2]
 local drop_id, action = ARGV[1], ARGV[2]
 
-local m = read_meta(meta_key)
+local m = read_meta(state_key)
 if not m then return { 0, 'DROP_NOT_FOUND' } end
 local now = now_ms()
 local state = effective_state(m.mode, m.starts, m.ends, m.available, now)
@@ -24,6 +24,5 @@ end
 if m.mode == target then return { 1, 0, state } end
 
 m.mode = target
-redis.call('HSET', meta_key, 'mode', target)
-commit_and_emit(meta_key, channel, nil, drop_id, m, now, { type = 'drop.state', action = action })
+commit_and_emit(state_key, channel, nil, drop_id, m, now, 'drop.state', '"action":"' .. action .. '",', 'mode', target)
 return { 1, 1, effective_state(m.mode, m.starts, m.ends, m.available, now) }

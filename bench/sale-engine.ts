@@ -1,0 +1,152 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { connectRedis, type RedisClient, ValidationError } from "../core/index.ts";
+import { freePort, RedisServerProcess } from "../deploy/index.ts";
+import { type DropStatus, SaleEngine } from "../sale-engine/index.ts";
+import { closedLoop, percentile, progress, round } from "./measure.ts";
+
+/**
+ * Reserve throughput against its ceiling: the full reserve script vs plain INCR through the
+ * same clients at the same concurrency, interleaved in rounds so machine noise hits both.
+ * Then a sold-out race checks that nothing was oversold.
+ */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      fsync: { type: "string", default: "always" },
+      connections: { type: "string", default: "4" },
+      concurrency: { type: "string", default: "128" },
+    },
+    strict: true,
+  });
+  const fsync = values.fsync;
+  if (fsync !== "always" && fsync !== "everysec")
+    throw new ValidationError("--fsync must be always or everysec");
+  const connections = Number(values.connections);
+  const concurrency = Number(values.concurrency);
+  if (!(connections >= 1 && connections <= 64 && concurrency >= 1 && concurrency <= 4096)) {
+    throw new ValidationError("--connections 1..64, --concurrency 1..4096");
+  }
+  const rounds = values.quick ? 2 : 4;
+  const roundMs = values.quick ? 2_500 : 5_000;
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-bench-"));
+  const server = await RedisServerProcess.start({ port: await freePort(), dir, appendfsync: fsync });
+  const clients: RedisClient[] = Array.from({ length: connections }, () => connectRedis({ url: server.url }));
+  try {
+    const engines = await Promise.all(clients.map((redis) => SaleEngine.create({ redis, prefix: "bench" })));
+    const first = engines[0] as SaleEngine;
+    const dropId = `bench-${randomUUID().slice(0, 8)}`;
+    await first.createDrop(benchDrop(dropId, 10_000_000, 1));
+    progress(
+      `redis ${server.url} appendfsync ${fsync}; ${connections} connections, ${concurrency} in flight`,
+    );
+
+    let incr = { count: 0, ms: 0 };
+    let reserve = { count: 0, ms: 0 };
+    const reserveLatencies: Float64Array[] = [];
+    const runId = randomUUID().slice(0, 8);
+    for (let r = 0; r < rounds; r++) {
+      const i = await closedLoop(concurrency, roundMs, (n) =>
+        (clients[n % connections] as RedisClient).incr("bench:incr"),
+      );
+      incr = { count: incr.count + i.count, ms: incr.ms + i.elapsedMs };
+      const s = await closedLoop(concurrency, roundMs, (n) =>
+        (engines[n % connections] as SaleEngine).reserve({
+          dropId,
+          userId: `u${r}-${n}`,
+          qty: 1,
+          idempotencyKey: `${runId}-${r}-${n}`,
+        }),
+      );
+      reserve = { count: reserve.count + s.count, ms: reserve.ms + s.elapsedMs };
+      reserveLatencies.push(s.latencies);
+      progress(
+        `round ${r + 1}/${rounds}: incr ${Math.round(i.count / (i.elapsedMs / 1000))}/s, reserve ${Math.round(s.count / (s.elapsedMs / 1000))}/s`,
+      );
+    }
+    const throughput = await first.status(dropId);
+
+    // Sold-out race: many more buyers than units, with retries that reuse their keys.
+    const raceId = `race-${randomUUID().slice(0, 8)}`;
+    const units = 1_000;
+    await first.createDrop(benchDrop(raceId, units, 2));
+    await Promise.all(
+      Array.from({ length: 5_000 }, async (_, n) => {
+        const request = {
+          dropId: raceId,
+          userId: `r${n % 2_500}`,
+          qty: 1 + (n % 2),
+          idempotencyKey: `race-${n}`,
+        };
+        const engine = engines[n % connections] as SaleEngine;
+        for (let attempt = 0; attempt < 2; attempt++) await engine.reserve(request).catch(() => undefined);
+      }),
+    );
+    const race = await first.status(raceId);
+
+    const sorted = concat(reserveLatencies).sort();
+    const reservesPerSec = reserve.count / (reserve.ms / 1000);
+    const incrPerSec = incr.count / (incr.ms / 1000);
+    const result = {
+      bench: "sale-engine",
+      reservesPerSec: Math.round(reservesPerSec),
+      incrPerSec: Math.round(incrPerSec),
+      ratio: round(reservesPerSec / incrPerSec, 3),
+      p99ReserveMs: round(percentile(sorted, 99)),
+      p50ReserveMs: round(percentile(sorted, 50)),
+      oversold: oversold(throughput) + oversold(race),
+      invariantOk: invariantOk(throughput) && invariantOk(race) && race.held + race.sold === units,
+      appendfsync: fsync,
+      connections,
+      concurrency,
+      reserves: reserve.count,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return result.oversold === 0 && result.invariantOk ? 0 : 1;
+  } finally {
+    for (const c of clients) c.disconnect();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function benchDrop(dropId: string, stock: number, perUserLimit: number) {
+  return {
+    dropId,
+    roomId: "bench",
+    product: {
+      sku: "BENCH",
+      title: "Bench item",
+      priceMinor: 100,
+      currency: "USD",
+      imageUrl: "https://example.com/x.png",
+    },
+    initialStock: stock,
+    perUserLimit,
+    holdMs: 3_600_000,
+  };
+}
+
+function oversold(s: DropStatus): number {
+  return Math.max(0, s.held + s.sold - (s.initial + s.restocked));
+}
+
+function invariantOk(s: DropStatus): boolean {
+  return s.available >= 0 && s.available + s.held + s.sold === s.initial + s.restocked;
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { ValidationError } from "../core/index.ts";
+import type { DropDefinition, DropStatus, SaleEngine, TransitionResult } from "../sale-engine/index.ts";
+import { parseDuration, parseInteger, parsePrice, parseTime, required } from "./args.ts";
+import { openEngine } from "./connect.ts";
+import { printResult } from "./output.ts";
+
+export const DROP_USAGE = `livedrop drop <command> [--json]
+  create  --id ID --room ROOM --sku SKU --title TITLE (--price 12.99 | --price-minor 1299)
+          --currency USD --image URL --stock N --limit N-PER-USER [--hold 5m]
+          [--starts-at ISO|MS|+30s] [--ends-at ISO|MS|+1h]
+  list
+  status  ID
+  restock ID --qty N
+  pause   ID
+  resume  ID
+  end     ID`;
+
+const CREATE_OPTIONS = {
+  id: { type: "string" },
+  room: { type: "string" },
+  sku: { type: "string" },
+  title: { type: "string" },
+  price: { type: "string" },
+  "price-minor": { type: "string" },
+  currency: { type: "string" },
+  image: { type: "string" },
+  stock: { type: "string" },
+  limit: { type: "string" },
+  hold: { type: "string", default: "5m" },
+  "starts-at": { type: "string" },
+  "ends-at": { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
+
+const OTHER_OPTIONS = { qty: { type: "string" }, json: { type: "boolean", default: false } } as const;
+
+/** `parseArgs` with its TypeErrors turned into ValidationErrors (exit 2, clear message). */
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ValidationError((err as Error).message);
+  }
+}
+
+export function wantsJson(args: readonly string[]): boolean {
+  return args.includes("--json");
+}
+
+export async function runDrop(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === "create") return withEngine((engine) => create(engine, rest));
+  const { values, positionals } = parse(rest, OTHER_OPTIONS);
+  const json = values.json === true;
+  if (sub === "list") {
+    return withEngine(async (engine) => {
+      const ids = await engine.listDrops();
+      const all = await Promise.all(ids.map((id) => engine.status(id)));
+      printResult(all, json, () => (all.length ? all.map(oneLine).join("\n") : "no drops"));
+    });
+  }
+  if (!["status", "restock", "pause", "resume", "end"].includes(sub ?? "")) {
+    throw new ValidationError(`unknown drop command "${sub ?? ""}"\n${DROP_USAGE}`);
+  }
+  if (positionals.length !== 1)
+    throw new ValidationError(`drop ${sub} takes exactly one drop id\n${DROP_USAGE}`);
+  const dropId = positionals[0] as string;
+  await withEngine(async (engine) => {
+    if (sub === "status") return printStatus(await engine.status(dropId), json);
+    if (sub === "restock")
+      return printStatus(await engine.restock(dropId, parseInteger(values.qty, "--qty")), json);
+    const result = await (sub === "pause"
+      ? engine.pause(dropId)
+      : sub === "resume"
+        ? engine.resume(dropId)
+        : engine.end(dropId));
+    printTransition(result, json);
+  });
+}
+
+async function create(engine: SaleEngine, args: string[]): Promise<void> {
+  const { values: v, positionals } = parse(args, CREATE_OPTIONS);
+  if (positionals.length > 0)
+    throw new ValidationError(`unexpected argument "${positionals[0]}"\n${DROP_USAGE}`);
+  if (v.price !== undefined && v["price-minor"] !== undefined) {
+    throw new ValidationError("give either --price or --price-minor, not both");
+  }
+  const needsClock = [v["starts-at"], v["ends-at"]].some((t) => t?.trim().startsWith("+"));
+  const serverNow = needsClock ? await engine.serverTime() : Date.now();
+  const definition: DropDefinition = {
+    dropId: required(v.id, "--id"),
+    roomId: required(v.room, "--room"),
+    product: {
+      sku: required(v.sku, "--sku"),
+      title: required(v.title, "--title"),
+      priceMinor:
+        v["price-minor"] !== undefined
+          ? parseInteger(v["price-minor"], "--price-minor")
+          : parsePrice(required(v.price, "--price"), "--price"),
+      currency: required(v.currency, "--currency"),
+      imageUrl: required(v.image, "--image"),
+    },
+    initialStock: parseInteger(v.stock, "--stock"),
+    perUserLimit: parseInteger(v.limit, "--limit"),
+    holdMs: parseDuration(v.hold ?? "5m", "--hold"),
+  };
+  if (v["starts-at"] !== undefined) definition.startsAt = parseTime(v["starts-at"], "--starts-at", serverNow);
+  if (v["ends-at"] !== undefined) definition.endsAt = parseTime(v["ends-at"], "--ends-at", serverNow);
+  const { created, status } = await engine.createDrop(definition);
+  printResult(
+    { created, drop: status },
+    v.json === true,
+    () => `${created ? "created" : "already exists (identical)"}\n${describe(status)}`,
+  );
+}
+
+async function withEngine(fn: (engine: SaleEngine) => Promise<void>): Promise<void> {
+  const engine = await openEngine();
+  try {
+    await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+function money(minor: number, currency: string): string {
+  return `${(minor / 100).toFixed(2)} ${currency}`;
+}
+
+function oneLine(s: DropStatus): string {
+  return `${s.dropId.padEnd(24)} ${s.state.padEnd(9)} room ${s.roomId}  available ${s.available}  held ${s.held}  sold ${s.sold}`;
+}
+
+function describe(s: DropStatus): string {
+  const window = `${new Date(s.startsAt).toISOString()} -> ${s.endsAt ? new Date(s.endsAt).toISOString() : "(until ended)"}`;
+  return [
+    `drop ${s.dropId} (room ${s.roomId}): ${s.state}`,
+    `  product  ${s.product.sku} "${s.product.title}" ${money(s.product.priceMinor, s.product.currency)}`,
+    `  stock    available ${s.available}, held ${s.held}, sold ${s.sold} (initial ${s.initial} + restocked ${s.restocked})`,
+    `  rules    ${s.perUserLimit} per user, ${Math.round(s.holdMs / 1000)} s to pay`,
+    `  window   ${window} (server clock)`,
+  ].join("\n");
+}
+
+function printStatus(s: DropStatus, json: boolean): void {
+  printResult(s, json, () => describe(s));
+}
+
+function printTransition(r: TransitionResult, json: boolean): void {
+  printResult(r, json, () => `drop ${r.dropId}: ${r.state}${r.changed ? "" : " (unchanged)"}`);
+}

@@ -1,0 +1,46 @@
+import { DROP_USAGE, runDrop, wantsJson } from "./drop.ts";
+import { printError } from "./output.ts";
+
+const USAGE = `livedrop <command>
+  start                      run the whole stack (embedded Redis unless REDIS_URL is set)
+  drop ...                   manage drops (see \`livedrop drop help\`)
+  bench sale-engine [--quick] [--fsync always|everysec]
+                             benchmark; prints one JSON line last`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "start": {
+      const { runStart } = await import("./start.ts");
+      return runStart(rest);
+    }
+    case "drop":
+      if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help") {
+        process.stdout.write(`${DROP_USAGE}\n`);
+        return 0;
+      }
+      await runDrop(rest);
+      return 0;
+    case "bench": {
+      const { runBench } = await import("../bench/index.ts");
+      return runBench(rest);
+    }
+    case undefined:
+    case "help":
+    case "--help":
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`error INVALID_INPUT: unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = printError(err, wantsJson(process.argv));
+  },
+);

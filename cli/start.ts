@@ -1,0 +1,28 @@
+import { config, ValidationError } from "../core/index.ts";
+import { startStack } from "../deploy/index.ts";
+
+/** `livedrop start`: runs the stack until Ctrl-C / SIGTERM, then stops every child cleanly. */
+export async function runStart(args: string[]): Promise<number> {
+  if (args.length > 0)
+    throw new ValidationError(
+      `start takes no arguments (configure it with environment variables); got ${args.join(" ")}`,
+    );
+  const stack = await startStack(config());
+  process.stdout.write(
+    `livedrop is running\n${stack.lines.map((l) => `  ${l}`).join("\n")}\nCtrl-C stops everything.\n`,
+  );
+  return new Promise((resolve) => {
+    const shutdown = (signal: string) => {
+      process.stdout.write(`\n${signal}: stopping...\n`);
+      stack.stop().then(
+        () => {
+          process.stdout.write("stopped\n");
+          resolve(0);
+        },
+        () => resolve(1),
+      );
+    };
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+  });
+}

@@ -1,0 +1,98 @@
+import path from "node:path";
+import {
+  type Config,
+  childLogger,
+  connectRedis,
+  describeTarget,
+  ErrorCode,
+  type RedisClient,
+  redisTargetFromConfig,
+  SetupError,
+} from "../core/index.ts";
+import { SaleEngine, startExpirySweeper } from "../sale-engine/index.ts";
+import { isPortFree } from "./ports.ts";
+import { RedisServerProcess } from "./redis-server.ts";
+
+export interface RunningStack {
+  /** One line per component: what runs where. */
+  readonly lines: readonly string[];
+  /** Stops every component, children last; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The local launcher behind `npm start`: an embedded redis-server (unless REDIS_URL or
+ * REDIS_CLUSTER_NODES point elsewhere), the sale engine and its expiry sweep. Later tiers
+ * (gateway, workers, media, client) join here.
+ */
+export async function startStack(cfg: Config): Promise<RunningStack> {
+  const log = childLogger("launcher");
+  const target = redisTargetFromConfig(cfg);
+  const lines: string[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const fn of stops.reverse())
+      await fn().catch((err: unknown) => log.warn({ err }, "stop step failed"));
+  };
+
+  try {
+    if (target.embedded) {
+      const dir = path.join(cfg.dataDir, "redis");
+      if (!(await isPortFree(cfg.LIVEDROP_REDIS_PORT))) {
+        throw new SetupError(
+          ErrorCode.CONFIG_INVALID,
+          `port ${cfg.LIVEDROP_REDIS_PORT} is in use (another \`npm start\`?): stop it, or set LIVEDROP_REDIS_PORT, or point REDIS_URL at a running server`,
+        );
+      }
+      const server = await RedisServerProcess.start({
+        port: cfg.LIVEDROP_REDIS_PORT,
+        dir,
+        appendfsync: cfg.LIVEDROP_APPENDFSYNC,
+      });
+      stops.push(() => server.stop());
+      lines.push(
+        `redis        ${server.url}  embedded, AOF appendfsync ${cfg.LIVEDROP_APPENDFSYNC}, data ${dir}`,
+      );
+    }
+
+    const redis = connectRedis(target);
+    redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
+    stops.push(async () => redis.disconnect());
+    if (!target.embedded) {
+      await redis.ping();
+      lines.push(`redis        ${describeTarget(target)}  external${await fsyncNote(redis, cfg)}`);
+    }
+
+    const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX });
+    const sweeper = startExpirySweeper(engine, cfg.LIVEDROP_EXPIRE_SWEEP_MS, childLogger("expiry"));
+    stops.push(() => sweeper.stop());
+    const drops = await engine.listDrops();
+    lines.push(
+      `sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record, hold expiry sweep every ${cfg.LIVEDROP_EXPIRE_SWEEP_MS} ms`,
+    );
+    lines.push("cli          npx livedrop drop help");
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { lines, stop };
+}
+
+/** The durability an external Redis really runs with, when it lets us ask. */
+async function fsyncNote(redis: RedisClient, cfg: Config): Promise<string> {
+  try {
+    const reply = (await redis.config("GET", "appendfsync")) as string[];
+    const aof = (await redis.config("GET", "appendonly")) as string[];
+    const actual = aof[1] === "yes" ? `AOF appendfsync ${reply[1]}` : "AOF off";
+    const warn =
+      aof[1] !== "yes" || reply[1] !== cfg.LIVEDROP_APPENDFSYNC
+        ? ` (WARNING: livedrop expects AOF appendfsync ${cfg.LIVEDROP_APPENDFSYNC})`
+        : "";
+    return `, ${actual}${warn}`;
+  } catch {
+    return ", durability unknown (CONFIG not allowed)";
+  }
+}
