@@ -52,8 +52,10 @@ export class RedisServerProcess {
     return `${this.options.host}:${this.options.port}`;
   }
 
+  /** The running server's pid; undefined once it exited or died by a signal. */
   get pid(): number | undefined {
-    return this.child?.exitCode === null ? this.child.pid : undefined;
+    const child = this.child;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
   }
 
   /** Starts the server (again) with the same options and data directory. */

@@ -120,8 +120,10 @@ export class SaleEngine {
       r.idempotencyKey,
     );
     if (reply[0] !== 1) {
-      const details: Record<string, unknown> = { dropId: r.dropId, replayed: reply[2] === 1 };
-      if (reply[1] === "QTY_ABOVE_LIMIT") details.perUserLimit = Number(reply[2]);
+      // Third value: the replay flag, except for QTY_ABOVE_LIMIT where it is the limit.
+      const aboveLimit = reply[1] === "QTY_ABOVE_LIMIT";
+      const details: Record<string, unknown> = { dropId: r.dropId, replayed: !aboveLimit && reply[2] === 1 };
+      if (aboveLimit) details.perUserLimit = Number(reply[2]);
       throw scriptError(String(reply[1]), details);
     }
     return {
@@ -169,7 +171,8 @@ export class SaleEngine {
     const size = validate(expireBatchSchema, batch, "batch size");
     const k = this.keys.drop(id);
     const reply = await this.cmd.ldExpire(k.state, k.holds, k.outbox, k.events, id, size);
-    return { dropId: id, serverTime: Number(reply[0]), expired: reply.slice(1).map(String) };
+    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id });
+    return { dropId: id, serverTime: Number(reply[1]), expired: reply.slice(2).map(String) };
   }
 
   /** One sweep over every drop: expires all due holds, batch by batch. */

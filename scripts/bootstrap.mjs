@@ -32,7 +32,9 @@ function onPath(bin) {
 function missingPackages() {
   if (!onPath("dpkg-query")) return PACKAGES.filter((p) => !onPath(p.bin));
   const names = PACKAGES.map((p) => p.name);
-  const out = spawnSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\\n", ...names], {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+  const format = "-f=${Package} ${db:Status-Status}\\n";
+  const out = spawnSync("dpkg-query", ["-W", format, ...names], {
     encoding: "utf8",
   });
   const installed = new Set(

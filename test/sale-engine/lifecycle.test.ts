@@ -262,6 +262,7 @@ describe("drop lifecycle", () => {
     await expect(engine.release("nope.1")).rejects.toMatchObject({ code: "RESERVATION_NOT_FOUND" });
     await expect(engine.restock("nope", 1)).rejects.toMatchObject({ code: "DROP_NOT_FOUND" });
     await expect(engine.pause("nope")).rejects.toMatchObject({ code: "DROP_NOT_FOUND" });
+    await expect(engine.expireDue("nope")).rejects.toMatchObject({ code: "DROP_NOT_FOUND" });
   });
 });
 
