@@ -7,6 +7,7 @@ import { connectRedis, type RedisClient, ValidationError } from "../core/index.t
 import { freePort, RedisServerProcess } from "../deploy/index.ts";
 import { type DropStatus, SaleEngine } from "../sale-engine/index.ts";
 import { closedLoop, percentile, progress, round } from "./measure.ts";
+import { ownCpuMicros, processCpuMicros } from "./process-cpu.ts";
 
 /**
  * Reserve throughput against its ceiling: the full reserve script vs plain INCR through the
@@ -19,7 +20,7 @@ export async function run(args: string[]): Promise<number> {
     options: {
       quick: { type: "boolean", default: false },
       fsync: { type: "string", default: "always" },
-      connections: { type: "string", default: "4" },
+      connections: { type: "string", default: "1" },
       concurrency: { type: "string", default: "128" },
     },
     strict: true,
@@ -47,15 +48,33 @@ export async function run(args: string[]): Promise<number> {
       `redis ${server.url} appendfsync ${fsync}; ${connections} connections, ${concurrency} in flight`,
     );
 
-    let incr = { count: 0, ms: 0 };
-    let reserve = { count: 0, ms: 0 };
+    // Wall time plus the CPU both sides spent: shows whether Redis or the client is the limit.
+    const cpu = () => ({ server: processCpuMicros(server.pid) ?? 0, client: ownCpuMicros() });
+    const empty = { count: 0, ms: 0, serverCpu: 0, clientCpu: 0 };
+    let incr = empty;
+    let reserve = empty;
+    const add = (
+      acc: typeof empty,
+      run: { count: number; elapsedMs: number },
+      from: ReturnType<typeof cpu>,
+    ) => {
+      const to = cpu();
+      return {
+        count: acc.count + run.count,
+        ms: acc.ms + run.elapsedMs,
+        serverCpu: acc.serverCpu + to.server - from.server,
+        clientCpu: acc.clientCpu + to.client - from.client,
+      };
+    };
     const reserveLatencies: Float64Array[] = [];
     const runId = randomUUID().slice(0, 8);
     for (let r = 0; r < rounds; r++) {
+      const beforeIncr = cpu();
       const i = await closedLoop(concurrency, roundMs, (n) =>
         (clients[n % connections] as RedisClient).incr("bench:incr"),
       );
-      incr = { count: incr.count + i.count, ms: incr.ms + i.elapsedMs };
+      incr = add(incr, i, beforeIncr);
+      const beforeReserve = cpu();
       const s = await closedLoop(concurrency, roundMs, (n) =>
         (engines[n % connections] as SaleEngine).reserve({
           dropId,
@@ -64,7 +83,7 @@ export async function run(args: string[]): Promise<number> {
           idempotencyKey: `${runId}-${r}-${n}`,
         }),
       );
-      reserve = { count: reserve.count + s.count, ms: reserve.ms + s.elapsedMs };
+      reserve = add(reserve, s, beforeReserve);
       reserveLatencies.push(s.latencies);
       progress(
         `round ${r + 1}/${rounds}: incr ${Math.round(i.count / (i.elapsedMs / 1000))}/s, reserve ${Math.round(s.count / (s.elapsedMs / 1000))}/s`,
@@ -102,6 +121,10 @@ export async function run(args: string[]): Promise<number> {
       p50ReserveMs: round(percentile(sorted, 50)),
       oversold: oversold(throughput) + oversold(race),
       invariantOk: invariantOk(throughput) && invariantOk(race) && race.held + race.sold === units,
+      serverCpuUsPerReserve: round(reserve.serverCpu / reserve.count),
+      serverCpuUsPerIncr: round(incr.serverCpu / incr.count),
+      clientCpuUsPerReserve: round(reserve.clientCpu / reserve.count),
+      clientCpuUsPerIncr: round(incr.clientCpu / incr.count),
       appendfsync: fsync,
       connections,
       concurrency,

@@ -1,4 +1,5 @@
 import type { RedisClient } from "../core/index.ts";
+import { KeyedBatcher } from "./batcher.ts";
 import { scriptError } from "./errors.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 import {
@@ -14,7 +15,7 @@ import {
   restockQtySchema,
   userIdSchema,
 } from "./schema.ts";
-import { registerScripts, type ScriptCommands } from "./scripts.ts";
+import { registerScripts, type ScriptCommands, type ScriptReply } from "./scripts.ts";
 import type {
   DropState,
   DropStatus,
@@ -53,6 +54,9 @@ const STATUS_FIELDS = [
   "created",
 ] as const;
 
+/** Upper bound of buys per reserve script call (bounds the script's run time and argument count). */
+const MAX_RESERVE_BATCH = 64;
+
 const STATUS_OF: Record<string, ReservationStatus> = {
   H: "held",
   C: "confirmed",
@@ -70,6 +74,10 @@ export class SaleEngine {
   private readonly redis: RedisClient;
   private readonly cmd: ScriptCommands;
   private readonly ownsConnection: boolean;
+  private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, ScriptReply>(
+    (dropId, batch) => this.reserveBatch(dropId, batch),
+    MAX_RESERVE_BATCH,
+  );
   private closed = false;
 
   private constructor(options: SaleEngineOptions) {
@@ -105,36 +113,42 @@ export class SaleEngine {
     return { created: reply[1] === 1, status: await this.status(d.dropId) };
   }
 
-  /** Places a hold. Throws a typed error for every refusal (see ScriptCode). */
+  /**
+   * Places a hold. Throws a typed error for every refusal (see ScriptCode). Concurrent calls for
+   * one drop are sent together as one batch script call (see batcher.ts, lua/reserve.lua).
+   */
   async reserve(request: ReserveRequest): Promise<Reservation> {
     const r = validate(reserveRequestSchema, request, "reserve request");
-    const k = this.keys.drop(r.dropId);
-    const reply = await this.cmd.ldReserve(
+    const answer = await this.reserveBatcher.submit(r.dropId, r);
+    if (answer[0] !== 1) {
+      // Third value: the replay flag, except for QTY_ABOVE_LIMIT where it is the limit.
+      const aboveLimit = answer[1] === "QTY_ABOVE_LIMIT";
+      const details: Record<string, unknown> = { dropId: r.dropId, replayed: !aboveLimit && answer[2] === 1 };
+      if (aboveLimit) details.perUserLimit = Number(answer[2]);
+      throw scriptError(String(answer[1]), details);
+    }
+    return {
+      reservationId: String(answer[1]),
+      dropId: r.dropId,
+      userId: r.userId,
+      qty: r.qty,
+      deadline: Number(answer[2]),
+      available: Number(answer[3]),
+      replayed: answer[4] === 1,
+    };
+  }
+
+  private async reserveBatch(dropId: string, batch: ReserveRequest[]): Promise<ScriptReply[]> {
+    const k = this.keys.drop(dropId);
+    const args: (string | number)[] = [dropId, batch.length];
+    for (const r of batch) args.push(r.userId, r.qty, r.idempotencyKey);
+    return (await this.cmd.ldReserve(
       k.state,
       k.holds,
       k.outbox,
       k.events,
-      r.dropId,
-      r.userId,
-      r.qty,
-      r.idempotencyKey,
-    );
-    if (reply[0] !== 1) {
-      // Third value: the replay flag, except for QTY_ABOVE_LIMIT where it is the limit.
-      const aboveLimit = reply[1] === "QTY_ABOVE_LIMIT";
-      const details: Record<string, unknown> = { dropId: r.dropId, replayed: !aboveLimit && reply[2] === 1 };
-      if (aboveLimit) details.perUserLimit = Number(reply[2]);
-      throw scriptError(String(reply[1]), details);
-    }
-    return {
-      reservationId: String(reply[1]),
-      dropId: r.dropId,
-      userId: r.userId,
-      qty: r.qty,
-      deadline: Number(reply[2]),
-      available: Number(reply[3]),
-      replayed: reply[4] === 1,
-    };
+      ...args,
+    )) as unknown as ScriptReply[];
   }
 
   /** Held -> sold. Idempotent. Refused after release or past the deadline. */

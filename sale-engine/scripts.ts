@@ -18,7 +18,7 @@ const SCRIPTS = {
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
-type ScriptReply = (string | number)[];
+export type ScriptReply = (string | number)[];
 export type ScriptCommands = {
   [K in ScriptName]: (...keysThenArgs: (string | number)[]) => Promise<ScriptReply>;
 };

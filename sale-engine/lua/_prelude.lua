@@ -5,7 +5,7 @@
 --                     (status: H held, C confirmed = sold, R released, X expired)
 --   i:<user>|<key>    recorded reserve answer  qty|1|rid|deadline|available  or  qty|0|CODE
 --   u:<user>          units the user holds + bought (what the per-user limit counts)
--- One HMGET and one HSET on this hash keep a reserve at six Redis calls.
+-- One HMGET and one HSET on this hash serve a whole batch of reserves (see reserve.lua).
 
 -- Server clock in milliseconds (Redis TIME: the only clock the sale trusts).
 local function now_ms()
@@ -43,23 +43,39 @@ local function read_meta(state_key, a, b)
   }, v[12], v[13]
 end
 
--- Writes the counters in `m` plus the (name, value, ...) pairs in `...` in one HSET, bumps the
--- event version, then publishes the event on the drop's shard channel and, when `outbox_key` is
--- given, appends it to the drop's outbox stream. `fields_json` holds the event's own fields
--- (`"name":value,` each). JSON is built by concatenation: every string in it (ids, room, user,
--- state, type) is limited by the callers' schemas to characters that need no escaping.
-local function commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, type, fields_json, ...)
-  m.ver = m.ver + 1
-  redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver,
-    'seq', m.seq, ...)
-  local payload = '{"type":"' .. type .. '",' .. fields_json
-    .. '"drop":"' .. drop_id .. '","room":"' .. m.room .. '","v":' .. m.ver .. ',"at":' .. now
-    .. ',"state":"' .. effective_state(m.mode, m.starts, m.ends, m.available, now)
-    .. '","available":' .. m.available .. ',"held":' .. m.held .. ',"sold":' .. m.sold .. '}'
+-- The part every event of one script call shares: drop, room and server time.
+local function event_head(drop_id, m, now)
+  return '"drop":"' .. drop_id .. '","room":"' .. m.room .. '","at":' .. now
+end
+
+-- One event as JSON. `fields_json` holds the event's own fields (`"name":value,` each). JSON is
+-- built by concatenation: every string in it (ids, room, user, state, type) is limited by the
+-- callers' schemas, and by safe_id below, to characters that need no escaping. Number to string
+-- conversion is the costly part of this in Lua, so hot callers pass numbers already as strings.
+local function event_json(type, fields_json, head, ver, state, available, held, sold)
+  return '{"type":"' .. type .. '",' .. fields_json .. head .. ',"v":' .. ver .. ',"state":"' .. state
+    .. '","available":' .. available .. ',"held":' .. held .. ',"sold":' .. sold .. '}'
+end
+
+-- Publishes events (a list of JSON strings) as one JSON array on the drop's shard channel and,
+-- when `outbox_key` is given, appends the same array as one entry to the drop's outbox stream.
+local function emit(channel, outbox_key, events)
+  local payload = '[' .. table.concat(events, ',') .. ']'
   if outbox_key then
     redis.call('XADD', outbox_key, '*', 'e', payload)
   end
   redis.call('SPUBLISH', channel, payload)
+end
+
+-- For single-change scripts: one event, then the counters in `m` plus the (name, value, ...)
+-- pairs in `...` written in one HSET, then the event emitted.
+local function commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, type, fields_json, ...)
+  m.ver = m.ver + 1
+  local event = event_json(type, fields_json, event_head(drop_id, m, now), m.ver,
+    effective_state(m.mode, m.starts, m.ends, m.available, now), m.available, m.held, m.sold)
+  redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver,
+    'seq', m.seq, ...)
+  emit(channel, outbox_key, { event })
 end
 
 -- Ids that go into keys, fields and event JSON unescaped (checked again here so a direct

@@ -1,59 +1,111 @@
--- reserve: move `qty` units of a drop from available to a hold with a payment deadline.
+-- reserve: a batch of buy requests for one drop, evaluated one after another in arrival order,
+-- each moving `qty` units from available to a hold with a payment deadline. Batching is how a
+-- hot drop stays fast: the Redis calls below are paid once per batch, not once per buyer.
 -- KEYS[1] drop state hash   KEYS[2] holds zset (rid -> deadline ms)   KEYS[3] outbox stream
 -- KEYS[4] event channel
--- ARGV[1] drop id   ARGV[2] user id   ARGV[3] qty   ARGV[4] idempotency key
--- Returns: {1, rid, deadline, available, replayed}
+-- ARGV[1] drop id   ARGV[2] n   then n times: user id, qty, idempotency key
+-- Returns: one answer per request, in order:
+--          {1, rid, deadline, available, replayed}
 --        | {0, CODE, replayed} with CODE one of NOT_STARTED, ENDED, PAUSED, SOLD_OUT,
---          LIMIT_EXCEEDED, INSUFFICIENT_STOCK (answers are recorded: a retry with the same key
---          gets the same answer)
+--          LIMIT_EXCEEDED, INSUFFICIENT_STOCK (answers are recorded per user and idempotency key:
+--          a retry with the same key, in this batch or later, gets the same answer)
 --        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} | {0, 'QTY_ABOVE_LIMIT', limit}
---        | {0, 'INVALID_INPUT'}
---          (not recorded, nothing changed)
--- Events: reservation.placed (published and appended to the outbox)
+--        | {0, 'INVALID_INPUT'} (not recorded, nothing changed)
+-- Events: reservation.placed, one per hold, published as one array and appended to the outbox
 local state_key, holds_key, outbox_key, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local drop_id, user, qty, key = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local ifield = 'i:' .. user .. '|' .. key
-local ufield = 'u:' .. user
+local drop_id, n = ARGV[1], tonumber(ARGV[2])
 
-if not (safe_id(user) and safe_id(key) and qty and qty >= 1 and qty == math.floor(qty)) then
-  return { 0, 'INVALID_INPUT' }
+-- One HMGET: the meta fields, then each request's recorded answer and the user's units.
+local fields = { 'room', 'mode', 'starts', 'ends', 'available', 'held', 'sold', 'ver', 'hold', 'limit', 'seq' }
+for i = 0, n - 1 do
+  local user, key = ARGV[3 + i * 3], ARGV[5 + i * 3]
+  fields[#fields + 1] = 'i:' .. user .. '|' .. key
+  fields[#fields + 1] = 'u:' .. user
 end
-
-local m, prior, owned = read_meta(state_key, ifield, ufield)
--- A retry returns the recorded answer: qty|1|rid|deadline|available or qty|0|CODE
-if prior then
-  local p = split(prior)
-  if tonumber(p[1]) ~= qty then return { 0, 'IDEMPOTENCY_KEY_REUSED' } end
-  if p[2] == '1' then return { 1, p[3], tonumber(p[4]), tonumber(p[5]), 1 } end
-  return { 0, p[3], 1 }
+local v = redis.call('HMGET', state_key, unpack(fields))
+local answers = {}
+if not v[2] then
+  for i = 1, n do answers[i] = { 0, 'DROP_NOT_FOUND' } end
+  return answers
 end
-if not m then return { 0, 'DROP_NOT_FOUND' } end
-if qty > m.limit then return { 0, 'QTY_ABOVE_LIMIT', m.limit } end
-
+local m = {
+  room = v[1], mode = v[2], starts = tonumber(v[3]), ends = tonumber(v[4]),
+  available = tonumber(v[5]), held = tonumber(v[6]), sold = tonumber(v[7]),
+  ver = tonumber(v[8]), hold = tonumber(v[9]), limit = tonumber(v[10]), seq = tonumber(v[11]),
+}
 local now = now_ms()
-local function reject(code)
-  redis.call('HSET', state_key, ifield, qty .. '|0|' .. code)
-  return { 0, code, 0 }
+-- Shared by every hold of this batch, converted to strings once (see event_json).
+local deadline = now + m.hold
+local deadline_s, sold_s, head = tostring(deadline), tostring(m.sold), event_head(drop_id, m, now)
+-- What this batch has recorded so far, so later requests in it see earlier ones.
+local recorded, units = {}, {}
+local writes, holds, events = {}, {}, {}
+
+for i = 0, n - 1 do
+  local user, qty_s, key = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
+  local qty = tonumber(qty_s)
+  local ifield, ufield = fields[12 + i * 2], fields[13 + i * 2]
+  local prior = recorded[ifield] or v[12 + i * 2]
+  local answer
+  if not (safe_id(user) and safe_id(key) and qty and qty >= 1 and qty == math.floor(qty)) then
+    answer = { 0, 'INVALID_INPUT' }
+  elseif prior then
+    -- qty|1|rid|deadline|available or qty|0|CODE
+    local p = split(prior)
+    if tonumber(p[1]) ~= qty then
+      answer = { 0, 'IDEMPOTENCY_KEY_REUSED' }
+    elseif p[2] == '1' then
+      answer = { 1, p[3], tonumber(p[4]), tonumber(p[5]), 1 }
+    else
+      answer = { 0, p[3], 1 }
+    end
+  elseif qty > m.limit then
+    answer = { 0, 'QTY_ABOVE_LIMIT', m.limit }
+  else
+    local owned = units[ufield] or tonumber(v[13 + i * 2] or '0')
+    local state = effective_state(m.mode, m.starts, m.ends, m.available, now)
+    local code
+    if state == 'scheduled' then code = 'NOT_STARTED'
+    elseif state == 'ended' then code = 'ENDED'
+    elseif state == 'paused' then code = 'PAUSED'
+    elseif state == 'sold_out' then code = 'SOLD_OUT'
+    elseif owned + qty > m.limit then code = 'LIMIT_EXCEEDED'
+    elseif m.available < qty then code = 'INSUFFICIENT_STOCK'
+    end
+    if code then
+      recorded[ifield] = qty_s .. '|0|' .. code
+      answer = { 0, code, 0 }
+    else
+      m.seq = m.seq + 1
+      m.ver = m.ver + 1
+      m.available = m.available - qty
+      m.held = m.held + qty
+      local rid = drop_id .. '.' .. m.seq
+      local available_s = tostring(m.available)
+      units[ufield] = owned + qty
+      recorded[ifield] = qty_s .. '|1|' .. rid .. '|' .. deadline_s .. '|' .. available_s
+      writes[#writes + 1] = ufield
+      writes[#writes + 1] = owned + qty
+      writes[#writes + 1] = 'r:' .. rid
+      writes[#writes + 1] = user .. '|' .. qty_s .. '|' .. deadline_s .. '|H|' .. key
+      holds[#holds + 1] = deadline_s
+      holds[#holds + 1] = rid
+      events[#events + 1] = event_json('reservation.placed',
+        '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. qty_s .. ',"deadline":' .. deadline_s .. ',',
+        head, m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now), available_s, m.held, sold_s)
+      answer = { 1, rid, deadline, m.available, 0 }
+    end
+    writes[#writes + 1] = ifield
+    writes[#writes + 1] = recorded[ifield]
+  end
+  answers[i + 1] = answer
 end
 
-local state = effective_state(m.mode, m.starts, m.ends, m.available, now)
-if state == 'scheduled' then return reject('NOT_STARTED') end
-if state == 'ended' then return reject('ENDED') end
-if state == 'paused' then return reject('PAUSED') end
-if state == 'sold_out' then return reject('SOLD_OUT') end
-owned = tonumber(owned or '0')
-if owned + qty > m.limit then return reject('LIMIT_EXCEEDED') end
-if m.available < qty then return reject('INSUFFICIENT_STOCK') end
-
-m.seq = m.seq + 1
-local rid = drop_id .. '.' .. m.seq
-local deadline = now + m.hold
-m.available = m.available - qty
-m.held = m.held + qty
-redis.call('ZADD', holds_key, deadline, rid)
-commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, 'reservation.placed',
-  '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. qty .. ',"deadline":' .. deadline .. ',',
-  ufield, owned + qty,
-  'r:' .. rid, user .. '|' .. qty .. '|' .. deadline .. '|H|' .. key,
-  ifield, qty .. '|1|' .. rid .. '|' .. deadline .. '|' .. m.available)
-return { 1, rid, deadline, m.available, 0 }
+if #events > 0 then
+  redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'ver', m.ver, 'seq', m.seq, unpack(writes))
+  redis.call('ZADD', holds_key, unpack(holds))
+  emit(channel, outbox_key, events)
+elseif #writes > 0 then
+  redis.call('HSET', state_key, unpack(writes))
+end
+return answers

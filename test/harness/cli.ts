@@ -26,9 +26,7 @@ export function livedrop(args: readonly string[], env: Record<string, string>): 
 }
 
 /** `livedrop start` as a child; resolves once it printed that it runs. */
-export async function startLivedrop(
-  env: Record<string, string>,
-): Promise<{
+export async function startLivedrop(env: Record<string, string>): Promise<{
   child: ChildProcess;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;

@@ -370,6 +370,8 @@ describe("reserve() with a malformed request object gets INVALID_INPUT and nothi
 
 describe("createDrop() with a bad definition gets INVALID_INPUT and creates nothing", () => {
   const product = dropDefinition().product;
+  // One clock reading: two Date.now() calls may differ and make "equal" unequal.
+  const inAMinute = Date.now() + 60_000;
   const cases: [string, string, Record<string, unknown>][] = [
     ["a negative price", "product.priceMinor", { product: { ...product, priceMinor: -1 } }],
     ["a fractional price", "product.priceMinor", { product: { ...product, priceMinor: 12.5 } }],
@@ -433,8 +435,8 @@ describe("createDrop() with a bad definition gets INVALID_INPUT and creates noth
     ["perUserLimit 1001", "perUserLimit", { perUserLimit: 1_001 }],
     ["a negative startsAt", "startsAt", { startsAt: -1 }],
     ["a fractional startsAt", "startsAt", { startsAt: Date.now() + 0.5 }],
-    ["endsAt equal to startsAt", "endsAt", { startsAt: Date.now() + 60_000, endsAt: Date.now() + 60_000 }],
-    ["endsAt before startsAt", "endsAt", { startsAt: Date.now() + 60_000, endsAt: Date.now() + 30_000 }],
+    ["endsAt equal to startsAt", "endsAt", { startsAt: inAMinute, endsAt: inAMinute }],
+    ["endsAt before startsAt", "endsAt", { startsAt: inAMinute, endsAt: inAMinute - 30_000 }],
   ];
 
   it.each(cases)("a definition with %s gets INVALID_INPUT", async (_name, field, overrides) => {

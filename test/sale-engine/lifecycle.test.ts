@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError, RejectedError } from "../../core/index.ts";
-import { SaleEngine, type SaleEvent } from "../../sale-engine/index.ts";
+import { parseEventMessage, SaleEngine, type SaleEvent } from "../../sale-engine/index.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
 import { dropDefinition, key } from "./fixtures.ts";
 
@@ -273,7 +273,11 @@ describe("events", () => {
     const sub = redis.client();
     const channel = engine.keys.drop(def.dropId).events;
     await sub.ssubscribe(channel);
-    sub.on("smessage", (_ch: string, message: string) => events.push(JSON.parse(message) as SaleEvent));
+    const messages: SaleEvent[][] = [];
+    sub.on("smessage", (_ch: string, message: string) => {
+      messages.push(parseEventMessage(message));
+      events.push(...parseEventMessage(message));
+    });
 
     await engine.createDrop(def);
     const a = await engine.reserve({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() });
@@ -296,6 +300,8 @@ describe("events", () => {
       "drop.state",
     ]);
     expect(events.map((e) => e.v)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Each call above ran alone, so each message holds one event.
+    expect(messages.map((m) => m.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
     expect(events[2]).toMatchObject({
       drop: def.dropId,
       room: "room-1",
@@ -308,11 +314,35 @@ describe("events", () => {
     expect(events[7]).toMatchObject({ state: "ended", action: "end" });
 
     const outbox = await redis.client().xrange(engine.keys.drop(def.dropId).outbox, "-", "+");
-    expect(outbox.map(([, fields]) => (JSON.parse(fields[1] ?? "{}") as SaleEvent).type)).toEqual([
+    expect(outbox.flatMap(([, fields]) => parseEventMessage(fields[1] ?? "[]").map((e) => e.type))).toEqual([
       "reservation.placed",
       "reservation.placed",
       "reservation.confirmed",
       "reservation.released",
     ]);
+  });
+
+  it("buys arriving together are placed by one batch call and published as one message, versions still gap-free", async () => {
+    const def = dropDefinition({ initialStock: 5, perUserLimit: 2 });
+    const sub = redis.client();
+    const messages: SaleEvent[][] = [];
+    await sub.ssubscribe(engine.keys.drop(def.dropId).events);
+    sub.on("smessage", (_ch: string, message: string) => messages.push(parseEventMessage(message)));
+    await engine.createDrop(def);
+    const buyers = ["a", "b", "c", "d"];
+    const results = await Promise.allSettled(
+      buyers.map((u) => engine.reserve({ dropId: def.dropId, userId: u, qty: 2, idempotencyKey: key() })),
+    );
+    // Arrival order decides: a and b get 2 each; c and d find 1 unit left, too few for 2.
+    expect(
+      results.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as { code: string }).code)),
+    ).toEqual(["ok", "ok", "INSUFFICIENT_STOCK", "INSUFFICIENT_STOCK"]);
+    await expect.poll(() => messages.length).toBe(2);
+    expect(messages[1]!.map((e) => [e.type, e.v, e.available])).toEqual([
+      ["reservation.placed", 2, 3],
+      ["reservation.placed", 3, 1],
+    ]);
+    const outbox = await redis.client().xrange(engine.keys.drop(def.dropId).outbox, "-", "+");
+    expect(outbox).toHaveLength(1);
   });
 });
