@@ -29,7 +29,7 @@ export async function openEngine(): Promise<SaleEngine> {
     const hint = target.embedded ? " Is `npm start` running? Or set REDIS_URL / REDIS_CLUSTER_NODES." : "";
     throw new SetupError(
       ErrorCode.DEPENDENCY_MISSING,
-      `cannot reach Redis at ${describeTarget(target)}: ${(err as Error).message}.${hint}`,
+      `cannot reach Redis at ${describeTarget(target)}: ${(err as Error).message.replace(/\.+$/, "")}.${hint}`,
     );
   }
   return SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ownsConnection: true });

@@ -7,26 +7,13 @@ import {
   ValidationError,
 } from "../core/index.ts";
 
-/** Codes a sale-engine Lua script can return in its `{0, CODE, ...}` answer. */
-export const ScriptCode = {
-  DROP_NOT_FOUND: "DROP_NOT_FOUND",
-  DROP_CONFLICT: "DROP_CONFLICT",
-  RESERVATION_NOT_FOUND: "RESERVATION_NOT_FOUND",
-  INVALID_INPUT: "INVALID_INPUT",
-  QTY_ABOVE_LIMIT: "QTY_ABOVE_LIMIT",
-  NOT_STARTED: "NOT_STARTED",
-  ENDED: "ENDED",
-  PAUSED: "PAUSED",
-  SOLD_OUT: "SOLD_OUT",
-  LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
-  INSUFFICIENT_STOCK: "INSUFFICIENT_STOCK",
-  IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
-  ALREADY_CONFIRMED: "ALREADY_CONFIRMED",
-  ALREADY_RELEASED: "ALREADY_RELEASED",
-  HOLD_EXPIRED: "HOLD_EXPIRED",
-  STOCK_OVERFLOW: "STOCK_OVERFLOW",
-} as const;
-export type ScriptCode = (typeof ScriptCode)[keyof typeof ScriptCode];
+/**
+ * Codes a sale-engine Lua script can return in its `{0, CODE, ...}` answer: the error codes of
+ * core/errors.ts, plus QTY_ABOVE_LIMIT, which surfaces as INVALID_INPUT.
+ */
+export type ScriptCode =
+  | Exclude<ErrorCode, "CONFIG_INVALID" | "DEPENDENCY_MISSING" | "INTERNAL">
+  | "QTY_ABOVE_LIMIT";
 
 const MESSAGES: Record<ScriptCode, string> = {
   DROP_NOT_FOUND: "no such drop",
@@ -49,7 +36,7 @@ const MESSAGES: Record<ScriptCode, string> = {
 
 /** The one mapping from a script code to a typed error. */
 export function scriptError(code: string, details: Record<string, unknown> = {}): LivedropError {
-  const known = code in MESSAGES ? (code as ScriptCode) : undefined;
+  const known = Object.hasOwn(MESSAGES, code) ? (code as ScriptCode) : undefined;
   if (!known) return new LivedropError(ErrorCode.INTERNAL, `unexpected sale-engine answer ${code}`, details);
   const message = MESSAGES[known];
   switch (known) {

@@ -1,5 +1,5 @@
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
-export { ScriptCode, scriptError } from "./errors.ts";
+export { type ScriptCode, scriptError } from "./errors.ts";
 export { parseEventMessage } from "./events.ts";
 export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 export {
