@@ -20,6 +20,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, "expected host:port[,host:port...]")
     .optional(),
+  /**
+   * PostgreSQL for orders (production), `postgres://user:pass@host:port/db`. Unset: the embedded
+   * PGlite store in `<LIVEDROP_DATA_DIR>/orders`.
+   */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "expected postgres://...")
+    .optional(),
   /** Loopback port of the embedded redis-server. Default 6390. */
   LIVEDROP_REDIS_PORT: port.default(6390),
   /**

@@ -12,7 +12,10 @@ import {
  * core/errors.ts, plus QTY_ABOVE_LIMIT, which surfaces as INVALID_INPUT.
  */
 export type ScriptCode =
-  | Exclude<ErrorCode, "CONFIG_INVALID" | "DEPENDENCY_MISSING" | "INTERNAL">
+  | Exclude<
+      ErrorCode,
+      "CONFIG_INVALID" | "DEPENDENCY_MISSING" | "INTERNAL" | `ORDER_${string}` | `PAYMENT_${string}`
+    >
   | "QTY_ABOVE_LIMIT";
 
 const MESSAGES: Record<ScriptCode, string> = {
