@@ -1,4 +1,5 @@
 import {
+  type Config,
   config,
   connectRedis,
   describeTarget,
@@ -6,21 +7,23 @@ import {
   redisTargetFromConfig,
   SetupError,
 } from "../core/index.ts";
+import { type OrderStore, openOrderStore } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 
 /**
  * A sale engine for one CLI command: fails fast (no endless reconnects) with a message that
  * says where it looked for Redis.
  */
-export async function openEngine(): Promise<SaleEngine> {
+export async function openEngine(options: { waitForRedis?: boolean } = {}): Promise<SaleEngine> {
   const cfg = config();
   const target = redisTargetFromConfig(cfg);
-  const redis = connectRedis(target, {
-    lazyConnect: true,
-    connectTimeout: 3000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
+  // A one-shot command fails fast; a long-running worker keeps reconnecting through restarts.
+  const redis = connectRedis(
+    target,
+    options.waitForRedis
+      ? { lazyConnect: true }
+      : { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null },
+  );
   redis.on("error", () => {});
   try {
     await redis.connect();
@@ -33,4 +36,9 @@ export async function openEngine(): Promise<SaleEngine> {
     );
   }
   return SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ownsConnection: true });
+}
+
+/** The order store of this configuration: PostgreSQL with DATABASE_URL, else the embedded PGlite. */
+export function openStore(cfg: Config = config()): Promise<OrderStore> {
+  return openOrderStore(cfg);
 }

@@ -4,7 +4,9 @@ import { printError } from "./output.ts";
 const USAGE = `livedrop <command>
   start                      run the whole stack (embedded Redis unless REDIS_URL is set)
   drop ...                   manage drops (see \`livedrop drop help\`)
-  bench sale-engine [--quick] [--fsync always|everysec]
+  worker                     run the order pipeline (relay, order workers, hold expiry, reconciler)
+  orders ...                 list, show, refund orders; finance summaries (see \`livedrop orders help\`)
+  bench sale-engine|orders [--quick] [...]
                              benchmark; prints one JSON line last`;
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +23,19 @@ async function main(argv: string[]): Promise<number> {
       }
       await runDrop(rest);
       return 0;
+    case "worker": {
+      const { runWorker } = await import("./worker.ts");
+      return runWorker(rest);
+    }
+    case "orders": {
+      const { ORDERS_USAGE, runOrders } = await import("./orders.ts");
+      if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help") {
+        process.stdout.write(`${ORDERS_USAGE}\n`);
+        return 0;
+      }
+      await runOrders(rest);
+      return 0;
+    }
     case "bench": {
       const { runBench } = await import("../bench/index.ts");
       return runBench(rest);

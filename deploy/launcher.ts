@@ -9,6 +9,7 @@ import {
   redisTargetFromConfig,
   SetupError,
 } from "../core/index.ts";
+import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine, startExpirySweeper } from "../sale-engine/index.ts";
 import { isPortFree } from "./ports.ts";
 import { RedisServerProcess } from "./redis-server.ts";
@@ -22,8 +23,9 @@ export interface RunningStack {
 
 /**
  * The local launcher behind `npm start`: an embedded redis-server (unless REDIS_URL or
- * REDIS_CLUSTER_NODES point elsewhere), the sale engine and its expiry sweep. Later tiers
- * (gateway, workers, media, client) join here.
+ * REDIS_CLUSTER_NODES point elsewhere), the sale engine and its expiry sweep, the order store
+ * (PGlite unless DATABASE_URL) and the order pipeline. Later tiers (gateway, media, client)
+ * join here.
  */
 export async function startStack(cfg: Config): Promise<RunningStack> {
   const log = childLogger("launcher");
@@ -73,7 +75,15 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     lines.push(
       `sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record, hold expiry sweep every ${cfg.LIVEDROP_EXPIRE_SWEEP_MS} ms`,
     );
-    lines.push("cli          npx livedrop drop help");
+
+    const store = await openOrderStore(cfg);
+    stops.push(() => store.close());
+    const pipeline = await startOrderPipeline({ cfg, engine, store });
+    stops.push(() => pipeline.stop());
+    lines.push(
+      `orders       ${describeStore(cfg)}, ${await store.count()} order(s); relay, workers, hold expiry and reconciler running`,
+    );
+    lines.push("cli          npx livedrop drop help | npx livedrop orders help");
   } catch (err) {
     await stop();
     throw err;

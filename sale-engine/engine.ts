@@ -260,16 +260,20 @@ export class SaleEngine {
     const dropId = dropIdOfReservation(rid);
     const raw = await this.redis.hget(this.keys.drop(dropId).state, stateField.reservation(rid));
     if (raw === null) throw scriptError("RESERVATION_NOT_FOUND", { reservationId: rid });
-    const [userId = "", qty = "0", deadline = "0", status = "H", idempotencyKey = ""] = raw.split("|");
-    return {
-      reservationId: rid,
-      dropId,
-      userId,
-      qty: Number(qty),
-      deadline: Number(deadline),
-      status: STATUS_OF[status] ?? "held",
-      idempotencyKey,
-    };
+    return parseReservation(rid, raw);
+  }
+
+  /** Holds of a drop that await payment, earliest deadline first (for reconciliation). */
+  async heldReservations(dropId: string, limit = 1_000): Promise<ReservationRecord[]> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const k = this.keys.drop(id);
+    const ids = await this.redis.zrange(k.holds, 0, Math.max(0, limit - 1));
+    if (ids.length === 0) return [];
+    const raws = await this.redis.hmget(k.state, ...ids.map(stateField.reservation));
+    return ids.flatMap((rid, i) => {
+      const raw = raws[i];
+      return raw ? [parseReservation(rid, raw)] : [];
+    });
   }
 
   /** Units a user holds or bought in a drop (what the per-user limit counts). */
@@ -277,6 +281,11 @@ export class SaleEngine {
     const id = validate(dropIdSchema, dropId, "drop id");
     const user = validate(userIdSchema, userId, "user id");
     return Number((await this.redis.hget(this.keys.drop(id).state, stateField.units(user))) ?? 0);
+  }
+
+  /** The Redis connection this engine runs on (shared by helpers that publish next to it). */
+  get connection(): RedisClient {
+    return this.redis;
   }
 
   /** Redis TIME in ms: the clock drop windows and deadlines are judged by. */
@@ -317,4 +326,18 @@ function canonicalParams(d: DropDefinition): string {
     endsAt: d.endsAt ?? null,
     holdMs: d.holdMs,
   });
+}
+
+/** A reservation record as stored by the scripts: `user|qty|deadline|status|idempotencyKey`. */
+function parseReservation(reservationId: string, raw: string): ReservationRecord {
+  const [userId = "", qty = "0", deadline = "0", status = "H", idempotencyKey = ""] = raw.split("|");
+  return {
+    reservationId,
+    dropId: dropIdOfReservation(reservationId),
+    userId,
+    qty: Number(qty),
+    deadline: Number(deadline),
+    status: STATUS_OF[status] ?? "held",
+    idempotencyKey,
+  };
 }

@@ -13,6 +13,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PACKAGES = [
   { name: "redis-server", bin: "redis-server", why: "sale engine, pub/sub, queues" },
   { name: "redis-tools", bin: "redis-cli", why: "Redis Cluster set-up in tests" },
+  // Debian keeps initdb in /usr/lib/postgresql/<version>/bin, off PATH: there dpkg decides.
+  { name: "postgresql", bin: "initdb", why: "order store on PostgreSQL (tests start a private server)" },
 ];
 
 function say(line) {

@@ -1,0 +1,30 @@
+import { config, ValidationError } from "../core/index.ts";
+import { startOrderPipeline } from "../orders/index.ts";
+import { openEngine, openStore } from "./connect.ts";
+
+/** `livedrop worker`: runs the order pipeline (relay, workers, hold expiry, reconciler) until SIGINT/SIGTERM. */
+export async function runWorker(args: string[]): Promise<number> {
+  if (args.length > 0)
+    throw new ValidationError(
+      `worker takes no arguments (configure it with environment variables); got ${args.join(" ")}`,
+    );
+  const cfg = config();
+  const engine = await openEngine({ waitForRedis: true });
+  const store = await openStore(cfg);
+  const pipeline = await startOrderPipeline({ cfg, engine, store });
+  process.stdout.write(`livedrop worker running (order store: ${store.kind}); Ctrl-C stops it\n`);
+  return new Promise((resolve) => {
+    const shutdown = () => {
+      pipeline
+        .stop()
+        .then(() => store.close())
+        .then(() => engine.close())
+        .then(
+          () => resolve(0),
+          () => resolve(1),
+        );
+    };
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+  });
+}

@@ -1,0 +1,2 @@
+export type { CaptureRequest, CaptureResult, PaymentProvider, RefundRequest } from "./provider.ts";
+export { PaymentTimeoutError, SandboxPaymentProvider, SandboxToken } from "./sandbox.ts";

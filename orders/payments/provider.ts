@@ -1,0 +1,30 @@
+/**
+ * The boundary to a payment service. Guarantees asked of every implementation: `capture` and
+ * `refund` are idempotent per idempotency key (a retry returns the first answer and moves money
+ * at most once), and a capture either succeeds, is declined, or throws PaymentTimeoutError.
+ */
+export interface CaptureRequest {
+  readonly idempotencyKey: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  /** Card or wallet token from the buyer's browser. */
+  readonly token: string;
+  /** Our reference (the reservation id), shown in the provider's dashboard. */
+  readonly reference: string;
+}
+
+export type CaptureResult =
+  | { readonly status: "succeeded"; readonly providerRef: string }
+  | { readonly status: "declined"; readonly declineCode: string };
+
+export interface RefundRequest {
+  readonly idempotencyKey: string;
+  readonly providerRef: string;
+  readonly amountMinor: number;
+}
+
+export interface PaymentProvider {
+  readonly name: string;
+  capture(request: CaptureRequest): Promise<CaptureResult>;
+  refund(request: RefundRequest): Promise<{ readonly refundRef: string }>;
+}

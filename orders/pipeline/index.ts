@@ -1,0 +1,82 @@
+import {
+  type Config,
+  childLogger,
+  connectRedis,
+  type RedisClient,
+  redisTargetFromConfig,
+} from "../../core/index.ts";
+import type { SaleEngine } from "../../sale-engine/index.ts";
+import type { OrderStore } from "../store/index.ts";
+import { HoldExpirer } from "./hold-expirer.ts";
+import { OrderWorker } from "./order-worker.ts";
+import { type OrderQueues, openQueues } from "./queues.ts";
+import { Reconciler } from "./reconciler.ts";
+import { OutboxRelay } from "./relay.ts";
+
+export { expireJobId, jobsForEvent, type OrderJob, statusJobId } from "./jobs.ts";
+export { type OrderUpdate, type OrderUpdateType, orderChannels, publishOrderUpdate } from "./publisher.ts";
+export { defaultJobOptions, type OrderQueues, openQueues, QueueName, queuePrefix } from "./queues.ts";
+export { Reconciler } from "./reconciler.ts";
+export { OutboxRelay } from "./relay.ts";
+
+export interface PipelineOptions {
+  readonly cfg: Config;
+  readonly engine: SaleEngine;
+  readonly store: OrderStore;
+  /** Order worker concurrency. Default 16. */
+  readonly concurrency?: number;
+  /** Reconciler interval, ms. Default 5000. */
+  readonly reconcileMs?: number;
+}
+
+export interface RunningPipeline {
+  readonly queues: OrderQueues;
+  readonly relay: OutboxRelay;
+  readonly reconciler: Reconciler;
+  /** Stops relay, reconciler and workers (finishing jobs in progress); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The order pipeline of one process: outbox relay → BullMQ `orders` → order worker → store;
+ * delayed `holds` jobs expire holds at their deadline; the reconciler repairs any gap. Every
+ * part is safe to run in several processes at once.
+ */
+export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPipeline> {
+  const target = redisTargetFromConfig(o.cfg);
+  // BullMQ needs connections that wait through a Redis restart instead of failing commands.
+  const bull: RedisClient = connectRedis(target, { maxRetriesPerRequest: null, enableAutoPipelining: false });
+  const relayRedis = connectRedis(target);
+  const log = childLogger("orders");
+  for (const c of [bull, relayRedis])
+    c.on("error", (err) => log.debug({ err: err.message }, "redis connection error"));
+  const prefix = o.cfg.LIVEDROP_KEY_PREFIX;
+  const queues = openQueues(bull, prefix);
+  const worker = new OrderWorker({
+    connection: bull,
+    engine: o.engine,
+    store: o.store,
+    keyPrefix: prefix,
+    log,
+    concurrency: o.concurrency ?? 16,
+  });
+  const expirer = new HoldExpirer(bull, o.engine, prefix, log);
+  const relay = OutboxRelay.start({ redis: relayRedis, engine: o.engine, queues, log });
+  const reconciler = new Reconciler(o.engine, o.store, queues, log).start(o.reconcileMs ?? 5_000);
+  let stopped = false;
+  return {
+    queues,
+    relay,
+    reconciler,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await relay.stop();
+      await reconciler.stop();
+      await Promise.all([worker.close(), expirer.close()]);
+      await queues.close();
+      bull.disconnect();
+      relayRedis.disconnect();
+    },
+  };
+}

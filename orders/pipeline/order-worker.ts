@@ -1,0 +1,81 @@
+import { type Job, Worker } from "bullmq";
+import type { Logger, RedisClient } from "../../core/index.ts";
+import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
+import { ensureOrder } from "../ensure-order.ts";
+import type { Order, OrderStore } from "../store/index.ts";
+import type { OrderJob } from "./jobs.ts";
+import { publishOrderUpdate } from "./publisher.ts";
+import { QueueName, queuePrefix, workerTiming } from "./queues.ts";
+
+export interface OrderWorkerOptions {
+  readonly connection: RedisClient;
+  readonly engine: SaleEngine;
+  readonly store: OrderStore;
+  readonly keyPrefix: string;
+  readonly log: Logger;
+  readonly concurrency?: number;
+}
+
+/**
+ * Writes orders from `orders` jobs. Delivery is at least once (a worker may die mid-job and the
+ * job runs again; a relay may add a job twice): every write is idempotent, keyed by reservation
+ * id in the store, so a duplicate is a no-op.
+ */
+export class OrderWorker {
+  private readonly worker: Worker<OrderJob>;
+  private readonly drops = new Map<string, DropStatus>();
+  private closed = false;
+
+  constructor(private readonly o: OrderWorkerOptions) {
+    this.worker = new Worker<OrderJob>(QueueName.orders, (job) => this.process(job), {
+      connection: o.connection,
+      prefix: queuePrefix(o.keyPrefix),
+      concurrency: o.concurrency ?? 16,
+      ...workerTiming,
+    });
+    this.worker.on("failed", (job, err) =>
+      o.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "order job failed"),
+    );
+    this.worker.on("error", (err) => o.log.warn({ err: err.message }, "order worker error"));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.worker.close();
+  }
+
+  private async process(job: Job<OrderJob>): Promise<string> {
+    const data = job.data;
+    if (data.kind === "create") {
+      const { created, order } = await this.ensureOrder(data.reservationId);
+      return created ? `created ${order.reservationId}` : `exists ${order.reservationId}`;
+    }
+    await this.ensureOrder(data.reservationId);
+    const { changed, order } = await this.o.store.transition(data.reservationId, data.to, {
+      reason: data.reason,
+    });
+    if (changed) await publishOrderUpdate(this.o.connection, this.o.keyPrefix, `order.${data.to}`, order);
+    return changed ? `${data.to} ${order.reservationId}` : `already ${order.status}`;
+  }
+
+  private async ensureOrder(reservationId: string): Promise<{ created: boolean; order: Order }> {
+    const result = await ensureOrder(this.o.engine, this.o.store, reservationId, (dropId) =>
+      this.drop(dropId),
+    );
+    if (result.created)
+      await publishOrderUpdate(this.o.connection, this.o.keyPrefix, "order.created", result.order);
+    return result;
+  }
+
+  /** A drop's product and room never change after creation, so they are cached. */
+  private async drop(dropId: string): Promise<DropStatus> {
+    let drop = this.drops.get(dropId);
+    if (!drop) {
+      drop = await this.o.engine.status(dropId);
+      if (this.drops.size > 10_000) this.drops.clear();
+      this.drops.set(dropId, drop);
+    }
+    return drop;
+  }
+}

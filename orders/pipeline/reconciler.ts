@@ -1,0 +1,94 @@
+import type { Logger } from "../../core/index.ts";
+import type { SaleEngine } from "../../sale-engine/index.ts";
+import type { OrderStore } from "../store/index.ts";
+import { createJob, type OrderJob, type PlannedJob, statusJob } from "./jobs.ts";
+import type { OrderQueues } from "./queues.ts";
+
+const SCAN_LIMIT = 5_000;
+
+/**
+ * The safety net behind the relay: periodically compares the sale engine with the order store
+ * and enqueues what is missing. Holds without an order get a create job; pending orders whose
+ * hold was settled in Redis get a status job. Job ids make it harmless to find the same gap
+ * twice.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+  repaired = 0;
+
+  constructor(
+    private readonly engine: SaleEngine,
+    private readonly store: OrderStore,
+    private readonly queues: OrderQueues,
+    private readonly log: Logger,
+  ) {}
+
+  start(intervalMs: number): this {
+    const tick = () => {
+      this.running = this.pass()
+        .then((n) => {
+          if (n > 0) this.log.info({ repaired: n }, "reconciler enqueued missing order work");
+        })
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "reconcile pass failed"))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, intervalMs);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One comparison of every drop; returns how many jobs it enqueued. */
+  async pass(): Promise<number> {
+    let enqueued = 0;
+    for (const dropId of await this.engine.listDrops()) {
+      const jobs = [...(await this.missingOrders(dropId)), ...(await this.staleStatuses(dropId))];
+      if (jobs.length > 0) await this.queues.orders.addBulk(jobs);
+      enqueued += jobs.length;
+    }
+    this.repaired += enqueued;
+    return enqueued;
+  }
+
+  private async missingOrders(dropId: string): Promise<PlannedJob<OrderJob>[]> {
+    const held = await this.engine.heldReservations(dropId, SCAN_LIMIT);
+    if (held.length === 0) return [];
+    const existing = await this.store.existing(held.map((h) => h.reservationId));
+    const status = await this.engine.status(dropId);
+    return held
+      .filter((h) => !existing.has(h.reservationId))
+      .map((h) =>
+        createJob({
+          kind: "create",
+          reservationId: h.reservationId,
+          dropId,
+          userId: h.userId,
+          qty: h.qty,
+          deadline: h.deadline,
+          placedAt: status.serverTime,
+        }),
+      );
+  }
+
+  private async staleStatuses(dropId: string): Promise<PlannedJob<OrderJob>[]> {
+    const pending = await this.store.list({ dropId, status: "pending_payment", limit: 500 });
+    const jobs: PlannedJob<OrderJob>[] = [];
+    for (const order of pending) {
+      const hold = await this.engine.reservation(order.reservationId);
+      if (hold.status === "held") continue;
+      const to = hold.status === "confirmed" ? "paid" : hold.status === "expired" ? "expired" : "cancelled";
+      jobs.push(
+        statusJob({ kind: "status", reservationId: order.reservationId, dropId, to, reason: "reconciled" }),
+      );
+    }
+    return jobs;
+  }
+}

@@ -1,0 +1,27 @@
+export { loadMigrations, MIGRATIONS_DIR, type Migration, migrate } from "./migrate.ts";
+export { openOrderStore, orderStoreTarget } from "./open.ts";
+export { OrderStore } from "./order-store.ts";
+export { PgClient, type PgClientOptions } from "./pg-client.ts";
+export { PgliteClient } from "./pglite-client.ts";
+export { type SqlClient, sqlState } from "./sql-client.ts";
+export {
+  type DropSummary,
+  type NewOrder,
+  type NewPaymentAttempt,
+  newOrderSchema,
+  newPaymentAttemptSchema,
+  ORDER_LIMITS,
+  ORDER_STATUSES,
+  ORDER_TRANSITIONS,
+  type Order,
+  type OrderEvent,
+  type OrderFilter,
+  type OrderStatus,
+  orderFilterSchema,
+  PAYMENT_ATTEMPT_STATUSES,
+  type PaymentAttempt,
+  type PaymentAttemptStatus,
+  type RoomTotals,
+  type StoreTarget,
+  type TransitionOptions,
+} from "./types.ts";

@@ -1,0 +1,494 @@
+import { z } from "zod";
+import { ConflictError, ErrorCode, NotFoundError } from "../../core/index.ts";
+import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
+import { migrate } from "./migrate.ts";
+import { PgClient } from "./pg-client.ts";
+import { PgliteClient } from "./pglite-client.ts";
+import { type SqlClient, sqlState } from "./sql-client.ts";
+import {
+  type DropSummary,
+  idempotencyKeySchema,
+  type NewOrder,
+  type NewPaymentAttempt,
+  newOrderSchema,
+  newPaymentAttemptSchema,
+  ORDER_TRANSITIONS,
+  type Order,
+  type OrderEvent,
+  type OrderFilter,
+  type OrderStatus,
+  orderFilterSchema,
+  type PaymentAttempt,
+  type PaymentAttemptStatus,
+  type RoomTotals,
+  reservationIdListSchema,
+  type StoreTarget,
+  type TransitionOptions,
+  transitionSchema,
+} from "./types.ts";
+import { validate } from "./validate.ts";
+
+/** Drivers return int8/numeric as string (pg), number (PGlite) or bigint; the store converts. */
+type Num = number | string | bigint;
+
+/** Timestamps leave SQL as whole ms since the epoch, the same on both drivers. */
+const ms = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::int8`;
+
+const ORDER_COLUMNS = `reservation_id, drop_id, room_id, user_id, sku, title, qty, unit_price_minor,
+  total_minor, currency, status, ${ms("hold_deadline")} AS hold_deadline_ms, payment_ref,
+  ${ms("created_at")} AS created_at_ms, ${ms("updated_at")} AS updated_at_ms, ${ms("paid_at")} AS paid_at_ms`;
+
+const EVENT_COLUMNS = `id, reservation_id, from_status, to_status, reason, details, ${ms("at")} AS at_ms`;
+
+const ATTEMPT_COLUMNS = `id, reservation_id, idempotency_key, status, provider_ref, amount_minor, currency,
+  error_code, ${ms("created_at")} AS created_at_ms`;
+
+interface OrderRow {
+  reservation_id: string;
+  drop_id: string;
+  room_id: string;
+  user_id: string;
+  sku: string;
+  title: string;
+  qty: Num;
+  unit_price_minor: Num;
+  total_minor: Num;
+  currency: string;
+  status: OrderStatus;
+  hold_deadline_ms: Num;
+  payment_ref: string | null;
+  created_at_ms: Num;
+  updated_at_ms: Num;
+  paid_at_ms: Num | null;
+}
+
+interface EventRow {
+  id: Num;
+  reservation_id: string;
+  from_status: OrderStatus | null;
+  to_status: OrderStatus;
+  reason: string;
+  details: Record<string, unknown> | null;
+  at_ms: Num;
+}
+
+interface AttemptRow {
+  id: Num;
+  reservation_id: string;
+  idempotency_key: string;
+  status: PaymentAttemptStatus;
+  provider_ref: string | null;
+  amount_minor: Num;
+  currency: string;
+  error_code: string | null;
+  created_at_ms: Num;
+}
+
+const targetSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("pg"), url: z.string().regex(/^postgres(ql)?:\/\//, "postgres://...") }),
+  z.strictObject({ kind: z.literal("pglite"), dataDir: z.string().min(1) }),
+]);
+
+/**
+ * The order store. Guarantees:
+ * - exactly once: one order per reservation id (primary key), whatever retries or races;
+ * - every status change, the creation included, is written with its order_events row in one
+ *   transaction, and changes are race-safe (the row is locked with SELECT ... FOR UPDATE);
+ * - payment attempts are recorded once per idempotency key;
+ * - every input is validated first: a ValidationError means nothing was written.
+ */
+export class OrderStore {
+  readonly kind: StoreTarget["kind"];
+  /** Migrations this open applied (empty when the schema was already current). */
+  readonly appliedMigrations: readonly string[];
+  private readonly db: SqlClient;
+  private closing: Promise<void> | undefined;
+
+  private constructor(kind: StoreTarget["kind"], db: SqlClient, appliedMigrations: readonly string[]) {
+    this.kind = kind;
+    this.db = db;
+    this.appliedMigrations = appliedMigrations;
+  }
+
+  /** Connects (pg) or opens the data directory (PGlite), then brings the schema up to date. */
+  static async open(target: StoreTarget): Promise<OrderStore> {
+    const t = validate(targetSchema, target, "order store target");
+    const db = t.kind === "pg" ? await PgClient.open(t.url) : await PgliteClient.open(t.dataDir);
+    try {
+      return new OrderStore(t.kind, db, await migrate(db));
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Writes the order for a reservation, status pending_payment, plus its `created` event.
+   * A second call for the same reservation changes nothing and returns the stored order.
+   */
+  async createOrder(o: NewOrder): Promise<{ created: boolean; order: Order }> {
+    const n = validate(newOrderSchema, o, "order");
+    return this.db.transaction(async (tx) => {
+      const [inserted] = await tx.query<OrderRow>(
+        `INSERT INTO orders (reservation_id, drop_id, room_id, user_id, sku, title, qty, unit_price_minor,
+           total_minor, currency, status, hold_deadline)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11::timestamptz)
+         ON CONFLICT (reservation_id) DO NOTHING
+         RETURNING ${ORDER_COLUMNS}`,
+        [
+          n.reservationId,
+          n.dropId,
+          n.roomId,
+          n.userId,
+          n.sku,
+          n.title,
+          n.qty,
+          n.unitPriceMinor,
+          n.qty * n.unitPriceMinor,
+          n.currency,
+          new Date(n.holdDeadline).toISOString(),
+        ],
+      );
+      if (inserted) {
+        await insertEvent(tx, n.reservationId, null, "pending_payment", "created", undefined);
+        return { created: true, order: toOrder(inserted) };
+      }
+      // Lost the race or a retry: the winner has committed (ON CONFLICT waited for it).
+      return { created: false, order: await mustSelectOrder(tx, n.reservationId) };
+    });
+  }
+
+  /**
+   * Moves an order to `to` and records the event. Already in `to`: `changed: false`, nothing
+   * written. Not an allowed move (see ORDER_TRANSITIONS): ConflictError ORDER_STATE_CONFLICT
+   * with details {from, to}. Unknown reservation: NotFoundError ORDER_NOT_FOUND.
+   */
+  async transition(
+    reservationId: string,
+    to: OrderStatus,
+    opts: TransitionOptions,
+  ): Promise<{ changed: boolean; order: Order }> {
+    const t = validate(transitionSchema, { ...opts, reservationId, to }, "transition");
+    return this.db.transaction(async (tx) => {
+      // The row lock makes concurrent transitions of one order queue up; each then sees the
+      // status the previous one committed.
+      const [row] = await tx.query<{ status: OrderStatus }>(
+        "SELECT status FROM orders WHERE reservation_id = $1 FOR UPDATE",
+        [t.reservationId],
+      );
+      if (!row) throw orderNotFound(t.reservationId);
+      const from = row.status;
+      if (from === t.to) return { changed: false, order: await mustSelectOrder(tx, t.reservationId) };
+      if (!ORDER_TRANSITIONS[from].includes(t.to))
+        throw new ConflictError(
+          ErrorCode.ORDER_STATE_CONFLICT,
+          `order ${t.reservationId} is ${from} and cannot become ${t.to}`,
+          { reservationId: t.reservationId, from, to: t.to },
+        );
+      const [updated] = await tx.query<OrderRow>(
+        `UPDATE orders SET status = $2, updated_at = now(),
+           paid_at = CASE WHEN $2 = 'paid' THEN now() ELSE paid_at END,
+           payment_ref = CASE WHEN $2 = 'paid' THEN $3 ELSE payment_ref END
+         WHERE reservation_id = $1 AND status = $4
+         RETURNING ${ORDER_COLUMNS}`,
+        [t.reservationId, t.to, t.paymentRef ?? null, from],
+      );
+      if (!updated) throw new Error(`order ${t.reservationId} changed under a row lock`);
+      await insertEvent(tx, t.reservationId, from, t.to, t.reason, t.details);
+      return { changed: true, order: toOrder(updated) };
+    });
+  }
+
+  async get(reservationId: string): Promise<Order | undefined> {
+    const id = validate(reservationIdSchema, reservationId, "reservation id");
+    const [row] = await this.db.query<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE reservation_id = $1`,
+      [id],
+    );
+    return row ? toOrder(row) : undefined;
+  }
+
+  /** The order's status changes, oldest first (empty for an unknown reservation). */
+  async events(reservationId: string): Promise<OrderEvent[]> {
+    const id = validate(reservationIdSchema, reservationId, "reservation id");
+    const rows = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM order_events WHERE reservation_id = $1 ORDER BY id`,
+      [id],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** Orders matching every given filter, newest first; `limit` 1..500, default 50. */
+  async list(filter: OrderFilter = {}): Promise<Order[]> {
+    const f = validate(orderFilterSchema, filter, "order filter");
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const columns = [
+      ["drop_id", f.dropId],
+      ["room_id", f.roomId],
+      ["user_id", f.userId],
+      ["status", f.status],
+    ] as const;
+    for (const [column, value] of columns) {
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${column} = $${params.length}`);
+    }
+    params.push(f.limit);
+    const rows = await this.db.query<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY created_at DESC, reservation_id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toOrder);
+  }
+
+  /** Which of these reservations have an order (for the reconciler; up to 10,000 ids a call). */
+  async existing(reservationIds: readonly string[]): Promise<Set<string>> {
+    const ids = [...new Set(validate(reservationIdListSchema, reservationIds, "reservation ids"))];
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.query<{ reservation_id: string }>(
+      "SELECT reservation_id FROM orders WHERE reservation_id = ANY($1::text[])",
+      [ids],
+    );
+    return new Set(rows.map((r) => r.reservation_id));
+  }
+
+  /** When each order of a drop was written, ms (for hold-to-order latency measurements). */
+  async createdAt(dropId: string): Promise<Map<string, number>> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const rows = await this.db.query<{ reservation_id: string; ms: Num }>(
+      "SELECT reservation_id, (extract(epoch FROM created_at) * 1000)::bigint AS ms FROM orders WHERE drop_id = $1",
+      [id],
+    );
+    return new Map(rows.map((r) => [r.reservation_id, Number(r.ms)]));
+  }
+
+  /** Orders of a drop whose creation was recorded more than once (must stay 0: exactly once). */
+  async duplicateCreations(dropId: string): Promise<number> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const [row] = await this.db.query<{ n: Num }>(
+      `SELECT count(*) AS n FROM (
+         SELECT e.reservation_id FROM order_events e JOIN orders o USING (reservation_id)
+         WHERE o.drop_id = $1 AND e.from_status IS NULL GROUP BY e.reservation_id HAVING count(*) > 1
+       ) d`,
+      [id],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db.query<{ n: Num }>("SELECT count(*) AS n FROM orders");
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Records one payment provider call. The idempotency key is unique: a retry returns the row
+   * stored first (`created: false`). The key reused for another reservation is ConflictError
+   * IDEMPOTENCY_KEY_REUSED; an unknown reservation is NotFoundError ORDER_NOT_FOUND.
+   */
+  async recordPaymentAttempt(a: NewPaymentAttempt): Promise<{ created: boolean; attempt: PaymentAttempt }> {
+    const p = validate(newPaymentAttemptSchema, a, "payment attempt");
+    let inserted: AttemptRow | undefined;
+    try {
+      [inserted] = await this.db.query<AttemptRow>(
+        `INSERT INTO payment_attempts (reservation_id, idempotency_key, status, provider_ref, amount_minor,
+           currency, error_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING ${ATTEMPT_COLUMNS}`,
+        [
+          p.reservationId,
+          p.idempotencyKey,
+          p.status,
+          p.providerRef ?? null,
+          p.amountMinor,
+          p.currency,
+          p.errorCode ?? null,
+        ],
+      );
+    } catch (err) {
+      if (sqlState(err) === "23503") throw orderNotFound(p.reservationId);
+      throw err;
+    }
+    if (inserted) return { created: true, attempt: toAttempt(inserted) };
+    const existing = await this.paymentAttempt(p.idempotencyKey);
+    if (!existing) throw new Error(`payment attempt ${p.idempotencyKey} vanished after a conflict`);
+    if (existing.reservationId !== p.reservationId)
+      throw new ConflictError(
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        `idempotency key ${p.idempotencyKey} was used for reservation ${existing.reservationId}`,
+        { idempotencyKey: p.idempotencyKey, reservationId: existing.reservationId },
+      );
+    return { created: false, attempt: existing };
+  }
+
+  async paymentAttempt(idempotencyKey: string): Promise<PaymentAttempt | undefined> {
+    const key = validate(idempotencyKeySchema, idempotencyKey, "idempotency key");
+    const [row] = await this.db.query<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key = $1`,
+      [key],
+    );
+    return row ? toAttempt(row) : undefined;
+  }
+
+  /** Attempts for one reservation, oldest first. */
+  async paymentAttempts(reservationId: string): Promise<PaymentAttempt[]> {
+    const id = validate(reservationIdSchema, reservationId, "reservation id");
+    const rows = await this.db.query<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE reservation_id = $1 ORDER BY id`,
+      [id],
+    );
+    return rows.map(toAttempt);
+  }
+
+  /** Sales figures of one drop, computed by the database in one statement. */
+  async dropSummary(dropId: string): Promise<DropSummary> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const units = (status: OrderStatus) => `coalesce(sum(qty) FILTER (WHERE status = '${status}'), 0)`;
+    const [r] = await this.db.query<Record<string, Num | string | null>>(
+      `SELECT count(*) AS orders,
+         count(*) FILTER (WHERE status = 'paid') AS paid_orders,
+         count(*) FILTER (WHERE status <> 'pending_payment') AS settled_orders,
+         ${units("paid")} AS units_sold,
+         coalesce(sum(total_minor) FILTER (WHERE status = 'paid'), 0) AS gmv_minor,
+         min(currency) AS currency,
+         ${units("pending_payment")} AS held_units,
+         ${units("expired")} AS expired_units,
+         ${units("cancelled")} AS cancelled_units,
+         ${units("refunded")} AS refunded_units
+       FROM orders WHERE drop_id = $1`,
+      [id],
+    );
+    if (!r) throw new Error("aggregate query returned no row");
+    const paidOrders = Number(r.paid_orders);
+    const settled = Number(r.settled_orders);
+    return {
+      dropId: id,
+      orders: Number(r.orders),
+      paidOrders,
+      unitsSold: Number(r.units_sold),
+      gmvMinor: Number(r.gmv_minor),
+      currency: r.currency === null ? null : String(r.currency),
+      heldUnits: Number(r.held_units),
+      expiredUnits: Number(r.expired_units),
+      cancelledUnits: Number(r.cancelled_units),
+      refundedUnits: Number(r.refunded_units),
+      conversion: settled === 0 ? null : paidOrders / settled,
+    };
+  }
+
+  /** Totals of one room over all its drops; GMV per currency. One statement, one snapshot. */
+  async roomTotals(roomId: string): Promise<RoomTotals> {
+    const id = validate(roomIdSchema, roomId, "room id");
+    const [r] = await this.db.query<{
+      drops: Num;
+      orders: Num;
+      paid_orders: Num;
+      units_sold: Num;
+      gmv: { currency: string; minor: string }[];
+    }>(
+      `WITH room AS (SELECT drop_id, qty, total_minor, currency, status FROM orders WHERE room_id = $1)
+       SELECT (SELECT count(DISTINCT drop_id) FROM room) AS drops,
+         (SELECT count(*) FROM room) AS orders,
+         (SELECT count(*) FROM room WHERE status = 'paid') AS paid_orders,
+         (SELECT coalesce(sum(qty), 0) FROM room WHERE status = 'paid') AS units_sold,
+         (SELECT coalesce(json_agg(json_build_object('currency', currency, 'minor', minor::text)
+                   ORDER BY currency), '[]'::json)
+            FROM (SELECT currency, sum(total_minor) AS minor FROM room WHERE status = 'paid'
+                  GROUP BY currency) g) AS gmv`,
+      [id],
+    );
+    if (!r) throw new Error("aggregate query returned no row");
+    return {
+      roomId: id,
+      drops: Number(r.drops),
+      orders: Number(r.orders),
+      paidOrders: Number(r.paid_orders),
+      unitsSold: Number(r.units_sold),
+      gmv: r.gmv.map((g) => ({ currency: g.currency, minor: Number(g.minor) })),
+    };
+  }
+
+  /** Closes the pool or the embedded database; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.db.close();
+    return this.closing;
+  }
+}
+
+async function insertEvent(
+  tx: SqlClient,
+  reservationId: string,
+  from: OrderStatus | null,
+  to: OrderStatus,
+  reason: string,
+  details: Record<string, unknown> | undefined,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO order_events (reservation_id, from_status, to_status, reason, details)
+     VALUES ($1, $2, $3, $4, $5::jsonb)`,
+    [reservationId, from, to, reason, details === undefined ? null : JSON.stringify(details)],
+  );
+}
+
+async function mustSelectOrder(tx: SqlClient, reservationId: string): Promise<Order> {
+  const [row] = await tx.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE reservation_id = $1`, [
+    reservationId,
+  ]);
+  if (!row) throw orderNotFound(reservationId);
+  return toOrder(row);
+}
+
+function orderNotFound(reservationId: string): NotFoundError {
+  return new NotFoundError(ErrorCode.ORDER_NOT_FOUND, `no order for reservation ${reservationId}`, {
+    reservationId,
+  });
+}
+
+function toOrder(r: OrderRow): Order {
+  return {
+    reservationId: r.reservation_id,
+    dropId: r.drop_id,
+    roomId: r.room_id,
+    userId: r.user_id,
+    sku: r.sku,
+    title: r.title,
+    qty: Number(r.qty),
+    unitPriceMinor: Number(r.unit_price_minor),
+    totalMinor: Number(r.total_minor),
+    currency: r.currency,
+    status: r.status,
+    holdDeadline: Number(r.hold_deadline_ms),
+    paymentRef: r.payment_ref,
+    createdAt: Number(r.created_at_ms),
+    updatedAt: Number(r.updated_at_ms),
+    paidAt: r.paid_at_ms === null ? null : Number(r.paid_at_ms),
+  };
+}
+
+function toEvent(r: EventRow): OrderEvent {
+  return {
+    id: Number(r.id),
+    reservationId: r.reservation_id,
+    fromStatus: r.from_status,
+    toStatus: r.to_status,
+    reason: r.reason,
+    details: r.details,
+    at: Number(r.at_ms),
+  };
+}
+
+function toAttempt(r: AttemptRow): PaymentAttempt {
+  return {
+    id: Number(r.id),
+    reservationId: r.reservation_id,
+    idempotencyKey: r.idempotency_key,
+    status: r.status,
+    providerRef: r.provider_ref,
+    amountMinor: Number(r.amount_minor),
+    currency: r.currency,
+    errorCode: r.error_code,
+    createdAt: Number(r.created_at_ms),
+  };
+}

@@ -1,0 +1,198 @@
+import { z } from "zod";
+import {
+  dropIdSchema,
+  LIMITS,
+  productSchema,
+  reservationIdSchema,
+  roomIdSchema,
+  userIdSchema,
+} from "../../sale-engine/index.ts";
+
+/**
+ * Order store inputs (zod) and outputs. Ids use the sale engine's own schemas, so an id the
+ * engine accepted is always accepted here. Times are ms since the epoch; money is integer minor
+ * units (cents), bounded so that qty x price stays a safe JavaScript integer.
+ */
+export const ORDER_STATUSES = ["pending_payment", "paid", "expired", "cancelled", "refunded"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** The only moves an order may make; anything else is ORDER_STATE_CONFLICT. */
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  pending_payment: ["paid", "expired", "cancelled"],
+  paid: ["refunded"],
+  expired: [],
+  cancelled: [],
+  refunded: [],
+};
+
+export const PAYMENT_ATTEMPT_STATUSES = ["succeeded", "declined", "timeout", "refunded"] as const;
+export type PaymentAttemptStatus = (typeof PAYMENT_ATTEMPT_STATUSES)[number];
+
+export const ORDER_LIMITS = {
+  maxQty: 1_000,
+  maxUnitPriceMinor: LIMITS.maxPriceMinor,
+  /** maxQty x maxUnitPriceMinor = 1e15 < 2^53. */
+  maxAmountMinor: 1_000 * LIMITS.maxPriceMinor,
+  /** Up to year 9999, the range PostgreSQL and Date.toISOString() agree on. */
+  maxEpochMs: 253_402_300_799_999,
+  maxListLimit: 500,
+  defaultListLimit: 50,
+  maxExistingIds: 10_000,
+  /** Serialized size of an event's details. */
+  maxDetailsBytes: 8_192,
+} as const;
+
+const epochMs = z.number().int().min(0).max(ORDER_LIMITS.maxEpochMs);
+const currency = productSchema.shape.currency;
+const shortText = z.string().min(1).max(200);
+const orderStatus = z.enum(ORDER_STATUSES);
+
+export const newOrderSchema = z.strictObject({
+  reservationId: reservationIdSchema,
+  dropId: dropIdSchema,
+  roomId: roomIdSchema,
+  userId: userIdSchema,
+  sku: productSchema.shape.sku,
+  title: productSchema.shape.title,
+  qty: z.number().int().min(1).max(ORDER_LIMITS.maxQty),
+  unitPriceMinor: z.number().int().min(0).max(ORDER_LIMITS.maxUnitPriceMinor),
+  currency,
+  /** Payment deadline of the hold, ms epoch. */
+  holdDeadline: epochMs,
+});
+export type NewOrder = z.input<typeof newOrderSchema>;
+
+const detailsSchema = z.record(z.string(), z.unknown()).refine((d) => {
+  try {
+    return Buffer.byteLength(JSON.stringify(d)) <= ORDER_LIMITS.maxDetailsBytes;
+  } catch {
+    return false;
+  }
+}, `JSON-serialisable, at most ${ORDER_LIMITS.maxDetailsBytes} bytes`);
+
+export const transitionSchema = z
+  .strictObject({
+    reservationId: reservationIdSchema,
+    to: orderStatus,
+    reason: shortText,
+    paymentRef: shortText.optional(),
+    details: detailsSchema.optional(),
+  })
+  .refine((t) => t.paymentRef === undefined || t.to === "paid", {
+    message: "paymentRef is only kept when the order becomes paid (put other references in details)",
+    path: ["paymentRef"],
+  });
+export interface TransitionOptions {
+  /** Why (`payment_succeeded`, `hold_expired`, `buyer_cancelled`, ...); kept in the event. */
+  readonly reason: string;
+  /** Provider reference; stored on the order when it becomes paid. */
+  readonly paymentRef?: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export const orderFilterSchema = z.strictObject({
+  dropId: dropIdSchema.optional(),
+  roomId: roomIdSchema.optional(),
+  userId: userIdSchema.optional(),
+  status: orderStatus.optional(),
+  limit: z.number().int().min(1).max(ORDER_LIMITS.maxListLimit).default(ORDER_LIMITS.defaultListLimit),
+});
+export type OrderFilter = z.input<typeof orderFilterSchema>;
+
+export const reservationIdListSchema = z.array(reservationIdSchema).max(ORDER_LIMITS.maxExistingIds);
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@-]{1,200}$/, "1-200 of A-Z a-z 0-9 _ . : @ -");
+
+export const newPaymentAttemptSchema = z.strictObject({
+  reservationId: reservationIdSchema,
+  idempotencyKey: idempotencyKeySchema,
+  status: z.enum(PAYMENT_ATTEMPT_STATUSES),
+  providerRef: shortText.optional(),
+  amountMinor: z.number().int().min(0).max(ORDER_LIMITS.maxAmountMinor),
+  currency,
+  errorCode: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1-64 of A-Z a-z 0-9 _ . : -")
+    .optional(),
+});
+export type NewPaymentAttempt = z.input<typeof newPaymentAttemptSchema>;
+
+export interface Order {
+  readonly reservationId: string;
+  readonly dropId: string;
+  readonly roomId: string;
+  readonly userId: string;
+  readonly sku: string;
+  readonly title: string;
+  readonly qty: number;
+  readonly unitPriceMinor: number;
+  /** qty x unitPriceMinor. */
+  readonly totalMinor: number;
+  readonly currency: string;
+  readonly status: OrderStatus;
+  readonly holdDeadline: number;
+  readonly paymentRef: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** When it became paid; kept after a refund. */
+  readonly paidAt: number | null;
+}
+
+export interface OrderEvent {
+  readonly id: number;
+  readonly reservationId: string;
+  /** null for the creation event. */
+  readonly fromStatus: OrderStatus | null;
+  readonly toStatus: OrderStatus;
+  readonly reason: string;
+  readonly details: Record<string, unknown> | null;
+  readonly at: number;
+}
+
+export interface PaymentAttempt {
+  readonly id: number;
+  readonly reservationId: string;
+  readonly idempotencyKey: string;
+  readonly status: PaymentAttemptStatus;
+  readonly providerRef: string | null;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly errorCode: string | null;
+  readonly createdAt: number;
+}
+
+export interface DropSummary {
+  readonly dropId: string;
+  readonly orders: number;
+  readonly paidOrders: number;
+  /** Units of paid orders. */
+  readonly unitsSold: number;
+  /** Total of paid orders (refunded ones are not GMV). */
+  readonly gmvMinor: number;
+  /** The drop's currency; null when it has no orders. */
+  readonly currency: string | null;
+  /** Units of orders still pending payment. */
+  readonly heldUnits: number;
+  readonly expiredUnits: number;
+  readonly cancelledUnits: number;
+  readonly refundedUnits: number;
+  /** paidOrders / orders no longer pending (paid, expired, cancelled, refunded); null when none. */
+  readonly conversion: number | null;
+}
+
+export interface RoomTotals {
+  readonly roomId: string;
+  /** Drops of this room that have at least one order. */
+  readonly drops: number;
+  readonly orders: number;
+  readonly paidOrders: number;
+  readonly unitsSold: number;
+  /** GMV of paid orders per currency, sorted by currency. */
+  readonly gmv: readonly { readonly currency: string; readonly minor: number }[];
+}
+
+export type StoreTarget =
+  | { readonly kind: "pg"; readonly url: string }
+  | { readonly kind: "pglite"; readonly dataDir: string };

@@ -1,0 +1,286 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isLivedropError, loadConfig, type RedisClient } from "../../core/index.ts";
+import {
+  Checkout,
+  type Order,
+  OrderStore,
+  type OrderUpdate,
+  orderChannels,
+  type RunningPipeline,
+  SandboxPaymentProvider,
+  SandboxToken,
+  startOrderPipeline,
+} from "../../orders/index.ts";
+import { SaleEngine } from "../../sale-engine/index.ts";
+import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
+import { dropDefinition, key } from "../sale-engine/fixtures.ts";
+
+let redis: PrivateRedis;
+let dataDir: string;
+let engine: SaleEngine;
+let store: OrderStore;
+let pipeline: RunningPipeline;
+let checkout: Checkout;
+let prefix: string;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  dataDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-orders-"));
+  prefix = uniquePrefix("orders");
+  const cfg = loadConfig({
+    REDIS_URL: redis.url,
+    LIVEDROP_KEY_PREFIX: prefix,
+    LIVEDROP_DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+  });
+  engine = await SaleEngine.create({ redis: redis.client(), prefix });
+  store = await OrderStore.open({ kind: "pglite", dataDir: path.join(dataDir, "orders") });
+  pipeline = await startOrderPipeline({ cfg, engine, store, reconcileMs: 500 });
+  checkout = new Checkout({
+    engine,
+    store,
+    payments: new SandboxPaymentProvider(300),
+    redis: engine.connection,
+    keyPrefix: prefix,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+  await store?.close();
+  await engine?.close();
+  await redis?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function orderOf(reservationId: string, status: Order["status"] = "pending_payment"): Promise<Order> {
+  await expect
+    .poll(async () => (await store.get(reservationId))?.status, { timeout: 10_000, interval: 50 })
+    .toBe(status);
+  return (await store.get(reservationId)) as Order;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (isLivedropError(err)) return err.code;
+    throw err;
+  }
+}
+
+describe("order pipeline (PGlite store)", () => {
+  it("every hold becomes one pending order with the drop's product, price and deadline", async () => {
+    const def = dropDefinition({ initialStock: 10, perUserLimit: 3 });
+    await engine.createDrop(def);
+    const holds = await Promise.all(
+      ["ann", "bob", "cy"].map((u, i) =>
+        engine.reserve({ dropId: def.dropId, userId: u, qty: i + 1, idempotencyKey: key() }),
+      ),
+    );
+    for (const [i, h] of holds.entries()) {
+      const order = await orderOf(h.reservationId);
+      expect(order).toMatchObject({
+        dropId: def.dropId,
+        roomId: def.roomId,
+        userId: ["ann", "bob", "cy"][i],
+        sku: def.product.sku,
+        qty: i + 1,
+        unitPriceMinor: def.product.priceMinor,
+        totalMinor: def.product.priceMinor * (i + 1),
+        currency: def.product.currency,
+        holdDeadline: h.deadline,
+      });
+      expect((await store.events(h.reservationId)).map((e) => e.toStatus)).toEqual(["pending_payment"]);
+    }
+  });
+
+  it("a decline, then a success inside the deadline, ends paid; the hold is sold; paying again is a no-op", async () => {
+    const def = dropDefinition({ initialStock: 5 });
+    await engine.createDrop(def);
+    const events: OrderUpdate[] = [];
+    const sub = redis.client();
+    await sub.ssubscribe(orderChannels(prefix, { userId: "dana", roomId: def.roomId }).user);
+    sub.on("smessage", (_c: string, m: string) => events.push(JSON.parse(m) as OrderUpdate));
+    const hold = await engine.reserve({ dropId: def.dropId, userId: "dana", qty: 2, idempotencyKey: key() });
+    await orderOf(hold.reservationId);
+
+    const declinedKey = key();
+    const attempt = { reservationId: hold.reservationId, userId: "dana", idempotencyKey: declinedKey };
+    expect(await codeOf(checkout.pay({ ...attempt, token: SandboxToken.declined }))).toBe("PAYMENT_DECLINED");
+    // The same key again is the same answer, even with another token.
+    expect(await codeOf(checkout.pay({ ...attempt, token: SandboxToken.success }))).toBe("PAYMENT_DECLINED");
+    expect((await store.get(hold.reservationId))?.status).toBe("pending_payment");
+
+    const payKey = key();
+    const paid = await checkout.pay({
+      reservationId: hold.reservationId,
+      userId: "dana",
+      token: SandboxToken.success,
+      idempotencyKey: payKey,
+    });
+    expect(paid).toMatchObject({ status: "paid", totalMinor: def.product.priceMinor * 2 });
+    expect(paid.paymentRef).toMatch(/^sbx_ch_/);
+    expect((await engine.reservation(hold.reservationId)).status).toBe("confirmed");
+    expect(await engine.status(def.dropId)).toMatchObject({ sold: 2, held: 0, available: 3 });
+    expect(
+      await checkout.pay({
+        reservationId: hold.reservationId,
+        userId: "dana",
+        token: SandboxToken.success,
+        idempotencyKey: payKey,
+      }),
+    ).toMatchObject({
+      status: "paid",
+    });
+    expect((await store.events(hold.reservationId)).map((e) => e.toStatus)).toEqual([
+      "pending_payment",
+      "paid",
+    ]);
+    expect((await store.paymentAttempts(hold.reservationId)).map((a) => a.status).sort()).toEqual([
+      "declined",
+      "succeeded",
+    ]);
+    await expect.poll(() => events.map((e) => e.type)).toEqual(["order.created", "order.paid"]);
+  });
+
+  it("an unpaid hold expires at its deadline: stock returns, the order is expired, paying afterwards is refused and changes nothing", async () => {
+    const def = dropDefinition({ initialStock: 2, holdMs: 1_000 });
+    await engine.createDrop(def);
+    const hold = await engine.reserve({ dropId: def.dropId, userId: "eve", qty: 2, idempotencyKey: key() });
+    expect((await engine.status(def.dropId)).state).toBe("sold_out");
+    await orderOf(hold.reservationId, "expired");
+    expect(await engine.status(def.dropId)).toMatchObject({ available: 2, held: 0, sold: 0, state: "live" });
+    expect(
+      await codeOf(
+        checkout.pay({
+          reservationId: hold.reservationId,
+          userId: "eve",
+          token: SandboxToken.success,
+          idempotencyKey: key(),
+        }),
+      ),
+    ).toBe("HOLD_EXPIRED");
+    expect((await store.get(hold.reservationId))?.status).toBe("expired");
+    expect(await store.paymentAttempts(hold.reservationId)).toEqual([]);
+    expect(await engine.status(def.dropId)).toMatchObject({ available: 2, sold: 0 });
+  });
+
+  it("paying right after the hold, before the order job ran, creates the order and ends paid", async () => {
+    const def = dropDefinition();
+    await engine.createDrop(def);
+    const hold = await engine.reserve({ dropId: def.dropId, userId: "kim", qty: 1, idempotencyKey: key() });
+    const paid = await checkout.pay({
+      reservationId: hold.reservationId,
+      userId: "kim",
+      token: SandboxToken.success,
+      idempotencyKey: key(),
+    });
+    expect(paid.status).toBe("paid");
+    // The relay's create job then finds the order and changes nothing.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await store.events(hold.reservationId)).map((e) => e.toStatus)).toEqual([
+      "pending_payment",
+      "paid",
+    ]);
+  });
+
+  it("a released hold makes its order cancelled", async () => {
+    const def = dropDefinition();
+    await engine.createDrop(def);
+    const hold = await engine.reserve({ dropId: def.dropId, userId: "fay", qty: 1, idempotencyKey: key() });
+    await orderOf(hold.reservationId);
+    await engine.release(hold.reservationId);
+    await orderOf(hold.reservationId, "cancelled");
+  });
+
+  it("refund marks a paid order refunded and records it; stock does not return; only paid orders refund", async () => {
+    const def = dropDefinition({ initialStock: 3 });
+    await engine.createDrop(def);
+    const hold = await engine.reserve({ dropId: def.dropId, userId: "gus", qty: 1, idempotencyKey: key() });
+    const other = await engine.reserve({ dropId: def.dropId, userId: "hal", qty: 1, idempotencyKey: key() });
+    await orderOf(other.reservationId);
+    await checkout.pay({
+      reservationId: hold.reservationId,
+      userId: "gus",
+      token: SandboxToken.success,
+      idempotencyKey: key(),
+    });
+    const refunded = await checkout.refund(hold.reservationId, "damaged in transit");
+    expect(refunded.status).toBe("refunded");
+    expect((await checkout.refund(hold.reservationId, "again")).status).toBe("refunded");
+    expect((await store.events(hold.reservationId)).map((e) => [e.toStatus, e.reason])).toContainEqual([
+      "refunded",
+      "damaged in transit",
+    ]);
+    expect(await engine.status(def.dropId)).toMatchObject({ sold: 1, available: 1, held: 1 });
+    expect(await codeOf(checkout.refund(other.reservationId, "not paid"))).toBe("ORDER_STATE_CONFLICT");
+    expect((await store.dropSummary(def.dropId)).refundedUnits).toBe(1);
+  });
+
+  it("bad payment requests get typed errors and change nothing", async () => {
+    const def = dropDefinition();
+    await engine.createDrop(def);
+    const hold = await engine.reserve({ dropId: def.dropId, userId: "ivy", qty: 1, idempotencyKey: key() });
+    await orderOf(hold.reservationId);
+    const good = {
+      reservationId: hold.reservationId,
+      userId: "ivy",
+      token: SandboxToken.success,
+      idempotencyKey: key(),
+    };
+    const cases: [unknown, string][] = [
+      [{ ...good, reservationId: "not an id" }, "INVALID_INPUT"],
+      [{ ...good, reservationId: `${def.dropId}.999` }, "ORDER_NOT_FOUND"],
+      [{ ...good, userId: "mallory" }, "ORDER_NOT_FOUND"],
+      [{ ...good, token: "tok_unknown" }, "INVALID_INPUT"],
+      [{ ...good, token: "<script>" }, "INVALID_INPUT"],
+      [{ ...good, idempotencyKey: "" }, "INVALID_INPUT"],
+      [{ ...good, extra: 1 }, "INVALID_INPUT"],
+      [null, "INVALID_INPUT"],
+    ];
+    for (const [request, code] of cases) {
+      expect(
+        await codeOf(checkout.pay(request as Parameters<Checkout["pay"]>[0])),
+        JSON.stringify(request),
+      ).toBe(code);
+    }
+    expect(await codeOf(checkout.refund(hold.reservationId, ""))).toBe("INVALID_INPUT");
+    expect(await codeOf(checkout.refund("nope.1", "why"))).toBe("ORDER_NOT_FOUND");
+    expect((await store.get(hold.reservationId))?.status).toBe("pending_payment");
+    expect(await store.paymentAttempts(hold.reservationId)).toEqual([]);
+    expect((await engine.reservation(hold.reservationId)).status).toBe("held");
+  });
+});
+
+describe("reconciler", () => {
+  it("creates the order of a hold whose outbox entry was lost", async () => {
+    // Its own key space, with no relay running while the hold is placed and the outbox emptied.
+    const p2 = uniquePrefix("recon");
+    const client: RedisClient = redis.client();
+    const engine2 = await SaleEngine.create({ redis: client, prefix: p2 });
+    const def = dropDefinition();
+    await engine2.createDrop(def);
+    const hold = await engine2.reserve({ dropId: def.dropId, userId: "jo", qty: 1, idempotencyKey: key() });
+    await client.xtrim(engine2.keys.drop(def.dropId).outbox, "MAXLEN", 0);
+    const cfg = loadConfig({
+      REDIS_URL: redis.url,
+      LIVEDROP_KEY_PREFIX: p2,
+      LIVEDROP_DATA_DIR: dataDir,
+      LOG_LEVEL: "silent",
+    });
+    const second = await startOrderPipeline({ cfg, engine: engine2, store, reconcileMs: 200 });
+    try {
+      await orderOf(hold.reservationId);
+      expect(second.reconciler.repaired).toBeGreaterThanOrEqual(1);
+      expect(second.relay.relayed).toBe(0);
+    } finally {
+      await second.stop();
+      await engine2.close();
+    }
+  });
+});
