@@ -23,10 +23,12 @@ export interface PipelineOptions {
   readonly cfg: Config;
   readonly engine: SaleEngine;
   readonly store: OrderStore;
-  /** Order worker concurrency. Default 16. */
+  /** Order worker concurrency. Default 32. */
   readonly concurrency?: number;
   /** Reconciler interval, ms. Default 5000. */
   readonly reconcileMs?: number;
+  /** How old a hold must be before the reconciler creates its missing order, ms. Default 10000. */
+  readonly reconcileGraceMs?: number;
 }
 
 export interface RunningPipeline {
@@ -58,11 +60,13 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
     store: o.store,
     keyPrefix: prefix,
     log,
-    concurrency: o.concurrency ?? 16,
+    concurrency: o.concurrency ?? 32,
   });
   const expirer = new HoldExpirer(bull, o.engine, prefix, log);
   const relay = OutboxRelay.start({ redis: relayRedis, engine: o.engine, queues, log });
-  const reconciler = new Reconciler(o.engine, o.store, queues, log).start(o.reconcileMs ?? 5_000);
+  const reconciler = new Reconciler(o.engine, o.store, queues, log, o.reconcileGraceMs).start(
+    o.reconcileMs ?? 5_000,
+  );
   let stopped = false;
   return {
     queues,

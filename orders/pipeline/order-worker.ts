@@ -30,7 +30,7 @@ export class OrderWorker {
     this.worker = new Worker<OrderJob>(QueueName.orders, (job) => this.process(job), {
       connection: o.connection,
       prefix: queuePrefix(o.keyPrefix),
-      concurrency: o.concurrency ?? 16,
+      concurrency: o.concurrency ?? 32,
       ...workerTiming,
     });
     this.worker.on("failed", (job, err) =>
@@ -48,7 +48,21 @@ export class OrderWorker {
   private async process(job: Job<OrderJob>): Promise<string> {
     const data = job.data;
     if (data.kind === "create") {
-      const { created, order } = await this.ensureOrder(data.reservationId);
+      // The job carries the hold; with the drop's cached product that is one insert, no reads.
+      const drop = await this.drop(data.dropId);
+      const { created, order } = await this.o.store.createOrder({
+        reservationId: data.reservationId,
+        dropId: data.dropId,
+        roomId: drop.roomId,
+        userId: data.userId,
+        sku: drop.product.sku,
+        title: drop.product.title,
+        qty: data.qty,
+        unitPriceMinor: drop.product.priceMinor,
+        currency: drop.product.currency,
+        holdDeadline: data.deadline,
+      });
+      if (created) await publishOrderUpdate(this.o.connection, this.o.keyPrefix, "order.created", order);
       return created ? `created ${order.reservationId}` : `exists ${order.reservationId}`;
     }
     await this.ensureOrder(data.reservationId);

@@ -5,6 +5,8 @@ import { createJob, type OrderJob, type PlannedJob, statusJob } from "./jobs.ts"
 import type { OrderQueues } from "./queues.ts";
 
 const SCAN_LIMIT = 5_000;
+/** Default time the relay gets to turn a hold into an order before the reconciler steps in. */
+export const RELAY_GRACE_MS = 10_000;
 
 /**
  * The safety net behind the relay: periodically compares the sale engine with the order store
@@ -23,6 +25,7 @@ export class Reconciler {
     private readonly store: OrderStore,
     private readonly queues: OrderQueues,
     private readonly log: Logger,
+    private readonly graceMs = RELAY_GRACE_MS,
   ) {}
 
   start(intervalMs: number): this {
@@ -61,9 +64,13 @@ export class Reconciler {
   private async missingOrders(dropId: string): Promise<PlannedJob<OrderJob>[]> {
     const held = await this.engine.heldReservations(dropId, SCAN_LIMIT);
     if (held.length === 0) return [];
-    const existing = await this.store.existing(held.map((h) => h.reservationId));
     const status = await this.engine.status(dropId);
-    return held
+    // Holds younger than the grace period are still on their way through the relay.
+    const placedBefore = status.serverTime - this.graceMs;
+    const settled = held.filter((h) => h.deadline - status.holdMs <= placedBefore);
+    if (settled.length === 0) return [];
+    const existing = await this.store.existing(settled.map((h) => h.reservationId));
+    return settled
       .filter((h) => !existing.has(h.reservationId))
       .map((h) =>
         createJob({
@@ -73,7 +80,7 @@ export class Reconciler {
           userId: h.userId,
           qty: h.qty,
           deadline: h.deadline,
-          placedAt: status.serverTime,
+          placedAt: h.deadline - status.holdMs,
         }),
       );
   }

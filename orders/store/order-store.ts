@@ -128,34 +128,37 @@ export class OrderStore {
    */
   async createOrder(o: NewOrder): Promise<{ created: boolean; order: Order }> {
     const n = validate(newOrderSchema, o, "order");
-    return this.db.transaction(async (tx) => {
-      const [inserted] = await tx.query<OrderRow>(
-        `INSERT INTO orders (reservation_id, drop_id, room_id, user_id, sku, title, qty, unit_price_minor,
+    // One statement, so one round trip and atomic without an explicit transaction: the order
+    // row and its `created` event are written together or not at all.
+    const [inserted] = await this.db.query<OrderRow>(
+      `WITH inserted AS (
+         INSERT INTO orders (reservation_id, drop_id, room_id, user_id, sku, title, qty, unit_price_minor,
            total_minor, currency, status, hold_deadline)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11::timestamptz)
          ON CONFLICT (reservation_id) DO NOTHING
-         RETURNING ${ORDER_COLUMNS}`,
-        [
-          n.reservationId,
-          n.dropId,
-          n.roomId,
-          n.userId,
-          n.sku,
-          n.title,
-          n.qty,
-          n.unitPriceMinor,
-          n.qty * n.unitPriceMinor,
-          n.currency,
-          new Date(n.holdDeadline).toISOString(),
-        ],
-      );
-      if (inserted) {
-        await insertEvent(tx, n.reservationId, null, "pending_payment", "created", undefined);
-        return { created: true, order: toOrder(inserted) };
-      }
-      // Lost the race or a retry: the winner has committed (ON CONFLICT waited for it).
-      return { created: false, order: await mustSelectOrder(tx, n.reservationId) };
-    });
+         RETURNING *
+       ), created_event AS (
+         INSERT INTO order_events (reservation_id, from_status, to_status, reason)
+         SELECT reservation_id, NULL, 'pending_payment', 'created' FROM inserted
+       )
+       SELECT ${ORDER_COLUMNS} FROM inserted`,
+      [
+        n.reservationId,
+        n.dropId,
+        n.roomId,
+        n.userId,
+        n.sku,
+        n.title,
+        n.qty,
+        n.unitPriceMinor,
+        n.qty * n.unitPriceMinor,
+        n.currency,
+        new Date(n.holdDeadline).toISOString(),
+      ],
+    );
+    if (inserted) return { created: true, order: toOrder(inserted) };
+    // Lost the race or a retry: the winner has committed (ON CONFLICT waited for it).
+    return { created: false, order: await mustSelectOrder(this.db, n.reservationId) };
   }
 
   /**

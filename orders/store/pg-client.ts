@@ -25,7 +25,7 @@ export class PgClient implements SqlClient {
   static async open(url: string, options: PgClientOptions = {}): Promise<PgClient> {
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.max ?? 10,
+      max: options.max ?? 20,
       connectionTimeoutMillis: options.connectionTimeoutMillis ?? 30_000,
     });
     // An idle connection that dies (server restart) emits here; without a listener it would

@@ -273,7 +273,13 @@ describe("reconciler", () => {
       LIVEDROP_DATA_DIR: dataDir,
       LOG_LEVEL: "silent",
     });
-    const second = await startOrderPipeline({ cfg, engine: engine2, store, reconcileMs: 200 });
+    const second = await startOrderPipeline({
+      cfg,
+      engine: engine2,
+      store,
+      reconcileMs: 200,
+      reconcileGraceMs: 0,
+    });
     try {
       await orderOf(hold.reservationId);
       expect(second.reconciler.repaired).toBeGreaterThanOrEqual(1);
