@@ -10,7 +10,7 @@ import {
   SetupError,
 } from "../core/index.ts";
 import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
-import { SaleEngine, startExpirySweeper } from "../sale-engine/index.ts";
+import { SaleEngine } from "../sale-engine/index.ts";
 import { isPortFree } from "./ports.ts";
 import { RedisServerProcess } from "./redis-server.ts";
 
@@ -69,11 +69,9 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     }
 
     const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX });
-    const sweeper = startExpirySweeper(engine, cfg.LIVEDROP_EXPIRE_SWEEP_MS, childLogger("expiry"));
-    stops.push(() => sweeper.stop());
     const drops = await engine.listDrops();
     lines.push(
-      `sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record, hold expiry sweep every ${cfg.LIVEDROP_EXPIRE_SWEEP_MS} ms`,
+      `sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record`,
     );
 
     const store = await openOrderStore(cfg);

@@ -5,7 +5,7 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../../core/index.ts";
-import type { SaleEngine } from "../../sale-engine/index.ts";
+import { type SaleEngine, startExpirySweeper } from "../../sale-engine/index.ts";
 import type { OrderStore } from "../store/index.ts";
 import { HoldExpirer } from "./hold-expirer.ts";
 import { OrderWorker } from "./order-worker.ts";
@@ -41,7 +41,8 @@ export interface RunningPipeline {
 
 /**
  * The order pipeline of one process: outbox relay → BullMQ `orders` → order worker → store;
- * delayed `holds` jobs expire holds at their deadline; the reconciler repairs any gap. Every
+ * delayed `holds` jobs expire holds at their deadline, with a periodic sweep as safety net;
+ * the reconciler repairs any gap. Every
  * part is safe to run in several processes at once.
  */
 export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPipeline> {
@@ -64,6 +65,8 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
   });
   const expirer = new HoldExpirer(bull, o.engine, prefix, log);
   const relay = OutboxRelay.start({ redis: relayRedis, engine: o.engine, queues, log });
+  // The safety net behind the delayed hold jobs: every drop's due holds, every interval.
+  const sweeper = startExpirySweeper(o.engine, o.cfg.LIVEDROP_EXPIRE_SWEEP_MS, childLogger("expiry"));
   const reconciler = new Reconciler(o.engine, o.store, queues, log, o.reconcileGraceMs).start(
     o.reconcileMs ?? 5_000,
   );
@@ -77,6 +80,7 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
       stopped = true;
       await relay.stop();
       await reconciler.stop();
+      await sweeper.stop();
       await Promise.all([worker.close(), expirer.close()]);
       await queues.close();
       bull.disconnect();

@@ -189,6 +189,36 @@ describe("order pipeline (PGlite store)", () => {
     ]);
   });
 
+  it("a payment that times out changes nothing; a new attempt inside the deadline ends paid", async () => {
+    const def = dropDefinition();
+    await engine.createDrop(def);
+    const hold = await engine.reserve({ dropId: def.dropId, userId: "lou", qty: 1, idempotencyKey: key() });
+    const timeoutKey = key();
+    expect(
+      await codeOf(
+        checkout.pay({
+          reservationId: hold.reservationId,
+          userId: "lou",
+          token: SandboxToken.timeout,
+          idempotencyKey: timeoutKey,
+        }),
+      ),
+    ).toBe("PAYMENT_TIMEOUT");
+    expect((await store.get(hold.reservationId))?.status).toBe("pending_payment");
+    expect((await engine.reservation(hold.reservationId)).status).toBe("held");
+    const paid = await checkout.pay({
+      reservationId: hold.reservationId,
+      userId: "lou",
+      token: SandboxToken.success,
+      idempotencyKey: key(),
+    });
+    expect(paid.status).toBe("paid");
+    expect((await store.paymentAttempts(hold.reservationId)).map((a) => a.status).sort()).toEqual([
+      "succeeded",
+      "timeout",
+    ]);
+  });
+
   it("a released hold makes its order cancelled", async () => {
     const def = dropDefinition();
     await engine.createDrop(def);
