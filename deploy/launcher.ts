@@ -70,9 +70,7 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
 
     const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX });
     const drops = await engine.listDrops();
-    lines.push(
-      `sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record`,
-    );
+    lines.push(`sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record`);
 
     const store = await openOrderStore(cfg);
     stops.push(() => store.close());
