@@ -4,10 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectRedis, loadConfig, ValidationError } from "../core/index.ts";
-import { freePort, RedisServerProcess } from "../deploy/index.ts";
+import { freePort, RedisServerProcess, startPrivatePostgres } from "../deploy/index.ts";
 import { OrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
-import { startPrivatePostgres } from "../test/harness/postgres.ts";
 import { percentile, progress, round } from "./measure.ts";
 
 /**
@@ -37,7 +36,8 @@ export async function run(args: string[]): Promise<number> {
     dir: path.join(dir, "redis"),
     appendfsync: "always",
   });
-  const pg = values.store === "pg" ? await startPrivatePostgres() : undefined;
+  // A durable server (fsync on), as in production; tests run theirs with fsync off.
+  const pg = values.store === "pg" ? await startPrivatePostgres("livedrop", { durable: true }) : undefined;
   const prefix = `bench-${randomUUID().slice(0, 6)}`;
   const cfg = loadConfig({
     REDIS_URL: redis.url,

@@ -1,4 +1,5 @@
 export { type RunningStack, startStack } from "./launcher.ts";
 export { freePort, isPortFree } from "./ports.ts";
+export { type PrivatePostgres, startPrivatePostgres } from "./postgres-server.ts";
 export { type RedisClusterOptions, RedisClusterProcess } from "./redis-cluster.ts";
 export { type RedisServerOptions, RedisServerProcess, waitForPong } from "./redis-server.ts";
