@@ -17,3 +17,4 @@ export {
   type RedisTarget,
   redisTargetFromConfig,
 } from "./redis.ts";
+export { validate } from "./validate.ts";

@@ -7,7 +7,7 @@ import {
   NotFoundError,
   type RedisClient,
   RejectedError,
-  ValidationError,
+  validate,
 } from "../core/index.ts";
 import {
   idempotencyKeySchema,
@@ -51,12 +51,7 @@ export class Checkout {
   constructor(private readonly o: CheckoutOptions) {}
 
   async pay(request: PayRequest): Promise<Order> {
-    const parsed = payRequestSchema.safeParse(request);
-    if (!parsed.success)
-      throw new ValidationError(
-        `invalid payment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      );
-    const r = parsed.data;
+    const r = validate(payRequestSchema, request, "payment");
     const { engine, store, payments } = this.o;
 
     const hold = await engine.reservation(r.reservationId).catch((err: unknown) => {
@@ -179,12 +174,8 @@ export class Checkout {
 
   /** Marks a paid order refunded and refunds the capture. Stock does not return. */
   async refund(reservationId: string, reason: string): Promise<Order> {
-    const parsed = refundRequestSchema.safeParse({ reservationId, reason });
-    if (!parsed.success)
-      throw new ValidationError(
-        `invalid refund: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      );
-    const order = await this.o.store.get(parsed.data.reservationId);
+    const request = validate(refundRequestSchema, { reservationId, reason }, "refund");
+    const order = await this.o.store.get(request.reservationId);
     if (!order) throw new NotFoundError(ErrorCode.ORDER_NOT_FOUND, "no such order", { reservationId });
     if (order.status === "refunded") return order;
     if (order.status !== "paid") {
@@ -212,7 +203,7 @@ export class Checkout {
       currency: order.currency,
     });
     const { changed, order: refunded } = await this.o.store.transition(order.reservationId, "refunded", {
-      reason: parsed.data.reason,
+      reason: request.reason,
       details: { refundRef: refund.refundRef },
     });
     if (changed) await publishOrderUpdate(this.o.redis, this.o.keyPrefix, "order.refunded", refunded);

@@ -1,4 +1,5 @@
 import type { RedisClient } from "../core/index.ts";
+import { validate } from "../core/index.ts";
 import { KeyedBatcher } from "./batcher.ts";
 import { scriptError } from "./errors.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
@@ -26,7 +27,6 @@ import type {
   SettleResult,
   TransitionResult,
 } from "./types.ts";
-import { validate } from "./validate.ts";
 
 export interface SaleEngineOptions {
   readonly redis: RedisClient;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConflictError, ErrorCode, NotFoundError } from "../../core/index.ts";
+import { ConflictError, ErrorCode, NotFoundError, validate } from "../../core/index.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
 import { migrate } from "./migrate.ts";
 import { PgClient } from "./pg-client.ts";
@@ -26,7 +26,6 @@ import {
   type TransitionOptions,
   transitionSchema,
 } from "./types.ts";
-import { validate } from "./validate.ts";
 
 /** Drivers return int8/numeric as string (pg), number (PGlite) or bigint; the store converts. */
 type Num = number | string | bigint;

@@ -2,26 +2,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../core/index.ts";
-import {
-  Checkout,
-  OrderStore,
-  type RunningPipeline,
-  SandboxPaymentProvider,
-  SandboxToken,
-  startOrderPipeline,
-} from "../../orders/index.ts";
-import { type Reservation, SaleEngine } from "../../sale-engine/index.ts";
+import { type OrderStore, SandboxToken } from "../../orders/index.ts";
+import type { Reservation, SaleEngine } from "../../sale-engine/index.ts";
 import { livedrop } from "../harness/cli.ts";
+import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
 import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
-import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
+import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 let redis: PrivateRedis;
 let pg: PrivatePostgres;
+let stack: OrderStack;
 let engine: SaleEngine;
 let store: OrderStore;
-let pipeline: RunningPipeline;
 let env: Record<string, string>;
 let dataDir: string;
 const def = dropDefinition({ initialStock: 10 });
@@ -31,26 +24,16 @@ let pending: Reservation;
 beforeAll(async () => {
   [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
   dataDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-orders-cli-"));
-  const prefix = uniquePrefix("ocli");
-  env = { REDIS_URL: redis.url, DATABASE_URL: pg.url, LIVEDROP_KEY_PREFIX: prefix, LOG_LEVEL: "warn" };
-  engine = await SaleEngine.create({ redis: redis.client(), prefix });
-  store = await OrderStore.open({ kind: "pg", url: pg.url });
-  pipeline = await startOrderPipeline({
-    cfg: loadConfig({ ...env, LIVEDROP_DATA_DIR: dataDir }),
-    engine,
-    store,
+  stack = await startOrderStack({
+    redisEnv: { REDIS_URL: redis.url },
+    redisClient: redis.client(),
+    databaseUrl: pg.url,
   });
+  ({ engine, store, env } = stack);
   await engine.createDrop(def);
   paid = await engine.reserve({ dropId: def.dropId, userId: "ann", qty: 2, idempotencyKey: key() });
   pending = await engine.reserve({ dropId: def.dropId, userId: "bob", qty: 1, idempotencyKey: key() });
-  const checkout = new Checkout({
-    engine,
-    store,
-    payments: new SandboxPaymentProvider(),
-    redis: engine.connection,
-    keyPrefix: prefix,
-  });
-  await checkout.pay({
+  await stack.checkout.pay({
     reservationId: paid.reservationId,
     userId: "ann",
     token: SandboxToken.success,
@@ -63,9 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await pipeline?.stop();
-  await store?.close();
-  await engine?.close();
+  await stack?.stop();
   await Promise.all([redis?.stop(), pg?.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
 });

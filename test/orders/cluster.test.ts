@@ -1,58 +1,31 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../core/index.ts";
-import {
-  Checkout,
-  OrderStore,
-  type RunningPipeline,
-  SandboxPaymentProvider,
-  SandboxToken,
-  startOrderPipeline,
-} from "../../orders/index.ts";
-import { SaleEngine } from "../../sale-engine/index.ts";
+import { type Checkout, type OrderStore, SandboxToken } from "../../orders/index.ts";
+import type { SaleEngine } from "../../sale-engine/index.ts";
+import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
 import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
-import { type PrivateRedisCluster, startPrivateRedisCluster, uniquePrefix } from "../harness/redis.ts";
+import { type PrivateRedisCluster, startPrivateRedisCluster } from "../harness/redis.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 let cluster: PrivateRedisCluster;
 let pg: PrivatePostgres;
+let stack: OrderStack;
 let engine: SaleEngine;
 let store: OrderStore;
-let pipeline: RunningPipeline;
 let checkout: Checkout;
-let dataDir: string;
 
 beforeAll(async () => {
   [cluster, pg] = await Promise.all([startPrivateRedisCluster(), startPrivatePostgres()]);
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-cluster-orders-"));
-  const prefix = uniquePrefix("corders");
-  const cfg = loadConfig({
-    REDIS_CLUSTER_NODES: cluster.cluster.hostPorts.join(","),
-    DATABASE_URL: pg.url,
-    LIVEDROP_KEY_PREFIX: prefix,
-    LIVEDROP_DATA_DIR: dataDir,
-    LOG_LEVEL: "silent",
+  stack = await startOrderStack({
+    redisEnv: { REDIS_CLUSTER_NODES: cluster.cluster.hostPorts.join(",") },
+    redisClient: cluster.client(),
+    databaseUrl: pg.url,
   });
-  engine = await SaleEngine.create({ redis: cluster.client(), prefix });
-  store = await OrderStore.open({ kind: "pg", url: pg.url });
-  pipeline = await startOrderPipeline({ cfg, engine, store });
-  checkout = new Checkout({
-    engine,
-    store,
-    payments: new SandboxPaymentProvider(),
-    redis: engine.connection,
-    keyPrefix: prefix,
-  });
+  ({ engine, store, checkout } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await pipeline?.stop();
-  await store?.close();
-  await engine?.close();
+  await stack?.stop();
   await Promise.all([cluster?.stop(), pg?.stop()]);
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("order pipeline on a 3-master Redis Cluster", () => {

@@ -1,59 +1,40 @@
-import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLivedropError, loadConfig, type RedisClient } from "../../core/index.ts";
 import {
-  Checkout,
+  type Checkout,
   type Order,
-  OrderStore,
+  type OrderStore,
   type OrderUpdate,
   orderChannels,
-  type RunningPipeline,
-  SandboxPaymentProvider,
   SandboxToken,
   startOrderPipeline,
 } from "../../orders/index.ts";
 import { SaleEngine } from "../../sale-engine/index.ts";
+import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 let redis: PrivateRedis;
-let dataDir: string;
+let stack: OrderStack;
 let engine: SaleEngine;
 let store: OrderStore;
-let pipeline: RunningPipeline;
 let checkout: Checkout;
 let prefix: string;
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-orders-"));
-  prefix = uniquePrefix("orders");
-  const cfg = loadConfig({
-    REDIS_URL: redis.url,
-    LIVEDROP_KEY_PREFIX: prefix,
-    LIVEDROP_DATA_DIR: dataDir,
-    LOG_LEVEL: "silent",
+  stack = await startOrderStack({
+    redisEnv: { REDIS_URL: redis.url },
+    redisClient: redis.client(),
+    reconcileMs: 500,
   });
-  engine = await SaleEngine.create({ redis: redis.client(), prefix });
-  store = await OrderStore.open({ kind: "pglite", dataDir: path.join(dataDir, "orders") });
-  pipeline = await startOrderPipeline({ cfg, engine, store, reconcileMs: 500 });
-  checkout = new Checkout({
-    engine,
-    store,
-    payments: new SandboxPaymentProvider(300),
-    redis: engine.connection,
-    keyPrefix: prefix,
-  });
+  ({ engine, store, checkout, prefix } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await pipeline?.stop();
-  await store?.close();
-  await engine?.close();
+  await stack?.stop();
   await redis?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function orderOf(reservationId: string, status: Order["status"] = "pending_payment"): Promise<Order> {
@@ -300,7 +281,7 @@ describe("reconciler", () => {
     const cfg = loadConfig({
       REDIS_URL: redis.url,
       LIVEDROP_KEY_PREFIX: p2,
-      LIVEDROP_DATA_DIR: dataDir,
+      LIVEDROP_DATA_DIR: os.tmpdir(),
       LOG_LEVEL: "silent",
     });
     const second = await startOrderPipeline({

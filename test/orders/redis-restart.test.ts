@@ -1,44 +1,32 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../core/index.ts";
-import { OrderStore, type RunningPipeline, startOrderPipeline } from "../../orders/index.ts";
-import { type Reservation, SaleEngine } from "../../sale-engine/index.ts";
-import { startPrivatePostgres } from "../harness/postgres.ts";
-import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
+import type { OrderStore } from "../../orders/index.ts";
+import type { Reservation, SaleEngine } from "../../sale-engine/index.ts";
+import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
+import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
+import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
 import { dropDefinition } from "../sale-engine/fixtures.ts";
 
 let redis: PrivateRedis;
-let pg: { url: string; stop(): Promise<void> };
+let pg: PrivatePostgres;
+let stack: OrderStack;
 let engine: SaleEngine;
 let store: OrderStore;
-let pipeline: RunningPipeline;
-let dataDir: string;
 
 beforeAll(async () => {
   [redis, pg] = await Promise.all([startPrivateRedis({ appendfsync: "always" }), startPrivatePostgres()]);
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-restart-"));
-  const prefix = uniquePrefix("restart");
   const client = redis.client();
   client.on("error", () => {});
-  engine = await SaleEngine.create({ redis: client, prefix });
-  store = await OrderStore.open({ kind: "pg", url: pg.url });
-  const cfg = loadConfig({
-    REDIS_URL: redis.url,
-    LIVEDROP_KEY_PREFIX: prefix,
-    LIVEDROP_DATA_DIR: dataDir,
-    LOG_LEVEL: "silent",
+  stack = await startOrderStack({
+    redisEnv: { REDIS_URL: redis.url },
+    redisClient: client,
+    databaseUrl: pg.url,
   });
-  pipeline = await startOrderPipeline({ cfg, engine, store, reconcileMs: 1_000 });
+  ({ engine, store } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await pipeline?.stop();
-  await store?.close();
-  await engine?.close();
+  await stack?.stop();
   await Promise.all([redis?.stop(), pg?.stop()]);
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("order pipeline across a Redis crash", () => {

@@ -1,7 +1,10 @@
 import type { z } from "zod";
-import { ValidationError } from "../../core/index.ts";
+import { ValidationError } from "./errors.ts";
 
-/** Parses `value` or throws a ValidationError naming every problem; nothing reaches the database. */
+/**
+ * Parses `value` with `schema` or throws a ValidationError naming every problem, so bad input
+ * never reaches Redis or the database.
+ */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
