@@ -46,7 +46,9 @@ describe("`livedrop start` with the embedded Redis", () => {
     const first = await startLivedrop(env);
     expect(first.output()).toContain(`redis://127.0.0.1:${env.LIVEDROP_REDIS_PORT}`);
     expect(first.output()).toContain("appendfsync always");
-    expect(first.output()).toMatch(/orders\s+PGlite \(embedded\) in .*orders, 0 order\(s\); relay, workers, hold expiry/);
+    expect(first.output()).toMatch(
+      /orders\s+PGlite \(embedded\) in .*orders, 0 order\(s\); relay, workers, hold expiry/,
+    );
 
     const created = await livedrop(createArgs("neon-1"), env);
     expect(created.code).toBe(0);
