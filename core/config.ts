@@ -43,6 +43,18 @@ export const configSchema = z.object({
     .default("ld"),
   /** Interval of the hold-expiry sweep, milliseconds. Default 1000. */
   LIVEDROP_EXPIRE_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Gateway bind address. Default `127.0.0.1` (set `0.0.0.0` behind a load balancer). */
+  GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Gateway HTTP + WebSocket port. Default 8080. */
+  GATEWAY_PORT: port.default(8080),
+  /**
+   * Secret for signing access tokens (HS256), at least 32 characters. Unset: a random secret
+   * is generated once and kept in `<LIVEDROP_DATA_DIR>/token-secret` (single-node development).
+   * Every gateway node of a deployment must share one secret.
+   */
+  GATEWAY_TOKEN_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /** Lifetime of issued guest tokens, seconds. Default 86400 (a day). */
+  GATEWAY_GUEST_TOKEN_TTL_S: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(86_400),
   /** pino log level. Default `info`. */
   LOG_LEVEL: logLevel.default("info"),
 });
