@@ -12,6 +12,7 @@ export const DROP_USAGE = `livedrop drop <command> [--json]
   list
   status  ID
   restock ID --qty N
+  launch  ID          open a scheduled drop now (server clock)
   pause   ID
   resume  ID
   end     ID`;
@@ -60,7 +61,7 @@ export async function runDrop(args: string[]): Promise<void> {
       printResult(all, json, () => (all.length ? all.map(oneLine).join("\n") : "no drops"));
     });
   }
-  if (!["status", "restock", "pause", "resume", "end"].includes(sub ?? "")) {
+  if (!["status", "restock", "launch", "pause", "resume", "end"].includes(sub ?? "")) {
     throw new ValidationError(`unknown drop command "${sub ?? ""}"\n${DROP_USAGE}`);
   }
   if (positionals.length !== 1)
@@ -70,11 +71,13 @@ export async function runDrop(args: string[]): Promise<void> {
     if (sub === "status") return printStatus(await engine.status(dropId), json);
     if (sub === "restock")
       return printStatus(await engine.restock(dropId, parseInteger(values.qty, "--qty")), json);
-    const result = await (sub === "pause"
-      ? engine.pause(dropId)
-      : sub === "resume"
-        ? engine.resume(dropId)
-        : engine.end(dropId));
+    const transitions = {
+      launch: () => engine.launch(dropId),
+      pause: () => engine.pause(dropId),
+      resume: () => engine.resume(dropId),
+      end: () => engine.end(dropId),
+    };
+    const result = await transitions[sub as keyof typeof transitions]();
     printTransition(result, json);
   });
 }

@@ -9,6 +9,7 @@ import {
   redisTargetFromConfig,
   SetupError,
 } from "../core/index.ts";
+import { GatewayServer } from "../gateway/index.ts";
 import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { isPortFree } from "./ports.ts";
@@ -24,8 +25,8 @@ export interface RunningStack {
 /**
  * The local launcher behind `npm start`: an embedded redis-server (unless REDIS_URL or
  * REDIS_CLUSTER_NODES point elsewhere), the sale engine and its expiry sweep, the order store
- * (PGlite unless DATABASE_URL) and the order pipeline. Later tiers (gateway, media, client)
- * join here.
+ * (PGlite unless DATABASE_URL), the order pipeline and the gateway. Later tiers (media,
+ * client) join here.
  */
 export async function startStack(cfg: Config): Promise<RunningStack> {
   const log = childLogger("launcher");
@@ -79,6 +80,15 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     lines.push(
       `orders       ${describeStore(cfg)}, ${await store.count()} order(s); relay, workers, hold expiry and reconciler running`,
     );
+    const gateway = await GatewayServer.create({
+      host: cfg.GATEWAY_HOST,
+      port: cfg.GATEWAY_PORT,
+      redis,
+      store,
+      log: childLogger("gateway"),
+    });
+    stops.push(() => gateway.close());
+    lines.push(`gateway      ${gateway.url}  health /healthz, readiness /readyz, metrics /metrics`);
     lines.push("cli          npx livedrop drop help | npx livedrop orders help");
   } catch (err) {
     await stop();

@@ -215,6 +215,11 @@ export class SaleEngine {
     return this.status(id);
   }
 
+  /** Opens a scheduled drop now (server clock) and resumes a paused one; no-op when live. */
+  launch(dropId: string): Promise<TransitionResult> {
+    return this.transition(dropId, "launch");
+  }
+
   pause(dropId: string): Promise<TransitionResult> {
     return this.transition(dropId, "pause");
   }
@@ -305,7 +310,10 @@ export class SaleEngine {
     if (this.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  private async transition(dropId: string, action: "pause" | "resume" | "end"): Promise<TransitionResult> {
+  private async transition(
+    dropId: string,
+    action: "launch" | "pause" | "resume" | "end",
+  ): Promise<TransitionResult> {
     const id = validate(dropIdSchema, dropId, "drop id");
     const k = this.keys.drop(id);
     const reply = await this.cmd.ldTransition(k.state, k.events, id, action);

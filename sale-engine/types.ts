@@ -94,7 +94,11 @@ export type SaleEvent = EventBase &
         readonly limit: number;
         readonly hold: number;
       }
-    | { readonly type: "drop.state"; readonly action: "pause" | "resume" | "end" }
+    | {
+        readonly type: "drop.state";
+        readonly action: "launch" | "pause" | "resume" | "end";
+        readonly starts?: number;
+      }
     | { readonly type: "stock.restocked"; readonly qty: number }
     | {
         readonly type: "reservation.placed";

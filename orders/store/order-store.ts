@@ -279,6 +279,11 @@ export class OrderStore {
     return Number(row?.n ?? 0);
   }
 
+  /** A trivial query: is the database there and answering (readiness checks). */
+  async ping(): Promise<void> {
+    await this.db.query("SELECT 1");
+  }
+
   async count(): Promise<number> {
     const [row] = await this.db.query<{ n: Num }>("SELECT count(*) AS n FROM orders");
     return Number(row?.n ?? 0);

@@ -1,8 +1,10 @@
--- transition: host control of a drop: pause, resume, end. Idempotent; `end` is final.
+-- transition: host control of a drop: launch, pause, resume, end. Idempotent; `end` is final.
+-- `launch` opens a scheduled drop now (its start moves to the server's now) and resumes a paused
+-- one; on a live drop it changes nothing.
 -- KEYS[1] drop state hash   KEYS[2] event channel
--- ARGV[1] drop id     ARGV[2] action: pause | resume | end
+-- ARGV[1] drop id     ARGV[2] action: launch | pause | resume | end
 -- Returns: {1, changed (1|0), state} | {0, 'DROP_NOT_FOUND'} | {0, 'ENDED'}
--- Events: drop.state (only when something changed)
+-- Events: drop.state (only when something changed; carries `starts` after a launch)
 local state_key, channel = KEYS[1], KEYS[2]
 local drop_id, action = ARGV[1], ARGV[2]
 
@@ -21,8 +23,15 @@ elseif action == 'pause' then
 else
   target = 'active'
 end
-if m.mode == target then return { 1, 0, state } end
+local launching = action == 'launch' and m.starts > now
+if m.mode == target and not launching then return { 1, 0, state } end
 
 m.mode = target
-commit_and_emit(state_key, channel, nil, drop_id, m, now, 'drop.state', '"action":"' .. action .. '",', 'mode', target)
+if launching then
+  m.starts = now
+  commit_and_emit(state_key, channel, nil, drop_id, m, now, 'drop.state',
+    '"action":"launch","starts":' .. now .. ',', 'mode', target, 'starts', now)
+else
+  commit_and_emit(state_key, channel, nil, drop_id, m, now, 'drop.state', '"action":"' .. action .. '",', 'mode', target)
+end
 return { 1, 1, effective_state(m.mode, m.starts, m.ends, m.available, now) }

@@ -38,7 +38,12 @@ describe("`livedrop start` with the embedded Redis", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-start-"));
-    env = { LIVEDROP_DATA_DIR: dataDir, LIVEDROP_REDIS_PORT: String(await freePort()), LOG_LEVEL: "warn" };
+    env = {
+      LIVEDROP_DATA_DIR: dataDir,
+      LIVEDROP_REDIS_PORT: String(await freePort()),
+      GATEWAY_PORT: String(await freePort()),
+      LOG_LEVEL: "warn",
+    };
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -46,6 +51,8 @@ describe("`livedrop start` with the embedded Redis", () => {
     const first = await startLivedrop(env);
     expect(first.output()).toContain(`redis://127.0.0.1:${env.LIVEDROP_REDIS_PORT}`);
     expect(first.output()).toContain("appendfsync always");
+    const health = await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/healthz`);
+    expect(health.status).toBe(200);
     expect(first.output()).toMatch(
       /orders\s+PGlite \(embedded\) in .*orders, 0 order\(s\); relay, workers, hold expiry/,
     );
@@ -111,6 +118,13 @@ describe("`livedrop drop` against REDIS_URL", () => {
     const conflict = await livedrop([...createArgs("d1").slice(0, -1), "--stock", "51", "--json"], env);
     expect(conflict.code).toBe(2);
     expect(JSON.parse(conflict.stdout)).toMatchObject({ error: { code: "DROP_CONFLICT" } });
+  });
+
+  it("launch opens a scheduled drop now", async () => {
+    await livedrop([...createArgs("soon"), "--starts-at", "+1h"], env);
+    const res = await livedrop(["drop", "launch", "soon", "--json"], env);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ dropId: "soon", state: "live", changed: true });
   });
 
   it("--starts-at +DURATION is relative to the server clock and the drop is scheduled", async () => {

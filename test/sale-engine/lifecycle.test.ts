@@ -216,6 +216,27 @@ describe("drop lifecycle", () => {
     ).rejects.toBeInstanceOf(RejectedError);
   });
 
+  it("launch opens a scheduled drop now on the server clock; on a live drop it changes nothing", async () => {
+    const now = await engine.serverTime();
+    const def = dropDefinition({ startsAt: now + 3_600_000 });
+    await engine.createDrop(def);
+    await expect(
+      engine.reserve({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() }),
+    ).rejects.toMatchObject({
+      code: "NOT_STARTED",
+    });
+    expect(await engine.launch(def.dropId)).toMatchObject({ state: "live", changed: true });
+    const status = await engine.status(def.dropId);
+    expect(status.startsAt).toBeLessThanOrEqual(status.serverTime);
+    expect(status.startsAt).toBeGreaterThanOrEqual(now);
+    expect(await engine.launch(def.dropId)).toMatchObject({ state: "live", changed: false });
+    await engine.reserve({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() });
+    await engine.pause(def.dropId);
+    expect(await engine.launch(def.dropId)).toMatchObject({ state: "live", changed: true });
+    await engine.end(def.dropId);
+    await expect(engine.launch(def.dropId)).rejects.toMatchObject({ code: "ENDED" });
+  });
+
   it("the window is enforced on the server clock: not started, then ended", async () => {
     const now = (await engine.status((await engine.createDrop(dropDefinition())).status.dropId)).serverTime;
     const def = dropDefinition({ startsAt: now + 600, endsAt: now + 1_400 });

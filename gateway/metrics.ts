@@ -1,0 +1,30 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** The gateway's Prometheus metrics; one registry per server (tests run several in a process). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "livedrop_gateway_" });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "livedrop_http_requests_total",
+      help: "HTTP requests by route and status",
+      labelNames: ["route", "status"] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: "livedrop_http_request_duration_seconds",
+      help: "HTTP request duration by route",
+      labelNames: ["route"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    connections: new Gauge({
+      name: "livedrop_ws_connections",
+      help: "Open WebSocket connections on this node",
+      registers: [registry],
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

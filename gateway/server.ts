@@ -1,0 +1,126 @@
+import uWS, {
+  type HttpRequest,
+  type HttpResponse,
+  type TemplatedApp,
+  type us_listen_socket,
+} from "uWebSockets.js";
+import type { Logger, RedisClient } from "../core/index.ts";
+import type { OrderStore } from "../orders/index.ts";
+import { guard, send, sendError, sendJson } from "./http/respond.ts";
+import { createMetrics, type GatewayMetrics } from "./metrics.ts";
+
+export interface GatewayServerOptions {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly redis: RedisClient;
+  readonly store: OrderStore;
+  readonly log: Logger;
+}
+
+/**
+ * The gateway's HTTP side on uWebSockets.js: liveness, readiness, Prometheus metrics. The JSON
+ * API and the WebSocket endpoint (issue 4) attach to the same app.
+ */
+export class GatewayServer {
+  readonly metrics: GatewayMetrics;
+  private readonly app: TemplatedApp;
+  private listenSocket: us_listen_socket | undefined;
+  private closed = false;
+  private draining = false;
+  port = 0;
+
+  private constructor(private readonly o: GatewayServerOptions) {
+    this.metrics = createMetrics();
+    this.app = uWS.App();
+    this.routes();
+  }
+
+  static async create(options: GatewayServerOptions): Promise<GatewayServer> {
+    const server = new GatewayServer(options);
+    await server.listen();
+    return server;
+  }
+
+  get url(): string {
+    return `http://${this.o.host}:${this.port}`;
+  }
+
+  /** Stops accepting connections; readiness turns 503 first so a balancer drains us. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.draining = true;
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.o.host, this.o.port, (socket) => {
+        if (!socket) {
+          reject(new Error(`gateway could not listen on ${this.o.host}:${this.o.port} (in use?)`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.port = uWS.us_socket_local_port(socket);
+        resolve();
+      });
+    });
+  }
+
+  private routes(): void {
+    this.app.get("/healthz", (res) => this.timed("healthz", res, (g) => sendJson(g, 200, { status: "ok" })));
+    this.app.get("/readyz", (res) =>
+      this.timed("readyz", res, async (g) => {
+        const checks = await this.readiness();
+        const ok = !this.draining && Object.values(checks).every((c) => c === "ok");
+        sendJson(g, ok ? 200 : 503, { status: ok ? "ready" : "not ready", draining: this.draining, checks });
+      }),
+    );
+    this.app.get("/metrics", (res) =>
+      this.timed("metrics", res, async (g) => {
+        send(g, 200, await this.metrics.registry.metrics(), this.metrics.registry.contentType);
+      }),
+    );
+    this.app.any("/*", (res, req: HttpRequest) => {
+      const method = req.getMethod().toUpperCase();
+      const url = req.getUrl();
+      this.timed("unknown", res, (g) => sendError(g, 404, "NOT_FOUND", `no route for ${method} ${url}`));
+    });
+  }
+
+  /** Each dependency answers within a second, or counts as down. */
+  private async readiness(): Promise<Record<string, string>> {
+    const within = <T>(p: Promise<T>) =>
+      Promise.race([
+        p.then(() => "ok"),
+        new Promise<string>((r) => setTimeout(() => r("timeout"), 1_000)),
+      ]).catch((err: unknown) => `error: ${(err as Error).message}`);
+    const [redis, store] = await Promise.all([within(this.o.redis.ping()), within(this.o.store.ping())]);
+    return { redis, store };
+  }
+
+  /** Runs a handler with the abort guard, metrics, and a 500 for anything unexpected. */
+  private timed(
+    route: string,
+    res: HttpResponse,
+    handler: (g: ReturnType<typeof guard>) => void | Promise<void>,
+  ): void {
+    const g = guard(res);
+    const end = this.metrics.httpDuration.startTimer({ route });
+    Promise.resolve()
+      .then(() => handler(g))
+      .catch((err: unknown) => {
+        this.o.log.error({ err, route }, "gateway handler failed");
+        sendError(g, 500, "INTERNAL", "internal error");
+      })
+      .finally(() => {
+        end();
+        this.metrics.httpRequests.inc({
+          route,
+          status: g.status === undefined ? "aborted" : String(g.status),
+        });
+      });
+  }
+}
