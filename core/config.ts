@@ -54,7 +54,12 @@ export const configSchema = z.object({
    */
   GATEWAY_TOKEN_SECRET: z.string().min(32, "at least 32 characters").optional(),
   /** Lifetime of issued guest tokens, seconds. Default 86400 (a day). */
-  GATEWAY_GUEST_TOKEN_TTL_S: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(86_400),
+  GATEWAY_GUEST_TOKEN_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .default(86_400),
   /** pino log level. Default `info`. */
   LOG_LEVEL: logLevel.default("info"),
 });

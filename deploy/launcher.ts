@@ -9,8 +9,14 @@ import {
   redisTargetFromConfig,
   SetupError,
 } from "../core/index.ts";
-import { GatewayServer } from "../gateway/index.ts";
-import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
+import { GatewayServer, resolveTokenSecret, TokenService } from "../gateway/index.ts";
+import {
+  Checkout,
+  describeStore,
+  openOrderStore,
+  SandboxPaymentProvider,
+  startOrderPipeline,
+} from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { isPortFree } from "./ports.ts";
 import { RedisServerProcess } from "./redis-server.ts";
@@ -85,10 +91,23 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
       port: cfg.GATEWAY_PORT,
       redis,
       store,
+      engine,
+      // The sandbox is the only payment provider so far: no real money moves.
+      checkout: new Checkout({
+        engine,
+        store,
+        payments: new SandboxPaymentProvider(),
+        redis,
+        keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
+      }),
+      tokens: await TokenService.create({ secret: await resolveTokenSecret(cfg) }),
+      guestTokenTtlS: cfg.GATEWAY_GUEST_TOKEN_TTL_S,
       log: childLogger("gateway"),
     });
     stops.push(() => gateway.close());
-    lines.push(`gateway      ${gateway.url}  health /healthz, readiness /readyz, metrics /metrics`);
+    lines.push(
+      `gateway      ${gateway.url}  JSON API /api/v1, health /healthz, readiness /readyz, metrics /metrics`,
+    );
     lines.push("cli          npx livedrop drop help | npx livedrop orders help");
   } catch (err) {
     await stop();

@@ -1,2 +1,11 @@
+export {
+  type Claims,
+  canHost,
+  canModerate,
+  type Role,
+  resolveTokenSecret,
+  TokenService,
+  type VerifyResult,
+} from "./auth/index.ts";
 export type { GatewayMetrics } from "./metrics.ts";
 export { GatewayServer, type GatewayServerOptions } from "./server.ts";

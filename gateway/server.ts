@@ -1,13 +1,13 @@
-import uWS, {
-  type HttpRequest,
-  type HttpResponse,
-  type TemplatedApp,
-  type us_listen_socket,
-} from "uWebSockets.js";
+import uWS, { type HttpRequest, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
 import type { Logger, RedisClient } from "../core/index.ts";
-import type { OrderStore } from "../orders/index.ts";
-import { guard, send, sendError, sendJson } from "./http/respond.ts";
+import type { Checkout, OrderStore } from "../orders/index.ts";
+import type { SaleEngine } from "../sale-engine/index.ts";
+import type { TokenService } from "./auth/index.ts";
+import { registerApi } from "./http/api.ts";
+import { handle } from "./http/handler.ts";
+import { send, sendError, sendJson } from "./http/respond.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
+import { RateLimiter } from "./rate-limit.ts";
 
 export interface GatewayServerOptions {
   readonly host: string;
@@ -15,15 +15,21 @@ export interface GatewayServerOptions {
   readonly port: number;
   readonly redis: RedisClient;
   readonly store: OrderStore;
+  readonly engine: SaleEngine;
+  readonly checkout: Checkout;
+  readonly tokens: TokenService;
+  /** Lifetime of guest tokens, seconds. */
+  readonly guestTokenTtlS: number;
   readonly log: Logger;
 }
 
 /**
- * The gateway's HTTP side on uWebSockets.js: liveness, readiness, Prometheus metrics. The JSON
- * API and the WebSocket endpoint (issue 4) attach to the same app.
+ * The gateway's HTTP side on uWebSockets.js: liveness, readiness, Prometheus metrics and the JSON
+ * API (gateway/http/api.ts). The WebSocket endpoint attaches to the same app.
  */
 export class GatewayServer {
   readonly metrics: GatewayMetrics;
+  readonly log: Logger;
   private readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | undefined;
   private closed = false;
@@ -32,6 +38,7 @@ export class GatewayServer {
 
   private constructor(private readonly o: GatewayServerOptions) {
     this.metrics = createMetrics();
+    this.log = o.log;
     this.app = uWS.App();
     this.routes();
   }
@@ -70,23 +77,36 @@ export class GatewayServer {
   }
 
   private routes(): void {
-    this.app.get("/healthz", (res) => this.timed("healthz", res, (g) => sendJson(g, 200, { status: "ok" })));
+    this.app.get("/healthz", (res) =>
+      handle(this, "healthz", res, (g) => sendJson(g, 200, { status: "ok" })),
+    );
     this.app.get("/readyz", (res) =>
-      this.timed("readyz", res, async (g) => {
+      handle(this, "readyz", res, async (g) => {
         const checks = await this.readiness();
         const ok = !this.draining && Object.values(checks).every((c) => c === "ok");
         sendJson(g, ok ? 200 : 503, { status: ok ? "ready" : "not ready", draining: this.draining, checks });
       }),
     );
     this.app.get("/metrics", (res) =>
-      this.timed("metrics", res, async (g) => {
+      handle(this, "metrics", res, async (g) => {
         send(g, 200, await this.metrics.registry.metrics(), this.metrics.registry.contentType);
       }),
     );
+    registerApi(this.app, {
+      metrics: this.metrics,
+      log: this.log,
+      engine: this.o.engine,
+      store: this.o.store,
+      checkout: this.o.checkout,
+      tokens: this.o.tokens,
+      guestTokenTtlS: this.o.guestTokenTtlS,
+      ipLimiter: new RateLimiter(50, 100),
+      tokenLimiter: new RateLimiter(2, 10),
+    });
     this.app.any("/*", (res, req: HttpRequest) => {
       const method = req.getMethod().toUpperCase();
       const url = req.getUrl();
-      this.timed("unknown", res, (g) => sendError(g, 404, "NOT_FOUND", `no route for ${method} ${url}`));
+      handle(this, "unknown", res, (g) => sendError(g, 404, "NOT_FOUND", `no route for ${method} ${url}`));
     });
   }
 
@@ -99,28 +119,5 @@ export class GatewayServer {
       ]).catch((err: unknown) => `error: ${(err as Error).message}`);
     const [redis, store] = await Promise.all([within(this.o.redis.ping()), within(this.o.store.ping())]);
     return { redis, store };
-  }
-
-  /** Runs a handler with the abort guard, metrics, and a 500 for anything unexpected. */
-  private timed(
-    route: string,
-    res: HttpResponse,
-    handler: (g: ReturnType<typeof guard>) => void | Promise<void>,
-  ): void {
-    const g = guard(res);
-    const end = this.metrics.httpDuration.startTimer({ route });
-    Promise.resolve()
-      .then(() => handler(g))
-      .catch((err: unknown) => {
-        this.o.log.error({ err, route }, "gateway handler failed");
-        sendError(g, 500, "INTERNAL", "internal error");
-      })
-      .finally(() => {
-        end();
-        this.metrics.httpRequests.inc({
-          route,
-          status: g.status === undefined ? "aborted" : String(g.status),
-        });
-      });
   }
 }

@@ -5,6 +5,7 @@ export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField
 export {
   type DropDefinition,
   dropDefinitionSchema,
+  dropFieldsSchema,
   dropIdSchema,
   idempotencyKeySchema,
   LIMITS,

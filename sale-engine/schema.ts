@@ -36,24 +36,28 @@ export const productSchema = z.strictObject({
   imageUrl: z.url({ protocol: /^https?$/ }).max(2048),
 });
 
-export const dropDefinitionSchema = z
-  .strictObject({
-    dropId: dropIdSchema,
-    roomId: roomIdSchema,
-    product: productSchema,
-    initialStock: z.number().int().min(0).max(LIMITS.maxStock),
-    perUserLimit: z.number().int().min(1).max(LIMITS.maxPerUserLimit),
-    /** Server-clock ms epoch; omitted: the drop opens when created. */
-    startsAt: epochMs.optional(),
-    /** Server-clock ms epoch; omitted: open until ended by the host. */
-    endsAt: epochMs.optional(),
-    /** Time the buyer has to pay, ms. */
-    holdMs: z.number().int().min(LIMITS.minHoldMs).max(LIMITS.maxHoldMs),
-  })
-  .refine((d) => d.endsAt === undefined || d.startsAt === undefined || d.endsAt > d.startsAt, {
+/** The fields of a drop definition; `dropDefinitionSchema` adds the cross-field rules. */
+export const dropFieldsSchema = z.strictObject({
+  dropId: dropIdSchema,
+  roomId: roomIdSchema,
+  product: productSchema,
+  initialStock: z.number().int().min(0).max(LIMITS.maxStock),
+  perUserLimit: z.number().int().min(1).max(LIMITS.maxPerUserLimit),
+  /** Server-clock ms epoch; omitted: the drop opens when created. */
+  startsAt: epochMs.optional(),
+  /** Server-clock ms epoch; omitted: open until ended by the host. */
+  endsAt: epochMs.optional(),
+  /** Time the buyer has to pay, ms. */
+  holdMs: z.number().int().min(LIMITS.minHoldMs).max(LIMITS.maxHoldMs),
+});
+
+export const dropDefinitionSchema = dropFieldsSchema.refine(
+  (d) => d.endsAt === undefined || d.startsAt === undefined || d.endsAt > d.startsAt,
+  {
     message: "endsAt must be after startsAt",
     path: ["endsAt"],
-  });
+  },
+);
 
 export const reserveRequestSchema = z.strictObject({
   dropId: dropIdSchema,

@@ -1,0 +1,128 @@
+import { randomBytes, randomInt, webcrypto } from "node:crypto";
+import { errors, jwtVerify, SignJWT } from "jose";
+import { ErrorCode, SetupError, ValidationError, validate } from "../../core/index.ts";
+import {
+  type Claims,
+  type IssueInput,
+  issueInputSchema,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  TOKEN_LIMITS,
+  tokenPayloadSchema,
+} from "./claims.ts";
+
+const ALG = "HS256";
+/** Same floor as GATEWAY_TOKEN_SECRET in core/config.ts. */
+const MIN_SECRET_CHARS = 32;
+
+/** Why a token was refused; every reason maps to HTTP 401 or close code 4001. */
+export type VerifyFailure =
+  | "malformed"
+  | "bad_signature"
+  | "expired"
+  | "wrong_issuer"
+  | "wrong_audience"
+  | "invalid_claims";
+
+export type VerifyResult =
+  | { readonly ok: true; readonly claims: Claims }
+  | { readonly ok: false; readonly reason: VerifyFailure };
+
+/**
+ * Issues and verifies the gateway's access tokens: JWTs signed with HS256 under one shared
+ * secret, so any gateway node verifies what any other issued. verify() never throws on bad
+ * input: a refused token is an answer, not an error.
+ */
+export class TokenService {
+  private constructor(private readonly key: webcrypto.CryptoKey) {}
+
+  static async create({ secret }: { secret: string }): Promise<TokenService> {
+    if (typeof secret !== "string" || secret.length < MIN_SECRET_CHARS) {
+      throw new SetupError(
+        ErrorCode.CONFIG_INVALID,
+        `token secret must be at least ${MIN_SECRET_CHARS} characters`,
+      );
+    }
+    // Imported once: each sign / verify then skips the key import.
+    const key = await webcrypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    return new TokenService(key);
+  }
+
+  /** Throws ValidationError on bad input (unknown role, bad room id, ttl out of range). */
+  async issue(input: IssueInput): Promise<string> {
+    const r = validate(issueInputSchema, input, "token request");
+    const token = await new SignJWT({
+      role: r.role,
+      rooms: r.rooms,
+      name: r.name ?? r.userId.slice(0, 64),
+      shadow: r.shadow,
+    })
+      .setProtectedHeader({ alg: ALG, typ: "JWT" })
+      .setSubject(r.userId)
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + r.ttlSeconds)
+      .sign(this.key);
+    if (token.length > TOKEN_LIMITS.maxTokenChars) {
+      throw new ValidationError(`token would be over ${TOKEN_LIMITS.maxTokenChars} characters`);
+    }
+    return token;
+  }
+
+  /** A viewer with a fresh random id and a display name like "Guest 4821". */
+  async issueGuest(ttlSeconds: number): Promise<{ token: string; userId: string }> {
+    const userId = `guest-${randomBytes(9).toString("base64url")}`;
+    const token = await this.issue({
+      userId,
+      role: "viewer",
+      name: `Guest ${randomInt(1000, 10_000)}`,
+      ttlSeconds,
+    });
+    return { token, userId };
+  }
+
+  /** Signature first, then issuer, audience and expiry, then the payload's shape. */
+  async verify(token: string): Promise<VerifyResult> {
+    if (typeof token !== "string" || token.length === 0 || token.length > TOKEN_LIMITS.maxTokenChars) {
+      return { ok: false, reason: "malformed" };
+    }
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALG],
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        clockTolerance: TOKEN_LIMITS.clockToleranceSeconds,
+        requiredClaims: ["exp", "sub"],
+      }));
+    } catch (err) {
+      return { ok: false, reason: failureReason(err) };
+    }
+    const parsed = tokenPayloadSchema.safeParse(payload);
+    if (!parsed.success) return { ok: false, reason: "invalid_claims" };
+    const p = parsed.data;
+    return {
+      ok: true,
+      claims: { userId: p.sub, role: p.role, rooms: p.rooms, name: p.name, shadow: p.shadow, exp: p.exp },
+    };
+  }
+}
+
+function failureReason(err: unknown): VerifyFailure {
+  if (err instanceof errors.JWTExpired) return "expired";
+  if (err instanceof errors.JWSSignatureVerificationFailed) return "bad_signature";
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === "iss") return "wrong_issuer";
+    if (err.claim === "aud") return "wrong_audience";
+    return "invalid_claims";
+  }
+  // JWSInvalid, JWTInvalid, an algorithm other than HS256, or input jose could not even parse.
+  return "malformed";
+}

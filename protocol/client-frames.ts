@@ -1,0 +1,138 @@
+import { z } from "zod";
+import {
+  chatTextSchema,
+  clientMsgIdSchema,
+  dropIdSchema,
+  ENGINE_LIMITS,
+  epochSchema,
+  idempotencyKeySchema,
+  messageIdSchema,
+  offsetSchema,
+  paymentTokenSchema,
+  reqIdSchema,
+  reservationIdSchema,
+  roomIdSchema,
+  timeMsSchema,
+  userIdSchema,
+} from "./fields.ts";
+import { WIRE_LIMITS } from "./limits.ts";
+
+/**
+ * Every client→server frame: a JSON object discriminated by `t`. All strict (an unknown key is
+ * INVALID_FRAME, so a typo never silently does nothing) and every string bounded. The gateway
+ * checks roles; these schemas only check shape.
+ */
+
+export const joinFrame = z.strictObject({ t: z.literal("join"), room: roomIdSchema });
+
+export const leaveFrame = z.strictObject({ t: z.literal("leave"), room: roomIdSchema });
+
+export const chatFrame = z.strictObject({
+  t: z.literal("chat"),
+  room: roomIdSchema,
+  text: chatTextSchema,
+  clientMsgId: clientMsgIdSchema,
+});
+
+export const buyFrame = z.strictObject({
+  t: z.literal("buy"),
+  reqId: reqIdSchema,
+  dropId: dropIdSchema,
+  qty: z.number().int().min(1).max(WIRE_LIMITS.maxBuyQty),
+  /** Same key, same answer: a retry after a lost ack never buys twice. */
+  idempotencyKey: idempotencyKeySchema,
+});
+
+export const payFrame = z.strictObject({
+  t: z.literal("pay"),
+  reqId: reqIdSchema,
+  reservationId: reservationIdSchema,
+  token: paymentTokenSchema,
+  idempotencyKey: idempotencyKeySchema,
+});
+
+/** NTP-style clock sync: the server answers `pong` with its time and this `clientTime`. */
+export const pingFrame = z.strictObject({
+  t: z.literal("ping"),
+  reqId: reqIdSchema,
+  clientTime: timeMsSchema,
+});
+
+/** After a reconnect: send what was missed since `offset`, or a `resync` snapshot. */
+export const resumeFrame = z.strictObject({
+  t: z.literal("resume"),
+  room: roomIdSchema,
+  epoch: epochSchema,
+  offset: offsetSchema,
+});
+
+export const moderationAction = z.discriminatedUnion("kind", [
+  /** Leaves a tombstone in the history. */
+  z.strictObject({ kind: z.literal("delete"), messageId: messageIdSchema }),
+  z.strictObject({
+    kind: z.literal("timeout"),
+    userId: userIdSchema,
+    seconds: z.number().int().min(1).max(WIRE_LIMITS.maxTimeoutSeconds),
+  }),
+  z.strictObject({ kind: z.literal("ban"), userId: userIdSchema }),
+  z.strictObject({ kind: z.literal("unban"), userId: userIdSchema }),
+  /** 0 turns slow mode off. */
+  z.strictObject({
+    kind: z.literal("slowmode"),
+    seconds: z.number().int().min(0).max(WIRE_LIMITS.maxSlowModeSeconds),
+  }),
+]);
+
+export const moderationFrame = z.strictObject({
+  t: z.literal("moderation"),
+  /** Optional: with it the server acks, so a moderator console can show the outcome. */
+  reqId: reqIdSchema.optional(),
+  room: roomIdSchema,
+  action: moderationAction,
+});
+
+const dropCommand = <K extends "launch" | "pause" | "resume" | "end">(kind: K) =>
+  z.strictObject({ kind: z.literal(kind), dropId: dropIdSchema });
+
+export const hostAction = z.discriminatedUnion("kind", [
+  dropCommand("launch"),
+  dropCommand("pause"),
+  dropCommand("resume"),
+  dropCommand("end"),
+  z.strictObject({
+    kind: z.literal("restock"),
+    dropId: dropIdSchema,
+    qty: z.number().int().min(1).max(ENGINE_LIMITS.maxStock),
+  }),
+]);
+
+export const hostFrame = z.strictObject({
+  t: z.literal("host"),
+  reqId: reqIdSchema,
+  room: roomIdSchema,
+  action: hostAction,
+});
+
+export const clientFrameSchema = z.discriminatedUnion("t", [
+  joinFrame,
+  leaveFrame,
+  chatFrame,
+  buyFrame,
+  payFrame,
+  pingFrame,
+  resumeFrame,
+  moderationFrame,
+  hostFrame,
+]);
+
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+export type ClientFrameType = ClientFrame["t"];
+export type ModerationAction = z.infer<typeof moderationAction>;
+export type HostAction = z.infer<typeof hostAction>;
+export type HostActionKind = HostAction["kind"];
+export const hostActionKindSchema = z.enum(["launch", "pause", "resume", "end", "restock"]);
+
+/** Every `t` a client may send, to tell UNKNOWN_TYPE from INVALID_FRAME. */
+export const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set<ClientFrameType>(
+  clientFrameSchema.options.map((o) => o.shape.t.value),
+);

@@ -1,0 +1,261 @@
+import { z } from "zod";
+import { hostActionKindSchema } from "./client-frames.ts";
+import { WireErrorCode } from "./codes.ts";
+import {
+  countSchema,
+  displayNameSchema,
+  dropIdSchema,
+  dropStateSchema,
+  epochMsSchema,
+  epochSchema,
+  messageIdSchema,
+  messageSchema,
+  offsetSchema,
+  orderStatusSchema,
+  productSchema,
+  reqIdSchema,
+  reservationIdSchema,
+  roleSchema,
+  roomIdSchema,
+  timeMsSchema,
+  userIdSchema,
+} from "./fields.ts";
+import { WIRE_LIMITS } from "./limits.ts";
+
+/**
+ * Every server→client frame, discriminated by `t`. Unlike client frames these are not strict:
+ * an older client still open during a rolling deploy ignores fields added later. Events that must
+ * never be lost (`drop`, `stock`) carry the room offset `o` and epoch `e` for resume.
+ */
+
+const currencySchema = productSchema.shape.currency;
+const wireErrorCodeSchema = z.enum(WireErrorCode);
+
+/** A drop as a viewer sees it; the same shape in `joined`, `drop` and `resync`. */
+export const dropSnapshotSchema = z.object({
+  dropId: dropIdSchema,
+  roomId: roomIdSchema,
+  product: productSchema,
+  state: dropStateSchema,
+  /** Server-clock T0; the client shows the countdown against its clock offset. */
+  startsAt: epochMsSchema,
+  endsAt: epochMsSchema.nullable(),
+  perUserLimit: countSchema,
+  holdMs: countSchema,
+  available: countSchema,
+  held: countSchema,
+  sold: countSchema,
+  /** Per-drop event version: a snapshot older than the one shown is ignored. */
+  v: countSchema,
+});
+
+export const chatMessageSchema = z.object({
+  id: messageIdSchema,
+  room: roomIdSchema,
+  userId: userIdSchema,
+  name: displayNameSchema,
+  role: roleSchema,
+  /** Empty in a tombstone. */
+  text: z.string().max(WIRE_LIMITS.maxChatRawUnits),
+  at: epochMsSchema,
+  /** A tombstone: a moderator deleted it; render as "message removed". */
+  deleted: z.literal(true).optional(),
+});
+
+const drops = z.array(dropSnapshotSchema).max(WIRE_LIMITS.maxDropsPerRoom);
+const chatMessages = z.array(chatMessageSchema).max(WIRE_LIMITS.maxChatBatch);
+
+export const welcomeFrame = z.object({
+  t: z.literal("welcome"),
+  /** The server's PROTOCOL_VERSION: a client built for another major version reloads. */
+  v: z.number().int().min(1),
+  serverTime: epochMsSchema,
+  connId: z.string().min(1).max(64),
+  userId: userIdSchema,
+  role: roleSchema,
+});
+
+export const joinedFrame = z.object({
+  t: z.literal("joined"),
+  room: roomIdSchema,
+  epoch: epochSchema,
+  /** Offset of the last event included in this snapshot: resume from here. */
+  offset: offsetSchema,
+  viewers: countSchema,
+  drops,
+  /** Recent chat, oldest first. */
+  chat: chatMessages,
+});
+
+/** A drop was created or its state / window changed. */
+export const dropFrame = z.object({
+  t: z.literal("drop"),
+  room: roomIdSchema,
+  o: offsetSchema,
+  e: epochSchema,
+  drop: dropSnapshotSchema,
+});
+
+/** Stock counts of one drop (coalesced: a few a second at most). */
+export const stockFrame = z.object({
+  t: z.literal("stock"),
+  room: roomIdSchema,
+  o: offsetSchema,
+  e: epochSchema,
+  dropId: dropIdSchema,
+  available: countSchema,
+  held: countSchema,
+  sold: countSchema,
+  state: dropStateSchema,
+  v: countSchema,
+});
+
+/** A batch of chat messages, oldest first (sampled in very large rooms). */
+export const chatBatchFrame = z.object({
+  t: z.literal("chat"),
+  room: roomIdSchema,
+  messages: chatMessages,
+});
+
+/** "Someone bought": sampled; carries a display name, never a user id. */
+export const toastFrame = z.object({
+  t: z.literal("toast"),
+  room: roomIdSchema,
+  dropId: dropIdSchema,
+  qty: z.number().int().min(1).max(WIRE_LIMITS.maxBuyQty),
+  buyer: displayNameSchema,
+});
+
+/** Viewers across every gateway node. */
+export const viewersFrame = z.object({ t: z.literal("viewers"), room: roomIdSchema, count: countSchema });
+
+/** An order of this connection's user changed (created, paid, expired, ...). */
+export const orderFrame = z.object({
+  t: z.literal("order"),
+  reservationId: reservationIdSchema,
+  status: orderStatusSchema,
+  dropId: dropIdSchema,
+  totalMinor: countSchema,
+  currency: currencySchema,
+});
+
+/** Ack results, tagged by the request they answer. */
+export const ackResultSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("buy"),
+    reservationId: reservationIdSchema,
+    dropId: dropIdSchema,
+    qty: z.number().int().min(1).max(WIRE_LIMITS.maxBuyQty),
+    /** Pay by this server-clock time or the hold is released. */
+    deadline: epochMsSchema,
+    available: countSchema,
+    /** The same idempotency key was answered before: this is that answer. */
+    replayed: z.boolean(),
+  }),
+  z.object({
+    kind: z.literal("pay"),
+    reservationId: reservationIdSchema,
+    status: orderStatusSchema,
+    totalMinor: countSchema,
+    currency: currencySchema,
+  }),
+  z.object({
+    kind: z.literal("host"),
+    action: hostActionKindSchema,
+    dropId: dropIdSchema,
+    state: dropStateSchema,
+    /** False when the drop already was in that state. */
+    changed: z.boolean(),
+  }),
+  z.object({ kind: z.literal("moderation") }),
+]);
+
+export const ackFrame = z.discriminatedUnion("ok", [
+  z.object({ t: z.literal("ack"), reqId: reqIdSchema, ok: z.literal(true), result: ackResultSchema }),
+  z.object({
+    t: z.literal("ack"),
+    reqId: reqIdSchema,
+    ok: z.literal(false),
+    code: wireErrorCodeSchema,
+    message: messageSchema,
+  }),
+]);
+
+export const pongFrame = z.object({
+  t: z.literal("pong"),
+  reqId: reqIdSchema,
+  /** Echo of the ping's clientTime. */
+  clientTime: timeMsSchema,
+  serverTime: epochMsSchema,
+});
+
+/** What a moderator did, as the room sees it. */
+export const moderationNoticeAction = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("delete"), messageId: messageIdSchema }),
+  z.object({
+    kind: z.literal("timeout"),
+    userId: userIdSchema,
+    seconds: z.number().int().min(1).max(WIRE_LIMITS.maxTimeoutSeconds),
+    /** Server-clock end of the timeout. */
+    until: epochMsSchema,
+  }),
+  z.object({ kind: z.literal("ban"), userId: userIdSchema }),
+  z.object({ kind: z.literal("unban"), userId: userIdSchema }),
+  z.object({
+    kind: z.literal("slowmode"),
+    seconds: z.number().int().min(0).max(WIRE_LIMITS.maxSlowModeSeconds),
+  }),
+]);
+
+export const moderationFrame = z.object({
+  t: z.literal("moderation"),
+  room: roomIdSchema,
+  action: moderationNoticeAction,
+  /** Display name of the moderator. */
+  by: displayNameSchema,
+  at: epochMsSchema,
+});
+
+/** The gap since the client's offset is older than the history: replace local state with this. */
+export const resyncFrame = z.object({
+  t: z.literal("resync"),
+  room: roomIdSchema,
+  epoch: epochSchema,
+  offset: offsetSchema,
+  drops,
+});
+
+export const errorFrame = z.object({
+  t: z.literal("error"),
+  code: wireErrorCodeSchema,
+  message: messageSchema,
+  /** The request this answers (a chat frame's clientMsgId for chat refusals). */
+  reqId: reqIdSchema.optional(),
+  /** The room a refusal concerns (join, chat, resume), when there is one. */
+  room: roomIdSchema.optional(),
+});
+
+export const serverFrameSchema = z.discriminatedUnion("t", [
+  welcomeFrame,
+  joinedFrame,
+  dropFrame,
+  stockFrame,
+  chatBatchFrame,
+  toastFrame,
+  viewersFrame,
+  orderFrame,
+  ackFrame,
+  pongFrame,
+  moderationFrame,
+  resyncFrame,
+  errorFrame,
+]);
+
+export type DropSnapshot = z.infer<typeof dropSnapshotSchema>;
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+export type AckResult = z.infer<typeof ackResultSchema>;
+export type ModerationNoticeAction = z.infer<typeof moderationNoticeAction>;
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+export type ServerFrameType = ServerFrame["t"];
+/** One server frame type, e.g. `ServerFrameOf<"stock">`. */
+export type ServerFrameOf<T extends ServerFrameType> = Extract<ServerFrame, { t: T }>;
