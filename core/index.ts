@@ -10,6 +10,7 @@ export {
   ValidationError,
 } from "./errors.ts";
 export { childLogger, type Logger, logger } from "./logger.ts";
+export { type LuaCommands, type LuaScriptSpec, luaCommands, type ScriptReply } from "./lua.ts";
 export {
   connectRedis,
   describeTarget,

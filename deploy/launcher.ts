@@ -86,6 +86,9 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     lines.push(
       `orders       ${describeStore(cfg)}, ${await store.count()} order(s); relay, workers, hold expiry and reconciler running`,
     );
+    const subscriber = connectRedis(target);
+    subscriber.on("error", (err) => log.warn({ err: err.message }, "redis subscriber error"));
+    stops.push(async () => subscriber.disconnect());
     const gateway = await GatewayServer.create({
       host: cfg.GATEWAY_HOST,
       port: cfg.GATEWAY_PORT,
@@ -102,6 +105,8 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
       }),
       tokens: await TokenService.create({ secret: await resolveTokenSecret(cfg) }),
       guestTokenTtlS: cfg.GATEWAY_GUEST_TOKEN_TTL_S,
+      subscriber,
+      keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
       log: childLogger("gateway"),
     });
     stops.push(() => gateway.close());

@@ -8,6 +8,7 @@ import { handle } from "./http/handler.ts";
 import { send, sendError, sendJson } from "./http/respond.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { SocketServer } from "./ws/socket-server.ts";
 
 export interface GatewayServerOptions {
   readonly host: string;
@@ -20,17 +21,22 @@ export interface GatewayServerOptions {
   readonly tokens: TokenService;
   /** Lifetime of guest tokens, seconds. */
   readonly guestTokenTtlS: number;
+  /** A dedicated connection for the WebSocket side's sharded pub/sub subscriptions. */
+  readonly subscriber: RedisClient;
+  /** Namespace of Redis keys (room logs). */
+  readonly keyPrefix: string;
   readonly log: Logger;
 }
 
 /**
  * The gateway's HTTP side on uWebSockets.js: liveness, readiness, Prometheus metrics and the JSON
- * API (gateway/http/api.ts). The WebSocket endpoint attaches to the same app.
+ * API (gateway/http/api.ts), and the WebSocket endpoint `/ws` (gateway/ws/socket-server.ts).
  */
 export class GatewayServer {
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   private readonly app: TemplatedApp;
+  readonly sockets: SocketServer;
   private listenSocket: us_listen_socket | undefined;
   private closed = false;
   private draining = false;
@@ -40,6 +46,15 @@ export class GatewayServer {
     this.metrics = createMetrics();
     this.log = o.log;
     this.app = uWS.App();
+    this.sockets = new SocketServer(this.app, {
+      engine: o.engine,
+      tokens: o.tokens,
+      redis: o.redis,
+      subscriber: o.subscriber,
+      keyPrefix: o.keyPrefix,
+      metrics: this.metrics,
+      log: o.log,
+    });
     this.routes();
   }
 
@@ -58,6 +73,7 @@ export class GatewayServer {
     if (this.closed) return;
     this.closed = true;
     this.draining = true;
+    this.sockets.shutdown();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
   }

@@ -14,6 +14,7 @@ import {
   reservationIdSchema,
   reserveRequestSchema,
   restockQtySchema,
+  roomIdSchema,
   userIdSchema,
 } from "./schema.ts";
 import { registerScripts, type ScriptCommands, type ScriptReply } from "./scripts.ts";
@@ -110,6 +111,7 @@ export class SaleEngine {
     );
     if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: d.dropId });
     await this.redis.zadd(this.keys.dropRegistry, "NX", Number(reply[2]), d.dropId);
+    await this.redis.sadd(this.keys.roomDrops(d.roomId), d.dropId);
     return { created: reply[1] === 1, status: await this.status(d.dropId) };
   }
 
@@ -297,6 +299,12 @@ export class SaleEngine {
   async serverTime(): Promise<number> {
     const [seconds, micros] = await this.redis.time();
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /** The drop ids of a room. */
+  async dropsInRoom(roomId: string): Promise<string[]> {
+    const room = validate(roomIdSchema, roomId, "room id");
+    return this.redis.smembers(this.keys.roomDrops(room));
   }
 
   /** Every drop id, oldest first. */

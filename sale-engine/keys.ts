@@ -21,6 +21,8 @@ export interface KeySpace {
   drop(dropId: string): DropKeys;
   /** Sorted set of every drop id (score: start time), for sweeps and listings. */
   readonly dropRegistry: string;
+  /** Set of the drop ids of a room (the gateway follows a room's drops). */
+  roomDrops(roomId: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -29,6 +31,7 @@ export function keySpace(prefix: string): KeySpace {
   return {
     prefix,
     dropRegistry: `${prefix}:drops`,
+    roomDrops: (roomId) => `${prefix}:room:{${roomId}}:drops`,
     drop(dropId) {
       let keys = cache.get(dropId);
       if (!keys) {

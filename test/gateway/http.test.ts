@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childLogger } from "../../core/index.ts";
-import { GatewayServer, TokenService } from "../../gateway/index.ts";
+import type { GatewayServer, TokenService } from "../../gateway/index.ts";
 import { SandboxToken } from "../../orders/index.ts";
-import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
-import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
-import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
+import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
+import type { PrivateRedis } from "../harness/redis.ts";
 import { key } from "../sale-engine/fixtures.ts";
 
+let g: GatewayStack;
 let redis: PrivateRedis;
-let pg: PrivatePostgres;
-let stack: OrderStack;
 let tokens: TokenService;
 let server: GatewayServer;
 let hostToken: string;
@@ -17,36 +14,16 @@ let viewerToken: string;
 let otherViewerToken: string;
 
 beforeAll(async () => {
-  [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
-  const client = redis.client();
-  client.on("error", () => {});
-  stack = await startOrderStack({
-    redisEnv: { REDIS_URL: redis.url },
-    redisClient: client,
-    databaseUrl: pg.url,
-  });
-  tokens = await TokenService.create({ secret: "x".repeat(48) });
-  server = await GatewayServer.create({
-    host: "127.0.0.1",
-    port: 0,
-    redis: client,
-    store: stack.store,
-    engine: stack.engine,
-    checkout: stack.checkout,
-    tokens,
-    guestTokenTtlS: 3600,
-    log: childLogger("test"),
-  });
-  hostToken = await tokens.issue({ userId: "host-1", role: "host", rooms: ["studio"], ttlSeconds: 3600 });
-  viewerToken = await tokens.issue({ userId: "viewer-1", role: "viewer", ttlSeconds: 3600 });
-  otherViewerToken = await tokens.issue({ userId: "viewer-2", role: "viewer", ttlSeconds: 3600 });
+  g = await startGatewayStack();
+  ({ redis, tokens, server } = g);
+  hostToken = await g.token("host-1", "host", ["studio"]);
+  viewerToken = await g.token("viewer-1");
+  otherViewerToken = await g.token("viewer-2");
 }, 120_000);
 
 afterAll(async () => {
   await server?.close();
-  await server?.close();
-  await stack?.stop();
-  await Promise.all([redis?.stop(), pg?.stop()]);
+  await g?.stop();
 });
 
 function api(

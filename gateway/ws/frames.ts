@@ -1,0 +1,84 @@
+import { isLivedropError } from "../../core/index.ts";
+import type { DropSnapshot, ServerFrame } from "../../protocol/index.ts";
+import { WireErrorCode } from "../../protocol/index.ts";
+import type { DropStatus, SaleEvent } from "../../sale-engine/index.ts";
+import type { RoomMessage } from "../rooms/room-log.ts";
+
+export function dropSnapshot(s: DropStatus): DropSnapshot {
+  return {
+    dropId: s.dropId,
+    roomId: s.roomId,
+    product: s.product,
+    state: s.state,
+    startsAt: s.startsAt,
+    endsAt: s.endsAt,
+    perUserLimit: s.perUserLimit,
+    holdMs: s.holdMs,
+    available: s.available,
+    held: s.held,
+    sold: s.sold,
+    v: s.version,
+  };
+}
+
+/** A logged room event is either a drop event (sale engine) or, later, chat and moderation. */
+type LoggedEvent = SaleEvent | (Omit<SaleEvent, "type"> & { type: "drop.snapshot" });
+
+/** Drop-level changes travel as full snapshots; holds and payments as (small) stock frames. */
+export function isDropLevel(ev: LoggedEvent): boolean {
+  return (
+    ev.type === "drop.created" ||
+    ev.type === "drop.state" ||
+    ev.type === "drop.snapshot" ||
+    ev.type === "stock.restocked"
+  );
+}
+
+/**
+ * The frame for one room message. Drop-level events need the drop's product and window, which
+ * the caller passes (fetched once per such event); stock changes need nothing more.
+ */
+export function frameOf(room: string, m: RoomMessage, status?: DropStatus): ServerFrame | undefined {
+  const ev = m.ev as LoggedEvent;
+  if (!ev || typeof ev !== "object" || !("type" in ev)) return undefined;
+  if (isDropLevel(ev)) {
+    if (!status) return undefined;
+    // The event's counters and version are the truth at this offset; the status adds the rest.
+    const drop = {
+      ...dropSnapshot(status),
+      state: ev.state,
+      available: ev.available,
+      held: ev.held,
+      sold: ev.sold,
+      v: ev.v,
+    };
+    return { t: "drop", room, o: m.o, e: m.e, drop };
+  }
+  return {
+    t: "stock",
+    room,
+    o: m.o,
+    e: m.e,
+    dropId: ev.drop,
+    available: ev.available,
+    held: ev.held,
+    sold: ev.sold,
+    state: ev.state,
+    v: ev.v,
+  };
+}
+
+const FORWARDED = new Set<string>(Object.values(WireErrorCode));
+
+/** A typed error as a wire code (codes the protocol does not know become INTERNAL). */
+export function wireError(err: unknown): {
+  code: (typeof WireErrorCode)[keyof typeof WireErrorCode];
+  message: string;
+} {
+  if (isLivedropError(err)) {
+    if (err.code === "INVALID_INPUT") return { code: WireErrorCode.INVALID_FRAME, message: err.message };
+    if (FORWARDED.has(err.code))
+      return { code: err.code as (typeof WireErrorCode)[keyof typeof WireErrorCode], message: err.message };
+  }
+  return { code: WireErrorCode.INTERNAL, message: "internal error" };
+}

@@ -1,0 +1,329 @@
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
+import { randomUUID } from "node:crypto";
+import type { Logger, RedisClient } from "../../core/index.ts";
+import {
+  type ClientFrame,
+  CloseCode,
+  decodeClientFrame,
+  encodeServerFrame,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  WIRE_LIMITS,
+  WireErrorCode,
+} from "../../protocol/index.ts";
+import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
+import type { Claims, TokenService } from "../auth/index.ts";
+import type { GatewayMetrics } from "../metrics.ts";
+import { RateLimiter } from "../rate-limit.ts";
+import { RoomHub } from "../rooms/hub.ts";
+import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
+import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
+
+interface Conn {
+  readonly connId: string;
+  readonly claims: Claims;
+  readonly rooms: Set<string>;
+  closed: boolean;
+  violations: number;
+}
+
+export interface SocketServerOptions {
+  readonly engine: SaleEngine;
+  readonly tokens: TokenService;
+  /** Commands (room log). */
+  readonly redis: RedisClient;
+  /** A dedicated connection for sharded pub/sub subscriptions. */
+  readonly subscriber: RedisClient;
+  readonly keyPrefix: string;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+}
+
+/** Bytes a socket may have queued before it is closed (TOO_SLOW) rather than silently skipped. */
+const MAX_BACKPRESSURE = 1024 * 1024;
+/** Frames per second per connection, and the burst after a quiet spell. */
+const FRAMES_PER_SECOND = 20;
+const FRAME_BURST = 40;
+/** Rate-limit refusals after which the connection is closed. */
+const MAX_VIOLATIONS = 50;
+
+const topic = (room: string) => `room:${room}`;
+
+/**
+ * The WebSocket endpoint `/ws?token=…`: rooms (join, leave, resume), clock ping, and buy with an
+ * ack in the same round trip. Room events reach every local socket through one uWS topic per
+ * room; uWS closes a socket whose queue passes MAX_BACKPRESSURE instead of skipping it, so a
+ * slow client never silently misses a state event: it reconnects and resumes.
+ */
+export class SocketServer {
+  readonly hub: RoomHub;
+  readonly roomLog: RoomLog;
+  private readonly sockets = new Set<WebSocket<Conn>>();
+  private readonly limiters = new WeakMap<Conn, RateLimiter>();
+  /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
+  private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
+  private readonly delivery = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly o: SocketServerOptions,
+  ) {
+    this.roomLog = new RoomLog(o.redis, o.keyPrefix);
+    this.hub = new RoomHub(o.subscriber, o.engine, this.roomLog, (room, m) => this.deliver(room, m), o.log);
+    app.ws<Conn>("/ws", {
+      maxPayloadLength: WIRE_LIMITS.maxFrameBytes,
+      maxBackpressure: MAX_BACKPRESSURE,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: 60,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.open(ws),
+      message: (ws, message) => this.message(ws, message),
+      close: (ws) => this.close(ws),
+    });
+  }
+
+  /** Closes every socket with SERVER_SHUTDOWN: clients reconnect elsewhere and resume. */
+  shutdown(): void {
+    for (const ws of this.sockets) {
+      if (!this.conns.get(ws)?.closed) ws.end(CloseCode.SERVER_SHUTDOWN, "server shutting down");
+    }
+    this.hub.close();
+  }
+
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    // Everything from the request is read before the first await (uWS requests die on return).
+    const token = req.getQuery("token") ?? "";
+    const key = req.getHeader("sec-websocket-key");
+    const protocol = req.getHeader("sec-websocket-protocol");
+    const extensions = req.getHeader("sec-websocket-extensions");
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    this.o.tokens.verify(token).then((verified) => {
+      if (aborted) return;
+      res.cork(() => {
+        if (!verified.ok) {
+          res
+            .writeStatus("401 Unauthorized")
+            .writeHeader("Content-Type", "application/json")
+            .end(
+              JSON.stringify({
+                error: { code: WireErrorCode.UNAUTHORIZED, message: `token refused (${verified.reason})` },
+              }),
+            );
+          return;
+        }
+        const conn: Conn = {
+          connId: randomUUID(),
+          claims: verified.claims,
+          rooms: new Set(),
+          closed: false,
+          violations: 0,
+        };
+        res.upgrade(conn, key, protocol, extensions, context);
+      });
+    });
+  }
+
+  private open(ws: WebSocket<Conn>): void {
+    const conn = ws.getUserData();
+    this.conns.set(ws, conn);
+    this.sockets.add(ws);
+    this.limiters.set(conn, new RateLimiter(FRAMES_PER_SECOND, FRAME_BURST));
+    this.o.metrics.connections.inc();
+    this.send(ws, {
+      t: "welcome",
+      v: PROTOCOL_VERSION,
+      serverTime: Date.now(),
+      connId: conn.connId,
+      userId: conn.claims.userId,
+      role: conn.claims.role,
+    });
+  }
+
+  private close(ws: WebSocket<Conn>): void {
+    const conn = ws.getUserData();
+    conn.closed = true;
+    this.sockets.delete(ws);
+    this.o.metrics.connections.dec();
+    for (const room of conn.rooms)
+      this.hub
+        .leave(room)
+        .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, "leave failed"));
+  }
+
+  private message(ws: WebSocket<Conn>, message: ArrayBuffer): void {
+    const conn = ws.getUserData();
+    if (!this.limiters.get(conn)?.take("frames")) {
+      conn.violations += 1;
+      if (conn.violations > MAX_VIOLATIONS) ws.end(CloseCode.RATE_LIMITED, "too many frames");
+      else
+        this.send(ws, {
+          t: "error",
+          code: WireErrorCode.RATE_LIMITED,
+          message: `more than ${FRAMES_PER_SECOND} frames a second`,
+        });
+      return;
+    }
+    // Decoded before returning: the ArrayBuffer is only valid during this callback.
+    const decoded = decodeClientFrame(message, WIRE_LIMITS.maxFrameBytes);
+    if (!decoded.ok) {
+      this.send(ws, {
+        t: "error",
+        code: decoded.code,
+        message: decoded.message,
+        ...(decoded.reqId ? { reqId: decoded.reqId } : {}),
+      });
+      return;
+    }
+    this.handle(ws, conn, decoded.frame).catch((err: unknown) => {
+      const e = wireError(err);
+      if (e.code === WireErrorCode.INTERNAL) this.o.log.error({ err }, "websocket frame failed");
+      this.send(ws, { t: "error", code: e.code, message: e.message });
+    });
+  }
+
+  private async handle(ws: WebSocket<Conn>, conn: Conn, frame: ClientFrame): Promise<void> {
+    switch (frame.t) {
+      case "ping":
+        this.send(ws, {
+          t: "pong",
+          reqId: frame.reqId,
+          clientTime: frame.clientTime,
+          serverTime: Date.now(),
+        });
+        return;
+      case "join":
+        return this.join(ws, conn, frame.room);
+      case "leave":
+        if (conn.rooms.delete(frame.room)) {
+          if (!conn.closed) ws.unsubscribe(topic(frame.room));
+          await this.hub.leave(frame.room);
+        }
+        return;
+      case "resume":
+        return this.resume(ws, conn, frame.room, frame.epoch, frame.offset);
+      case "buy": {
+        try {
+          const r = await this.o.engine.reserve({
+            dropId: frame.dropId,
+            userId: conn.claims.userId,
+            qty: frame.qty,
+            idempotencyKey: frame.idempotencyKey,
+          });
+          this.send(ws, {
+            t: "ack",
+            reqId: frame.reqId,
+            ok: true,
+            result: {
+              kind: "buy",
+              reservationId: r.reservationId,
+              dropId: r.dropId,
+              qty: r.qty,
+              deadline: r.deadline,
+              available: r.available,
+              replayed: r.replayed,
+            },
+          });
+        } catch (err) {
+          const e = wireError(err);
+          this.send(ws, { t: "ack", reqId: frame.reqId, ok: false, code: e.code, message: e.message });
+        }
+        return;
+      }
+      default:
+        this.send(ws, {
+          t: "error",
+          code: WireErrorCode.UNKNOWN_TYPE,
+          message: `${frame.t} is not available on this server yet`,
+        });
+    }
+  }
+
+  private async join(ws: WebSocket<Conn>, conn: Conn, room: string): Promise<void> {
+    if (conn.rooms.has(room)) return;
+    conn.rooms.add(room);
+    if (!conn.closed) ws.subscribe(topic(room));
+    await this.hub.enter(room);
+    const epoch = await this.roomLog.ensureEpoch(room);
+    // Position first, then state: a change in between arrives as an event after the snapshot.
+    const { offset } = await this.roomLog.position(room);
+    const drops = await this.snapshots(room);
+    this.send(ws, {
+      t: "joined",
+      room,
+      epoch,
+      offset,
+      viewers: this.hub.localViewers(room),
+      drops,
+      chat: [],
+    });
+  }
+
+  private async resume(
+    ws: WebSocket<Conn>,
+    conn: Conn,
+    room: string,
+    epoch: string,
+    offset: string,
+  ): Promise<void> {
+    if (!conn.rooms.has(room)) {
+      conn.rooms.add(room);
+      if (!conn.closed) ws.subscribe(topic(room));
+      await this.hub.enter(room);
+    }
+    const replay = await this.roomLog.since(room, epoch, offset);
+    if (replay.kind === "resync") {
+      this.send(ws, {
+        t: "resync",
+        room,
+        epoch: replay.epoch || (await this.roomLog.ensureEpoch(room)),
+        offset: replay.offset,
+        drops: await this.snapshots(room),
+      });
+      return;
+    }
+    for (const m of replay.messages) {
+      const frame = await this.frame(room, m);
+      if (frame) this.send(ws, frame);
+    }
+  }
+
+  private async snapshots(room: string) {
+    const ids = await this.o.engine.dropsInRoom(room);
+    return (await Promise.all(ids.map((id) => this.o.engine.status(id)))).map(dropSnapshot);
+  }
+
+  private async frame(room: string, m: RoomMessage): Promise<ServerFrame | undefined> {
+    const ev = m.ev as { type?: string; drop?: string };
+    let status: DropStatus | undefined;
+    if (ev?.drop && isDropLevel(ev as Parameters<typeof isDropLevel>[0]))
+      status = await this.o.engine.status(ev.drop);
+    return frameOf(room, m, status);
+  }
+
+  /** Room messages go out in log order, per room, to every local socket in the room. */
+  private deliver(room: string, m: RoomMessage): void {
+    const previous = this.delivery.get(room) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        const frame = await this.frame(room, m);
+        if (frame) this.app.publish(topic(room), encodeServerFrame(frame));
+      })
+      .catch((err: unknown) =>
+        this.o.log.warn({ err: (err as Error).message, room }, "room delivery failed"),
+      );
+    this.delivery.set(room, next);
+  }
+
+  /** Sends to one socket, corked (async callers), unless it closed meanwhile. */
+  private send(ws: WebSocket<Conn>, frame: ServerFrame): void {
+    const conn = this.conns.get(ws);
+    if (!conn || conn.closed) return;
+    ws.cork(() => {
+      ws.send(encodeServerFrame(frame));
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { childLogger } from "../../core/index.ts";
+import { GatewayServer, TokenService } from "../../gateway/index.ts";
+import { type OrderStack, startOrderStack } from "./order-stack.ts";
+import { type PrivatePostgres, startPrivatePostgres } from "./postgres.ts";
+import { type PrivateRedis, startPrivateRedis } from "./redis.ts";
+
+/** A private Redis and PostgreSQL, the order stack, and a gateway on a free port. */
+export interface GatewayStack {
+  readonly redis: PrivateRedis;
+  readonly stack: OrderStack;
+  readonly tokens: TokenService;
+  readonly server: GatewayServer;
+  token(userId: string, role?: "viewer" | "moderator" | "host" | "admin", rooms?: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startGatewayStack(): Promise<GatewayStack> {
+  let pg: PrivatePostgres | undefined;
+  let redis: PrivateRedis | undefined;
+  [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
+  const client = redis.client();
+  client.on("error", () => {});
+  const subscriber = redis.client();
+  subscriber.on("error", () => {});
+  const stack = await startOrderStack({
+    redisEnv: { REDIS_URL: redis.url },
+    redisClient: client,
+    databaseUrl: pg.url,
+  });
+  const tokens = await TokenService.create({ secret: "s".repeat(48) });
+  const server = await GatewayServer.create({
+    host: "127.0.0.1",
+    port: 0,
+    redis: client,
+    store: stack.store,
+    engine: stack.engine,
+    checkout: stack.checkout,
+    tokens,
+    guestTokenTtlS: 3600,
+    subscriber,
+    keyPrefix: stack.prefix,
+    log: childLogger("test-gateway"),
+  });
+  return {
+    redis,
+    stack,
+    tokens,
+    server,
+    token: (userId, role = "viewer", rooms = []) => tokens.issue({ userId, role, rooms, ttlSeconds: 3600 }),
+    async stop() {
+      await server.close();
+      await stack.stop();
+      await Promise.all([redis?.stop(), pg?.stop()]);
+    },
+  };
+}
