@@ -48,6 +48,7 @@ export class GatewayServer {
     this.app = uWS.App();
     this.sockets = new SocketServer(this.app, {
       engine: o.engine,
+      checkout: o.checkout,
       tokens: o.tokens,
       redis: o.redis,
       subscriber: o.subscriber,

@@ -24,5 +24,6 @@ export {
   Reconciler,
   type RunningPipeline,
   startOrderPipeline,
+  userOrderChannel,
 } from "./pipeline/index.ts";
 export * from "./store/index.ts";

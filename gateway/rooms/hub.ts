@@ -12,6 +12,8 @@ export class RoomHub {
   private readonly members = new Map<string, number>();
   private readonly followed = new Map<string, Set<string>>();
   private readonly roomOfChannel = new Map<string, string>();
+  private readonly users = new Map<string, number>();
+  private readonly userOfChannel = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -21,6 +23,9 @@ export class RoomHub {
     private readonly roomLog: RoomLog,
     private readonly deliver: (room: string, message: RoomMessage) => void,
     private readonly log: Logger,
+    /** The shard channel of a user's order updates, and where they go locally. */
+    private readonly userChannel: (userId: string) => string,
+    private readonly deliverToUser: (userId: string, payload: string) => void,
   ) {
     subscriber.on("smessage", (channel: string, message: string) => this.onMessage(channel, message));
     // New drops of a followed room are picked up within a second.
@@ -61,6 +66,28 @@ export class RoomHub {
     if (!this.closed) await this.subscriber.sunsubscribe(...channels);
   }
 
+  /** A socket of `userId` opened here: follow the user's order updates (once per node). */
+  async enterUser(userId: string): Promise<void> {
+    const n = (this.users.get(userId) ?? 0) + 1;
+    this.users.set(userId, n);
+    if (n > 1) return;
+    const channel = this.userChannel(userId);
+    this.userOfChannel.set(channel, userId);
+    await this.subscriber.ssubscribe(channel);
+  }
+
+  async leaveUser(userId: string): Promise<void> {
+    const n = (this.users.get(userId) ?? 0) - 1;
+    if (n > 0) {
+      this.users.set(userId, n);
+      return;
+    }
+    this.users.delete(userId);
+    const channel = this.userChannel(userId);
+    this.userOfChannel.delete(channel);
+    if (!this.closed) await this.subscriber.sunsubscribe(channel);
+  }
+
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
@@ -95,6 +122,11 @@ export class RoomHub {
   }
 
   private onMessage(channel: string, message: string): void {
+    const user = this.userOfChannel.get(channel);
+    if (user !== undefined) {
+      this.deliverToUser(user, message);
+      return;
+    }
     const room = this.roomOfChannel.get(channel);
     try {
       if (room !== undefined) {

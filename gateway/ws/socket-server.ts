@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import type { Logger, RedisClient } from "../../core/index.ts";
+import { type Checkout, type OrderUpdate, userOrderChannel } from "../../orders/index.ts";
 import {
   type ClientFrame,
   CloseCode,
@@ -12,7 +13,7 @@ import {
   WireErrorCode,
 } from "../../protocol/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
-import type { Claims, TokenService } from "../auth/index.ts";
+import { type Claims, canHost, type TokenService } from "../auth/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { RoomHub } from "../rooms/hub.ts";
@@ -29,6 +30,7 @@ interface Conn {
 
 export interface SocketServerOptions {
   readonly engine: SaleEngine;
+  readonly checkout: Checkout;
   readonly tokens: TokenService;
   /** Commands (room log). */
   readonly redis: RedisClient;
@@ -48,6 +50,7 @@ const FRAME_BURST = 40;
 const MAX_VIOLATIONS = 50;
 
 const topic = (room: string) => `room:${room}`;
+const userTopic = (userId: string) => `user:${userId}`;
 
 /**
  * The WebSocket endpoint `/ws?token=…`: rooms (join, leave, resume), clock ping, and buy with an
@@ -69,7 +72,15 @@ export class SocketServer {
     private readonly o: SocketServerOptions,
   ) {
     this.roomLog = new RoomLog(o.redis, o.keyPrefix);
-    this.hub = new RoomHub(o.subscriber, o.engine, this.roomLog, (room, m) => this.deliver(room, m), o.log);
+    this.hub = new RoomHub(
+      o.subscriber,
+      o.engine,
+      this.roomLog,
+      (room, m) => this.deliver(room, m),
+      o.log,
+      (userId) => userOrderChannel(o.keyPrefix, userId),
+      (userId, payload) => this.deliverOrder(userId, payload),
+    );
     app.ws<Conn>("/ws", {
       maxPayloadLength: WIRE_LIMITS.maxFrameBytes,
       maxBackpressure: MAX_BACKPRESSURE,
@@ -133,6 +144,11 @@ export class SocketServer {
     this.sockets.add(ws);
     this.limiters.set(conn, new RateLimiter(FRAMES_PER_SECOND, FRAME_BURST));
     this.o.metrics.connections.inc();
+    // Order and payment updates of this user follow on the same socket.
+    ws.subscribe(userTopic(conn.claims.userId));
+    this.hub
+      .enterUser(conn.claims.userId)
+      .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, "order updates unavailable"));
     this.send(ws, {
       t: "welcome",
       v: PROTOCOL_VERSION,
@@ -148,6 +164,7 @@ export class SocketServer {
     conn.closed = true;
     this.sockets.delete(ws);
     this.o.metrics.connections.dec();
+    this.hub.leaveUser(conn.claims.userId).catch(() => undefined);
     for (const room of conn.rooms)
       this.hub
         .leave(room)
@@ -233,12 +250,96 @@ export class SocketServer {
         }
         return;
       }
+      case "pay":
+        try {
+          const order = await this.o.checkout.pay({
+            reservationId: frame.reservationId,
+            userId: conn.claims.userId,
+            token: frame.token,
+            idempotencyKey: frame.idempotencyKey,
+          });
+          this.send(ws, {
+            t: "ack",
+            reqId: frame.reqId,
+            ok: true,
+            result: {
+              kind: "pay",
+              reservationId: order.reservationId,
+              status: order.status,
+              totalMinor: order.totalMinor,
+              currency: order.currency,
+            },
+          });
+        } catch (err) {
+          const e = wireError(err);
+          this.send(ws, { t: "ack", reqId: frame.reqId, ok: false, code: e.code, message: e.message });
+        }
+        return;
+      case "host":
+        return this.host(ws, conn, frame);
       default:
         this.send(ws, {
           t: "error",
           code: WireErrorCode.UNKNOWN_TYPE,
           message: `${frame.t} is not available on this server yet`,
         });
+    }
+  }
+
+  /** Host controls, checked here: the token must hold the room, and the drop must be in it. */
+  private async host(
+    ws: WebSocket<Conn>,
+    conn: Conn,
+    frame: Extract<ClientFrame, { t: "host" }>,
+  ): Promise<void> {
+    const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string) =>
+      this.send(ws, { t: "ack", reqId: frame.reqId, ok: false, code, message });
+    if (!canHost(conn.claims, frame.room))
+      return refuse(WireErrorCode.FORBIDDEN, `only a host of room ${frame.room} may do this`);
+    const a = frame.action;
+    try {
+      const drop = await this.o.engine.status(a.dropId);
+      if (drop.roomId !== frame.room)
+        return refuse(WireErrorCode.FORBIDDEN, `drop ${a.dropId} is not in room ${frame.room}`);
+      const outcome =
+        a.kind === "restock"
+          ? { changed: true, state: (await this.o.engine.restock(a.dropId, a.qty)).state }
+          : await this.o.engine[a.kind](a.dropId);
+      this.send(ws, {
+        t: "ack",
+        reqId: frame.reqId,
+        ok: true,
+        result: {
+          kind: "host",
+          action: a.kind,
+          dropId: a.dropId,
+          state: outcome.state,
+          changed: outcome.changed,
+        },
+      });
+    } catch (err) {
+      const e = wireError(err);
+      refuse(e.code, e.message);
+    }
+  }
+
+  /** An order update from the order pipeline, to every local socket of its buyer. */
+  private deliverOrder(userId: string, payload: string): void {
+    try {
+      const u = JSON.parse(payload) as OrderUpdate;
+      this.app.publish(
+        userTopic(userId),
+        encodeServerFrame({
+          t: "order",
+          reservationId: u.reservationId,
+          status: u.status,
+          dropId: u.dropId,
+          totalMinor: u.totalMinor,
+          currency: u.currency,
+        }),
+      );
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, "bad order update");
     }
   }
 

@@ -14,7 +14,13 @@ import { Reconciler } from "./reconciler.ts";
 import { OutboxRelay } from "./relay.ts";
 
 export { expireJobId, jobsForEvent, type OrderJob, statusJobId } from "./jobs.ts";
-export { type OrderUpdate, type OrderUpdateType, orderChannels, publishOrderUpdate } from "./publisher.ts";
+export {
+  type OrderUpdate,
+  type OrderUpdateType,
+  orderChannels,
+  publishOrderUpdate,
+  userOrderChannel,
+} from "./publisher.ts";
 export { defaultJobOptions, type OrderQueues, openQueues, QueueName, queuePrefix } from "./queues.ts";
 export { Reconciler } from "./reconciler.ts";
 export { OutboxRelay } from "./relay.ts";

@@ -21,10 +21,15 @@ export interface OrderUpdate {
   readonly at: number;
 }
 
-/** Shard channels the gateway subscribes to: the buyer's own updates, and the room's. */
+/** The shard channel of one buyer's order updates (the gateway follows it per connected user). */
+export function userOrderChannel(keyPrefix: string, userId: string): string {
+  return `${keyPrefix}:user:{${userId}}:orders`;
+}
+
+/** Shard channels an order update goes to: the buyer's own, and the room's. */
 export function orderChannels(keyPrefix: string, order: { userId: string; roomId: string }) {
   return {
-    user: `${keyPrefix}:user:{${order.userId}}:orders`,
+    user: userOrderChannel(keyPrefix, order.userId),
     room: `${keyPrefix}:room:{${order.roomId}}:orders`,
   };
 }

@@ -194,4 +194,79 @@ describe("WebSocket gateway", () => {
     expect(await g.stack.engine.status(def.dropId)).toMatchObject({ held: 50, available: 0 });
     for (const s of sockets) s.close();
   }, 120_000);
+
+  it("host commands are checked on the server: a viewer, a moderator or another room's host is refused", async () => {
+    const room = "hosted";
+    const def = dropDefinition({ roomId: room, initialStock: 5 });
+    await g.stack.engine.createDrop(def);
+    const attempts: [string, "viewer" | "moderator" | "host", string[]][] = [
+      ["v", "viewer", []],
+      ["m", "moderator", [room]],
+      ["h2", "host", ["elsewhere"]],
+    ];
+    for (const [user, role, rooms] of attempts) {
+      const s = await TestSocket.connect(g.server.url, await g.token(user, role, rooms));
+      for (const action of [
+        { kind: "pause", dropId: def.dropId },
+        { kind: "restock", dropId: def.dropId, qty: 10 },
+        { kind: "end", dropId: def.dropId },
+      ]) {
+        const reqId = `${user}-${action.kind}`;
+        s.send({ t: "host", reqId, room, action });
+        expect(await s.next((f) => f.t === "ack" && f.reqId === reqId)).toMatchObject({
+          ok: false,
+          code: "FORBIDDEN",
+        });
+      }
+      // Naming a room the host does hold, but a drop of another room, is refused too.
+      s.close();
+    }
+    const foreign = await TestSocket.connect(g.server.url, await g.token("h3", "host", ["other-room"]));
+    foreign.send({
+      t: "host",
+      reqId: "x",
+      room: "other-room",
+      action: { kind: "pause", dropId: def.dropId },
+    });
+    expect(await foreign.next((f) => f.t === "ack" && f.reqId === "x")).toMatchObject({
+      ok: false,
+      code: "FORBIDDEN",
+    });
+    foreign.close();
+    expect(await g.stack.engine.status(def.dropId)).toMatchObject({ state: "live", restocked: 0 });
+
+    const host = await TestSocket.connect(g.server.url, await g.token("h1", "host", [room]));
+    host.send({ t: "host", reqId: "p", room, action: { kind: "pause", dropId: def.dropId } });
+    expect(await host.next((f) => f.t === "ack" && f.reqId === "p")).toMatchObject({
+      ok: true,
+      result: { kind: "host", action: "pause", state: "paused", changed: true },
+    });
+    host.close();
+  });
+
+  it("buy and pay over one socket: the ack comes back, then the order updates follow on the same socket", async () => {
+    const room = "checkout";
+    const def = dropDefinition({ roomId: room, initialStock: 3 });
+    await g.stack.engine.createDrop(def);
+    const s = await TestSocket.connect(g.server.url, await g.token("shopper"));
+    s.send({ t: "buy", reqId: "b", dropId: def.dropId, qty: 1, idempotencyKey: key() });
+    const ack = await s.next<Extract<ServerFrame, { t: "ack" }>>((f) => f.t === "ack" && f.reqId === "b");
+    if (!ack.ok || ack.result.kind !== "buy") throw new Error(`buy refused: ${JSON.stringify(ack)}`);
+    const reservationId = ack.result.reservationId;
+    await s.next(
+      (f) => f.t === "order" && f.reservationId === reservationId && f.status === "pending_payment",
+    );
+    s.send({ t: "pay", reqId: "p1", reservationId, token: "tok_declined", idempotencyKey: key() });
+    expect(await s.next((f) => f.t === "ack" && f.reqId === "p1")).toMatchObject({
+      ok: false,
+      code: "PAYMENT_DECLINED",
+    });
+    s.send({ t: "pay", reqId: "p2", reservationId, token: "tok_success", idempotencyKey: key() });
+    expect(await s.next((f) => f.t === "ack" && f.reqId === "p2")).toMatchObject({
+      ok: true,
+      result: { kind: "pay", status: "paid", totalMinor: def.product.priceMinor },
+    });
+    await s.next((f) => f.t === "order" && f.reservationId === reservationId && f.status === "paid");
+    s.close();
+  });
 });
