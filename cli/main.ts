@@ -4,6 +4,7 @@ import { printError } from "./output.ts";
 const USAGE = `livedrop <command>
   start                      run the whole stack (embedded Redis unless REDIS_URL is set)
   drop ...                   manage drops (see \`livedrop drop help\`)
+  gateway                    run one gateway node (HTTP API + WebSocket) on GATEWAY_PORT
   worker                     run the order pipeline (relay, order workers, hold expiry, reconciler)
   orders ...                 list, show, refund orders; finance summaries (see \`livedrop orders help\`)
   bench sale-engine|orders [--quick] [...]
@@ -23,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
       }
       await runDrop(rest);
       return 0;
+    case "gateway": {
+      const { runGateway } = await import("./gateway.ts");
+      return runGateway(rest);
+    }
     case "worker": {
       const { runWorker } = await import("./worker.ts");
       return runWorker(rest);

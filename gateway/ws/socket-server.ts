@@ -346,20 +346,24 @@ export class SocketServer {
   private async join(ws: WebSocket<Conn>, conn: Conn, room: string): Promise<void> {
     if (conn.rooms.has(room)) return;
     conn.rooms.add(room);
-    if (!conn.closed) ws.subscribe(topic(room));
     await this.hub.enter(room);
     const epoch = await this.roomLog.ensureEpoch(room);
-    // Position first, then state: a change in between arrives as an event after the snapshot.
-    const { offset } = await this.roomLog.position(room);
-    const drops = await this.snapshots(room);
-    this.send(ws, {
-      t: "joined",
-      room,
-      epoch,
-      offset,
-      viewers: this.hub.localViewers(room),
-      drops,
-      chat: [],
+    // In the room's delivery order: no live event can overtake the snapshot, and every event
+    // after the snapshot's offset arrives live (the socket is subscribed in the same step).
+    await this.inRoomOrder(room, async () => {
+      const { offset } = await this.roomLog.position(room);
+      const drops = await this.snapshots(room);
+      if (this.conns.get(ws)?.closed !== false) return;
+      ws.subscribe(topic(room));
+      this.send(ws, {
+        t: "joined",
+        room,
+        epoch,
+        offset,
+        viewers: this.hub.localViewers(room),
+        drops,
+        chat: [],
+      });
     });
   }
 
@@ -372,24 +376,31 @@ export class SocketServer {
   ): Promise<void> {
     if (!conn.rooms.has(room)) {
       conn.rooms.add(room);
-      if (!conn.closed) ws.subscribe(topic(room));
       await this.hub.enter(room);
     }
-    const replay = await this.roomLog.since(room, epoch, offset);
-    if (replay.kind === "resync") {
-      this.send(ws, {
-        t: "resync",
-        room,
-        epoch: replay.epoch || (await this.roomLog.ensureEpoch(room)),
-        offset: replay.offset,
-        drops: await this.snapshots(room),
-      });
-      return;
-    }
-    for (const m of replay.messages) {
-      const frame = await this.frame(room, m);
-      if (frame) this.send(ws, frame);
-    }
+    // Replayed in the room's delivery order (see join): what was logged before the replay read
+    // arrives in it; anything later arrives live after it, never before.
+    await this.inRoomOrder(room, async () => {
+      const replay = await this.roomLog.since(room, epoch, offset);
+      const frames: ServerFrame[] = [];
+      if (replay.kind === "resync") {
+        frames.push({
+          t: "resync",
+          room,
+          epoch: replay.epoch || (await this.roomLog.ensureEpoch(room)),
+          offset: replay.offset,
+          drops: await this.snapshots(room),
+        });
+      } else {
+        for (const m of replay.messages) {
+          const frame = await this.frame(room, m);
+          if (frame) frames.push(frame);
+        }
+      }
+      if (this.conns.get(ws)?.closed !== false) return;
+      ws.subscribe(topic(room));
+      for (const frame of frames) this.send(ws, frame);
+    });
   }
 
   private async snapshots(room: string) {
@@ -407,16 +418,22 @@ export class SocketServer {
 
   /** Room messages go out in log order, per room, to every local socket in the room. */
   private deliver(room: string, m: RoomMessage): void {
-    const previous = this.delivery.get(room) ?? Promise.resolve();
-    const next = previous
-      .then(async () => {
-        const frame = await this.frame(room, m);
-        if (frame) this.app.publish(topic(room), encodeServerFrame(frame));
-      })
-      .catch((err: unknown) =>
-        this.o.log.warn({ err: (err as Error).message, room }, "room delivery failed"),
-      );
-    this.delivery.set(room, next);
+    this.inRoomOrder(room, async () => {
+      const frame = await this.frame(room, m);
+      if (frame) this.app.publish(topic(room), encodeServerFrame(frame));
+    }).catch((err: unknown) =>
+      this.o.log.warn({ err: (err as Error).message, room }, "room delivery failed"),
+    );
+  }
+
+  /** Runs `step` after every earlier step of the room: deliveries, joins and resumes in one order. */
+  private inRoomOrder(room: string, step: () => Promise<void>): Promise<void> {
+    const run = (this.delivery.get(room) ?? Promise.resolve()).then(step);
+    this.delivery.set(
+      room,
+      run.catch(() => undefined),
+    );
+    return run;
   }
 
   /** Sends to one socket, corked (async callers), unless it closed meanwhile. */

@@ -1,0 +1,153 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../deploy/index.ts";
+import { TokenService } from "../../gateway/index.ts";
+import { compareIds } from "../../gateway/rooms/room-log.ts";
+import type { ServerFrame } from "../../protocol/index.ts";
+import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
+import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
+import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
+import { TestSocket } from "../harness/ws-client.ts";
+import { dropDefinition, key } from "../sale-engine/fixtures.ts";
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/livedrop.mjs");
+const SECRET = "two-nodes-secret-".padEnd(48, "x");
+const ROOM = "shared";
+
+let redis: PrivateRedis;
+let pg: PrivatePostgres;
+let stack: OrderStack;
+let tokens: TokenService;
+const nodes: { child: ChildProcess; url: string }[] = [];
+
+/** A real `livedrop gateway` child process on a free port. */
+async function startNode(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [bin, "gateway"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      REDIS_URL: redis.url,
+      DATABASE_URL: pg.url,
+      LIVEDROP_KEY_PREFIX: stack.prefix,
+      GATEWAY_PORT: String(port),
+      GATEWAY_TOKEN_SECRET: SECRET,
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("livedrop gateway on")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`gateway exited with ${code}`)));
+  });
+  const node = { child, url: `http://127.0.0.1:${port}` };
+  nodes.push(node);
+  return node;
+}
+
+/** A viewer that remembers its place in the room and resumes on another node when its node dies. */
+class Viewer {
+  readonly offsets: string[] = [];
+  epoch = "";
+  socket!: TestSocket;
+
+  constructor(
+    readonly userId: string,
+    private readonly token: string,
+  ) {}
+
+  async connect(url: string, resume: boolean): Promise<void> {
+    this.socket = await TestSocket.connect(url, this.token);
+    this.socket.ws.on("message", (data) => this.onFrame(JSON.parse(data.toString()) as ServerFrame));
+    if (resume && this.offsets.length > 0) {
+      this.socket.send({ t: "resume", room: ROOM, epoch: this.epoch, offset: this.offsets.at(-1) as string });
+    } else {
+      this.socket.send({ t: "join", room: ROOM });
+      const joined = await this.socket.next<Extract<ServerFrame, { t: "joined" }>>((f) => f.t === "joined");
+      this.epoch = joined.epoch;
+      this.offsets.push(joined.offset);
+    }
+  }
+
+  private onFrame(f: ServerFrame): void {
+    if ((f.t === "drop" || f.t === "stock") && f.room === ROOM) {
+      // Live delivery and replay may overlap right after a resume: keep each offset once, in order.
+      const last = this.offsets.at(-1);
+      if (last === undefined || compareIds(f.o, last) > 0) this.offsets.push(f.o);
+    }
+  }
+}
+
+beforeAll(async () => {
+  [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
+  const client = redis.client();
+  client.on("error", () => {});
+  stack = await startOrderStack({
+    redisEnv: { REDIS_URL: redis.url },
+    redisClient: client,
+    databaseUrl: pg.url,
+  });
+  tokens = await TokenService.create({ secret: SECRET });
+}, 120_000);
+
+afterAll(async () => {
+  for (const n of nodes)
+    if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill("SIGKILL");
+  await stack?.stop();
+  await Promise.all([redis?.stop(), pg?.stop()]);
+});
+
+describe("two gateway processes", () => {
+  it("share a room; when one is SIGKILLed mid-stream its clients resume on the other and miss no drop or stock event", async () => {
+    const [a, b] = [await startNode(), await startNode()];
+    const def = dropDefinition({ roomId: ROOM, initialStock: 1_000, perUserLimit: 1 });
+    await stack.engine.createDrop(def);
+    const viewers = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const v = new Viewer(
+          `v${i}`,
+          await tokens.issue({ userId: `v${i}`, role: "viewer", ttlSeconds: 600 }),
+        );
+        await v.connect(i % 2 === 0 ? a.url : b.url, false);
+        return v;
+      }),
+    );
+    const onA = viewers.filter((_, i) => i % 2 === 0);
+
+    // A stream of stock events; node A dies a third of the way through.
+    let killed = false;
+    for (let i = 0; i < 60; i++) {
+      await stack.engine.reserve({ dropId: def.dropId, userId: `buyer-${i}`, qty: 1, idempotencyKey: key() });
+      if (i === 20) {
+        a.child.kill("SIGKILL");
+        killed = true;
+        // Each client of A notices the drop and resumes on B with its last offset.
+        for (const v of onA) v.socket.closed.then(() => v.connect(b.url, true));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(killed).toBe(true);
+
+    const log = await redis.client().xrange(`${stack.prefix}:room:{${ROOM}}:log`, "-", "+");
+    const all = log.map(([id]) => id);
+    expect(all.length).toBeGreaterThanOrEqual(61);
+    for (const v of viewers) {
+      const expected = all.filter((o) => compareIds(o, v.offsets[0] as string) > 0);
+      await expect
+        .poll(() => v.offsets.length - 1, { timeout: 20_000 })
+        .toBe(expected.length)
+        .catch((err: unknown) => {
+          const missing = expected.filter((o) => !v.offsets.includes(o));
+          throw new Error(
+            `${v.userId}: missing ${missing.join(",")} of ${expected.length}; first ${v.offsets[0]}; ${(err as Error).message}`,
+          );
+        });
+      expect(v.offsets.slice(1)).toEqual(expected);
+    }
+    for (const v of viewers) v.socket.close();
+    b.child.kill("SIGTERM");
+  }, 120_000);
+});
