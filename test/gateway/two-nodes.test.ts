@@ -149,7 +149,7 @@ describe("two gateway processes", () => {
           const missing = expected.filter((o) => !v.offsets.includes(o));
           const extra = v.offsets.slice(1).filter((o) => !expected.includes(o));
           throw new Error(
-            `${v.userId}: missing ${missing.join(",")} of ${expected.length}; first ${v.offsets[0]}; ${(err as Error).message}`,
+            `${v.userId}: missing [${missing.join(",")}], extra [${extra.join(",")}] of ${expected.length}; ${(err as Error).message}`,
           );
         });
       expect(v.offsets.slice(1)).toEqual(expected);
