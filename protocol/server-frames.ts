@@ -225,6 +225,18 @@ export const resyncFrame = z.object({
   drops,
 });
 
+/**
+ * A resume's replay is complete: every event up to `offset` was sent just before this frame;
+ * what follows is live (stock frames coalesced). Frames with `o` at or below an offset already
+ * seen are stale and are ignored.
+ */
+export const resumedFrame = z.object({
+  t: z.literal("resumed"),
+  room: roomIdSchema,
+  epoch: epochSchema,
+  offset: offsetSchema,
+});
+
 export const errorFrame = z.object({
   t: z.literal("error"),
   code: wireErrorCodeSchema,
@@ -248,6 +260,7 @@ export const serverFrameSchema = z.discriminatedUnion("t", [
   pongFrame,
   moderationFrame,
   resyncFrame,
+  resumedFrame,
   errorFrame,
 ]);
 

@@ -19,6 +19,7 @@ import { RateLimiter } from "../rate-limit.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
 import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
+import { buyerHint, RoomPacer } from "./room-pacer.ts";
 
 interface Conn {
   readonly connId: string;
@@ -66,6 +67,10 @@ export class SocketServer {
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
   private readonly delivery = new Map<string, Promise<void>>();
+  // Paced frames go out through the room's order too, so nothing overtakes them.
+  private readonly pacer = new RoomPacer((room, frame) => {
+    this.inRoomOrder(room, async () => this.publish(room, frame)).catch(() => undefined);
+  });
 
   constructor(
     private readonly app: TemplatedApp,
@@ -100,6 +105,7 @@ export class SocketServer {
       if (!this.conns.get(ws)?.closed) ws.end(CloseCode.SERVER_SHUTDOWN, "server shutting down");
     }
     this.hub.close();
+    this.pacer.close();
   }
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
@@ -400,6 +406,14 @@ export class SocketServer {
       if (this.conns.get(ws)?.closed !== false) return;
       ws.subscribe(topic(room));
       for (const frame of frames) this.send(ws, frame);
+      if (replay.kind === "events") {
+        this.send(ws, {
+          t: "resumed",
+          room,
+          epoch: replay.epoch,
+          offset: replay.messages.at(-1)?.o ?? offset,
+        });
+      }
     });
   }
 
@@ -420,10 +434,30 @@ export class SocketServer {
   private deliver(room: string, m: RoomMessage): void {
     this.inRoomOrder(room, async () => {
       const frame = await this.frame(room, m);
-      if (frame) this.app.publish(topic(room), encodeServerFrame(frame));
+      if (!frame) return;
+      if (frame.t === "stock") {
+        this.pacer.stock(frame);
+        const ev = m.ev as { type?: string; qty?: number; user?: string };
+        if (ev.type === "reservation.placed" && this.pacer.toastAllowed(room)) {
+          this.publish(room, {
+            t: "toast",
+            room,
+            dropId: frame.dropId,
+            qty: ev.qty ?? 1,
+            buyer: buyerHint(ev.user ?? ""),
+          });
+        }
+        return;
+      }
+      if (frame.t === "drop") this.pacer.superseded(room, frame.drop.dropId);
+      this.publish(room, frame);
     }).catch((err: unknown) =>
       this.o.log.warn({ err: (err as Error).message, room }, "room delivery failed"),
     );
+  }
+
+  private publish(room: string, frame: ServerFrame): void {
+    this.app.publish(topic(room), encodeServerFrame(frame));
   }
 
   /** Runs `step` after every earlier step of the room: deliveries, joins and resumes in one order. */
