@@ -39,6 +39,11 @@ export class RoomHub {
     return this.members.get(room) ?? 0;
   }
 
+  /** Local viewers per room with any. */
+  localCounts(): Map<string, number> {
+    return new Map(this.members);
+  }
+
   /** A local viewer entered `room`: subscribe on the first one. */
   async enter(room: string): Promise<void> {
     const n = (this.members.get(room) ?? 0) + 1;

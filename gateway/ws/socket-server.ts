@@ -18,6 +18,7 @@ import type { GatewayMetrics } from "../metrics.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
+import { ViewerCounts } from "../rooms/viewer-counts.ts";
 import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
 import { buyerHint, RoomPacer } from "./room-pacer.ts";
 
@@ -62,6 +63,7 @@ const userTopic = (userId: string) => `user:${userId}`;
 export class SocketServer {
   readonly hub: RoomHub;
   readonly roomLog: RoomLog;
+  readonly viewers: ViewerCounts;
   private readonly sockets = new Set<WebSocket<Conn>>();
   private readonly limiters = new WeakMap<Conn, RateLimiter>();
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
@@ -86,6 +88,16 @@ export class SocketServer {
       (userId) => userOrderChannel(o.keyPrefix, userId),
       (userId, payload) => this.deliverOrder(userId, payload),
     );
+    this.viewers = new ViewerCounts(
+      o.redis,
+      o.keyPrefix,
+      () => this.hub.localCounts(),
+      (room, count) =>
+        this.inRoomOrder(room, async () => this.publish(room, { t: "viewers", room, count })).catch(
+          () => undefined,
+        ),
+      o.log,
+    );
     app.ws<Conn>("/ws", {
       maxPayloadLength: WIRE_LIMITS.maxFrameBytes,
       maxBackpressure: MAX_BACKPRESSURE,
@@ -106,6 +118,7 @@ export class SocketServer {
     }
     this.hub.close();
     this.pacer.close();
+    this.viewers.close();
   }
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {

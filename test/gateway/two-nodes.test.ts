@@ -132,6 +132,10 @@ describe("two gateway processes", () => {
       }),
     );
     const onA = viewers.filter((_, i) => i % 2 === 0);
+    // Viewer counts are summed across both nodes (each reports every 2 s).
+    for (const v of [viewers[0]!, viewers[1]!]) {
+      await v.socket.next((f) => f.t === "viewers" && f.room === ROOM && f.count === 60, 10_000);
+    }
 
     // A stream of stock events; node A dies a third of the way through.
     let killed = false;

@@ -1,0 +1,70 @@
+import { randomUUID } from "node:crypto";
+import type { Logger, RedisClient } from "../../core/index.ts";
+import { roomKeys } from "./room-log.ts";
+
+/** How often each node reports its viewers, and after how long a silent node's report expires. */
+export const VIEWER_REPORT_MS = 2_000;
+const STALE_AFTER_MS = 3 * VIEWER_REPORT_MS;
+
+/**
+ * Viewer counts summed across gateway nodes: every node writes its local count of each room
+ * into the room's hash (field = node id, value = `count|time`) every 2 s, sums the fresh
+ * fields, drops stale ones (a node that died), and hands changed totals to `publish`.
+ */
+export class ViewerCounts {
+  readonly nodeId = randomUUID();
+  private readonly reported = new Set<string>();
+  private readonly totals = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    private readonly localCounts: () => Map<string, number>,
+    private readonly publish: (room: string, total: number) => void,
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => {
+      this.report().catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, "viewer count report failed"),
+      );
+    }, VIEWER_REPORT_MS);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One round: write this node's counts, read every node's, publish the totals that changed. */
+  async report(now = Date.now()): Promise<void> {
+    const local = this.localCounts();
+    for (const room of this.reported) {
+      if (!local.has(room)) {
+        await this.redis.hdel(this.key(room), this.nodeId);
+        this.reported.delete(room);
+        this.totals.delete(room);
+      }
+    }
+    for (const [room, count] of local) {
+      const key = this.key(room);
+      await this.redis.hset(key, this.nodeId, `${count}|${now}`);
+      this.reported.add(room);
+      let total = 0;
+      const stale: string[] = [];
+      for (const [node, value] of Object.entries(await this.redis.hgetall(key))) {
+        const [n = "0", at = "0"] = value.split("|");
+        if (now - Number(at) > STALE_AFTER_MS) stale.push(node);
+        else total += Number(n);
+      }
+      if (stale.length > 0) await this.redis.hdel(key, ...stale);
+      if (this.totals.get(room) !== total) {
+        this.totals.set(room, total);
+        this.publish(room, total);
+      }
+    }
+  }
+
+  private key(room: string): string {
+    return `${roomKeys(this.prefix, room).meta}:viewers`;
+  }
+}
