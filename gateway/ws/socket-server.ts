@@ -13,12 +13,14 @@ import {
   WireErrorCode,
 } from "../../protocol/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
-import { type Claims, canHost, type TokenService } from "../auth/index.ts";
+import { type Claims, canHost, canModerate, type TokenService } from "../auth/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";
+import { type ChatEvent, ChatRefusal, RoomChat } from "./chat.ts";
+import { ChatBatcher } from "./chat-batcher.ts";
 import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
 import { buyerHint, RoomPacer } from "./room-pacer.ts";
 
@@ -69,6 +71,10 @@ export class SocketServer {
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
   private readonly delivery = new Map<string, Promise<void>>();
+  /** Local sockets per room, for the per-socket chat delivery. */
+  private readonly roomSockets = new Map<string, Set<WebSocket<Conn>>>();
+  private readonly chat: RoomChat;
+  private readonly chatBatcher = new ChatBatcher((room) => this.roomSockets.get(room) ?? []);
   // Paced frames go out through the room's order too, so nothing overtakes them.
   private readonly pacer = new RoomPacer((room, frame) => {
     this.inRoomOrder(room, async () => this.publish(room, frame)).catch(() => undefined);
@@ -79,6 +85,7 @@ export class SocketServer {
     private readonly o: SocketServerOptions,
   ) {
     this.roomLog = new RoomLog(o.redis, o.keyPrefix);
+    this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog);
     this.hub = new RoomHub(
       o.subscriber,
       o.engine,
@@ -119,6 +126,7 @@ export class SocketServer {
     this.hub.close();
     this.pacer.close();
     this.viewers.close();
+    this.chatBatcher.close();
   }
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
@@ -184,6 +192,7 @@ export class SocketServer {
     this.sockets.delete(ws);
     this.o.metrics.connections.dec();
     this.hub.leaveUser(conn.claims.userId).catch(() => undefined);
+    for (const room of conn.rooms) this.roomSockets.get(room)?.delete(ws);
     for (const room of conn.rooms)
       this.hub
         .leave(room)
@@ -236,6 +245,7 @@ export class SocketServer {
       case "leave":
         if (conn.rooms.delete(frame.room)) {
           if (!conn.closed) ws.unsubscribe(topic(frame.room));
+          this.roomSockets.get(frame.room)?.delete(ws);
           await this.hub.leave(frame.room);
         }
         return;
@@ -296,12 +306,10 @@ export class SocketServer {
         return;
       case "host":
         return this.host(ws, conn, frame);
-      default:
-        this.send(ws, {
-          t: "error",
-          code: WireErrorCode.UNKNOWN_TYPE,
-          message: `${frame.t} is not available on this server yet`,
-        });
+      case "chat":
+        return this.postChat(ws, conn, frame);
+      case "moderation":
+        return this.moderate(ws, conn, frame);
     }
   }
 
@@ -342,6 +350,58 @@ export class SocketServer {
     }
   }
 
+  private enterRoom(ws: WebSocket<Conn>, room: string): void {
+    ws.subscribe(topic(room));
+    const set = this.roomSockets.get(room) ?? new Set();
+    set.add(ws);
+    this.roomSockets.set(room, set);
+  }
+
+  private async postChat(
+    ws: WebSocket<Conn>,
+    conn: Conn,
+    frame: Extract<ClientFrame, { t: "chat" }>,
+  ): Promise<void> {
+    const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string) =>
+      this.send(ws, { t: "error", code, message, reqId: frame.clientMsgId, room: frame.room });
+    if (!conn.rooms.has(frame.room)) return refuse(WireErrorCode.NOT_IN_ROOM, `join ${frame.room} first`);
+    try {
+      const { userId, name, role } = conn.claims;
+      const message = await this.chat.post({ userId, name, role }, frame.room, frame.text);
+      // The sender sees its own message at once, whatever sampling the room gets.
+      this.send(ws, { t: "chat", room: frame.room, messages: [message] });
+    } catch (err) {
+      if (err instanceof ChatRefusal) return refuse(err.code, err.message);
+      throw err;
+    }
+  }
+
+  private async moderate(
+    ws: WebSocket<Conn>,
+    conn: Conn,
+    frame: Extract<ClientFrame, { t: "moderation" }>,
+  ): Promise<void> {
+    const answer = (ok: boolean, message = "") => {
+      if (!frame.reqId) return;
+      this.send(
+        ws,
+        ok
+          ? { t: "ack", reqId: frame.reqId, ok: true, result: { kind: "moderation" } }
+          : { t: "ack", reqId: frame.reqId, ok: false, code: WireErrorCode.FORBIDDEN, message },
+      );
+    };
+    if (!canModerate(conn.claims, frame.room)) {
+      if (frame.reqId) return answer(false, `only a moderator or host of room ${frame.room} may do this`);
+      return this.send(ws, {
+        t: "error",
+        code: WireErrorCode.FORBIDDEN,
+        message: `only a moderator or host of room ${frame.room} may do this`,
+      });
+    }
+    await this.chat.moderate(conn.claims.name, frame.room, frame.action);
+    answer(true);
+  }
+
   /** An order update from the order pipeline, to every local socket of its buyer. */
   private deliverOrder(userId: string, payload: string): void {
     try {
@@ -373,7 +433,7 @@ export class SocketServer {
       const { offset } = await this.roomLog.position(room);
       const drops = await this.snapshots(room);
       if (this.conns.get(ws)?.closed !== false) return;
-      ws.subscribe(topic(room));
+      this.enterRoom(ws, room);
       this.send(ws, {
         t: "joined",
         room,
@@ -381,7 +441,7 @@ export class SocketServer {
         offset,
         viewers: this.hub.localViewers(room),
         drops,
-        chat: [],
+        chat: await this.chat.recent(room),
       });
     });
   }
@@ -417,7 +477,7 @@ export class SocketServer {
         }
       }
       if (this.conns.get(ws)?.closed !== false) return;
-      ws.subscribe(topic(room));
+      this.enterRoom(ws, room);
       for (const frame of frames) this.send(ws, frame);
       if (replay.kind === "events") {
         this.send(ws, {
@@ -446,6 +506,18 @@ export class SocketServer {
   /** Room messages go out in log order, per room, to every local socket in the room. */
   private deliver(room: string, m: RoomMessage): void {
     this.inRoomOrder(room, async () => {
+      const chatEvent = m.ev as Partial<ChatEvent>;
+      if (chatEvent.type === "chat.message" && chatEvent.message)
+        return this.chatBatcher.add(room, chatEvent.message);
+      if (chatEvent.type === "chat.moderation" && chatEvent.action) {
+        return this.publish(room, {
+          t: "moderation",
+          room,
+          action: chatEvent.action,
+          by: chatEvent.by ?? "",
+          at: chatEvent.at ?? Date.now(),
+        });
+      }
       const frame = await this.frame(room, m);
       if (!frame) return;
       if (frame.t === "stock") {

@@ -1,0 +1,155 @@
+import { randomUUID } from "node:crypto";
+import type { RedisClient } from "../../core/index.ts";
+import {
+  type ChatMessage,
+  type ModerationAction,
+  type ModerationNoticeAction,
+  WireErrorCode,
+} from "../../protocol/index.ts";
+import type { Role } from "../auth/index.ts";
+import { RateLimiter } from "../rate-limit.ts";
+import { type RoomLog, roomKeys } from "../rooms/room-log.ts";
+
+export interface ChatAuthor {
+  readonly userId: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
+/** A chat refusal, with the wire code the sender gets. */
+export class ChatRefusal extends Error {
+  constructor(
+    readonly code: (typeof WireErrorCode)[keyof typeof WireErrorCode],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Logged room events of the chat (next to the drop events in the same room log). */
+export type ChatEvent =
+  | { readonly type: "chat.message"; readonly message: ChatMessage }
+  | {
+      readonly type: "chat.moderation";
+      readonly action: ModerationNotice;
+      readonly by: string;
+      readonly at: number;
+    };
+
+export type ModerationNotice = ModerationNoticeAction;
+
+/** Messages per second per user and room on this node, and the burst allowed. */
+const CHAT_RATE = 1;
+const CHAT_BURST = 5;
+
+/**
+ * A room's chat: posting (rate limit per user, slow mode, timeouts and bans, all enforced here
+ * on the server), moderation, and recent history with tombstones. Messages and moderation
+ * notices go into the room log, so every node delivers them and a joining client sees history.
+ */
+export class RoomChat {
+  private readonly limiter = new RateLimiter(CHAT_RATE, CHAT_BURST);
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    private readonly roomLog: RoomLog,
+  ) {}
+
+  private modKey(room: string): string {
+    return `${roomKeys(this.prefix, room).meta}:mod`;
+  }
+
+  async post(author: ChatAuthor, room: string, text: string, now = Date.now()): Promise<ChatMessage> {
+    const privileged = author.role !== "viewer";
+    const [banned, mutedUntil, slow] = await this.redis.hmget(
+      this.modKey(room),
+      `ban:${author.userId}`,
+      `mute:${author.userId}`,
+      "slow",
+    );
+    if (banned) throw new ChatRefusal(WireErrorCode.BANNED, "you are banned from this room's chat");
+    if (mutedUntil && Number(mutedUntil) > now)
+      throw new ChatRefusal(
+        WireErrorCode.MUTED,
+        `you are timed out until ${new Date(Number(mutedUntil)).toISOString()}`,
+      );
+    if (!privileged && !this.limiter.take(`${room}|${author.userId}`, 1, now)) {
+      throw new ChatRefusal(WireErrorCode.RATE_LIMITED, `at most ${CHAT_RATE} message a second`);
+    }
+    const slowSeconds = Number(slow ?? 0);
+    if (!privileged && slowSeconds > 0) {
+      // One message per slow-mode interval per user, across every gateway node.
+      const ok = await this.redis.set(
+        `${this.modKey(room)}:slow:${author.userId}`,
+        "1",
+        "PX",
+        slowSeconds * 1000,
+        "NX",
+      );
+      if (ok !== "OK")
+        throw new ChatRefusal(WireErrorCode.SLOW_MODE, `slow mode: one message every ${slowSeconds} s`);
+    }
+    const message: ChatMessage = {
+      id: randomUUID(),
+      room,
+      userId: author.userId,
+      name: author.name,
+      role: author.role,
+      text,
+      at: now,
+    };
+    await this.roomLog.append(room, { type: "chat.message", message } satisfies ChatEvent);
+    return message;
+  }
+
+  /** Applies a moderation action (the caller checked the moderator's rights) and logs the notice. */
+  async moderate(
+    by: string,
+    room: string,
+    action: ModerationAction,
+    now = Date.now(),
+  ): Promise<ModerationNotice> {
+    const key = this.modKey(room);
+    const notice: ModerationNotice =
+      action.kind === "timeout" ? { ...action, until: now + action.seconds * 1000 } : action;
+    switch (notice.kind) {
+      case "timeout":
+        await this.redis.hset(key, `mute:${notice.userId}`, notice.until);
+        break;
+      case "ban":
+        await this.redis.hset(key, `ban:${notice.userId}`, now);
+        break;
+      case "unban":
+        await this.redis.hdel(key, `ban:${notice.userId}`, `mute:${notice.userId}`);
+        break;
+      case "slowmode":
+        await this.redis.hset(key, "slow", notice.seconds);
+        break;
+      case "delete":
+        break; // the logged notice is the tombstone
+    }
+    await this.roomLog.append(room, {
+      type: "chat.moderation",
+      action: notice,
+      by,
+      at: now,
+    } satisfies ChatEvent);
+    return notice;
+  }
+
+  /** The room's recent messages from the log, oldest first; deleted ones as tombstones. */
+  async recent(room: string, limit = 50): Promise<ChatMessage[]> {
+    const entries = await this.redis.xrevrange(roomKeys(this.prefix, room).log, "+", "-", "COUNT", 500);
+    const deleted = new Set<string>();
+    const messages: ChatMessage[] = [];
+    for (const [, fields] of entries) {
+      const ev = JSON.parse(fields[1] ?? "null") as ChatEvent | null;
+      if (ev?.type === "chat.moderation" && ev.action.kind === "delete") deleted.add(ev.action.messageId);
+      if (ev?.type === "chat.message" && messages.length < limit) messages.push(ev.message);
+    }
+    return messages
+      .reverse()
+      .map((m) => (deleted.has(m.id) ? { ...m, text: "", deleted: true as const } : m));
+  }
+}
