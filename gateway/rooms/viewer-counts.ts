@@ -22,7 +22,7 @@ export class ViewerCounts {
     private readonly prefix: string,
     private readonly localCounts: () => Map<string, number>,
     private readonly publish: (room: string, total: number) => void,
-    private readonly log: Logger,
+    readonly log: Logger,
   ) {
     this.timer = setInterval(() => {
       this.report().catch((err: unknown) =>

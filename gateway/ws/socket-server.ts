@@ -13,13 +13,14 @@ import {
   WireErrorCode,
 } from "../../protocol/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
-import { type Claims, canHost, canModerate, type TokenService } from "../auth/index.ts";
+import type { Claims, TokenService } from "../auth/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { RateLimiter } from "../rate-limit.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";
-import { type ChatEvent, ChatRefusal, RoomChat } from "./chat.ts";
+import * as actions from "./actions.ts";
+import { type ChatEvent, RoomChat } from "./chat.ts";
 import { ChatBatcher } from "./chat-batcher.ts";
 import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
 import { buyerHint, RoomPacer } from "./room-pacer.ts";
@@ -74,6 +75,7 @@ export class SocketServer {
   /** Local sockets per room, for the per-socket chat delivery. */
   private readonly roomSockets = new Map<string, Set<WebSocket<Conn>>>();
   private readonly chat: RoomChat;
+  private readonly actions: actions.ActionDeps;
   private readonly chatBatcher = new ChatBatcher((room) => this.roomSockets.get(room) ?? []);
   // Paced frames go out through the room's order too, so nothing overtakes them.
   private readonly pacer = new RoomPacer((room, frame) => {
@@ -86,6 +88,7 @@ export class SocketServer {
   ) {
     this.roomLog = new RoomLog(o.redis, o.keyPrefix);
     this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog);
+    this.actions = { engine: o.engine, checkout: o.checkout, chat: this.chat };
     this.hub = new RoomHub(
       o.subscriber,
       o.engine,
@@ -251,103 +254,24 @@ export class SocketServer {
         return;
       case "resume":
         return this.resume(ws, conn, frame.room, frame.epoch, frame.offset);
-      case "buy": {
-        try {
-          const r = await this.o.engine.reserve({
-            dropId: frame.dropId,
-            userId: conn.claims.userId,
-            qty: frame.qty,
-            idempotencyKey: frame.idempotencyKey,
-          });
-          this.send(ws, {
-            t: "ack",
-            reqId: frame.reqId,
-            ok: true,
-            result: {
-              kind: "buy",
-              reservationId: r.reservationId,
-              dropId: r.dropId,
-              qty: r.qty,
-              deadline: r.deadline,
-              available: r.available,
-              replayed: r.replayed,
-            },
-          });
-        } catch (err) {
-          const e = wireError(err);
-          this.send(ws, { t: "ack", reqId: frame.reqId, ok: false, code: e.code, message: e.message });
-        }
-        return;
-      }
+      case "buy":
+        return this.answer(ws, await actions.buy(this.actions, conn.claims, frame));
       case "pay":
-        try {
-          const order = await this.o.checkout.pay({
-            reservationId: frame.reservationId,
-            userId: conn.claims.userId,
-            token: frame.token,
-            idempotencyKey: frame.idempotencyKey,
-          });
-          this.send(ws, {
-            t: "ack",
-            reqId: frame.reqId,
-            ok: true,
-            result: {
-              kind: "pay",
-              reservationId: order.reservationId,
-              status: order.status,
-              totalMinor: order.totalMinor,
-              currency: order.currency,
-            },
-          });
-        } catch (err) {
-          const e = wireError(err);
-          this.send(ws, { t: "ack", reqId: frame.reqId, ok: false, code: e.code, message: e.message });
-        }
-        return;
+        return this.answer(ws, await actions.pay(this.actions, conn.claims, frame));
       case "host":
-        return this.host(ws, conn, frame);
+        return this.answer(ws, await actions.host(this.actions, conn.claims, frame));
       case "chat":
-        return this.postChat(ws, conn, frame);
+        return this.answer(
+          ws,
+          await actions.chat(this.actions, conn.claims, conn.rooms.has(frame.room), frame),
+        );
       case "moderation":
-        return this.moderate(ws, conn, frame);
+        return this.answer(ws, await actions.moderate(this.actions, conn.claims, frame));
     }
   }
 
-  /** Host controls, checked here: the token must hold the room, and the drop must be in it. */
-  private async host(
-    ws: WebSocket<Conn>,
-    conn: Conn,
-    frame: Extract<ClientFrame, { t: "host" }>,
-  ): Promise<void> {
-    const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string) =>
-      this.send(ws, { t: "ack", reqId: frame.reqId, ok: false, code, message });
-    if (!canHost(conn.claims, frame.room))
-      return refuse(WireErrorCode.FORBIDDEN, `only a host of room ${frame.room} may do this`);
-    const a = frame.action;
-    try {
-      const drop = await this.o.engine.status(a.dropId);
-      if (drop.roomId !== frame.room)
-        return refuse(WireErrorCode.FORBIDDEN, `drop ${a.dropId} is not in room ${frame.room}`);
-      const outcome =
-        a.kind === "restock"
-          ? { changed: true, state: (await this.o.engine.restock(a.dropId, a.qty)).state }
-          : await this.o.engine[a.kind](a.dropId);
-      this.send(ws, {
-        t: "ack",
-        reqId: frame.reqId,
-        ok: true,
-        result: {
-          kind: "host",
-          action: a.kind,
-          dropId: a.dropId,
-          state: outcome.state,
-          changed: outcome.changed,
-        },
-      });
-    } catch (err) {
-      const e = wireError(err);
-      refuse(e.code, e.message);
-    }
+  private answer(ws: WebSocket<Conn>, frame: ServerFrame | undefined): void {
+    if (frame) this.send(ws, frame);
   }
 
   private enterRoom(ws: WebSocket<Conn>, room: string): void {
@@ -355,51 +279,6 @@ export class SocketServer {
     const set = this.roomSockets.get(room) ?? new Set();
     set.add(ws);
     this.roomSockets.set(room, set);
-  }
-
-  private async postChat(
-    ws: WebSocket<Conn>,
-    conn: Conn,
-    frame: Extract<ClientFrame, { t: "chat" }>,
-  ): Promise<void> {
-    const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string) =>
-      this.send(ws, { t: "error", code, message, reqId: frame.clientMsgId, room: frame.room });
-    if (!conn.rooms.has(frame.room)) return refuse(WireErrorCode.NOT_IN_ROOM, `join ${frame.room} first`);
-    try {
-      const { userId, name, role } = conn.claims;
-      const message = await this.chat.post({ userId, name, role }, frame.room, frame.text);
-      // The sender sees its own message at once, whatever sampling the room gets.
-      this.send(ws, { t: "chat", room: frame.room, messages: [message] });
-    } catch (err) {
-      if (err instanceof ChatRefusal) return refuse(err.code, err.message);
-      throw err;
-    }
-  }
-
-  private async moderate(
-    ws: WebSocket<Conn>,
-    conn: Conn,
-    frame: Extract<ClientFrame, { t: "moderation" }>,
-  ): Promise<void> {
-    const answer = (ok: boolean, message = "") => {
-      if (!frame.reqId) return;
-      this.send(
-        ws,
-        ok
-          ? { t: "ack", reqId: frame.reqId, ok: true, result: { kind: "moderation" } }
-          : { t: "ack", reqId: frame.reqId, ok: false, code: WireErrorCode.FORBIDDEN, message },
-      );
-    };
-    if (!canModerate(conn.claims, frame.room)) {
-      if (frame.reqId) return answer(false, `only a moderator or host of room ${frame.room} may do this`);
-      return this.send(ws, {
-        t: "error",
-        code: WireErrorCode.FORBIDDEN,
-        message: `only a moderator or host of room ${frame.room} may do this`,
-      });
-    }
-    await this.chat.moderate(conn.claims.name, frame.room, frame.action);
-    answer(true);
   }
 
   /** An order update from the order pipeline, to every local socket of its buyer. */

@@ -78,6 +78,9 @@ describe("WebSocket gateway", () => {
     const expected = await logOffsets(room, joinedAt);
     // Drop frames (snapshot, launch, pause, restock, resume) are never paced; stock frames are
     // coalesced per drop, so a socket sees a subset of them, always in log order.
+    await expect
+      .poll(() => sockets[0]!.frames.filter(isRoomEvent(room)).at(-1)?.o, { timeout: 15_000 })
+      .toBe(expected.at(-1));
     const dropLevel = new Set(
       sockets[0]!.frames
         .filter(isRoomEvent(room))
