@@ -36,6 +36,7 @@ export async function runGateway(args: string[]): Promise<number> {
     guestTokenTtlS: cfg.GATEWAY_GUEST_TOKEN_TTL_S,
     subscriber,
     keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
+    maxConnectionsPerIp: cfg.GATEWAY_MAX_CONNS_PER_IP,
     log,
   });
   process.stdout.write(

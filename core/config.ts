@@ -53,6 +53,11 @@ export const configSchema = z.object({
    * Every gateway node of a deployment must share one secret.
    */
   GATEWAY_TOKEN_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /**
+   * WebSocket connections one client address may hold on a node. Default 5000: generous, since
+   * mobile carriers put many viewers behind one address.
+   */
+  GATEWAY_MAX_CONNS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
   /** Lifetime of issued guest tokens, seconds. Default 86400 (a day). */
   GATEWAY_GUEST_TOKEN_TTL_S: z.coerce
     .number()

@@ -107,11 +107,12 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
       guestTokenTtlS: cfg.GATEWAY_GUEST_TOKEN_TTL_S,
       subscriber,
       keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
+      maxConnectionsPerIp: cfg.GATEWAY_MAX_CONNS_PER_IP,
       log: childLogger("gateway"),
     });
     stops.push(() => gateway.close());
     lines.push(
-      `gateway      ${gateway.url}  JSON API /api/v1, health /healthz, readiness /readyz, metrics /metrics`,
+      `gateway      ${gateway.url}  WebSocket /ws, JSON API /api/v1, health /healthz, readiness /readyz, metrics /metrics`,
     );
     lines.push("cli          npx livedrop drop help | npx livedrop orders help");
   } catch (err) {

@@ -25,6 +25,8 @@ export interface GatewayServerOptions {
   readonly subscriber: RedisClient;
   /** Namespace of Redis keys (room logs). */
   readonly keyPrefix: string;
+  /** WebSocket connections per client address. Default 5000. */
+  readonly maxConnectionsPerIp?: number;
   readonly log: Logger;
 }
 
@@ -53,6 +55,7 @@ export class GatewayServer {
       redis: o.redis,
       subscriber: o.subscriber,
       keyPrefix: o.keyPrefix,
+      maxConnectionsPerIp: o.maxConnectionsPerIp ?? 5_000,
       metrics: this.metrics,
       log: o.log,
     });

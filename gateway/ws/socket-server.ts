@@ -27,6 +27,7 @@ import { buyerHint, RoomPacer } from "./room-pacer.ts";
 
 interface Conn {
   readonly connId: string;
+  readonly ip: string;
   readonly claims: Claims;
   readonly rooms: Set<string>;
   closed: boolean;
@@ -44,6 +45,8 @@ export interface SocketServerOptions {
   readonly keyPrefix: string;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** Open connections allowed per client address on this node. */
+  readonly maxConnectionsPerIp: number;
 }
 
 /** Bytes a socket may have queued before it is closed (TOO_SLOW) rather than silently skipped. */
@@ -68,6 +71,7 @@ export class SocketServer {
   readonly roomLog: RoomLog;
   readonly viewers: ViewerCounts;
   private readonly sockets = new Set<WebSocket<Conn>>();
+  private readonly perIp = new Map<string, number>();
   private readonly limiters = new WeakMap<Conn, RateLimiter>();
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
@@ -138,6 +142,18 @@ export class SocketServer {
     const key = req.getHeader("sec-websocket-key");
     const protocol = req.getHeader("sec-websocket-protocol");
     const extensions = req.getHeader("sec-websocket-extensions");
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    if ((this.perIp.get(ip) ?? 0) >= this.o.maxConnectionsPerIp) {
+      res
+        .writeStatus("429 Too Many Requests")
+        .writeHeader("Content-Type", "application/json")
+        .end(
+          JSON.stringify({
+            error: { code: WireErrorCode.RATE_LIMITED, message: "too many connections from this address" },
+          }),
+        );
+      return;
+    }
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -158,6 +174,7 @@ export class SocketServer {
         }
         const conn: Conn = {
           connId: randomUUID(),
+          ip,
           claims: verified.claims,
           rooms: new Set(),
           closed: false,
@@ -172,6 +189,7 @@ export class SocketServer {
     const conn = ws.getUserData();
     this.conns.set(ws, conn);
     this.sockets.add(ws);
+    this.perIp.set(conn.ip, (this.perIp.get(conn.ip) ?? 0) + 1);
     this.limiters.set(conn, new RateLimiter(FRAMES_PER_SECOND, FRAME_BURST));
     this.o.metrics.connections.inc();
     // Order and payment updates of this user follow on the same socket.
@@ -193,6 +211,9 @@ export class SocketServer {
     const conn = ws.getUserData();
     conn.closed = true;
     this.sockets.delete(ws);
+    const left = (this.perIp.get(conn.ip) ?? 1) - 1;
+    if (left > 0) this.perIp.set(conn.ip, left);
+    else this.perIp.delete(conn.ip);
     this.o.metrics.connections.dec();
     this.hub.leaveUser(conn.claims.userId).catch(() => undefined);
     for (const room of conn.rooms) this.roomSockets.get(room)?.delete(ws);

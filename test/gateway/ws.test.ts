@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GatewayServer } from "../../gateway/index.ts";
 import { compareIds } from "../../gateway/rooms/room-log.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
 import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
@@ -46,6 +47,25 @@ async function logOffsets(room: string, after: string): Promise<string[]> {
 describe("WebSocket gateway", () => {
   it("refuses an upgrade without a valid token (401)", async () => {
     await expect(TestSocket.connect(g.server.url, "nonsense")).rejects.toThrow("upgrade refused: 401");
+  });
+
+  it("limits connections per client address (429 once the limit is reached, a slot frees on close)", async () => {
+    const limited = await GatewayServer.create({ ...g.options, port: 0, maxConnectionsPerIp: 2 });
+    try {
+      const token = await g.token("many");
+      const [one, two] = [
+        await TestSocket.connect(limited.url, token),
+        await TestSocket.connect(limited.url, token),
+      ];
+      await expect(TestSocket.connect(limited.url, token)).rejects.toThrow("upgrade refused: 429");
+      one.close();
+      await one.closed;
+      const three = await TestSocket.connect(limited.url, token);
+      two.close();
+      three.close();
+    } finally {
+      await limited.close();
+    }
   });
 
   it("fans drop and stock events out to 2,000 sockets in a room, every one in log order", async () => {

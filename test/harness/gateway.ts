@@ -1,5 +1,5 @@
 import { childLogger } from "../../core/index.ts";
-import { GatewayServer, TokenService } from "../../gateway/index.ts";
+import { GatewayServer, type GatewayServerOptions, TokenService } from "../../gateway/index.ts";
 import { type OrderStack, startOrderStack } from "./order-stack.ts";
 import { type PrivatePostgres, startPrivatePostgres } from "./postgres.ts";
 import { type PrivateRedis, startPrivateRedis } from "./redis.ts";
@@ -10,6 +10,8 @@ export interface GatewayStack {
   readonly stack: OrderStack;
   readonly tokens: TokenService;
   readonly server: GatewayServer;
+  /** The options the gateway was started with (start another node on the same stack). */
+  readonly options: GatewayServerOptions;
   token(userId: string, role?: "viewer" | "moderator" | "host" | "admin", rooms?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
@@ -28,7 +30,7 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     databaseUrl: pg.url,
   });
   const tokens = await TokenService.create({ secret: "s".repeat(48) });
-  const server = await GatewayServer.create({
+  const options: GatewayServerOptions = {
     host: "127.0.0.1",
     port: 0,
     redis: client,
@@ -40,12 +42,14 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     subscriber,
     keyPrefix: stack.prefix,
     log: childLogger("test-gateway"),
-  });
+  };
+  const server = await GatewayServer.create(options);
   return {
     redis,
     stack,
     tokens,
     server,
+    options,
     token: (userId, role = "viewer", rooms = []) => tokens.issue({ userId, role, rooms, ttlSeconds: 3600 }),
     async stop() {
       await server.close();
