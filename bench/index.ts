@@ -3,6 +3,7 @@ import { ValidationError } from "../core/index.ts";
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   "sale-engine": () => import("./sale-engine.ts"),
   orders: () => import("./orders.ts"),
+  fanout: () => import("./fanout.ts"),
 };
 
 /** `npm run bench -- NAME [flags]`: each bench prints progress on stderr and one JSON line last on stdout. */

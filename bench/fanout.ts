@@ -1,0 +1,208 @@
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { connectRedis, ValidationError } from "../core/index.ts";
+import { freePort, RedisServerProcess } from "../deploy/index.ts";
+import { TokenService } from "../gateway/index.ts";
+import { SaleEngine } from "../sale-engine/index.ts";
+import { progress, round } from "./measure.ts";
+import { processCpuMicros } from "./process-cpu.ts";
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const bin = path.resolve(here, "../bin/livedrop.mjs");
+const ROOM = "bench";
+
+/**
+ * Fan-out through the real path: sale-engine event → Redis → gateway (a `livedrop gateway` child)
+ * → N WebSocket clients (a separate client process). Then the same events, the same way, through
+ * a reference server written with `ws`. Server CPU comes from /proc of the server process.
+ */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      clients: { type: "string" },
+      events: { type: "string" },
+    },
+    strict: true,
+  });
+  const clients = Number(values.clients ?? (values.quick ? 5_000 : 10_000));
+  const events = Number(values.events ?? (values.quick ? 10 : 20));
+  if (!(clients >= 1 && clients <= 50_000 && events >= 1 && events <= 1_000))
+    throw new ValidationError("--clients 1..50000, --events 1..1000");
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-bench-fanout-"));
+  const redis = await RedisServerProcess.start({
+    port: await freePort(),
+    dir: path.join(dir, "redis"),
+    appendfsync: "everysec",
+  });
+  const client = connectRedis({ url: redis.url });
+  const prefix = `fan-${randomUUID().slice(0, 6)}`;
+  const engine = await SaleEngine.create({ redis: client, prefix });
+  const children: ChildProcess[] = [];
+  try {
+    const dropId = `fan-${randomUUID().slice(0, 8)}`;
+    await engine.createDrop({
+      dropId,
+      roomId: ROOM,
+      product: {
+        sku: "FAN",
+        title: "Fan-out item",
+        priceMinor: 100,
+        currency: "USD",
+        imageUrl: "https://example.com/x.png",
+      },
+      initialStock: 1_000,
+      perUserLimit: 1,
+      holdMs: 60_000,
+    });
+    const secret = randomUUID().repeat(2);
+    const token = await (await TokenService.create({ secret })).issue({
+      userId: "bench-viewer",
+      role: "viewer",
+      ttlSeconds: 3600,
+    });
+
+    // uWebSockets.js gateway.
+    const port = await freePort();
+    const gateway = spawn(process.execPath, [bin, "gateway"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        REDIS_URL: redis.url,
+        LIVEDROP_DATA_DIR: dir,
+        LIVEDROP_KEY_PREFIX: prefix,
+        GATEWAY_PORT: String(port),
+        GATEWAY_TOKEN_SECRET: secret,
+        GATEWAY_MAX_CONNS_PER_IP: String(clients + 10),
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(gateway);
+    await new Promise<void>((resolve) =>
+      gateway.stdout?.on("data", (c: Buffer) => c.toString().includes("livedrop gateway on") && resolve()),
+    );
+    const uws = await measure({
+      label: "uWebSockets.js gateway",
+      serverPid: gateway.pid,
+      url: `ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`,
+      mode: "gateway",
+      clients,
+      events,
+      fire: () => engine.restock(dropId, 1).then(() => undefined),
+      children,
+    });
+    gateway.kill("SIGTERM");
+
+    // Reference: `ws` broadcasting the drop channel's messages.
+    const refPort = await freePort();
+    const reference = fork(
+      path.join(here, "ws-reference.mjs"),
+      [redis.url, engine.keys.drop(dropId).events, String(refPort)],
+      {
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+      },
+    );
+    children.push(reference);
+    await new Promise<void>((resolve) =>
+      reference.on("message", (m: { type: string }) => m.type === "listening" && resolve()),
+    );
+    const ws = await measure({
+      label: "ws reference",
+      serverPid: reference.pid,
+      url: `ws://127.0.0.1:${refPort}`,
+      mode: "ws",
+      clients,
+      events,
+      fire: () => engine.restock(dropId, 1).then(() => undefined),
+      children,
+    });
+
+    const result = {
+      bench: "fanout",
+      clients,
+      events,
+      burstMs: round(uws.burstMs),
+      wsBurstMs: round(ws.burstMs),
+      speedupVsWs: round(ws.burstMs / uws.burstMs),
+      cpuNsPerDelivery: Math.round(uws.cpuNsPerDelivery),
+      wsCpuNsPerDelivery: Math.round(ws.cpuNsPerDelivery),
+      lastDeliveryMs: round(uws.lastDeliveryMs),
+      rssPerConnKB: round(uws.rssPerConnKB),
+      wsRssPerConnKB: round(ws.rssPerConnKB),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    await engine.close();
+    client.disconnect();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface MeasureOptions {
+  readonly label: string;
+  readonly serverPid: number | undefined;
+  readonly url: string;
+  readonly mode: "gateway" | "ws";
+  readonly clients: number;
+  readonly events: number;
+  readonly fire: () => Promise<void>;
+  readonly children: ChildProcess[];
+}
+
+async function measure(o: MeasureOptions) {
+  // Let start-up garbage settle, or it is counted against (or hides) the connections' memory.
+  await new Promise((r) => setTimeout(r, 1_000));
+  const rssBefore = rssKB(o.serverPid);
+  const load = fork(path.join(here, "fanout-clients.mjs"), [o.url, String(o.clients), o.mode, ROOM], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  o.children.push(load);
+  const next = (type: string) =>
+    new Promise<{ at: number }>((resolve) =>
+      load.once("message", (m: { type: string; at: number }) => m.type === type && resolve(m)),
+    );
+  const t0 = Date.now();
+  await next("ready");
+  progress(`${o.label}: ${o.clients} clients connected in ${Date.now() - t0} ms`);
+  await new Promise((r) => setTimeout(r, 1_000));
+  const rssAfter = rssKB(o.serverPid);
+
+  // A burst of events, fired back to back; done when every client has every event.
+  load.send({ type: "expect", total: o.events });
+  const cpu0 = processCpuMicros(o.serverPid) ?? 0;
+  const start = Date.now();
+  const done = next("done");
+  for (let i = 0; i < o.events; i++) await o.fire();
+  const burstMs = (await done).at - start;
+  const cpuMicros = (processCpuMicros(o.serverPid) ?? 0) - cpu0;
+
+  // One more event alone: the time until the last client has it.
+  load.send({ type: "expect", total: o.events + 1 });
+  const single = next("done");
+  const fired = Date.now();
+  await o.fire();
+  const lastDeliveryMs = (await single).at - fired;
+  load.kill("SIGTERM");
+  progress(`${o.label}: burst ${burstMs} ms, last delivery ${lastDeliveryMs} ms`);
+  return {
+    burstMs,
+    lastDeliveryMs,
+    cpuNsPerDelivery: (cpuMicros * 1000) / (o.clients * o.events),
+    rssPerConnKB: Math.max(0, rssAfter - rssBefore) / o.clients,
+  };
+}
+
+function rssKB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m?.[1] ?? 0);
+}
