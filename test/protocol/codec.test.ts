@@ -398,6 +398,7 @@ const serverFrames: ServerFrame[] = [
     at: 1_718_000_000_000,
   },
   { t: "resync", room: "room-1", epoch: "e8", offset: "1718000000500-0", drops: [drop] },
+  { t: "resumed", room: "room-1", epoch: "e8", offset: "1718000000500-0" },
   { t: "error", code: "RATE_LIMITED", message: "slow down" },
   { t: "error", code: "ROOM_FULL", message: "room is full", reqId: "j1", room: "room-1" },
 ];
