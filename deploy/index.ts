@@ -1,3 +1,4 @@
+export { startGatewayNode } from "./gateway-node.ts";
 export { type RunningStack, startStack } from "./launcher.ts";
 export { freePort, isPortFree } from "./ports.ts";
 export { type PrivatePostgres, startPrivatePostgres } from "./postgres-server.ts";

@@ -9,15 +9,9 @@ import {
   redisTargetFromConfig,
   SetupError,
 } from "../core/index.ts";
-import { GatewayServer, resolveTokenSecret, TokenService } from "../gateway/index.ts";
-import {
-  Checkout,
-  describeStore,
-  openOrderStore,
-  SandboxPaymentProvider,
-  startOrderPipeline,
-} from "../orders/index.ts";
+import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
+import { startGatewayNode } from "./gateway-node.ts";
 import { isPortFree } from "./ports.ts";
 import { RedisServerProcess } from "./redis-server.ts";
 
@@ -86,31 +80,9 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     lines.push(
       `orders       ${describeStore(cfg)}, ${await store.count()} order(s); relay, workers, hold expiry and reconciler running`,
     );
-    const subscriber = connectRedis(target);
-    subscriber.on("error", (err) => log.warn({ err: err.message }, "redis subscriber error"));
-    stops.push(async () => subscriber.disconnect());
-    const gateway = await GatewayServer.create({
-      host: cfg.GATEWAY_HOST,
-      port: cfg.GATEWAY_PORT,
-      redis,
-      store,
-      engine,
-      // The sandbox is the only payment provider so far: no real money moves.
-      checkout: new Checkout({
-        engine,
-        store,
-        payments: new SandboxPaymentProvider(),
-        redis,
-        keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
-      }),
-      tokens: await TokenService.create({ secret: await resolveTokenSecret(cfg) }),
-      guestTokenTtlS: cfg.GATEWAY_GUEST_TOKEN_TTL_S,
-      subscriber,
-      keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
-      maxConnectionsPerIp: cfg.GATEWAY_MAX_CONNS_PER_IP,
-      log: childLogger("gateway"),
-    });
-    stops.push(() => gateway.close());
+    const node = await startGatewayNode(cfg, { engine, store, redis });
+    const gateway = node.server;
+    stops.push(() => node.close());
     lines.push(
       `gateway      ${gateway.url}  WebSocket /ws, JSON API /api/v1, health /healthz, readiness /readyz, metrics /metrics`,
     );

@@ -1,0 +1,51 @@
+import {
+  type Config,
+  childLogger,
+  connectRedis,
+  type RedisClient,
+  redisTargetFromConfig,
+} from "../core/index.ts";
+import { GatewayServer, resolveTokenSecret, TokenService } from "../gateway/index.ts";
+import { Checkout, type OrderStore, SandboxPaymentProvider } from "../orders/index.ts";
+import type { SaleEngine } from "../sale-engine/index.ts";
+
+/**
+ * One gateway node wired from the configuration: the launcher (`npm start`) and `livedrop
+ * gateway` both start it this way. `close()` stops the server and its subscriber connection.
+ */
+export async function startGatewayNode(
+  cfg: Config,
+  deps: { engine: SaleEngine; store: OrderStore; redis: RedisClient },
+): Promise<{ server: GatewayServer; close(): Promise<void> }> {
+  const log = childLogger("gateway");
+  const subscriber = connectRedis(redisTargetFromConfig(cfg));
+  subscriber.on("error", (err) => log.warn({ err: err.message }, "redis subscriber error"));
+  const server = await GatewayServer.create({
+    host: cfg.GATEWAY_HOST,
+    port: cfg.GATEWAY_PORT,
+    redis: deps.redis,
+    store: deps.store,
+    engine: deps.engine,
+    // The sandbox is the only payment provider so far: no real money moves.
+    checkout: new Checkout({
+      engine: deps.engine,
+      store: deps.store,
+      payments: new SandboxPaymentProvider(),
+      redis: deps.redis,
+      keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
+    }),
+    tokens: await TokenService.create({ secret: await resolveTokenSecret(cfg) }),
+    guestTokenTtlS: cfg.GATEWAY_GUEST_TOKEN_TTL_S,
+    subscriber,
+    keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
+    maxConnectionsPerIp: cfg.GATEWAY_MAX_CONNS_PER_IP,
+    log,
+  });
+  return {
+    server,
+    async close() {
+      await server.close();
+      subscriber.disconnect();
+    },
+  };
+}
