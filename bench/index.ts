@@ -4,6 +4,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<numbe
   "sale-engine": () => import("./sale-engine.ts"),
   orders: () => import("./orders.ts"),
   fanout: () => import("./fanout.ts"),
+  buy: () => import("./buy.ts"),
 };
 
 /** `npm run bench -- NAME [flags]`: each bench prints progress on stderr and one JSON line last on stdout. */

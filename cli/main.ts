@@ -7,7 +7,7 @@ const USAGE = `livedrop <command>
   gateway                    run one gateway node (HTTP API + WebSocket) on GATEWAY_PORT
   worker                     run the order pipeline (relay, order workers, hold expiry, reconciler)
   orders ...                 list, show, refund orders; finance summaries (see \`livedrop orders help\`)
-  bench sale-engine|orders|fanout [--quick] [...]
+  bench sale-engine|orders|fanout|buy [--quick] [...]
                              benchmark; prints one JSON line last`;
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,130 @@
+import { fork, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { connectRedis, ValidationError } from "../core/index.ts";
+import { freePort, RedisServerProcess } from "../deploy/index.ts";
+import { TokenService } from "../gateway/index.ts";
+import { SaleEngine } from "../sale-engine/index.ts";
+import { closedLoop, percentile, progress, round } from "./measure.ts";
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const bin = path.resolve(here, "../bin/livedrop.mjs");
+
+/**
+ * Buys over WebSocket through a `livedrop gateway` child (clients in a separate process, one
+ * socket per buyer, each at most ~16 buys a second as the gateway allows) against direct
+ * sale-engine calls at the same concurrency, in the same run, on the same private Redis.
+ */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { quick: { type: "boolean", default: false }, sockets: { type: "string", default: "1000" } },
+    strict: true,
+  });
+  const sockets = Number(values.sockets);
+  if (!(sockets >= 1 && sockets <= 20_000)) throw new ValidationError("--sockets 1..20000");
+  const durationMs = values.quick ? 5_000 : 15_000;
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-bench-buy-"));
+  const redis = await RedisServerProcess.start({
+    port: await freePort(),
+    dir: path.join(dir, "redis"),
+    appendfsync: "always",
+  });
+  const client = connectRedis({ url: redis.url });
+  const prefix = `buy-${randomUUID().slice(0, 6)}`;
+  const engine = await SaleEngine.create({ redis: client, prefix });
+  const port = await freePort();
+  const secret = randomUUID().repeat(2);
+  const gateway = spawn(process.execPath, [bin, "gateway"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      REDIS_URL: redis.url,
+      LIVEDROP_DATA_DIR: dir,
+      LIVEDROP_KEY_PREFIX: prefix,
+      GATEWAY_PORT: String(port),
+      GATEWAY_TOKEN_SECRET: secret,
+      GATEWAY_MAX_CONNS_PER_IP: String(sockets + 10),
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    await new Promise<void>((resolve) =>
+      gateway.stdout?.on("data", (c: Buffer) => c.toString().includes("livedrop gateway on") && resolve()),
+    );
+    const drop = (id: string) => ({
+      dropId: id,
+      roomId: "bench",
+      product: {
+        sku: "BUY",
+        title: "Buy bench item",
+        priceMinor: 100,
+        currency: "USD",
+        imageUrl: "https://example.com/x.png",
+      },
+      initialStock: 10_000_000,
+      perUserLimit: 1_000,
+      holdMs: 3_600_000,
+    });
+    const viaGateway = `gw-${randomUUID().slice(0, 8)}`;
+    const direct = `dir-${randomUUID().slice(0, 8)}`;
+    await engine.createDrop(drop(viaGateway));
+    await engine.createDrop(drop(direct));
+    const tokens = await TokenService.create({ secret });
+    const tokenList = await Promise.all(
+      Array.from({ length: sockets }, (_, i) =>
+        tokens.issue({ userId: `buyer-${i}`, role: "viewer", ttlSeconds: 3600 }),
+      ),
+    );
+
+    const load = fork(
+      path.join(here, "buy-clients.mjs"),
+      [`ws://127.0.0.1:${port}/ws`, viaGateway, String(durationMs)],
+      {
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+      },
+    );
+    const report = new Promise<{ acks: number; ok: number; elapsedMs: number; p99Ms: number }>((resolve) =>
+      load.once("message", resolve),
+    );
+    load.send({ tokens: tokenList });
+    const ws = await report;
+    load.kill("SIGTERM");
+    progress(`over WebSocket: ${ws.acks} acks (${ws.ok} holds) in ${Math.round(ws.elapsedMs)} ms`);
+
+    const d = await closedLoop(sockets, durationMs, (n) =>
+      engine.reserve({ dropId: direct, userId: `buyer-${n % sockets}`, qty: 1, idempotencyKey: `d-${n}` }),
+    );
+    progress(`direct: ${d.count} reserves in ${Math.round(d.elapsedMs)} ms`);
+
+    const acksPerSec = ws.acks / (ws.elapsedMs / 1000);
+    const directPerSec = d.count / (d.elapsedMs / 1000);
+    const statuses = await Promise.all([engine.status(viaGateway), engine.status(direct)]);
+    const oversold = statuses.reduce(
+      (n, s) => n + Math.max(0, s.held + s.sold - (s.initial + s.restocked)),
+      0,
+    );
+    const result = {
+      bench: "buy",
+      acksPerSec: Math.round(acksPerSec),
+      p99Ms: round(ws.p99Ms),
+      directPerSec: Math.round(directPerSec),
+      ratio: round(acksPerSec / directPerSec, 3),
+      oversold,
+      sockets,
+      directP99Ms: round(percentile(d.latencies.sort(), 99)),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return oversold === 0 ? 0 : 1;
+  } finally {
+    if (gateway.exitCode === null) gateway.kill("SIGKILL");
+    await engine.close();
+    client.disconnect();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
