@@ -1,4 +1,4 @@
-import { fork, spawn } from "node:child_process";
+import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -8,10 +8,10 @@ import { connectRedis, ValidationError } from "../core/index.ts";
 import { freePort, RedisServerProcess } from "../deploy/index.ts";
 import { TokenService } from "../gateway/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
+import { startGatewayChild } from "./gateway-child.ts";
 import { closedLoop, percentile, progress, round } from "./measure.ts";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const bin = path.resolve(here, "../bin/livedrop.mjs");
 
 /**
  * Buys over WebSocket through a `livedrop gateway` child (clients in a separate process, one
@@ -37,25 +37,15 @@ export async function run(args: string[]): Promise<number> {
   const client = connectRedis({ url: redis.url });
   const prefix = `buy-${randomUUID().slice(0, 6)}`;
   const engine = await SaleEngine.create({ redis: client, prefix });
-  const port = await freePort();
   const secret = randomUUID().repeat(2);
-  const gateway = spawn(process.execPath, [bin, "gateway"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      REDIS_URL: redis.url,
-      LIVEDROP_DATA_DIR: dir,
-      LIVEDROP_KEY_PREFIX: prefix,
-      GATEWAY_PORT: String(port),
-      GATEWAY_TOKEN_SECRET: secret,
-      GATEWAY_MAX_CONNS_PER_IP: String(sockets + 10),
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+  const { child: gateway, wsUrl } = await startGatewayChild({
+    redisUrl: redis.url,
+    dataDir: dir,
+    keyPrefix: prefix,
+    tokenSecret: secret,
+    maxConnectionsPerIp: sockets + 10,
   });
   try {
-    await new Promise<void>((resolve) =>
-      gateway.stdout?.on("data", (c: Buffer) => c.toString().includes("livedrop gateway on") && resolve()),
-    );
     const drop = (id: string) => ({
       dropId: id,
       roomId: "bench",
@@ -81,13 +71,9 @@ export async function run(args: string[]): Promise<number> {
       ),
     );
 
-    const load = fork(
-      path.join(here, "buy-clients.mjs"),
-      [`ws://127.0.0.1:${port}/ws`, viaGateway, String(durationMs)],
-      {
-        stdio: ["ignore", "ignore", "inherit", "ipc"],
-      },
-    );
+    const load = fork(path.join(here, "buy-clients.mjs"), [wsUrl, viaGateway, String(durationMs)], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
     const report = new Promise<{ acks: number; ok: number; elapsedMs: number; p99Ms: number }>((resolve) =>
       load.once("message", resolve),
     );

@@ -1,4 +1,4 @@
-import { type ChildProcess, fork, spawn } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -8,11 +8,11 @@ import { connectRedis, ValidationError } from "../core/index.ts";
 import { freePort, RedisServerProcess } from "../deploy/index.ts";
 import { TokenService } from "../gateway/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
+import { startGatewayChild } from "./gateway-child.ts";
 import { progress, round } from "./measure.ts";
 import { processCpuMicros } from "./process-cpu.ts";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const bin = path.resolve(here, "../bin/livedrop.mjs");
 const ROOM = "bench";
 
 /**
@@ -69,28 +69,18 @@ export async function run(args: string[]): Promise<number> {
     });
 
     // uWebSockets.js gateway.
-    const port = await freePort();
-    const gateway = spawn(process.execPath, [bin, "gateway"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        REDIS_URL: redis.url,
-        LIVEDROP_DATA_DIR: dir,
-        LIVEDROP_KEY_PREFIX: prefix,
-        GATEWAY_PORT: String(port),
-        GATEWAY_TOKEN_SECRET: secret,
-        GATEWAY_MAX_CONNS_PER_IP: String(clients + 10),
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
+    const { child: gateway, wsUrl } = await startGatewayChild({
+      redisUrl: redis.url,
+      dataDir: dir,
+      keyPrefix: prefix,
+      tokenSecret: secret,
+      maxConnectionsPerIp: clients + 10,
     });
     children.push(gateway);
-    await new Promise<void>((resolve) =>
-      gateway.stdout?.on("data", (c: Buffer) => c.toString().includes("livedrop gateway on") && resolve()),
-    );
     const uws = await measure({
       label: "uWebSockets.js gateway",
       serverPid: gateway.pid,
-      url: `ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`,
+      url: `${wsUrl}?token=${encodeURIComponent(token)}`,
       mode: "gateway",
       clients,
       events,
