@@ -1,6 +1,7 @@
 import { config, ValidationError } from "../core/index.ts";
 import { startGatewayNode } from "../deploy/index.ts";
 import { openEngine, openStore } from "./connect.ts";
+import { untilSignal } from "./until-signal.ts";
 
 /**
  * `livedrop gateway`: one gateway node (HTTP API + WebSocket) on GATEWAY_HOST:GATEWAY_PORT, for
@@ -20,18 +21,9 @@ export async function runGateway(args: string[]): Promise<number> {
   process.stdout.write(
     `livedrop gateway on ${node.server.url} (WebSocket ${node.server.url.replace(/^http/, "ws")}/ws)\n`,
   );
-  return new Promise((resolve) => {
-    const shutdown = () => {
-      node
-        .close()
-        .then(() => store.close())
-        .then(() => engine.close())
-        .then(
-          () => resolve(0),
-          () => resolve(1),
-        );
-    };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
+  return untilSignal(async () => {
+    await node.close();
+    await store.close();
+    await engine.close();
   });
 }

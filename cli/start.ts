@@ -1,5 +1,6 @@
 import { config, ValidationError } from "../core/index.ts";
 import { startStack } from "../deploy/index.ts";
+import { untilSignal } from "./until-signal.ts";
 
 /** `livedrop start`: runs the stack until Ctrl-C / SIGTERM, then stops every child cleanly. */
 export async function runStart(args: string[]): Promise<number> {
@@ -11,18 +12,9 @@ export async function runStart(args: string[]): Promise<number> {
   process.stdout.write(
     `livedrop is running\n${stack.lines.map((l) => `  ${l}`).join("\n")}\nCtrl-C stops everything.\n`,
   );
-  return new Promise((resolve) => {
-    const shutdown = (signal: string) => {
-      process.stdout.write(`\n${signal}: stopping...\n`);
-      stack.stop().then(
-        () => {
-          process.stdout.write("stopped\n");
-          resolve(0);
-        },
-        () => resolve(1),
-      );
-    };
-    process.once("SIGINT", () => shutdown("SIGINT"));
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
+  return untilSignal(async (signal) => {
+    process.stdout.write(`\n${signal}: stopping...\n`);
+    await stack.stop();
+    process.stdout.write("stopped\n");
   });
 }

@@ -1,6 +1,7 @@
 import { config, ValidationError } from "../core/index.ts";
 import { startOrderPipeline } from "../orders/index.ts";
 import { openEngine, openStore } from "./connect.ts";
+import { untilSignal } from "./until-signal.ts";
 
 /** `livedrop worker`: runs the order pipeline (relay, workers, hold expiry, reconciler) until SIGINT/SIGTERM. */
 export async function runWorker(args: string[]): Promise<number> {
@@ -13,18 +14,9 @@ export async function runWorker(args: string[]): Promise<number> {
   const store = await openStore(cfg);
   const pipeline = await startOrderPipeline({ cfg, engine, store });
   process.stdout.write(`livedrop worker running (order store: ${store.kind}); Ctrl-C stops it\n`);
-  return new Promise((resolve) => {
-    const shutdown = () => {
-      pipeline
-        .stop()
-        .then(() => store.close())
-        .then(() => engine.close())
-        .then(
-          () => resolve(0),
-          () => resolve(1),
-        );
-    };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
+  return untilSignal(async () => {
+    await pipeline.stop();
+    await store.close();
+    await engine.close();
   });
 }
