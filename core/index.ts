@@ -13,6 +13,7 @@ export { childLogger, type Logger, logger } from "./logger.ts";
 export { type LuaCommands, type LuaScriptSpec, luaCommands, type ScriptReply } from "./lua.ts";
 export {
   connectRedis,
+  connectSubscriber,
   describeTarget,
   type RedisClient,
   type RedisTarget,

@@ -19,14 +19,17 @@ const common: RedisOptions = {
   retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
 };
 
+function clusterSeeds(hostPorts: readonly string[]): { host: string; port: number }[] {
+  return hostPorts.map((hostPort) => {
+    const [host = "127.0.0.1", port = "6379"] = hostPort.split(":");
+    return { host, port: Number(port) };
+  });
+}
+
 /** One connection to Redis or Redis Cluster, with the options livedrop relies on. */
 export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): RedisClient {
   if (target.clusterNodes && target.clusterNodes.length > 0) {
-    const nodes = target.clusterNodes.map((hostPort) => {
-      const [host = "127.0.0.1", port = "6379"] = hostPort.split(":");
-      return { host, port: Number(port) };
-    });
-    return new Cluster(nodes, {
+    return new Cluster(clusterSeeds(target.clusterNodes), {
       enableAutoPipelining: true,
       redisOptions: { ...common, ...extra },
       clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
@@ -39,6 +42,22 @@ export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): Red
     );
   }
   return new Redis(target.url, { ...common, ...extra });
+}
+
+/**
+ * A connection for SSUBSCRIBE. On a cluster, ioredis then keeps one subscriber per master and
+ * sends each shard channel's subscription to the master that owns its slot (sharded pub/sub);
+ * one SSUBSCRIBE / SUNSUBSCRIBE call may name channels of one slot only.
+ */
+export function connectSubscriber(target: RedisTarget): RedisClient {
+  if (target.clusterNodes && target.clusterNodes.length > 0) {
+    return new Cluster(clusterSeeds(target.clusterNodes), {
+      shardedSubscribers: true,
+      redisOptions: common,
+      clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+    });
+  }
+  return connectRedis(target);
 }
 
 /**

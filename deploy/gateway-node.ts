@@ -1,7 +1,7 @@
 import {
   type Config,
   childLogger,
-  connectRedis,
+  connectSubscriber,
   type RedisClient,
   redisTargetFromConfig,
 } from "../core/index.ts";
@@ -18,7 +18,8 @@ export async function startGatewayNode(
   deps: { engine: SaleEngine; store: OrderStore; redis: RedisClient },
 ): Promise<{ server: GatewayServer; close(): Promise<void> }> {
   const log = childLogger("gateway");
-  const subscriber = connectRedis(redisTargetFromConfig(cfg));
+  // Sharded pub/sub: on a cluster, one subscriber per master owning the room channels' slots.
+  const subscriber = connectSubscriber(redisTargetFromConfig(cfg));
   subscriber.on("error", (err) => log.warn({ err: err.message }, "redis subscriber error"));
   const server = await GatewayServer.create({
     host: cfg.GATEWAY_HOST,

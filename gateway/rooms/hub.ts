@@ -68,7 +68,9 @@ export class RoomHub {
       ...[...(this.followed.get(room) ?? [])].map((d) => this.engine.keys.drop(d).events),
     ];
     this.followed.delete(room);
-    if (!this.closed) await this.subscriber.sunsubscribe(...channels);
+    if (this.closed) return;
+    // One call per channel: on a cluster, one SUNSUBSCRIBE may only name channels of one slot.
+    await Promise.all(channels.map((channel) => this.subscriber.sunsubscribe(channel)));
   }
 
   /** A socket of `userId` opened here: follow the user's order updates (once per node). */
