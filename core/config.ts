@@ -65,6 +65,52 @@ export const configSchema = z.object({
     .min(60)
     .max(30 * 24 * 3600)
     .default(86_400),
+  /** Media HTTP server bind address (signaling, HLS, metrics). Default `127.0.0.1`. */
+  MEDIA_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Media HTTP port. Default 8090; 0 picks a free port (tests). */
+  MEDIA_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  /** Public base URL of the media server (HLS playlist URLs). Default `http://MEDIA_HOST:MEDIA_PORT`. */
+  MEDIA_PUBLIC_URL: z.url().optional(),
+  /** mediasoup workers (processes, one core each). Default: one per core. */
+  MEDIA_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /**
+   * The mediasoup-worker binary; must be version 3.8.4 like the npm library. Default: the Debian
+   * `mediasoup-worker` package's path (`dpkg -L mediasoup-worker`).
+   */
+  MEDIA_WORKER_BIN: z
+    .string()
+    .min(1)
+    .default(
+      `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/mediasoup/mediasoup-worker`,
+    ),
+  /** IP the WebRTC and RTP sockets bind to. Default `127.0.0.1` (`0.0.0.0` plus MEDIA_ANNOUNCED_IP in production). */
+  MEDIA_LISTEN_IP: z.string().min(1).default("127.0.0.1"),
+  /** Public IP put in ICE candidates when it differs from MEDIA_LISTEN_IP (NAT, cloud). Default unset. */
+  MEDIA_ANNOUNCED_IP: z.string().min(1).optional(),
+  /** Lowest UDP/TCP port of the workers' RTC range. Default 40000. */
+  MEDIA_RTC_MIN_PORT: port.default(40_000),
+  /** Highest UDP/TCP port of the workers' RTC range. Default 49999. */
+  MEDIA_RTC_MAX_PORT: port.default(49_999),
+  /**
+   * Consumers a room's router takes before new viewers go to another router (on the next worker)
+   * fed through pipeToRouter. Default 500.
+   */
+  MEDIA_MAX_CONSUMERS_PER_ROUTER: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** HLS egress for live rooms (`true`/`false`). Default `true`. */
+  MEDIA_HLS: z
+    .enum(["true", "false", "1", "0"])
+    .default("true")
+    .transform((v) => v === "true" || v === "1"),
+  /** Folder for HLS playlists and segments, one subfolder per room. Default `<LIVEDROP_DATA_DIR>/hls`. */
+  MEDIA_HLS_DIR: z.string().min(1).optional(),
+  /** HLS segment length, seconds (also the keyframe request interval). Default 1. */
+  MEDIA_HLS_SEGMENT_S: z.coerce.number().int().min(1).max(10).default(1),
+  /** Segments kept in the rolling HLS playlist (older ones are deleted). Default 6. */
+  MEDIA_HLS_LIST_SIZE: z.coerce.number().int().min(2).max(60).default(6),
+  /** An RTP ingest that sends nothing for this long is closed (the room ends), milliseconds. Default 10000. */
+  MEDIA_INGEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
+  /** ffmpeg binary for HLS egress and `livedrop broadcast`. Default `ffmpeg` (on PATH). */
+  MEDIA_FFMPEG_BIN: z.string().min(1).default("ffmpeg"),
   /** pino log level. Default `info`. */
   LOG_LEVEL: logLevel.default("info"),
 });

@@ -28,19 +28,40 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * Codes of the media tier (HTTP bodies of media/). Kept apart from ErrorCode so the sale
+ * engine's script codes (derived from ErrorCode) stay exactly the sale codes.
+ */
+export const MediaErrorCode = {
+  /** Consume asked of a room with no producer. HTTP 409. */
+  MEDIA_ROOM_NOT_LIVE: "MEDIA_ROOM_NOT_LIVE",
+  MEDIA_TRANSPORT_NOT_FOUND: "MEDIA_TRANSPORT_NOT_FOUND",
+  MEDIA_PRODUCER_NOT_FOUND: "MEDIA_PRODUCER_NOT_FOUND",
+  MEDIA_CONSUMER_NOT_FOUND: "MEDIA_CONSUMER_NOT_FOUND",
+  /** Consume without the device's rtpCapabilities (fetch the router's first). HTTP 409. */
+  MEDIA_CAPABILITIES_REQUIRED: "MEDIA_CAPABILITIES_REQUIRED",
+  /** The given rtpCapabilities cannot receive the producer's codec. HTTP 409. */
+  MEDIA_CANNOT_CONSUME: "MEDIA_CANNOT_CONSUME",
+  /** Produce on a receive transport or consume on a send transport. HTTP 409. */
+  MEDIA_WRONG_DIRECTION: "MEDIA_WRONG_DIRECTION",
+  /** mediasoup refused the call in the current state (e.g. connect twice). HTTP 409. */
+  MEDIA_REFUSED: "MEDIA_REFUSED",
+} as const;
+export type MediaErrorCode = (typeof MediaErrorCode)[keyof typeof MediaErrorCode];
+
 /** Base class: every error livedrop raises on purpose carries a stable code. */
 export class LivedropError extends Error {
-  readonly code: ErrorCode;
+  readonly code: ErrorCode | MediaErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  constructor(code: ErrorCode | MediaErrorCode, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = new.target.name;
     this.code = code;
     this.details = details;
   }
 
-  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+  toJSON(): { code: ErrorCode | MediaErrorCode; message: string; details?: Record<string, unknown> } {
     return this.details
       ? { code: this.code, message: this.message, details: { ...this.details } }
       : { code: this.code, message: this.message };

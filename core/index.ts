@@ -4,6 +4,7 @@ export {
   ErrorCode,
   isLivedropError,
   LivedropError,
+  MediaErrorCode,
   NotFoundError,
   RejectedError,
   SetupError,
