@@ -1,11 +1,16 @@
 import uWS, { type HttpRequest, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
+import { CLIENT_DIST_DIR } from "../client/index.ts";
 import type { Logger, RedisClient } from "../core/index.ts";
 import type { Checkout, OrderStore } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import type { TokenService } from "./auth/index.ts";
 import { registerApi } from "./http/api.ts";
+import { BuyClicks, countingBuys } from "./http/buy-clicks.ts";
 import { handle } from "./http/handler.ts";
+import { Insights } from "./http/insights.ts";
+import { registerInsightsApi } from "./http/insights-api.ts";
 import { send, sendError, sendJson } from "./http/respond.ts";
+import { registerStaticFiles } from "./http/static-files.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { SocketServer } from "./ws/socket-server.ts";
@@ -28,6 +33,10 @@ export interface GatewayServerOptions {
   /** WebSocket connections per client address. Default 5000. */
   readonly maxConnectionsPerIp?: number;
   readonly log: Logger;
+  /** The browser client build to serve. Default client/dist. */
+  readonly clientDir?: string;
+  /** Public base URL of the media tier, handed to browsers. Default http://127.0.0.1:8090. */
+  readonly mediaUrl?: string;
 }
 
 /**
@@ -43,13 +52,29 @@ export class GatewayServer {
   private closed = false;
   private draining = false;
   port = 0;
+  /** Buy clicks per drop and the read-only figures of the host console and ops screen. */
+  private readonly clicks: BuyClicks;
+  private readonly insights: Insights;
+  /** The engine, with buy clicks counted on the way in. */
+  private readonly engine: SaleEngine;
 
   private constructor(private readonly o: GatewayServerOptions) {
     this.metrics = createMetrics();
     this.log = o.log;
     this.app = uWS.App();
-    this.sockets = new SocketServer(this.app, {
+    this.clicks = new BuyClicks(o.redis, o.keyPrefix, o.log);
+    this.engine = countingBuys(o.engine, this.clicks);
+    this.insights = new Insights({
       engine: o.engine,
+      store: o.store,
+      redis: o.redis,
+      keyPrefix: o.keyPrefix,
+      clicks: this.clicks,
+      metrics: this.metrics,
+      log: o.log,
+    });
+    this.sockets = new SocketServer(this.app, {
+      engine: this.engine,
       checkout: o.checkout,
       tokens: o.tokens,
       redis: o.redis,
@@ -80,6 +105,8 @@ export class GatewayServer {
     this.sockets.shutdown();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    await this.clicks.close();
+    await this.insights.close();
   }
 
   private listen(): Promise<void> {
@@ -115,13 +142,28 @@ export class GatewayServer {
     registerApi(this.app, {
       metrics: this.metrics,
       log: this.log,
-      engine: this.o.engine,
+      engine: this.engine,
       store: this.o.store,
       checkout: this.o.checkout,
       tokens: this.o.tokens,
       guestTokenTtlS: this.o.guestTokenTtlS,
       ipLimiter: new RateLimiter(50, 100),
       tokenLimiter: new RateLimiter(2, 10),
+    });
+    const mediaUrl = this.o.mediaUrl ?? "http://127.0.0.1:8090";
+    registerInsightsApi(this.app, {
+      metrics: this.metrics,
+      log: this.log,
+      insights: this.insights,
+      tokens: this.o.tokens,
+      mediaUrl,
+      ipLimiter: new RateLimiter(50, 100),
+    });
+    registerStaticFiles(this.app, {
+      metrics: this.metrics,
+      log: this.log,
+      root: this.o.clientDir ?? CLIENT_DIST_DIR,
+      mediaUrl,
     });
     this.app.any("/*", (res, req: HttpRequest) => {
       const method = req.getMethod().toUpperCase();

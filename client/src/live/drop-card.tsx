@@ -1,0 +1,137 @@
+import { useState } from "preact/hooks";
+import type { LiveConnection } from "../shared/connection.ts";
+import { clockText, money } from "../shared/format.ts";
+import { useServerNow } from "../shared/hooks.ts";
+import { type MessageKey, useI18n } from "../shared/i18n.ts";
+import { randomId } from "../shared/ids.ts";
+import { type DropView, effectiveState } from "../shared/room-state.ts";
+import type { ServerClock } from "../shared/server-clock.ts";
+
+export interface Hold {
+  readonly reservationId: string;
+  readonly dropId: string;
+  readonly qty: number;
+  /** Server-clock pay-by time. */
+  readonly deadline: number;
+  readonly priceMinor: number;
+  readonly currency: string;
+  readonly title: string;
+}
+
+/** Buy refusals that change what the card shows, and the message of the others. */
+const REFUSAL: Record<string, MessageKey> = {
+  SOLD_OUT: "drop.soldOut",
+  INSUFFICIENT_STOCK: "drop.soldOut",
+  LIMIT_EXCEEDED: "drop.limit",
+  NOT_STARTED: "buy.err.notStarted",
+  PAUSED: "drop.paused",
+  ENDED: "drop.ended",
+};
+
+/**
+ * The pinned drop: product, price, "N left", the countdown to T0 in server time, and the buy
+ * button, enabled exactly at T0 (a timer fires at T0; the sale engine still judges the window,
+ * so a clock estimate that is off only costs a NOT_STARTED answer, never a sale out of window).
+ */
+export function DropCard({
+  drop,
+  conn,
+  clock,
+  onHold,
+}: {
+  drop: DropView;
+  conn: LiveConnection;
+  clock: ServerClock;
+  onHold: (h: Hold) => void;
+}) {
+  const t = useI18n();
+  const now = useServerNow(clock, 250, [drop.startsAt]);
+  const [buying, setBuying] = useState(false);
+  const [refusal, setRefusal] = useState<{ dropId: string; code: string } | undefined>();
+  const [error, setError] = useState<MessageKey | undefined>();
+
+  let state: string = effectiveState(drop, now);
+  const refused = refusal?.dropId === drop.dropId ? refusal.code : undefined;
+  // The engine's answer is newer than the last stock frame the card has seen.
+  if (state === "live" && (refused === "SOLD_OUT" || refused === "INSUFFICIENT_STOCK")) state = "sold_out";
+  const limitReached = refused === "LIMIT_EXCEEDED";
+  const canBuy = state === "live" && !limitReached && !buying;
+
+  const buy = async () => {
+    setBuying(true);
+    setError(undefined);
+    try {
+      // One key per press: a resend after a reconnect gets the same answer, never a second hold.
+      const ack = await conn.request({
+        t: "buy",
+        dropId: drop.dropId,
+        qty: 1,
+        idempotencyKey: randomId("k"),
+      });
+      if (ack.ok && ack.result.kind === "buy") {
+        onHold({
+          reservationId: ack.result.reservationId,
+          dropId: drop.dropId,
+          qty: ack.result.qty,
+          deadline: ack.result.deadline,
+          priceMinor: drop.product.priceMinor,
+          currency: drop.product.currency,
+          title: drop.product.title,
+        });
+      } else if (!ack.ok) {
+        setRefusal({ dropId: drop.dropId, code: ack.code });
+        setError(REFUSAL[ack.code] ?? "buy.err.generic");
+      }
+    } catch {
+      setError("buy.err.offline");
+    } finally {
+      setBuying(false);
+    }
+  };
+
+  const label = limitReached
+    ? t("drop.limit")
+    : state === "scheduled"
+      ? t("drop.startsIn", { time: clockText(drop.startsAt - now) })
+      : state === "live"
+        ? buying
+          ? t("drop.buying")
+          : t("drop.buy")
+        : state === "sold_out"
+          ? t("drop.soldOut")
+          : state === "paused"
+            ? t("drop.paused")
+            : t("drop.ended");
+
+  return (
+    <section class="drop-card" aria-label={t("drop.label")} data-testid="drop-card" data-state={state}>
+      <img class="drop-img" src={drop.product.imageUrl} alt={drop.product.title} width={96} height={96} />
+      <div class="drop-info">
+        <h2 class="drop-title">{drop.product.title}</h2>
+        <p class="drop-price">{money(drop.product.priceMinor, drop.product.currency)}</p>
+        <p class="drop-left" data-testid="drop-left">
+          {state === "sold_out" ? t("drop.noneLeft") : t("drop.left", { n: drop.available })}
+        </p>
+        {state === "scheduled" ? (
+          <p class="drop-countdown" data-testid="countdown" aria-live="off">
+            {t("drop.countdown", { time: clockText(drop.startsAt - now) })}
+          </p>
+        ) : null}
+      </div>
+      <button
+        type="button"
+        class={`btn btn-buy state-${state}`}
+        disabled={!canBuy}
+        onClick={buy}
+        data-testid="buy"
+      >
+        {label}
+      </button>
+      {error && error !== "drop.soldOut" && error !== "drop.limit" ? (
+        <p class="drop-error" role="alert">
+          {t(error)}
+        </p>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,141 @@
+import { useEffect, useState } from "preact/hooks";
+import type { WireOrderStatus } from "../../../protocol/index.ts";
+import { api } from "../shared/api.ts";
+import type { LiveConnection } from "../shared/connection.ts";
+import { clockText, money } from "../shared/format.ts";
+import { useFrames, useServerNow } from "../shared/hooks.ts";
+import { type MessageKey, useI18n } from "../shared/i18n.ts";
+import { randomId } from "../shared/ids.ts";
+import type { ServerClock } from "../shared/server-clock.ts";
+import type { Hold } from "./drop-card.tsx";
+
+/** Sandbox payment tokens (orders/payments/sandbox.ts): no real money moves. */
+const TEST_CARDS: readonly { token: string; label: MessageKey }[] = [
+  { token: "tok_success", label: "pay.card.success" },
+  { token: "tok_declined", label: "pay.card.declined" },
+  { token: "tok_insufficient_funds", label: "pay.card.funds" },
+];
+
+const PAY_ERRORS: Record<string, MessageKey> = {
+  PAYMENT_DECLINED: "pay.err.declined",
+  PAYMENT_TIMEOUT: "pay.err.timeout",
+  HOLD_EXPIRED: "pay.err.expired",
+};
+
+const STATUS: Record<WireOrderStatus, MessageKey> = {
+  pending_payment: "order.pending",
+  paid: "order.paid",
+  expired: "order.expired",
+  cancelled: "order.cancelled",
+  refunded: "order.refunded",
+};
+
+/**
+ * After a buy: the hold with its pay-by countdown, the sandbox checkout and the order status,
+ * which follows order frames on the same socket (paid, expired when the deadline passes).
+ */
+export function HoldPanel({
+  hold,
+  conn,
+  clock,
+  token,
+  onClose,
+}: {
+  hold: Hold;
+  conn: LiveConnection;
+  clock: ServerClock;
+  token: () => Promise<string>;
+  onClose: () => void;
+}) {
+  const t = useI18n();
+  const now = useServerNow(clock, 250, [hold.deadline]);
+  const [status, setStatus] = useState<WireOrderStatus>("pending_payment");
+  const [card, setCard] = useState("tok_success");
+  const [paying, setPaying] = useState(false);
+  const [error, setError] = useState<MessageKey | undefined>();
+
+  useFrames(conn, (f) => {
+    // Order updates may arrive in any order relative to the pay ack; a settled status sticks.
+    if (f.t === "order" && f.reservationId === hold.reservationId)
+      setStatus((s) => (s === "pending_payment" ? f.status : s));
+  });
+
+  // A hold restored after a reload: ask where its order stands.
+  useEffect(() => {
+    token()
+      .then((tok) =>
+        api<{ order: { status: WireOrderStatus } }>(`/api/v1/orders/${hold.reservationId}`, { token: tok }),
+      )
+      .then((r) => setStatus((s) => (s === "pending_payment" ? r.order.status : s)))
+      .catch(() => undefined); // not created yet (the pipeline is a moment behind): frames will tell
+  }, [hold.reservationId, token]);
+
+  const left = hold.deadline - now;
+  const expired = status === "expired" || (status === "pending_payment" && left <= 0);
+  const shown: WireOrderStatus = expired && status === "pending_payment" ? "expired" : status;
+
+  const pay = async () => {
+    setPaying(true);
+    setError(undefined);
+    try {
+      const ack = await conn.request({
+        t: "pay",
+        reservationId: hold.reservationId,
+        token: card,
+        idempotencyKey: randomId("pay"),
+      });
+      if (ack.ok && ack.result.kind === "pay") setStatus(ack.result.status);
+      else if (!ack.ok) setError(PAY_ERRORS[ack.code] ?? "pay.err.generic");
+    } catch {
+      setError("buy.err.offline");
+    } finally {
+      setPaying(false);
+    }
+  };
+
+  return (
+    <section class="hold" aria-label={t("hold.label")} data-testid="hold" data-status={shown}>
+      <h2 class="hold-title">
+        {hold.title} × {hold.qty}
+      </h2>
+      <p class="hold-total">{money(hold.priceMinor * hold.qty, hold.currency)}</p>
+      <p class="hold-status" data-testid="order-status" role="status">
+        {t(STATUS[shown])}
+      </p>
+      {shown === "pending_payment" ? (
+        <>
+          <p class="hold-deadline" data-testid="pay-by">
+            {t("hold.payBy", { time: clockText(left) })}
+          </p>
+          <fieldset class="cards">
+            <legend>{t("pay.sandbox")}</legend>
+            {TEST_CARDS.map((c) => (
+              <label key={c.token} class="card-option">
+                <input
+                  type="radio"
+                  name="card"
+                  value={c.token}
+                  checked={card === c.token}
+                  onChange={() => setCard(c.token)}
+                />
+                {t(c.label)}
+              </label>
+            ))}
+          </fieldset>
+          <button type="button" class="btn btn-pay" disabled={paying} onClick={pay} data-testid="pay">
+            {paying ? t("pay.paying") : t("pay.button")}
+          </button>
+        </>
+      ) : (
+        <button type="button" class="btn btn-quiet" onClick={onClose}>
+          {t("hold.close")}
+        </button>
+      )}
+      {error ? (
+        <p class="drop-error" role="alert">
+          {t(error)}
+        </p>
+      ) : null}
+    </section>
+  );
+}

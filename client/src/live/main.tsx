@@ -1,0 +1,133 @@
+import { render } from "preact";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ChatInput } from "../shared/chat-input.tsx";
+import { ChatList } from "../shared/chat-list.tsx";
+import { Header, ReconnectBanner, Viewers } from "../shared/chrome.tsx";
+import { LiveConnection, wsUrl } from "../shared/connection.ts";
+import { useConnectionState, useRoom, useServerNow } from "../shared/hooks.ts";
+import { t, useI18n } from "../shared/i18n.ts";
+import { type DropView, isHeart, pinnedDrop } from "../shared/room-state.ts";
+import { roomFromPath } from "../shared/route.ts";
+import { ServerClock } from "../shared/server-clock.ts";
+import { PurchaseToasts } from "../shared/toasts.tsx";
+import { guestToken } from "../shared/tokens.ts";
+import { DropCard, type Hold } from "./drop-card.tsx";
+import { Hearts } from "./hearts.tsx";
+import { HoldPanel } from "./hold-panel.tsx";
+import { loadHolds, saveHolds } from "./holds-store.ts";
+import { Player, type PlayMode } from "./player.tsx";
+import "../shared/styles.css";
+
+/** An HLS viewer waits at most this long for their video to reach a drop's announcement. */
+const MAX_REVEAL_DELAY_MS = 30_000;
+
+/**
+ * Drops an HLS viewer must not see yet: announced after the moment their video shows. The buy
+ * window is the server's T0 for everyone; only the card's appearance follows the video.
+ */
+function hiddenDrops(
+  drops: Iterable<DropView>,
+  programTime: number | undefined,
+  mode: PlayMode,
+  now: number,
+): string {
+  if (mode !== "hls" || programTime === undefined) return "";
+  const hidden: string[] = [];
+  for (const d of drops) {
+    if (d.announcedAt > programTime && now - d.announcedAt < MAX_REVEAL_DELAY_MS) hidden.push(d.dropId);
+  }
+  return hidden.sort().join(",");
+}
+
+function LiveApp({ room }: { room: string }) {
+  const t = useI18n();
+  const clock = useMemo(() => new ServerClock(), []);
+  const conn = useMemo(
+    () => new LiveConnection({ url: wsUrl(), token: guestToken, clock, rooms: [room] }),
+    [clock, room],
+  );
+  useEffect(() => {
+    conn.start();
+    return () => conn.stop();
+  }, [conn]);
+  const state = useRoom(conn, clock, room);
+  const connState = useConnectionState(conn);
+  const now = useServerNow(clock, 1_000);
+  const [holds, setHolds] = useState<readonly Hold[]>(() => loadHolds(room));
+  const [hidden, setHidden] = useState("");
+  const drops = useRef(state.drops);
+  drops.current = state.drops;
+
+  const onProgramTime = useCallback(
+    (ms: number | undefined, mode: PlayMode) =>
+      setHidden(hiddenDrops(drops.current.values(), ms, mode, clock.now())),
+    [clock],
+  );
+
+  const hiddenIds = new Set(hidden.split(","));
+  const drop = pinnedDrop(
+    [...state.drops.values()].filter((d) => !hiddenIds.has(d.dropId)),
+    now,
+  );
+  const chat = useMemo(() => state.chat.filter((m) => m.deleted || !isHeart(m.text)), [state.chat]);
+
+  const addHold = (h: Hold) =>
+    setHolds((all) => {
+      const next = [...all.filter((x) => x.reservationId !== h.reservationId), h];
+      saveHolds(room, next);
+      return next;
+    });
+  const closeHold = (id: string) =>
+    setHolds((all) => {
+      const next = all.filter((x) => x.reservationId !== id);
+      saveHolds(room, next);
+      return next;
+    });
+
+  return (
+    <div class="page live-page">
+      <a class="skip" href="#chat-text">
+        {t("a11y.skipToChat")}
+      </a>
+      <Header title={room}>
+        <span class="pill live-pill">{t("live.badge")}</span>
+        <Viewers n={state.viewers} />
+      </Header>
+      <ReconnectBanner state={connState} />
+      <main class="live-main">
+        <div class="stage">
+          <Player room={room} token={guestToken} clock={clock} onProgramTime={onProgramTime} />
+          <Hearts chat={state.chat} />
+          <PurchaseToasts conn={conn} room={room} />
+        </div>
+        <div class="commerce">
+          {holds.map((h) => (
+            <HoldPanel
+              key={h.reservationId}
+              hold={h}
+              conn={conn}
+              clock={clock}
+              token={guestToken}
+              onClose={() => closeHold(h.reservationId)}
+            />
+          ))}
+          {drop ? (
+            <DropCard drop={drop} conn={conn} clock={clock} onHold={addHold} />
+          ) : (
+            <p class="muted no-drop" data-testid="no-drop">
+              {t("drop.none")}
+            </p>
+          )}
+        </div>
+        <section class="chat-panel" aria-label={t("chat.title")}>
+          <ChatList messages={chat} label={t("chat.title")} />
+          <ChatInput conn={conn} room={room} hearts />
+        </section>
+      </main>
+    </div>
+  );
+}
+
+const root = document.getElementById("app");
+const room = roomFromPath("live");
+if (root) render(room ? <LiveApp room={room} /> : <p class="page">{t("app.noRoom")}</p>, root);

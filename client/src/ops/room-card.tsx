@@ -1,0 +1,79 @@
+import type { RoomInsight } from "../../../gateway/http/insights-types.ts";
+import { type ChartSeries, TimeChart } from "../shared/chart.tsx";
+import { count, money, percent } from "../shared/format.ts";
+import { useI18n } from "../shared/i18n.ts";
+import { gmvOf, Kpi, STATE_LABEL } from "../shared/kpi.tsx";
+
+/** One room on the wall: GMV, orders per second, stock per drop, and the buying funnel. */
+export function RoomCard({
+  room,
+  ordersPerSec,
+  history,
+  series,
+}: {
+  room: RoomInsight;
+  ordersPerSec: number;
+  history: readonly (readonly number[])[];
+  series: readonly ChartSeries[];
+}) {
+  const t = useI18n();
+  const gmv = gmvOf(room);
+  const funnel = [
+    { label: t("ops.funnel.viewers"), n: room.viewers },
+    { label: t("ops.funnel.clicks"), n: room.totals.buyClicks },
+    { label: t("ops.funnel.holds"), n: room.totals.holds },
+    { label: t("ops.funnel.paid"), n: room.totals.paidOrders },
+  ];
+  const top = Math.max(1, ...funnel.map((f) => f.n));
+  return (
+    <article class="panel" aria-labelledby={`room-${room.room}`} data-testid="ops-room" data-room={room.room}>
+      <h2 id={`room-${room.room}`}>
+        <a href={`/live/${room.room}`}>{room.room}</a>
+      </h2>
+      <div class="kpis">
+        <Kpi label={t("stats.gmv")} value={money(gmv.minor, gmv.currency)} testid="ops-gmv" />
+        <Kpi label={t("ops.ordersPerSec")} value={ordersPerSec.toFixed(1)} />
+        <Kpi label={t("stats.viewers")} value={count(room.viewers)} />
+        <Kpi label={t("stats.conversion")} value={percent(room.conversion)} />
+      </div>
+      <figure style={{ margin: "8px 0" }}>
+        <figcaption class="kpi-label">{t("ops.ordersPerSec")}</figcaption>
+        <TimeChart title={t("ops.ordersPerSec")} series={series} data={history} height={110} />
+      </figure>
+      <h3 class="kpi-label">{t("ops.funnel")}</h3>
+      {funnel.map((f) => (
+        <div key={f.label} class="funnel-row">
+          <span>{f.label}</span>
+          <div class="bar" role="presentation">
+            <span style={{ width: `${(f.n / top) * 100}%` }} />
+          </div>
+          <span>{count(f.n)}</span>
+        </div>
+      ))}
+      <h3 class="kpi-label">{t("ops.stock")}</h3>
+      <table class="table">
+        <thead>
+          <tr>
+            <th scope="col">{t("host.drops.product")}</th>
+            <th scope="col">{t("host.drops.state")}</th>
+            <th scope="col">{t("ops.stockCol")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {room.drops.slice(0, 6).map((d) => (
+            <tr key={d.dropId}>
+              <td>{d.title}</td>
+              <td class={`state state-${d.state}`}>{t(STATE_LABEL[d.state])}</td>
+              <td style={{ minWidth: "9rem" }}>
+                <div class="bar" role="presentation">
+                  <span style={{ width: `${d.stock ? (d.available / d.stock) * 100 : 0}%` }} />
+                </div>
+                {t("host.drops.counts", { a: d.available, h: d.held, s: d.sold })}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </article>
+  );
+}

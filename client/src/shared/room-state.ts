@@ -1,0 +1,143 @@
+import type { ChatMessage, DropSnapshot, ServerFrame } from "../../../protocol/index.ts";
+
+/**
+ * What a page knows about its room, built from server frames only (no DOM, so it is testable in
+ * Node): drops by id, chat (bounded, deduplicated, tombstones applied), viewers. `apply` returns
+ * a new object when something changed, the same one otherwise, so Preact re-renders only then.
+ */
+export interface RoomState {
+  readonly room: string;
+  readonly drops: ReadonlyMap<string, DropView>;
+  readonly chat: readonly ChatMessage[];
+  readonly viewers: number;
+  /** Server time of the (last) join. */
+  readonly joinedAt: number;
+}
+
+export interface DropView extends DropSnapshot {
+  /** Server time this client learned of the drop's latest announcement (0: known at join). */
+  readonly announcedAt: number;
+}
+
+/** Chat kept in memory; the list renders only the visible rows of it. */
+export const MAX_CHAT = 1_000;
+
+export function emptyRoom(room: string): RoomState {
+  return { room, drops: new Map(), chat: [], viewers: 0, joinedAt: 0 };
+}
+
+export function applyFrame(s: RoomState, f: ServerFrame, serverNow: number): RoomState {
+  switch (f.t) {
+    case "joined":
+      if (f.room !== s.room) return s;
+      return {
+        ...s,
+        drops: new Map(f.drops.map((d) => [d.dropId, { ...d, announcedAt: 0 }])),
+        chat: mergeChat([], f.chat),
+        viewers: f.viewers,
+        joinedAt: serverNow,
+      };
+    case "resync":
+      if (f.room !== s.room) return s;
+      return { ...s, drops: new Map(f.drops.map((d) => [d.dropId, { ...d, announcedAt: 0 }])) };
+    case "drop": {
+      if (f.room !== s.room) return s;
+      const prev = s.drops.get(f.drop.dropId);
+      if (prev && prev.v > f.drop.v) return s;
+      // A new drop, or one that (re)opened, is an announcement an HLS viewer sees when their
+      // video reaches it; other changes (pause, end, restock) apply at once.
+      const announced =
+        !prev || (f.drop.state !== prev.state && (f.drop.state === "live" || f.drop.state === "scheduled"));
+      const drops = new Map(s.drops);
+      drops.set(f.drop.dropId, { ...f.drop, announcedAt: announced ? serverNow : (prev?.announcedAt ?? 0) });
+      return { ...s, drops };
+    }
+    case "stock": {
+      if (f.room !== s.room) return s;
+      const prev = s.drops.get(f.dropId);
+      if (!prev || prev.v > f.v) return s;
+      const drops = new Map(s.drops);
+      drops.set(f.dropId, {
+        ...prev,
+        available: f.available,
+        held: f.held,
+        sold: f.sold,
+        state: f.state,
+        v: f.v,
+      });
+      return { ...s, drops };
+    }
+    case "chat":
+      if (f.room !== s.room) return s;
+      return { ...s, chat: mergeChat(s.chat, f.messages) };
+    case "moderation":
+      if (f.room !== s.room || f.action.kind !== "delete") return s;
+      {
+        const id = f.action.messageId;
+        if (!s.chat.some((m) => m.id === id)) return s;
+        return {
+          ...s,
+          chat: s.chat.map((m) => (m.id === id ? { ...m, text: "", deleted: true as const } : m)),
+        };
+      }
+    case "viewers":
+      return f.room === s.room && f.count !== s.viewers ? { ...s, viewers: f.count } : s;
+    default:
+      return s;
+  }
+}
+
+/** Appends messages not seen yet (the sender's echo and the room batch carry the same id). */
+export function mergeChat(
+  existing: readonly ChatMessage[],
+  incoming: readonly ChatMessage[],
+): readonly ChatMessage[] {
+  if (incoming.length === 0) return existing;
+  const seen = new Set(existing.slice(-MAX_CHAT).map((m) => m.id));
+  const fresh = incoming.filter((m) => {
+    if (seen.has(m.id)) return false;
+    seen.add(m.id);
+    return true;
+  });
+  if (fresh.length === 0) return existing;
+  const all = existing.concat(fresh);
+  return all.length > MAX_CHAT ? all.slice(all.length - MAX_CHAT) : all;
+}
+
+/**
+ * The state a buyer sees: the server's state, except that a scheduled drop is live from T0 on
+ * (the engine judges the window by its clock and sends no event at T0).
+ */
+export function effectiveState(d: DropSnapshot, serverNow: number): DropSnapshot["state"] {
+  if (d.state === "scheduled" && serverNow >= d.startsAt) return d.available > 0 ? "live" : "sold_out";
+  if (d.state === "live" && d.endsAt !== null && serverNow >= d.endsAt) return "ended";
+  return d.state;
+}
+
+const PRIORITY: Record<DropSnapshot["state"], number> = {
+  live: 0,
+  scheduled: 1,
+  paused: 2,
+  sold_out: 3,
+  ended: 4,
+};
+
+/** The drop to pin: live first, then the next scheduled, paused, sold out, ended; newest first within. */
+export function pinnedDrop<D extends DropSnapshot>(drops: Iterable<D>, serverNow: number): D | undefined {
+  let best: D | undefined;
+  let bestKey: [number, number] = [9, 0];
+  for (const d of drops) {
+    const p = PRIORITY[effectiveState(d, serverNow)];
+    const order = p === 1 ? d.startsAt : -d.startsAt;
+    if (p < bestKey[0] || (p === bestKey[0] && order < bestKey[1])) {
+      best = d;
+      bestKey = [p, order];
+    }
+  }
+  return best;
+}
+
+/** Hearts travel as chat messages of just a heart; the list shows them as floating hearts. */
+export function isHeart(text: string): boolean {
+  return /^(❤️|❤|💖|💗)$/u.test(text.trim());
+}
