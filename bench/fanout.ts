@@ -9,6 +9,7 @@ import { freePort, RedisServerProcess } from "../deploy/index.ts";
 import { TokenService } from "../gateway/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { startGatewayChild } from "./gateway-child.ts";
+import { collectGarbage, INSPECT_FLAG, inspectorUrl } from "./inspector.ts";
 import { progress, round } from "./measure.ts";
 import { processCpuMicros } from "./process-cpu.ts";
 
@@ -69,7 +70,11 @@ export async function run(args: string[]): Promise<number> {
     });
 
     // uWebSockets.js gateway.
-    const { child: gateway, wsUrl } = await startGatewayChild({
+    const {
+      child: gateway,
+      wsUrl,
+      inspectorUrl: gatewayInspector,
+    } = await startGatewayChild({
       redisUrl: redis.url,
       dataDir: dir,
       keyPrefix: prefix,
@@ -80,6 +85,7 @@ export async function run(args: string[]): Promise<number> {
     const uws = await measure({
       label: "uWebSockets.js gateway",
       serverPid: gateway.pid,
+      inspector: gatewayInspector,
       url: `${wsUrl}?token=${encodeURIComponent(token)}`,
       mode: "gateway",
       clients,
@@ -95,16 +101,21 @@ export async function run(args: string[]): Promise<number> {
       path.join(here, "ws-reference.mjs"),
       [redis.url, engine.keys.drop(dropId).events, String(refPort)],
       {
-        stdio: ["ignore", "ignore", "inherit", "ipc"],
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+        execArgv: [INSPECT_FLAG],
       },
     );
     children.push(reference);
-    await new Promise<void>((resolve) =>
-      reference.on("message", (m: { type: string }) => m.type === "listening" && resolve()),
-    );
+    const [referenceInspector] = await Promise.all([
+      inspectorUrl(reference),
+      new Promise<void>((resolve) =>
+        reference.on("message", (m: { type: string }) => m.type === "listening" && resolve()),
+      ),
+    ]);
     const ws = await measure({
       label: "ws reference",
       serverPid: reference.pid,
+      inspector: referenceInspector,
       url: `ws://127.0.0.1:${refPort}`,
       mode: "ws",
       clients,
@@ -140,6 +151,8 @@ export async function run(args: string[]): Promise<number> {
 interface MeasureOptions {
   readonly label: string;
   readonly serverPid: number | undefined;
+  /** The server's inspector: memory is read after a forced full collection. */
+  readonly inspector: string;
   readonly url: string;
   readonly mode: "gateway" | "ws";
   readonly clients: number;
@@ -149,9 +162,6 @@ interface MeasureOptions {
 }
 
 async function measure(o: MeasureOptions) {
-  // Let start-up garbage settle, or it is counted against (or hides) the connections' memory.
-  await new Promise((r) => setTimeout(r, 1_000));
-  const rssBefore = rssKB(o.serverPid);
   const load = fork(path.join(here, "fanout-clients.mjs"), [o.url, String(o.clients), o.mode, ROOM], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
@@ -161,9 +171,13 @@ async function measure(o: MeasureOptions) {
       load.once("message", (m: { type: string; at: number }) => m.type === type && resolve(m)),
     );
   const t0 = Date.now();
+  await next("half");
+  await collectGarbage(o.inspector);
+  const rssAtHalf = rssKB(o.serverPid);
+  load.send({ type: "continue" });
   await next("ready");
   progress(`${o.label}: ${o.clients} clients connected in ${Date.now() - t0} ms`);
-  await new Promise((r) => setTimeout(r, 1_000));
+  await collectGarbage(o.inspector);
   const rssAfter = rssKB(o.serverPid);
 
   // A burst of events, fired back to back; done when every client has every event.
@@ -187,7 +201,8 @@ async function measure(o: MeasureOptions) {
     burstMs,
     lastDeliveryMs,
     cpuNsPerDelivery: (cpuMicros * 1000) / (o.clients * o.events),
-    rssPerConnKB: Math.max(0, rssAfter - rssBefore) / o.clients,
+    // The second half's connections only: what one more connection costs.
+    rssPerConnKB: Math.max(0, rssAfter - rssAtHalf) / (o.clients - Math.floor(o.clients / 2)),
   };
 }
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { freePort } from "../deploy/index.ts";
+import { INSPECT_FLAG, inspectorUrl } from "./inspector.ts";
 
 const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../bin/livedrop.mjs");
 
@@ -8,6 +9,8 @@ export interface GatewayChild {
   readonly child: ChildProcess;
   /** `ws://…/ws` of the node. */
   readonly wsUrl: string;
+  /** The child's inspector (benches force a garbage collection before reading its memory). */
+  readonly inspectorUrl: string;
 }
 
 /** A real `livedrop gateway` process on a free port; resolves once it listens. */
@@ -19,7 +22,7 @@ export async function startGatewayChild(o: {
   maxConnectionsPerIp: number;
 }): Promise<GatewayChild> {
   const port = await freePort();
-  const child = spawn(process.execPath, [bin, "gateway"], {
+  const child = spawn(process.execPath, [INSPECT_FLAG, bin, "gateway"], {
     env: {
       PATH: process.env.PATH ?? "",
       REDIS_URL: o.redisUrl,
@@ -30,11 +33,12 @@ export async function startGatewayChild(o: {
       GATEWAY_MAX_CONNS_PER_IP: String(o.maxConnectionsPerIp),
       LOG_LEVEL: "warn",
     },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const inspector = inspectorUrl(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (c: Buffer) => c.toString().includes("livedrop gateway on") && resolve());
     child.once("exit", (code) => reject(new Error(`livedrop gateway exited with ${code}`)));
   });
-  return { child, wsUrl: `ws://127.0.0.1:${port}/ws` };
+  return { child, wsUrl: `ws://127.0.0.1:${port}/ws`, inspectorUrl: await inspector };
 }

@@ -24,6 +24,11 @@ export function createMetrics() {
       help: "Open WebSocket connections on this node",
       registers: [registry],
     }),
+    slowClosed: new Counter({
+      name: "livedrop_ws_slow_closed_total",
+      help: "Sockets closed with TOO_SLOW (4008) because their send queue passed the limit",
+      registers: [registry],
+    }),
   };
 }
 

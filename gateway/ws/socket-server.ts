@@ -20,9 +20,11 @@ import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";
 import * as actions from "./actions.ts";
+import { BoundedMap } from "./bounded-map.ts";
 import { type ChatEvent, RoomChat } from "./chat.ts";
 import { ChatBatcher } from "./chat-batcher.ts";
 import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
+import { RoomBroadcaster } from "./room-broadcaster.ts";
 import { buyerHint, RoomPacer } from "./room-pacer.ts";
 
 interface Conn {
@@ -49,8 +51,14 @@ export interface SocketServerOptions {
   readonly maxConnectionsPerIp: number;
 }
 
-/** Bytes a socket may have queued before it is closed (TOO_SLOW) rather than silently skipped. */
-const MAX_BACKPRESSURE = 1024 * 1024;
+/** Bytes a socket may have queued before it is closed with TOO_SLOW rather than skipped. */
+const SLOW_SOCKET_BYTES = 1024 * 1024;
+/**
+ * uWS's own limit, the safety net: past it uWS drops the connection without a close frame (the
+ * client sees 1006 and resumes all the same). Twice the soft limit, so the TOO_SLOW close, queued
+ * behind the backlog, normally gets there first.
+ */
+const MAX_BACKPRESSURE = 2 * SLOW_SOCKET_BYTES;
 /** Frames per second per connection, and the burst after a quiet spell. */
 const FRAMES_PER_SECOND = 20;
 const FRAME_BURST = 40;
@@ -63,8 +71,9 @@ const userTopic = (userId: string) => `user:${userId}`;
 /**
  * The WebSocket endpoint `/ws?token=…`: rooms (join, leave, resume), clock ping, and buy with an
  * ack in the same round trip. Room events reach every local socket through one uWS topic per
- * room; uWS closes a socket whose queue passes MAX_BACKPRESSURE instead of skipping it, so a
- * slow client never silently misses a state event: it reconnects and resumes.
+ * room, written in small bursts (RoomBroadcaster). A socket whose queue passes SLOW_SOCKET_BYTES is
+ * closed with TOO_SLOW instead of being skipped, so a slow client never silently misses a state
+ * event: it reconnects and resumes.
  */
 export class SocketServer {
   readonly hub: RoomHub;
@@ -76,12 +85,21 @@ export class SocketServer {
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
   private readonly delivery = new Map<string, Promise<void>>();
+  /**
+   * Product, window and limits per drop for drop frames (the event carries state and counts):
+   * fetched once, so a burst of drop events costs no Redis round trip each.
+   */
+  private readonly dropDetails = new BoundedMap<string, DropStatus>(10_000);
   /** Local sockets per room, for the per-socket chat delivery. */
   private readonly roomSockets = new Map<string, Set<WebSocket<Conn>>>();
   private readonly chat: RoomChat;
   private readonly actions: actions.ActionDeps;
   private readonly chatBatcher = new ChatBatcher((room) => this.roomSockets.get(room) ?? []);
   // Paced frames go out through the room's order too, so nothing overtakes them.
+  private readonly broadcaster = new RoomBroadcaster(
+    (room, payload) => this.app.publish(topic(room), payload),
+    (room) => this.closeSlowSockets(room),
+  );
   private readonly pacer = new RoomPacer((room, frame) => {
     this.inRoomOrder(room, async () => this.publish(room, frame)).catch(() => undefined);
   });
@@ -131,6 +149,7 @@ export class SocketServer {
       if (!this.conns.get(ws)?.closed) ws.end(CloseCode.SERVER_SHUTDOWN, "server shutting down");
     }
     this.hub.close();
+    this.broadcaster.close();
     this.pacer.close();
     this.viewers.close();
     this.chatBatcher.close();
@@ -296,6 +315,8 @@ export class SocketServer {
   }
 
   private enterRoom(ws: WebSocket<Conn>, room: string): void {
+    // What was queued before this socket's snapshot or replay must not reach it afterwards.
+    this.broadcaster.flush(room);
     ws.subscribe(topic(room));
     const set = this.roomSockets.get(room) ?? new Set();
     set.add(ws);
@@ -396,10 +417,14 @@ export class SocketServer {
   }
 
   private async frame(room: string, m: RoomMessage): Promise<ServerFrame | undefined> {
-    const ev = m.ev as { type?: string; drop?: string };
+    const ev = m.ev as { type?: string; drop?: string; starts?: number };
     let status: DropStatus | undefined;
-    if (ev?.drop && isDropLevel(ev as Parameters<typeof isDropLevel>[0]))
-      status = await this.o.engine.status(ev.drop);
+    if (ev?.drop && isDropLevel(ev as Parameters<typeof isDropLevel>[0])) {
+      status = this.dropDetails.get(ev.drop) ?? (await this.o.engine.status(ev.drop));
+      // A launch moves the start; nothing else a drop frame takes from the status ever changes.
+      if (typeof ev.starts === "number") status = { ...status, startsAt: ev.starts };
+      this.dropDetails.set(ev.drop, status);
+    }
     return frameOf(room, m, status);
   }
 
@@ -442,7 +467,22 @@ export class SocketServer {
   }
 
   private publish(room: string, frame: ServerFrame): void {
-    this.app.publish(topic(room), encodeServerFrame(frame));
+    this.broadcaster.add(room, encodeServerFrame(frame));
+  }
+
+  /**
+   * After a room's frames went out: a socket whose queue passed SLOW_SOCKET_BYTES is closed with
+   * TOO_SLOW (the close frame queued behind its backlog), so it reconnects and resumes from its
+   * last offset instead of silently missing state events.
+   */
+  private closeSlowSockets(room: string): void {
+    for (const ws of this.roomSockets.get(room) ?? []) {
+      const conn = this.conns.get(ws);
+      if (!conn || conn.closed || ws.getBufferedAmount() <= SLOW_SOCKET_BYTES) continue;
+      conn.closed = true;
+      this.o.metrics.slowClosed.inc();
+      ws.end(CloseCode.TOO_SLOW, "too slow: resume from your last offset");
+    }
   }
 
   /** Runs `step` after every earlier step of the room: deliveries, joins and resumes in one order. */
