@@ -20,7 +20,9 @@ export function inspectorUrl(child: ChildProcess): Promise<string> {
       }
       const rest = text
         .split("\n")
-        .filter((l) => l && !/Debugger (listening|ending|attached)|For help, see|Waiting for the debugger/.test(l));
+        .filter(
+          (l) => l && !/Debugger (listening|ending|attached)|For help, see|Waiting for the debugger/.test(l),
+        );
       if (rest.length > 0) process.stderr.write(`${rest.join("\n")}\n`);
     });
     child.once("exit", () => found || reject(new Error("child exited before its inspector opened")));
