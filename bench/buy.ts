@@ -17,11 +17,13 @@ const here = path.dirname(new URL(import.meta.url).pathname);
  * Buys over WebSocket through a `livedrop gateway` child (clients in a separate process, one
  * socket per buyer, each at most ~16 buys a second as the gateway allows) against direct
  * sale-engine calls at the same concurrency, in the same run, on the same private Redis.
+ * 3,000 buyers by default: a flash-sale crowd, and enough that the per-connection frame limit
+ * (not the gateway) would cap the WebSocket side only above ~50,000 buys a second.
  */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { quick: { type: "boolean", default: false }, sockets: { type: "string", default: "1000" } },
+    options: { quick: { type: "boolean", default: false }, sockets: { type: "string", default: "3000" } },
     strict: true,
   });
   const sockets = Number(values.sockets);
