@@ -1,0 +1,86 @@
+import type { Api, DropStatusView } from "./api.ts";
+import { sleep } from "./executors.ts";
+
+/**
+ * The end-of-run check through the API, the same one the k6 scripts make in teardown: held +
+ * sold never exceed stock, and every acknowledged hold has an order (waiting up to `waitMs` for
+ * the order pipeline to catch up). Reads `GET /drops/:id/orders`; on a gateway without that
+ * route it looks each acknowledged hold up with `GET /orders/:id` instead.
+ */
+export interface AuditResult {
+  readonly status: DropStatusView;
+  /** held + sold units at the end. */
+  readonly taken: number;
+  readonly oversold: number;
+  /** Acknowledged holds (by the buyers) with no order. */
+  readonly holdsWithoutOrder: number;
+  /** held + sold units with no active order (pending payment or paid). */
+  readonly ordersMissing: number;
+  readonly via: "drop orders" | "order lookups";
+}
+
+export async function auditDrop(
+  api: Api,
+  hostToken: string,
+  dropId: string,
+  acked: readonly string[],
+  waitMs: number,
+): Promise<AuditResult> {
+  const deadline = Date.now() + waitMs;
+  const found = new Set<string>();
+  let via: AuditResult["via"] = "drop orders";
+  for (;;) {
+    const status = await api.must<DropStatusView>("GET", `/api/v1/drops/${dropId}`, "audit");
+    const taken = status.held + status.sold;
+    let active = 0;
+    if (via === "drop orders") {
+      const list = await api.dropOrders(hostToken, dropId);
+      if (list.status === 404 && list.code === "NOT_FOUND") via = "order lookups";
+      else
+        for (const o of list.body?.orders ?? []) {
+          if (o.status === "pending_payment" || o.status === "paid") active += 1;
+          found.add(o.reservationId);
+        }
+    }
+    if (via === "order lookups") {
+      await lookUp(
+        api,
+        hostToken,
+        acked.filter((id) => !found.has(id)),
+        found,
+      );
+      active = acked.filter((id) => found.has(id)).length;
+    }
+    const holdsWithoutOrder = acked.filter((id) => !found.has(id)).length;
+    const ordersMissing = Math.max(0, taken - active);
+    if ((holdsWithoutOrder === 0 && ordersMissing === 0) || Date.now() > deadline) {
+      return {
+        status,
+        taken,
+        oversold: Math.max(
+          0,
+          taken - (status.initial + status.restocked),
+          acked.length - (status.initial + status.restocked),
+        ),
+        holdsWithoutOrder,
+        ordersMissing,
+        via,
+      };
+    }
+    await sleep(500);
+  }
+}
+
+/** GET /orders/:id for each id, a few at a time (the API limits requests per address). */
+async function lookUp(api: Api, token: string, ids: readonly string[], found: Set<string>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++] ?? "";
+        const a = await api.order(token, id, "audit");
+        if (a.status === 200) found.add(id);
+      }
+    }),
+  );
+}

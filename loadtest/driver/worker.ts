@@ -1,0 +1,147 @@
+import WebSocket from "ws";
+import { chatter, flashBuy, type HttpPay, shop, watch } from "../lib/behaviours.ts";
+import { type Runtime, Session } from "../lib/session.ts";
+import { Api } from "./api.ts";
+import type { BehaviourSpec, FromWorker, Outcome, ToWorker } from "./protocol.ts";
+import { Recorder } from "./recorder.ts";
+
+/**
+ * A load worker process: holds many WebSocket sessions (the `ws` package) and runs the shared
+ * behaviours on them, as k6 VUs run them in the k6 scripts. The driver forks a few of these so
+ * thousands of sockets are not all on one event loop.
+ */
+
+const BATCH = 200;
+const CONNECT_TIMEOUT_MS = 15_000;
+
+const runtime: Runtime = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+let wsUrl = "";
+let api: Api | undefined;
+let recorder = new Recorder();
+const open = new Set<Session>();
+const outcomes: Outcome[] = [];
+let queue: Promise<void> = Promise.resolve();
+
+const send = (m: FromWorker) => process.send?.(m);
+
+function connect(token: string, spec: BehaviourSpec, ref: number): Promise<void> {
+  const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+  const session = new Session(
+    {
+      send: (text) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      },
+      close: () => ws.close(),
+    },
+    runtime,
+    recorder,
+    runtime.now(),
+    `w${process.pid}x${ref}`,
+  );
+  open.add(session);
+  session.onClose(() => open.delete(session));
+  ws.on("message", (data) => session.message(data.toString()));
+  ws.on("close", () => session.closed());
+  ws.on("error", () => {
+    session.closed();
+    ws.terminate();
+  });
+  start(session, spec, ref, token);
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, CONNECT_TIMEOUT_MS);
+    const settle = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    ws.once("open", settle);
+    ws.once("close", settle);
+    ws.once("error", settle);
+  });
+}
+
+function start(s: Session, spec: BehaviourSpec, ref: number, token: string): void {
+  switch (spec.kind) {
+    case "watch":
+      watch(s, { room: spec.room });
+      break;
+    case "chat":
+      chatter(s, { room: spec.room, everyMs: spec.everyMs, ...(spec.stayMs ? { stayMs: spec.stayMs } : {}) });
+      break;
+    case "flashBuy":
+      flashBuy(s, spec, (o) => {
+        outcomes.push({ kind: "flashBuy", ref, ...o });
+        s.end();
+      });
+      break;
+    case "shop": {
+      const payOverHttp: HttpPay | undefined =
+        spec.payOverHttp && api
+          ? (rid, payToken, key, cb) => {
+              api
+                ?.pay(token, rid, payToken, key)
+                .then((a) => cb(a.status === 200 ? a.body?.status : undefined))
+                .catch(() => cb(undefined));
+            }
+          : undefined;
+      const { room, dropId, qty, orderWaitMs } = spec;
+      shop(s, { room, dropId, qty, orderWaitMs, ...(payOverHttp ? { payOverHttp } : {}) }, (o) => {
+        outcomes.push({ kind: "shop", ref, ...o });
+        s.end();
+      });
+      break;
+    }
+  }
+}
+
+async function openAll(spec: BehaviourSpec, tokens: string[], firstRef: number): Promise<void> {
+  for (let i = 0; i < tokens.length; i += BATCH) {
+    const batch = tokens.slice(i, i + BATCH);
+    await Promise.all(batch.map((t, j) => connect(t, spec, firstRef + i + j)));
+  }
+}
+
+async function stop(): Promise<void> {
+  for (const s of [...open]) s.end();
+  const deadline = Date.now() + 6_000;
+  while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  send({ type: "final", dump: recorder.dump(), outcomes });
+}
+
+const ticker = setInterval(
+  () => send({ type: "progress", open: open.size, done: outcomes.length, metrics: recorder.tallies() }),
+  250,
+);
+
+process.on("message", (m: ToWorker) => {
+  switch (m.type) {
+    case "init":
+      wsUrl = m.wsUrl;
+      recorder = new Recorder(new Set(m.wanted));
+      api = new Api(m.baseUrl, recorder);
+      return;
+    case "open":
+      // Opens run one after another, so a ramp's batches connect in order.
+      queue = queue.then(() => openAll(m.spec, m.tokens, m.firstRef));
+      return;
+    case "close": {
+      const victims = [...open].slice(-m.count);
+      for (const s of victims) s.end();
+      return;
+    }
+    case "stop":
+      queue.then(stop).then(() => {
+        clearInterval(ticker);
+        process.disconnect?.();
+      });
+      return;
+  }
+});
+process.on("disconnect", () => {
+  clearInterval(ticker);
+  setTimeout(() => process.exit(0), 7_000).unref();
+});

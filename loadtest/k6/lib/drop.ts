@@ -1,0 +1,90 @@
+import { check, fail, sleep } from "k6";
+import { loadTestDrop } from "../../lib/drop.ts";
+import { runDropId } from "../../lib/ids.ts";
+import type { ScenarioName } from "../../lib/scenarios.ts";
+import { api, type DropStatusView, errorCode, json } from "./api.ts";
+import type { K6Config } from "./config.ts";
+import { metric } from "./metrics.ts";
+import { hostToken } from "./tokens.ts";
+
+/** What setup() hands every VU (small on purpose: k6 copies it into each one). */
+export interface RunData {
+  readonly startedAt: string;
+  readonly dropId: string;
+  readonly hostToken: string;
+  readonly startsAt: number;
+  readonly stock: number;
+  /** The run created the drop (and ends it in teardown). */
+  readonly created: boolean;
+}
+
+/** setup(): checks the target is ready, then creates the run's drop (or uses DROP_ID). */
+export function setupDrop(
+  cfg: K6Config,
+  scenario: ScenarioName,
+  fields: { stock: number; startsInMs?: number; perUserLimit?: number },
+): RunData {
+  const ready = api.health(cfg);
+  if (!check(ready, { "target is ready": (r) => r.status === 200 }))
+    fail(`${cfg.baseUrl}/readyz answered ${ready.status}: not ready, not loading it`);
+  const host = hostToken(cfg);
+  const startedAt = new Date().toISOString();
+  if (cfg.dropId) {
+    const s = json<DropStatusView>(api.drop(cfg, cfg.dropId, "host"));
+    if (!s) fail(`DROP_ID ${cfg.dropId} not found`);
+    return {
+      startedAt,
+      dropId: s.dropId,
+      hostToken: host,
+      startsAt: s.startsAt,
+      stock: s.initial + s.restocked,
+      created: false,
+    };
+  }
+  const dropId = runDropId(scenario);
+  const startsAt = fields.startsInMs === undefined ? undefined : Date.now() + fields.startsInMs;
+  const res = api.createDrop(cfg, host, {
+    ...loadTestDrop(dropId, fields.stock, { startsAt, perUserLimit: fields.perUserLimit }),
+  });
+  const body = json<{ drop?: DropStatusView }>(res);
+  if (res.status !== 201 || !body?.drop)
+    fail(`could not create the drop: HTTP ${res.status} ${errorCode(res)}`);
+  return {
+    startedAt,
+    dropId,
+    hostToken: host,
+    startsAt: body.drop.startsAt,
+    stock: fields.stock,
+    created: true,
+  };
+}
+
+/**
+ * The end check through the API: held + sold never exceed stock, and (after the order pipeline
+ * has caught up, up to `waitMs`) every held or sold unit has an order. Units are reservations
+ * here: every buyer buys one.
+ */
+export function auditDrop(cfg: K6Config, data: RunData, waitMs: number): void {
+  const deadline = Date.now() + waitMs;
+  let status: DropStatusView | undefined;
+  let orders = 0;
+  for (;;) {
+    status = json<DropStatusView>(api.drop(cfg, data.dropId, "audit"));
+    const res = api.dropOrders(cfg, data.hostToken, data.dropId);
+    const list = json<{ orders?: { status: string }[] }>(res)?.orders ?? [];
+    orders = list.filter((o) => o.status === "pending_payment" || o.status === "paid").length;
+    if (!status || orders >= status.held + status.sold || Date.now() > deadline) break;
+    sleep(1);
+  }
+  if (!status) fail(`drop ${data.dropId} vanished`);
+  const taken = status.held + status.sold;
+  metric("units_taken").add(taken);
+  metric("oversold").add(Math.max(0, taken - (status.initial + status.restocked)));
+  metric("orders_missing").add(Math.max(0, taken - orders));
+  check(status, { "held + sold <= stock": (s) => s.held + s.sold <= s.initial + s.restocked });
+}
+
+/** teardown(): ends a drop the run created, so nobody can keep buying it. */
+export function endDrop(cfg: K6Config, data: RunData): void {
+  if (data.created) api.hostAction(cfg, data.hostToken, data.dropId, "end");
+}

@@ -1,0 +1,142 @@
+import { renderHtml, renderText } from "../../lib/report.ts";
+import { METRICS, type ScenarioName, TREND_STATS, thresholdsFor } from "../../lib/scenarios.ts";
+import {
+  evaluateThreshold,
+  type MetricSummary,
+  type RunSummary,
+  resultLine,
+  spikeLine,
+  type ThresholdResult,
+} from "../../lib/summary.ts";
+import type { K6Config } from "./config.ts";
+
+/**
+ * handleSummary for every script: k6's end-of-test data becomes the shared RunSummary, written as
+ * `<SUMMARY_DIR>/<scenario>-summary.json` and a self-contained `<scenario>-report.html`, with a
+ * short text summary and the scenario's result line (last) on stdout.
+ */
+
+/** The part of k6's handleSummary data read here (@types/k6 does not describe it). */
+interface K6SummaryData {
+  readonly metrics: Record<
+    string,
+    {
+      type: MetricSummary["type"];
+      contains?: MetricSummary["contains"];
+      values: Record<string, number>;
+      thresholds?: Record<string, { ok: boolean }>;
+    }
+  >;
+  readonly state?: { testRunDurationMs?: number };
+  readonly setup_data?: Record<string, unknown>;
+}
+
+/** Metrics worth keeping besides the catalog's: k6's own HTTP and WebSocket numbers. */
+const K6_BUILTINS = [
+  "checks",
+  "http_req_duration",
+  "http_req_failed",
+  "http_reqs",
+  "ws_connecting",
+  "ws_sessions",
+  "ws_msgs_sent",
+  "ws_msgs_received",
+  "iterations",
+  "dropped_iterations",
+  "vus_max",
+];
+
+export function k6Options(name: ScenarioName) {
+  const thresholds: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(thresholdsFor(name, "k6"))) thresholds[k] = [...v];
+  return { thresholds, summaryTrendStats: [...TREND_STATS] };
+}
+
+export function toRunSummary(
+  name: ScenarioName,
+  cfg: K6Config,
+  data: K6SummaryData,
+  result: (metrics: Record<string, MetricSummary>, setup: Record<string, unknown>) => RunSummary["result"],
+): RunSummary {
+  const metrics: Record<string, MetricSummary> = {};
+  const thresholds: ThresholdResult[] = [];
+  for (const [key, m] of Object.entries(data.metrics)) {
+    // The catalog's metrics, k6's HTTP/WebSocket numbers, and any sub-metric with a threshold.
+    if (
+      (METRICS as Record<string, unknown>)[key] === undefined &&
+      !K6_BUILTINS.includes(key) &&
+      !m.thresholds
+    )
+      continue;
+    metrics[key] = { type: m.type, ...(m.contains ? { contains: m.contains } : {}), values: m.values };
+    for (const [expr, t] of Object.entries(m.thresholds ?? {})) {
+      const { actual } = evaluateThreshold(expr, metrics[key], m.type);
+      thresholds.push({ metric: key, expr, ok: t.ok, ...(actual !== undefined ? { actual } : {}) });
+    }
+  }
+  const setup = data.setup_data ?? {};
+  return {
+    loadtest: name,
+    runner: "k6",
+    ok: thresholds.every((t) => t.ok),
+    startedAt: String(setup.startedAt ?? ""),
+    durationMs: data.state?.testRunDurationMs ?? 0,
+    target: cfg.baseUrl,
+    shadow: cfg.shadow,
+    params: { ...cfg.params, room: cfg.room },
+    thresholds,
+    metrics,
+    result: result(metrics, setup),
+  };
+}
+
+const count = (m: Record<string, MetricSummary>, name: string) => m[name]?.values.count ?? 0;
+
+/** The result line of each scenario; the spike's is the one the issue names. */
+export function resultFor(name: ScenarioName, cfg: K6Config) {
+  return (m: Record<string, MetricSummary>, setup: Record<string, unknown>): RunSummary["result"] => {
+    if (name === "spike") {
+      const stock = Number(setup.stock ?? cfg.params.stock);
+      return {
+        viewers: cfg.params.viewers,
+        stock,
+        sold: count(m, "units_taken"),
+        // The API audit, and the buyers' own count of acknowledged holds: whichever is worse.
+        oversold: Math.max(count(m, "oversold"), count(m, "holds") - stock),
+        ackP99Ms: m.buy_ack_ms?.values["p(99)"] ?? 0,
+        holdsWithoutOrder: count(m, "holds_without_order"),
+      };
+    }
+    return {
+      viewers: cfg.params.viewers,
+      sessions: m.ws_session_ok
+        ? (m.ws_session_ok.values.passes ?? 0) + (m.ws_session_ok.values.fails ?? 0)
+        : 0,
+      holds: count(m, "holds"),
+      oversold: count(m, "oversold"),
+    };
+  };
+}
+
+export function handleSummaryFor(name: ScenarioName, cfg: K6Config) {
+  return (data: K6SummaryData): Record<string, string> => {
+    const summary = toRunSummary(name, cfg, data, resultFor(name, cfg));
+    const r = summary.result;
+    const last =
+      name === "spike"
+        ? spikeLine({
+            viewers: Number(r.viewers),
+            stock: Number(r.stock),
+            sold: Number(r.sold),
+            oversold: Number(r.oversold),
+            ackP99Ms: Number(r.ackP99Ms),
+            holdsWithoutOrder: Number(r.holdsWithoutOrder),
+          })
+        : resultLine(summary);
+    return {
+      stdout: `${renderText(summary)}${last}\n`,
+      [`${cfg.summaryDir}/${name}-summary.json`]: `${JSON.stringify(summary, null, 2)}\n`,
+      [`${cfg.summaryDir}/${name}-report.html`]: renderHtml(summary),
+    };
+  };
+}

@@ -1,0 +1,323 @@
+/**
+ * The load-test scenarios as data: their parameters at production scale (k6) and at CI scale
+ * (the Node driver), their stages, their thresholds and the metrics they report. No imports
+ * besides sibling files: the k6 scripts and the Node driver both load this file, so a change to a
+ * stage or a threshold changes both.
+ */
+
+export const SCENARIO_NAMES = ["smoke", "viewers", "spike", "chat", "full-link"] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name);
+}
+
+/** Every knob of a run. Durations in seconds unless the name says ms. */
+export interface LoadParams {
+  /** Viewers (sockets) at the top of the ramp; in full-link, the background watchers. */
+  readonly viewers: number;
+  /** Units in the run's drop. */
+  readonly stock: number;
+  /** Ramp-up time to `viewers` (or to `arrivalsPerS`). */
+  readonly rampS: number;
+  /** Steady state after the ramp: soak, storm or shopping time. */
+  readonly holdS: number;
+  /** Spike: T0 is this long after the drop is created (every viewer connects before it). */
+  readonly leadS: number;
+  /** Spike: buyers fire at T0 plus a random delay up to this (people do not all click in the same ms). */
+  readonly jitterMs: number;
+  /** Chat storm: each chatter's interval between messages (the gateway allows 1/s per user). */
+  readonly chatEveryMs: number;
+  /** Full-link: shoppers arriving per second at the top of the ramp (open model). */
+  readonly arrivalsPerS: number;
+  /** Viewers: the host changes the drop (a restock: one drop event to every viewer) this often. */
+  readonly hostEveryMs: number;
+  /** How long a buyer waits for its order frame (the order is written through BullMQ). */
+  readonly orderWaitMs: number;
+}
+
+/** k6 threshold expressions per metric, e.g. `{ buy_ack_ms: ["p(99)<500"] }`. */
+export type Thresholds = Readonly<Record<string, readonly string[]>>;
+
+export interface ScenarioSpec {
+  readonly name: ScenarioName;
+  /** The k6 script, relative to loadtest/k6/. */
+  readonly script: string;
+  readonly title: string;
+  /** What the run does and what passing proves. */
+  readonly what: string;
+  readonly k6: LoadParams;
+  readonly ci: LoadParams;
+  readonly thresholds: Thresholds;
+  /** Replacements at CI scale: client and server share 2 cores there, so latency budgets are wider. */
+  readonly ciThresholds?: Thresholds;
+}
+
+/** A k6 ramping stage; `target` is VUs (ramping-vus) or iterations per second (ramping-arrival-rate). */
+export interface Stage {
+  readonly duration: string;
+  readonly target: number;
+}
+
+const base: LoadParams = {
+  viewers: 1,
+  stock: 10,
+  rampS: 0,
+  holdS: 10,
+  leadS: 5,
+  jitterMs: 0,
+  chatEveryMs: 2_000,
+  arrivalsPerS: 1,
+  hostEveryMs: 2_000,
+  orderWaitMs: 15_000,
+};
+
+export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
+  smoke: {
+    name: "smoke",
+    script: "01-smoke.ts",
+    title: "Smoke: one shopper end to end",
+    what: "Health, a guest token, a host drop, then one viewer: connect, join, clock sync, buy over WebSocket, order, pay in the sandbox, paid, chat. Every check must pass.",
+    k6: { ...base, viewers: 1, holdS: 30 },
+    ci: { ...base, viewers: 2, holdS: 5 },
+    thresholds: {
+      checks: ["rate==1"],
+      journey_ok: ["rate==1"],
+      ws_connect_ms: ["p(95)<1000"],
+      buy_ack_ms: ["p(95)<500"],
+      paid_e2e_ms: ["p(95)<5000"],
+      chat_echo_ms: ["p(95)<1000"],
+      oversold: ["count==0"],
+    },
+  },
+  viewers: {
+    name: "viewers",
+    script: "02-viewers.ts",
+    title: "Viewers: ramp and soak",
+    what: "Viewers ramp up, join the room, sync their clocks and stay; the host changes the drop at a steady rate. Measures drop delivery latency from the server's event time through the clock offset, and that no viewer sees events out of order or is dropped.",
+    k6: { ...base, viewers: 5_000, rampS: 120, holdS: 1_800, hostEveryMs: 5_000 },
+    ci: { ...base, viewers: 1_000, rampS: 4, holdS: 8, hostEveryMs: 500 },
+    thresholds: {
+      ws_connect_ms: ["p(95)<1000", "p(99)<3000"],
+      drop_delivery_ms: ["p(95)<500", "p(99)<1000"],
+      clock_rtt_ms: ["p(95)<500"],
+      ws_session_ok: ["rate>0.99"],
+      frames_out_of_order: ["count==0"],
+    },
+    ciThresholds: { drop_delivery_ms: ["p(95)<1000", "p(99)<2000"] },
+  },
+  spike: {
+    name: "spike",
+    script: "03-flash-spike.ts",
+    title: "Flash spike: everyone buys at T0",
+    what: "Every viewer is connected and counting down to a drop's T0 on the server clock; at T0 all of them buy. Passing means acks stay fast, nothing is sold past stock, and every acknowledged hold became an order (checked through the API at the end).",
+    k6: { ...base, viewers: 10_000, stock: 1_000, leadS: 90, jitterMs: 500, orderWaitMs: 30_000 },
+    ci: { ...base, viewers: 2_000, stock: 200, leadS: 3, jitterMs: 100, orderWaitMs: 20_000 },
+    thresholds: {
+      buy_ack_ms: ["p(95)<250", "p(99)<500"],
+      buy_answered: ["rate>0.999"],
+      t0_skew_ms: ["p(95)<500"],
+      order_created_ms: ["p(99)<5000"],
+      ws_connect_ms: ["p(95)<2000"],
+      oversold: ["count==0"],
+      holds_without_order: ["count==0"],
+      orders_missing: ["count==0"],
+    },
+    // 2,000 sockets, the whole stack and the other test files on 2 shared cores: the latency
+    // budgets only catch a collapse there; the sale's correctness thresholds stay exact.
+    ciThresholds: {
+      buy_ack_ms: ["p(95)<5000", "p(99)<8000"],
+      t0_skew_ms: ["p(95)<2000"],
+      order_created_ms: ["p(99)<20000"],
+      ws_connect_ms: ["p(95)<10000"],
+    },
+  },
+  chat: {
+    name: "chat",
+    script: "04-chat-storm.ts",
+    title: "Chat storm",
+    what: "Viewers ramp up and every one of them chats at the per-user limit. Measures the sender's echo, delivery to the room (batched about every 100 ms, sampled in large rooms) and refusals.",
+    k6: { ...base, viewers: 3_000, rampS: 60, holdS: 300, chatEveryMs: 3_000 },
+    ci: { ...base, viewers: 300, rampS: 3, holdS: 8, chatEveryMs: 1_500 },
+    thresholds: {
+      chat_echo_ms: ["p(95)<300", "p(99)<1000"],
+      chat_delivery_ms: ["p(95)<1000", "p(99)<2000"],
+      chat_refused: ["rate<0.01"],
+      ws_session_ok: ["rate>0.99"],
+    },
+    ciThresholds: { chat_echo_ms: ["p(95)<1000", "p(99)<2000"], chat_delivery_ms: ["p(95)<2000"] },
+  },
+  "full-link": {
+    name: "full-link",
+    script: "05-full-link.ts",
+    title: "Full link: HTTP + WebSocket + hold → pay → paid",
+    what: "Shoppers arrive at a steady rate (open model): read the drop over HTTP, connect, join, buy over WebSocket, wait for the order, pay in the sandbox (half over HTTP, half over WebSocket) and wait for paid, while background viewers watch the stock move.",
+    k6: { ...base, viewers: 2_000, stock: 1_000_000, rampS: 60, holdS: 600, arrivalsPerS: 50 },
+    ci: { ...base, viewers: 200, stock: 100_000, rampS: 2, holdS: 8, arrivalsPerS: 15 },
+    thresholds: {
+      journey_ok: ["rate>0.99"],
+      buy_ack_ms: ["p(95)<300", "p(99)<1000"],
+      order_created_ms: ["p(95)<2000"],
+      pay_ms: ["p(95)<1000"],
+      paid_e2e_ms: ["p(95)<3000", "p(99)<6000"],
+      stock_delivery_ms: ["p(95)<1000"],
+      http_req_failed: ["rate<0.01"],
+      "http_req_duration{step:browse}": ["p(95)<500"],
+      oversold: ["count==0"],
+    },
+  },
+};
+
+/** The thresholds a runner applies: CI replacements on top of the production ones. */
+export function thresholdsFor(name: ScenarioName, scale: "k6" | "ci"): Thresholds {
+  const spec = SCENARIOS[name];
+  return scale === "ci" ? { ...spec.thresholds, ...(spec.ciThresholds ?? {}) } : spec.thresholds;
+}
+
+/** Parameters with overrides (only finite numbers count). */
+export function paramsFor(
+  name: ScenarioName,
+  scale: "k6" | "ci",
+  overrides: Partial<Record<keyof LoadParams, number | undefined>> = {},
+): LoadParams {
+  const out: Record<string, number> = { ...SCENARIOS[name][scale] };
+  for (const [k, v] of Object.entries(overrides)) if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
+  return out as unknown as LoadParams;
+}
+
+// ---- Stages: the same shapes drive k6's executors and the Node driver's. ----
+
+const secs = (s: number) => `${Math.max(0, Math.round(s))}s`;
+
+/** Ramp to `target`, hold, ramp down (ramping-vus). */
+export function rampHoldStages(target: number, rampS: number, holdS: number): Stage[] {
+  const stages: Stage[] = [];
+  if (rampS > 0) stages.push({ duration: secs(rampS), target });
+  stages.push({ duration: secs(holdS), target });
+  stages.push({ duration: secs(Math.max(1, rampS / 4)), target: 0 });
+  return stages;
+}
+
+/** Arrivals per second ramping up, then steady (ramping-arrival-rate). */
+export function arrivalStages(perS: number, rampS: number, holdS: number): Stage[] {
+  const stages: Stage[] = [];
+  if (rampS > 0) stages.push({ duration: secs(rampS), target: perS });
+  stages.push({ duration: secs(holdS), target: perS });
+  return stages;
+}
+
+export function stageSeconds(duration: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(duration);
+  if (!m) throw new Error(`bad stage duration ${duration}`);
+  const n = Number(m[1]);
+  return m[2] === "ms" ? n / 1000 : m[2] === "s" ? n : m[2] === "m" ? n * 60 : n * 3600;
+}
+
+export function totalSeconds(stages: readonly Stage[]): number {
+  return stages.reduce((s, st) => s + stageSeconds(st.duration), 0);
+}
+
+/** The target at `elapsedS` into the stages, interpolated linearly like k6's ramping executors. */
+export function targetAt(stages: readonly Stage[], elapsedS: number, start = 0): number {
+  let from = start;
+  let t = elapsedS;
+  for (const st of stages) {
+    const d = stageSeconds(st.duration);
+    if (t < d) return d === 0 ? st.target : from + ((st.target - from) * t) / d;
+    t -= d;
+    from = st.target;
+  }
+  return from;
+}
+
+// ---- Metrics every runner reports, by name (k6 custom metrics; the Node driver's recorder). ----
+
+export type MetricKind = "trend" | "counter" | "rate" | "gauge";
+
+export interface MetricSpec {
+  readonly kind: MetricKind;
+  /** A trend in milliseconds (k6 `isTime`). */
+  readonly time?: boolean;
+  /** Built into k6 (the Node driver records the same name). */
+  readonly builtin?: boolean;
+  readonly help: string;
+}
+
+export const METRICS = {
+  ws_connect_ms: { kind: "trend", time: true, help: "WebSocket upgrade until the welcome frame" },
+  join_ms: { kind: "trend", time: true, help: "join sent until the room snapshot (joined)" },
+  clock_rtt_ms: { kind: "trend", time: true, help: "round trip of the best clock-sync ping" },
+  drop_delivery_ms: {
+    kind: "trend",
+    time: true,
+    help: "drop event logged on the server until a viewer has it (clock-corrected)",
+  },
+  stock_delivery_ms: {
+    kind: "trend",
+    time: true,
+    help: "stock event logged until a viewer has it (clock-corrected; coalesced to about 5/s)",
+  },
+  t0_skew_ms: {
+    kind: "trend",
+    time: true,
+    help: "when a buyer fired, on the server clock, minus when it aimed to (T0 + its jitter)",
+  },
+  buy_ack_ms: { kind: "trend", time: true, help: "buy frame sent until its ack (hold or refusal)" },
+  order_created_ms: { kind: "trend", time: true, help: "hold acknowledged until its order frame" },
+  pay_ms: { kind: "trend", time: true, help: "pay request until its answer" },
+  paid_e2e_ms: { kind: "trend", time: true, help: "buy sent until the order is paid" },
+  chat_echo_ms: { kind: "trend", time: true, help: "chat sent until the sender's own echo" },
+  chat_delivery_ms: {
+    kind: "trend",
+    time: true,
+    help: "chat posted (server clock) until another viewer has it (clock-corrected)",
+  },
+  holds: { kind: "counter", help: "units held by acknowledged buys" },
+  sold_out: { kind: "counter", help: "buys refused as sold out" },
+  buy_early: { kind: "counter", help: "buys refused as NOT_STARTED (fired before T0: clock error)" },
+  buy_errors: { kind: "counter", help: "buys refused for any other reason, or never answered" },
+  buy_answered: { kind: "rate", help: "buys answered (either way) within the timeout" },
+  holds_without_order: { kind: "counter", help: "acknowledged holds with no order at the end (must be 0)" },
+  orders_missing: {
+    kind: "counter",
+    help: "held + sold units with no order in the API audit at the end (must be 0)",
+  },
+  oversold: { kind: "counter", help: "units held or sold beyond the drop's stock (must be 0)" },
+  units_taken: { kind: "counter", help: "held + sold units of the run's drop at the end (API audit)" },
+  frames_out_of_order: { kind: "counter", help: "room events older than one already seen (must be 0)" },
+  drop_events: { kind: "counter", help: "drop frames received by viewers" },
+  chat_received: { kind: "counter", help: "chat messages from others received" },
+  ws_session_ok: { kind: "rate", help: "sessions that ended as planned (not closed by the server)" },
+  chat_refused: { kind: "rate", help: "chat messages refused (rate limit, slow mode)" },
+  journey_ok: { kind: "rate", help: "shoppers that went hold → order → paid" },
+  shadow_refused: { kind: "counter", help: "requests refused with SHADOW_DISABLED (the kill switch)" },
+  checks: { kind: "rate", builtin: true, help: "checks that passed" },
+  http_req_duration: { kind: "trend", time: true, builtin: true, help: "HTTP request duration" },
+  http_req_failed: { kind: "rate", builtin: true, help: "HTTP requests that failed (unexpected status)" },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** Custom metrics (k6 creates these; builtins exist already). */
+export const CUSTOM_METRICS = (Object.keys(METRICS) as MetricName[]).filter(
+  (m) => !(METRICS[m] as MetricSpec).builtin,
+);
+
+/** Trend statistics every summary carries (k6 `summaryTrendStats`). */
+export const TREND_STATS = ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"] as const;
+
+/** The step tag of each metric, so k6 output can be filtered per step of the journey. */
+export const STEP_OF: Readonly<Partial<Record<MetricName, string>>> = {
+  ws_connect_ms: "connect",
+  join_ms: "join",
+  clock_rtt_ms: "clock",
+  drop_delivery_ms: "watch",
+  stock_delivery_ms: "watch",
+  t0_skew_ms: "buy",
+  buy_ack_ms: "buy",
+  order_created_ms: "order",
+  pay_ms: "pay",
+  paid_e2e_ms: "paid",
+  chat_echo_ms: "chat",
+  chat_delivery_ms: "chat",
+};
