@@ -1,0 +1,32 @@
+import {
+  isLivedropError,
+  MediaErrorCode,
+  NotFoundError,
+  RejectedError,
+  ValidationError,
+} from "../core/index.ts";
+
+export const transportNotFound = (id: string) =>
+  new NotFoundError(MediaErrorCode.MEDIA_TRANSPORT_NOT_FOUND, `no transport ${id} of yours in this room`);
+export const producerNotFound = (id: string) =>
+  new NotFoundError(MediaErrorCode.MEDIA_PRODUCER_NOT_FOUND, `no producer ${id} in this room`);
+export const consumerNotFound = (id: string) =>
+  new NotFoundError(MediaErrorCode.MEDIA_CONSUMER_NOT_FOUND, `no consumer ${id} of yours in this room`);
+export const roomNotLive = (room: string) =>
+  new RejectedError(MediaErrorCode.MEDIA_ROOM_NOT_LIVE, `room ${room} is not live`);
+
+/**
+ * Runs a mediasoup call fed with client input. mediasoup throws TypeError for malformed
+ * parameters (a 400) and InvalidStateError / plain Error for calls the current state refuses
+ * (connect twice: a 409); both become typed errors so the client gets a code, never a 500.
+ */
+export async function mediasoupCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isLivedropError(err)) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof TypeError) throw new ValidationError(`${what}: ${message}`);
+    throw new RejectedError(MediaErrorCode.MEDIA_REFUSED, `${what}: ${message}`);
+  }
+}

@@ -1,0 +1,7 @@
+/** The media tier: mediasoup rooms, signaling over HTTP, RTP ingest, HLS egress. */
+export { type Broadcast, type BroadcastOptions, startBroadcast } from "./broadcast.ts";
+export { parsePlaylist } from "./hls/playlist.ts";
+export { isUdpPortFree } from "./hls/udp-ports.ts";
+export type { RoomState } from "./http/events.ts";
+export type { IngestRequest, IngestResponse, IngestStream } from "./ingest.ts";
+export { type MediaInventory, MediaTier, type MediaTierOptions } from "./tier.ts";

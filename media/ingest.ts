@@ -1,0 +1,130 @@
+import { randomInt } from "node:crypto";
+import { z } from "zod";
+import type { Logger } from "../core/index.ts";
+import type { types } from "./mediasoup.ts";
+import type { MediaKind, Room, TransportEntry } from "./room.ts";
+
+/** `POST /media/v1/rooms/:room/ingest`: which streams the encoder will send. */
+export const ingestRequestSchema = z
+  .strictObject({
+    video: z.strictObject({ codec: z.enum(["VP8", "H264"]).default("VP8") }).optional(),
+    audio: z.strictObject({ codec: z.literal("opus").default("opus") }).optional(),
+  })
+  .refine((r) => r.video || r.audio, "ask for video, audio or both");
+export type IngestRequest = z.input<typeof ingestRequestSchema>;
+
+/** Where and how to send one stream: plain RTP (no SRTP), RTCP on its own port. */
+export interface IngestStream {
+  readonly transportId: string;
+  readonly producerId: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly rtcpPort: number;
+  readonly codec: "VP8" | "H264" | "opus";
+  readonly payloadType: number;
+  readonly ssrc: number;
+  readonly clockRate: number;
+  readonly channels?: number;
+}
+export interface IngestResponse {
+  readonly video?: IngestStream;
+  readonly audio?: IngestStream;
+}
+
+const CODECS = {
+  VP8: { kind: "video", mimeType: "video/VP8", payloadType: 101, clockRate: 90_000 },
+  H264: {
+    kind: "video",
+    mimeType: "video/H264",
+    payloadType: 102,
+    clockRate: 90_000,
+    parameters: { "packetization-mode": 1, "profile-level-id": "42e01f" },
+  },
+  opus: {
+    kind: "audio",
+    mimeType: "audio/opus",
+    payloadType: 100,
+    clockRate: 48_000,
+    channels: 2,
+    parameters: { "sprop-stereo": 1 },
+  },
+} as const;
+
+/**
+ * Opens an RTP ingest: one comedia PlainTransport per stream (ffmpeg sends each stream from its
+ * own source port, and comedia locks a transport to the first source it hears) and a producer
+ * with the fixed codec, payload type and SSRC the encoder must use. A stream that stays silent
+ * for `timeoutMs` is closed, so a crashed encoder ends the room instead of leaving it "live".
+ */
+export async function openIngest(
+  room: Room,
+  owner: string,
+  request: z.output<typeof ingestRequestSchema>,
+  timeoutMs: number,
+  log: Logger,
+): Promise<IngestResponse> {
+  const wanted: ["video" | "audio", "VP8" | "H264" | "opus"][] = [];
+  if (request.video) wanted.push(["video", request.video.codec]);
+  if (request.audio) wanted.push(["audio", request.audio.codec]);
+  const opened: TransportEntry[] = [];
+  const out: { video?: IngestStream; audio?: IngestStream } = {};
+  try {
+    // Transports first, producers after: the room goes live with all its streams at once.
+    for (const _ of wanted) opened.push(await room.createIngestTransport(owner));
+    for (const [i, [kind, codecName]] of wanted.entries()) {
+      const entry = opened[i] as TransportEntry;
+      const codec = CODECS[codecName];
+      const ssrc = randomInt(1, 2 ** 31);
+      const { kind: _k, ...rtpCodec } = codec;
+      const rtpParameters = { codecs: [rtpCodec], encodings: [{ ssrc }] } as types.RtpParameters;
+      const producer = await room.produce(owner, entry.id, kind as MediaKind, rtpParameters);
+      const plain = entry.transport as types.PlainTransport;
+      out[kind] = {
+        transportId: entry.id,
+        producerId: producer.id,
+        ip: plain.tuple.localIp,
+        port: plain.tuple.localPort,
+        rtcpPort: plain.rtcpTuple?.localPort ?? plain.tuple.localPort,
+        codec: codecName,
+        payloadType: codec.payloadType,
+        ssrc,
+        clockRate: codec.clockRate,
+        ...(codecName === "opus" ? { channels: 2 } : {}),
+      };
+      watchSilence(entry, producer, timeoutMs, log);
+    }
+  } catch (err) {
+    for (const entry of opened) entry.transport.close();
+    throw err;
+  }
+  return out;
+}
+
+/** Closes the ingest transport when its producer received no byte for `timeoutMs`. */
+function watchSilence(entry: TransportEntry, producer: types.Producer, timeoutMs: number, log: Logger): void {
+  let lastBytes = 0;
+  let lastChange = Date.now();
+  const timer = setInterval(
+    () => {
+      producer.getStats().then(
+        (stats) => {
+          const bytes = stats.reduce((n, s) => n + (s.byteCount ?? 0), 0);
+          if (bytes !== lastBytes) {
+            lastBytes = bytes;
+            lastChange = Date.now();
+          } else if (Date.now() - lastChange >= timeoutMs && !entry.transport.closed) {
+            log.warn(
+              { transport: entry.id, silentMs: Date.now() - lastChange },
+              "RTP ingest silent: closing it",
+            );
+            entry.transport.close();
+          }
+        },
+        () => undefined,
+      );
+    },
+    Math.max(250, Math.floor(timeoutMs / 4)),
+  );
+  timer.unref();
+  entry.transport.observer.once("close", () => clearInterval(timer));
+}

@@ -1,0 +1,193 @@
+import path from "node:path";
+import { type Config, childLogger, type Logger } from "../core/index.ts";
+import { resolveTokenSecret, TokenService } from "../gateway/index.ts";
+import { PLAYLIST } from "./hls/egress.ts";
+import { HlsManager } from "./hls/manager.ts";
+import { RoomEvents, type RoomState } from "./http/events.ts";
+import { MediaHttpServer } from "./http/server.ts";
+import { signalingRoutes } from "./http/signaling.ts";
+import { type IngestRequest, type IngestResponse, ingestRequestSchema, openIngest } from "./ingest.ts";
+import { createMediaMetrics } from "./metrics.ts";
+import { RoomRegistry } from "./rooms.ts";
+import { WorkerPool } from "./workers.ts";
+
+export interface MediaTierOptions {
+  /** Token verifier shared with the gateway; by default built from the configured secret. */
+  readonly tokens?: TokenService;
+  readonly log?: Logger;
+}
+
+/** What is allocated right now, across every worker (leak checks, ops). */
+export interface MediaInventory {
+  readonly workers: { pid: number; routers: number; transports: number }[];
+  readonly rooms: number;
+  readonly transports: number;
+  readonly producers: number;
+  readonly consumers: number;
+  readonly ffmpegPids: number[];
+}
+
+/**
+ * The media tier of one node: mediasoup workers (one per core), rooms with their routers,
+ * the HTTP server (signaling, events, HLS, metrics) and the HLS egress of live rooms.
+ * `close()` releases everything; safe to call twice.
+ */
+export class MediaTier {
+  private closed = false;
+
+  private constructor(
+    readonly pool: WorkerPool,
+    readonly rooms: RoomRegistry,
+    readonly hls: HlsManager,
+    readonly events: RoomEvents,
+    private readonly server: MediaHttpServer,
+    readonly publicUrl: string,
+    private readonly log: Logger,
+  ) {}
+
+  static async create(cfg: Config, o: MediaTierOptions = {}): Promise<MediaTier> {
+    const log = o.log ?? childLogger("media");
+    const tokens = o.tokens ?? (await TokenService.create({ secret: await resolveTokenSecret(cfg) }));
+    const pool = await WorkerPool.create({
+      workerBin: cfg.MEDIA_WORKER_BIN,
+      count: cfg.MEDIA_WORKERS,
+      rtcMinPort: cfg.MEDIA_RTC_MIN_PORT,
+      rtcMaxPort: cfg.MEDIA_RTC_MAX_PORT,
+      log,
+    });
+    const hlsRoot = cfg.MEDIA_HLS_DIR ? path.resolve(cfg.MEDIA_HLS_DIR) : path.join(cfg.dataDir, "hls");
+    const events = new RoomEvents();
+    // The tier is referenced by callbacks wired before it exists; they only run after create().
+    let tier: MediaTier | undefined;
+    const publish = (room: string) => tier && events.publish(room, tier.state(room));
+    const hls = new HlsManager({
+      root: hlsRoot,
+      segmentS: cfg.MEDIA_HLS_SEGMENT_S,
+      listSize: cfg.MEDIA_HLS_LIST_SIZE,
+      ffmpegBin: cfg.MEDIA_FFMPEG_BIN,
+      log,
+      onReadyChange: publish,
+    });
+    const rooms = new RoomRegistry({
+      pool,
+      maxConsumersPerRouter: cfg.MEDIA_MAX_CONSUMERS_PER_ROUTER,
+      listenIp: cfg.MEDIA_LISTEN_IP,
+      announcedIp: cfg.MEDIA_ANNOUNCED_IP,
+      log,
+      onChange: (room) => {
+        publish(room.name);
+        if (cfg.MEDIA_HLS) hls.sync(room);
+      },
+      onEnded: (room) => {
+        publish(room.name);
+        void hls.stop(room.name);
+      },
+    });
+    const metrics = createMediaMetrics({ rooms, hls, pool, sseClients: () => events.count });
+    let server: MediaHttpServer;
+    try {
+      server = await MediaHttpServer.create({
+        host: cfg.MEDIA_HOST,
+        port: cfg.MEDIA_PORT,
+        tokens,
+        hlsRoot,
+        playlistFilter: (room, text) => hls.get(room)?.correctPlaylist(text) ?? text,
+        metrics,
+        healthy: () => pool.all().some((w) => !w.closed),
+        log,
+        routes: signalingRoutes({
+          rooms,
+          events,
+          state: (room) => (tier as MediaTier).state(room),
+          ingestTimeoutMs: cfg.MEDIA_INGEST_TIMEOUT_MS,
+          log,
+        }),
+      });
+    } catch (err) {
+      rooms.close();
+      pool.close();
+      throw err;
+    }
+    const publicUrl = (cfg.MEDIA_PUBLIC_URL ?? server.url).replace(/\/+$/, "");
+    tier = new MediaTier(pool, rooms, hls, events, server, publicUrl, log);
+    log.info(
+      { url: server.url, workers: pool.pids, hls: cfg.MEDIA_HLS ? hlsRoot : "off" },
+      "media tier running",
+    );
+    return tier;
+  }
+
+  /** Where this server listens (http://host:port). */
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** What clients are told about a room (GET /rooms/:room and the event stream). */
+  state(room: string): RoomState {
+    const r = this.rooms.get(room);
+    const live = r?.live ?? false;
+    const egress = this.hls.get(room);
+    return {
+      live,
+      producers: r?.producerList() ?? [],
+      hls: live && egress?.ready ? { playlistUrl: `${this.publicUrl}/hls/${room}/${PLAYLIST}` } : null,
+    };
+  }
+
+  /** RTP ingest opened in-process with host rights (the launcher's demo room). */
+  async openIngest(room: string, request: IngestRequest, owner = "livedrop-ingest"): Promise<IngestResponse> {
+    const parsed = ingestRequestSchema.parse(request);
+    return openIngest(await this.rooms.open(room), owner, parsed, 10_000, this.log);
+  }
+
+  /** Ends a room as if its host stopped. */
+  stopRoom(room: string): void {
+    this.rooms.get(room)?.end("stopped");
+  }
+
+  /** Counts from the workers themselves (worker.dump / router.dump), not from our own maps. */
+  async inventory(): Promise<MediaInventory> {
+    const workers = await Promise.all(
+      this.pool.all().map(async (w) => {
+        const dump = (await w.dump()) as { routerIds: string[] };
+        return { pid: w.pid, routers: dump.routerIds.length, transports: 0 };
+      }),
+    );
+    let transports = 0;
+    let producers = 0;
+    let consumers = 0;
+    for (const room of this.rooms.all()) {
+      for (const slot of room.fanout.slots) {
+        const d = (await slot.router.dump().catch(() => undefined)) as
+          | {
+              transportIds: string[];
+              mapProducerIdConsumerIds: Record<string, string[]>;
+              mapConsumerIdProducerId: Record<string, string>;
+            }
+          | undefined;
+        if (!d) continue;
+        const w = workers.find((x) => x.pid === slot.worker.pid);
+        if (w) w.transports += d.transportIds.length;
+        transports += d.transportIds.length;
+        // Pipe producers/consumers of edges and the HLS consumers count too: all are worker objects.
+        consumers += Object.keys(d.mapConsumerIdProducerId).length;
+        producers += Object.keys(d.mapProducerIdConsumerIds).length;
+      }
+    }
+    const ffmpegPids = this.hls
+      .all()
+      .map(([, e]) => e.ffmpegPid)
+      .filter((p): p is number => p !== undefined);
+    return { workers, rooms: this.rooms.all().length, transports, producers, consumers, ffmpegPids };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.close();
+    await this.server.close();
+    this.rooms.close();
+    await this.hls.close();
+    this.pool.close();
+  }
+}
