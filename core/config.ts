@@ -111,6 +111,12 @@ export const configSchema = z.object({
   MEDIA_INGEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
   /** ffmpeg binary for HLS egress and `livedrop broadcast`. Default `ffmpeg` (on PATH). */
   MEDIA_FFMPEG_BIN: z.string().min(1).default("ffmpeg"),
+  /**
+   * A WebRTC transport that received nothing (media or RTCP) for this long is closed: a vanished
+   * host ends the room, a vanished viewer frees its consumers. mediasoup 3.8.4 has no ICE consent
+   * timeout over UDP, so this is how a closed tab is noticed. Milliseconds, default 15000.
+   */
+  MEDIA_PEER_TIMEOUT_MS: z.coerce.number().int().min(2_000).max(600_000).default(15_000),
   /** pino log level. Default `info`. */
   LOG_LEVEL: logLevel.default("info"),
 });

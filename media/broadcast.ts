@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { access } from "node:fs/promises";
 import { promisify } from "node:util";
-import { ErrorCode, type Logger, SetupError, ValidationError } from "../core/index.ts";
+import { ErrorCode, LivedropError, type Logger, SetupError, ValidationError } from "../core/index.ts";
 import { FfmpegProcess } from "./ffmpeg-process.ts";
 import type { IngestRequest, IngestResponse, IngestStream } from "./ingest.ts";
 
@@ -102,6 +102,41 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       await ffmpeg.stop();
     },
   };
+}
+
+/**
+ * Opens an ingest over the media HTTP API (`POST /media/v1/rooms/:room/ingest`) with a host
+ * token; an error reply becomes a typed error with the server's code.
+ */
+export function ingestOverHttp(mediaUrl: string, room: string, token: string) {
+  return async (request: IngestRequest): Promise<IngestResponse> => {
+    const res = await fetch(
+      `${mediaUrl.replace(/\/+$/, "")}/media/v1/rooms/${encodeURIComponent(room)}/ingest`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(request),
+      },
+    );
+    const body = (await res.json().catch(() => ({}))) as IngestResponse & {
+      error?: { code: string; message: string };
+    };
+    if (!res.ok) {
+      const code = body.error?.code ?? "INTERNAL";
+      throw new RemoteError(
+        code,
+        `media server refused the ingest (${res.status} ${code}): ${body.error?.message ?? ""}`,
+      );
+    }
+    return body;
+  };
+}
+
+/** An error answered by the media server: its code, as the server sent it. */
+export class RemoteError extends LivedropError {
+  constructor(code: string, message: string) {
+    super(ErrorCode.INTERNAL, message, { remoteCode: code });
+  }
 }
 
 function rtpOut(s: IngestStream): string[] {

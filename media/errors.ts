@@ -17,8 +17,9 @@ export const roomNotLive = (room: string) =>
 
 /**
  * Runs a mediasoup call fed with client input. mediasoup throws TypeError for malformed
- * parameters (a 400) and InvalidStateError / plain Error for calls the current state refuses
- * (connect twice: a 409); both become typed errors so the client gets a code, never a 500.
+ * parameters and UnsupportedError for codecs the router lacks (both a 400), InvalidStateError or
+ * a plain Error for calls the current state refuses (connect twice: a 409); all become typed
+ * errors so the client gets a code, never a 500.
  */
 export async function mediasoupCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -26,7 +27,9 @@ export async function mediasoupCall<T>(what: string, fn: () => Promise<T>): Prom
   } catch (err) {
     if (isLivedropError(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof TypeError) throw new ValidationError(`${what}: ${message}`);
+    // TypeError: malformed; UnsupportedError: a codec or feature the router does not offer.
+    if (err instanceof TypeError || (err instanceof Error && err.name === "UnsupportedError"))
+      throw new ValidationError(`${what}: ${message}`);
     throw new RejectedError(MediaErrorCode.MEDIA_REFUSED, `${what}: ${message}`);
   }
 }

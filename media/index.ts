@@ -1,5 +1,11 @@
 /** The media tier: mediasoup rooms, signaling over HTTP, RTP ingest, HLS egress. */
-export { type Broadcast, type BroadcastOptions, startBroadcast } from "./broadcast.ts";
+export {
+  type Broadcast,
+  type BroadcastOptions,
+  ingestOverHttp,
+  RemoteError,
+  startBroadcast,
+} from "./broadcast.ts";
 export { parsePlaylist } from "./hls/playlist.ts";
 export { isUdpPortFree } from "./hls/udp-ports.ts";
 export type { RoomState } from "./http/events.ts";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Logger } from "../core/index.ts";
 import type { types } from "./mediasoup.ts";
 import type { MediaKind, Room, TransportEntry } from "./room.ts";
+import { watchSilence } from "./silence.ts";
 
 /** `POST /media/v1/rooms/:room/ingest`: which streams the encoder will send. */
 export const ingestRequestSchema = z
@@ -91,40 +92,14 @@ export async function openIngest(
         clockRate: codec.clockRate,
         ...(codecName === "opus" ? { channels: 2 } : {}),
       };
-      watchSilence(entry, producer, timeoutMs, log);
+      watchSilence(entry.transport, timeoutMs, (silentMs) => {
+        log.warn({ transport: entry.id, silentMs }, "RTP ingest silent: closing it");
+        entry.transport.close();
+      });
     }
   } catch (err) {
     for (const entry of opened) entry.transport.close();
     throw err;
   }
   return out;
-}
-
-/** Closes the ingest transport when its producer received no byte for `timeoutMs`. */
-function watchSilence(entry: TransportEntry, producer: types.Producer, timeoutMs: number, log: Logger): void {
-  let lastBytes = 0;
-  let lastChange = Date.now();
-  const timer = setInterval(
-    () => {
-      producer.getStats().then(
-        (stats) => {
-          const bytes = stats.reduce((n, s) => n + (s.byteCount ?? 0), 0);
-          if (bytes !== lastBytes) {
-            lastBytes = bytes;
-            lastChange = Date.now();
-          } else if (Date.now() - lastChange >= timeoutMs && !entry.transport.closed) {
-            log.warn(
-              { transport: entry.id, silentMs: Date.now() - lastChange },
-              "RTP ingest silent: closing it",
-            );
-            entry.transport.close();
-          }
-        },
-        () => undefined,
-      );
-    },
-    Math.max(250, Math.floor(timeoutMs / 4)),
-  );
-  timer.unref();
-  entry.transport.observer.once("close", () => clearInterval(timer));
 }

@@ -8,6 +8,7 @@ import {
 } from "./errors.ts";
 import { RouterFanout, type RouterSlot } from "./fanout.ts";
 import type { types } from "./mediasoup.ts";
+import { watchSilence } from "./silence.ts";
 import type { WorkerPool } from "./workers.ts";
 
 export type Direction = "send" | "recv";
@@ -35,6 +36,8 @@ export interface RoomOptions {
   readonly maxConsumersPerRouter: number;
   readonly listenIp: string;
   readonly announcedIp?: string;
+  /** A connected WebRTC transport silent this long is closed, milliseconds. */
+  readonly peerTimeoutMs: number;
   readonly log: Logger;
   /** Producers came or went. */
   readonly onChange: (room: Room) => void;
@@ -44,7 +47,7 @@ export interface RoomOptions {
 
 /** A WebRTC transport must reach ICE connected within this, or it is closed (abandoned joins). */
 const CONNECT_TIMEOUT_MS = 30_000;
-/** A transport whose ICE stays disconnected this long is closed (tab closed, network gone). */
+/** A transport whose ICE stays disconnected this long is closed (its TCP connection went away). */
 const DISCONNECT_GRACE_MS = 10_000;
 
 /**
@@ -147,8 +150,16 @@ export class Room {
       if (timer) clearTimeout(timer);
       timer = undefined;
     };
+    let watching = false;
     transport.on("icestatechange", (state: types.IceState) => {
       clear();
+      if ((state === "connected" || state === "completed") && !watching) {
+        watching = true;
+        // mediasoup 3.8.4 has no ICE consent timeout over UDP: a closed tab is noticed by silence.
+        watchSilence(transport, this.o.peerTimeoutMs, (silentMs) =>
+          this.dropTransport(entry, `silent for ${silentMs} ms`),
+        );
+      }
       if (state === "disconnected")
         timer = setTimeout(() => this.dropTransport(entry, "ICE disconnected"), DISCONNECT_GRACE_MS);
     });

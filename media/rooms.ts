@@ -7,6 +7,7 @@ export interface RoomRegistryOptions {
   readonly maxConsumersPerRouter: number;
   readonly listenIp: string;
   readonly announcedIp?: string;
+  readonly peerTimeoutMs: number;
   readonly log: Logger;
   readonly onChange: (room: Room) => void;
   readonly onEnded: (room: Room, reason: string) => void;
@@ -50,6 +51,7 @@ export class RoomRegistry {
       maxConsumersPerRouter: this.o.maxConsumersPerRouter,
       listenIp: this.o.listenIp,
       announcedIp: this.o.announcedIp,
+      peerTimeoutMs: this.o.peerTimeoutMs,
       log: this.o.log,
       onChange: (room) => this.o.onChange(room),
       onEnded: (room, reason) => {

@@ -42,6 +42,7 @@ export class MediaTier {
     readonly events: RoomEvents,
     private readonly server: MediaHttpServer,
     readonly publicUrl: string,
+    private readonly ingestTimeoutMs: number,
     private readonly log: Logger,
   ) {}
 
@@ -73,6 +74,7 @@ export class MediaTier {
       maxConsumersPerRouter: cfg.MEDIA_MAX_CONSUMERS_PER_ROUTER,
       listenIp: cfg.MEDIA_LISTEN_IP,
       announcedIp: cfg.MEDIA_ANNOUNCED_IP,
+      peerTimeoutMs: cfg.MEDIA_PEER_TIMEOUT_MS,
       log,
       onChange: (room) => {
         publish(room.name);
@@ -109,7 +111,7 @@ export class MediaTier {
       throw err;
     }
     const publicUrl = (cfg.MEDIA_PUBLIC_URL ?? server.url).replace(/\/+$/, "");
-    tier = new MediaTier(pool, rooms, hls, events, server, publicUrl, log);
+    tier = new MediaTier(pool, rooms, hls, events, server, publicUrl, cfg.MEDIA_INGEST_TIMEOUT_MS, log);
     log.info(
       { url: server.url, workers: pool.pids, hls: cfg.MEDIA_HLS ? hlsRoot : "off" },
       "media tier running",
@@ -137,7 +139,7 @@ export class MediaTier {
   /** RTP ingest opened in-process with host rights (the launcher's demo room). */
   async openIngest(room: string, request: IngestRequest, owner = "livedrop-ingest"): Promise<IngestResponse> {
     const parsed = ingestRequestSchema.parse(request);
-    return openIngest(await this.rooms.open(room), owner, parsed, 10_000, this.log);
+    return openIngest(await this.rooms.open(room), owner, parsed, this.ingestTimeoutMs, this.log);
   }
 
   /** Ends a room as if its host stopped. */
