@@ -95,8 +95,11 @@ export class WorkerPool {
               resolve(m);
             });
             c.once("exit", (code) => {
-              clearTimeout(timer);
-              reject(new Error(`load worker ${c.pid} exited with ${code}`));
+              // A final message still in flight is delivered after "exit": give it a moment.
+              setTimeout(() => {
+                clearTimeout(timer);
+                reject(new Error(`load worker ${c.pid} exited with ${code} before reporting`));
+              }, 2_000);
             });
             this.send(c, { type: "stop" });
           }),

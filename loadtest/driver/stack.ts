@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../deploy/index.ts";
 
+const START_TIMEOUT_MS = 240_000;
 const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../bin/livedrop.mjs");
 
 /** A private stack the driver started: `livedrop start` (the same launcher as `npm start`) as a child. */
@@ -57,9 +58,10 @@ export async function startOwnStack(log: (line: string) => void): Promise<OwnSta
   try {
     const baseUrl = await new Promise<string>((resolve, reject) => {
       let stdout = "";
+      // Generous: on a loaded 2-core CI box the cold start (tsx, PGlite) alone can take a minute.
       const timer = setTimeout(
-        () => reject(new Error(`livedrop start did not come up in 90 s\n${output}`)),
-        90_000,
+        () => reject(new Error(`livedrop start did not come up in ${START_TIMEOUT_MS / 1000} s\n${output}`)),
+        START_TIMEOUT_MS,
       );
       child.stdout?.on("data", (c: Buffer) => {
         stdout += c.toString();

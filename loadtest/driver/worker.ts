@@ -109,7 +109,12 @@ async function stop(): Promise<void> {
   for (const s of [...open]) s.end();
   const deadline = Date.now() + 6_000;
   while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  send({ type: "final", dump: recorder.dump(), outcomes });
+  // Disconnect only once the (large) final message has gone out.
+  await new Promise<void>((resolve) => {
+    const final: FromWorker = { type: "final", dump: recorder.dump(), outcomes };
+    if (process.send) process.send(final, undefined, {}, () => resolve());
+    else resolve();
+  });
 }
 
 const ticker = setInterval(
