@@ -148,7 +148,7 @@ export function DropForm({ room, token, clock }: { room: string; token: string; 
             onInput={(e) => setHoldS(Number((e.target as HTMLInputElement).value))}
           />
         </label>
-        <label class="wide row">
+        <label class="wide check">
           <input
             type="checkbox"
             checked={holdBack}

@@ -33,7 +33,7 @@ export function Hearts({ chat }: { chat: readonly ChatMessage[] }) {
     <div class="hearts" aria-hidden="true">
       {floating.map((h) => (
         <span key={h.id} class="heart" style={{ left: `${h.x}%` }}>
-          ❤️
+          {"\u2764"}
         </span>
       ))}
     </div>

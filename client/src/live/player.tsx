@@ -1,14 +1,21 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { MediaApi } from "../media/media-api.ts";
+import { MediaApi, type MediaRoom } from "../media/media-api.ts";
 import { type PlayerSession, StreamOffline } from "../media/player-session.ts";
 import { clientConfig } from "../shared/api.ts";
-import { useI18n } from "../shared/i18n.ts";
+import { type MessageKey, useI18n } from "../shared/i18n.ts";
 import type { ServerClock } from "../shared/server-clock.ts";
 
 export type PlayMode = "webrtc" | "hls";
-type Phase = "loading" | "playing" | "offline" | "error";
+type Phase = "loading" | "starting" | "playing" | "offline" | "error";
+type MediaState = Pick<MediaRoom, "live" | "producers" | "hls">;
 
 const MODE_KEY = "livedrop.playMode";
+const PHASE_TEXT: Record<Exclude<Phase, "playing">, MessageKey> = {
+  loading: "player.loading",
+  starting: "player.starting",
+  offline: "player.offline",
+  error: "player.error",
+};
 
 /** ?mode=hls|webrtc, else the viewer's last choice, else WebRTC. */
 export function initialMode(): PlayMode {
@@ -47,34 +54,67 @@ export function Player({
   const [fellBack, setFellBack] = useState(false);
   const [latency, setLatency] = useState<number | undefined>();
   const [muted, setMuted] = useState(true);
-  const [generation, setGeneration] = useState(0);
+  const [retries, setRetries] = useState(0);
+  const [media, setMedia] = useState<MediaState | undefined>();
   const session = useRef<PlayerSession | undefined>(undefined);
 
-  // Room events: a change of liveness or producers restarts playback.
+  // The room's media state: pushed by the media tier (SSE), fetched once if no push comes.
   useEffect(() => {
     let off: (() => void) | undefined;
-    let last = "";
     let cancelled = false;
+    let fallback: ReturnType<typeof setTimeout> | undefined;
+    const fetchState = async (): Promise<void> => {
+      const [cfg, tok] = await Promise.all([clientConfig(), token()]);
+      const s = await new MediaApi(cfg.mediaUrl, tok, room).roomState();
+      if (!cancelled) setMedia((m) => m ?? s);
+    };
+    const poll = () => {
+      fetchState().catch(() => {
+        if (cancelled) return;
+        setPhase("error");
+        fallback = setTimeout(poll, 5_000);
+      });
+    };
     (async () => {
       const [cfg, tok] = await Promise.all([clientConfig(), token()]);
       if (cancelled) return;
-      off = new MediaApi(cfg.mediaUrl, tok, room).events((s) => {
-        const key = `${s.live}|${s.producers.map((p) => p.id).join(",")}`;
-        if (key !== last) {
-          last = key;
-          setGeneration((g) => g + 1);
-        }
-      });
-    })().catch(() => undefined);
+      off = new MediaApi(cfg.mediaUrl, tok, room).events((s) => setMedia(s));
+      fallback = setTimeout(poll, 3_000);
+    })().catch(() => poll());
     return () => {
       cancelled = true;
+      clearTimeout(fallback);
       off?.();
     };
   }, [room, token]);
 
+  // What playback depends on: WebRTC on the host's producers, HLS on the playlist being ready.
+  const streamKey = !media
+    ? "unknown"
+    : !media.live
+      ? "offline"
+      : mode === "hls"
+        ? `hls|${media.hls ? "ready" : "starting"}`
+        : `webrtc|${media.producers.map((p) => p.id).join(",")}`;
+
   useEffect(() => {
     const el = video.current;
-    if (!el) return;
+    if (!el || !media) return;
+    if (!media.live) {
+      setPhase("offline");
+      return;
+    }
+    if (mode === "hls" && !media.hls) {
+      setPhase("starting");
+      // The media tier pushes the playlist's readiness; ask as well, in case a push is missed.
+      const check = setTimeout(() => {
+        Promise.all([clientConfig(), token()])
+          .then(([cfg, tok]) => new MediaApi(cfg.mediaUrl, tok, room).roomState())
+          .then((s) => (s.hls ? setMedia(s) : setRetries((n) => n + 1)))
+          .catch(() => setRetries((n) => n + 1));
+      }, 3_000);
+      return () => clearTimeout(check);
+    }
     let cancelled = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
     setPhase("loading");
@@ -104,12 +144,12 @@ export function Player({
     })().catch((err: unknown) => {
       if (cancelled) return;
       setPhase(err instanceof StreamOffline ? "offline" : "error");
-      retry = setTimeout(() => setGeneration((g) => g + 1), 5_000);
+      retry = setTimeout(() => setRetries((n) => n + 1), 5_000);
     });
 
     async function startHls(api: MediaApi, el: HTMLVideoElement): Promise<PlayerSession> {
       const state = await api.roomState();
-      if (!state.live) throw new StreamOffline();
+      if (!state.live || !state.hls) throw new StreamOffline();
       return (await import("../media/hls-viewer.ts")).watchHls(api.playlistUrl(state), el, () => clock.now());
     }
 
@@ -119,7 +159,8 @@ export function Player({
       session.current?.close();
       session.current = undefined;
     };
-  }, [mode, room, generation, token, clock]);
+    // `streamKey` stands for the parts of `media` that matter; other pushes change nothing.
+  }, [mode, room, streamKey, retries, token, clock]);
 
   // Latency readout once a second; HLS program time four times a second.
   useEffect(() => {
@@ -161,15 +202,12 @@ export function Player({
       <video ref={video} class="video" playsInline muted={muted} autoPlay data-testid="video" />
       {phase !== "playing" ? (
         <div class="player-overlay" role="status">
-          {phase === "loading"
-            ? t("player.loading")
-            : phase === "offline"
-              ? t("player.offline")
-              : t("player.error")}
+          {t(PHASE_TEXT[phase])}
         </div>
       ) : null}
       <div class="player-bar">
-        <fieldset class="seg" aria-label={t("player.mode")}>
+        <fieldset class="seg">
+          <legend class="sr-only">{t("player.mode")}</legend>
           {(["webrtc", "hls"] as const).map((m) => (
             <button
               key={m}

@@ -102,12 +102,13 @@ export class MediaApi {
     return this.call("POST", "/stop");
   }
 
-  /** Room state pushes (`event: state`, data {live, producers}). */
-  events(onState: (s: Pick<MediaRoom, "live" | "producers">) => void): () => void {
+  /** Room state pushes (`event: state`, data {live, producers, hls}). */
+  events(onState: (s: Pick<MediaRoom, "live" | "producers" | "hls">) => void): () => void {
     const source = new EventSource(`${this.url("/events")}?token=${encodeURIComponent(this.token)}`);
     source.addEventListener("state", (ev) => {
       try {
-        onState(JSON.parse((ev as MessageEvent<string>).data) as Pick<MediaRoom, "live" | "producers">);
+        const data = JSON.parse((ev as MessageEvent<string>).data) as Partial<MediaRoom>;
+        onState({ live: data.live === true, producers: data.producers ?? [], hls: data.hls ?? null });
       } catch {
         // a malformed push: the next one replaces it
       }

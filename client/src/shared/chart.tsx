@@ -17,11 +17,14 @@ export function TimeChart({
   series,
   data,
   height = 140,
+  windowS = 300,
 }: {
   title: string;
   series: readonly ChartSeries[];
   data: readonly (readonly number[])[];
   height?: number;
+  /** Seconds of history on the x axis (a fixed window, so the first samples do not span years). */
+  windowS?: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
@@ -37,7 +40,10 @@ export function TimeChart({
         legend: { show: false },
         cursor: { show: false },
         axes: [axis, { ...axis, size: 48 }],
-        scales: { x: { time: true } },
+        scales: {
+          x: { time: true, range: (_u, _min, max) => [max - windowS, max] },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
         series: [
           {},
           ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } })),

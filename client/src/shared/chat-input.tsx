@@ -66,7 +66,7 @@ export function ChatInput({ conn, room, hearts }: { conn: LiveConnection; room: 
       </button>
       {hearts ? (
         <button type="button" class="btn heart-btn" aria-label={t("chat.heart")} onClick={() => post("❤️")}>
-          ❤️
+          {"\u2764"}
         </button>
       ) : null}
       {error ? (

@@ -29,7 +29,9 @@ export function Viewers({ n }: { n: number }) {
   const t = useI18n();
   return (
     <span class="viewers">
-      <span aria-hidden="true">👁 </span>
+      <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+        <path d="M12 5C6.5 5 2.7 9.1 1.5 12c1.2 2.9 5 7 10.5 7s9.3-4.1 10.5-7C21.3 9.1 17.5 5 12 5zm0 11a4 4 0 1 1 0-8 4 4 0 0 1 0 8z" />
+      </svg>
       <span data-testid="viewers">{count(n)}</span>
       <span class="sr-only"> {t("live.watching")}</span>
     </span>

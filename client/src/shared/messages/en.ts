@@ -19,6 +19,7 @@ export const en = {
   "player.latency": "{s} s behind",
   "player.fellBack": "real-time unavailable, using HLS",
   "player.loading": "Connecting to the stream…",
+  "player.starting": "The stream is starting…",
   "player.offline": "The host is not live right now.",
   "player.error": "The stream is unavailable. Retrying…",
   "player.unmute": "Unmute",

@@ -18,6 +18,7 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "player.latency": "延迟 {s} 秒",
   "player.fellBack": "实时不可用，已切换到 HLS",
   "player.loading": "正在连接直播…",
+  "player.starting": "直播正在启动…",
   "player.offline": "主播暂未开播。",
   "player.error": "直播暂不可用，正在重试…",
   "player.unmute": "打开声音",

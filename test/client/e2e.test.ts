@@ -1,0 +1,252 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../harness/browser.ts";
+import { buildClientForTests } from "./build-client.ts";
+import { type FullStack, startFullStack } from "./full-stack.ts";
+import { Pages, until } from "./pages.ts";
+
+const ROOM = "e2e-room";
+/** Markup a viewer types into the chat: it must be shown as these characters, never parsed. */
+const MARKUP = `<b>bold?</b><img src=x onerror="document.title='pwned'">`;
+
+/** Frames decoded and playback position of the page's video (the test's root config has no DOM types). */
+function videoProgress(page: Page): Promise<{ decoded: number; time: number; width: number }> {
+  return page.getByTestId("video").evaluate((el) => {
+    const v = el as unknown as {
+      getVideoPlaybackQuality(): { totalVideoFrames: number };
+      currentTime: number;
+      videoWidth: number;
+    };
+    return {
+      decoded: v.getVideoPlaybackQuality().totalVideoFrames,
+      time: v.currentTime,
+      width: v.videoWidth,
+    };
+  });
+}
+
+describe("client in Chromium against the full stack", () => {
+  let full: FullStack;
+  let browser: Browser;
+  let pages: Pages;
+  let buildReport = "";
+
+  beforeAll(async () => {
+    [buildReport, full] = await Promise.all([buildClientForTests(), startFullStack()]);
+    browser = await launchChromium();
+    pages = new Pages(browser);
+  }, 180_000);
+
+  afterAll(async () => {
+    await pages?.close();
+    await browser?.close();
+    await full?.stop();
+  });
+
+  it("the build keeps the viewer page's initial JavaScript under 120 KB gzip", () => {
+    process.stdout.write(`${buildReport}\n`);
+    const live = /\/live\s+([\d.]+) KB/.exec(buildReport);
+    expect(live, buildReport).not.toBeNull();
+    expect(Number(live?.[1])).toBeLessThanOrEqual(120);
+    expect(buildReport).toContain("hls.light");
+  });
+
+  it("host and viewers chat both ways; a drop of 3 opens at T0 for four buyers; one pays; ops shows the GMV", async () => {
+    const base = full.gateway.url;
+    const hostToken = await full.stack.token("host-e2e", "host", [ROOM]);
+    const adminToken = await full.stack.token("admin-e2e", "admin");
+
+    // The host goes live with the (fake) camera and microphone.
+    const host = await pages.open("host", `${base}/host/${ROOM}#token=${hostToken}`, "desktop");
+    await host.getByTestId("start-live").click();
+    await until(
+      "the host on air",
+      async () => (await host.getByTestId("go-live").getAttribute("data-phase")) === "live",
+    );
+    await until("the media tier's report", async () =>
+      /On air \(2 tracks\)/.test((await host.getByTestId("media-state").textContent()) ?? ""),
+    );
+
+    const viewers: Page[] = [
+      await pages.open("viewer-webrtc", `${base}/live/${ROOM}`, "phone"),
+      await pages.open("viewer-hls", `${base}/live/${ROOM}?mode=hls`, "desktop"),
+      await pages.open("viewer-3", `${base}/live/${ROOM}`, "phone"),
+      await pages.open("viewer-4", `${base}/live/${ROOM}`, "desktop"),
+    ];
+    const [phoneViewer, desktopViewer] = viewers as [Page, Page, Page, Page];
+    // The fragment token is moved out of the address bar at once.
+    expect(host.url()).not.toContain("token=");
+
+    // One viewer watches over WebRTC, one over HLS: both see the picture move.
+    for (const [page, mode] of [
+      [phoneViewer, "webrtc"],
+      [desktopViewer, "hls"],
+    ] as const) {
+      await until(
+        `${mode} playback`,
+        async () => {
+          const player = page.getByTestId("player");
+          return (
+            (await player.getAttribute("data-phase")) === "playing" &&
+            (await player.getAttribute("data-mode")) === mode
+          );
+        },
+        45_000,
+        async () =>
+          `${await page.getByTestId("player").getAttribute("data-phase")}/${await page.getByTestId("player").getAttribute("data-mode")}; media tier: ${JSON.stringify(full.media.state(ROOM))}`,
+      );
+      const first = await until(
+        `${mode} frames`,
+        async () => {
+          const f = await videoProgress(page);
+          return f.decoded > 0 ? f : undefined;
+        },
+        30_000,
+      );
+      const later = await until(`${mode} progress`, async () => {
+        const f = await videoProgress(page);
+        return f.decoded > first.decoded && f.time > first.time ? f : undefined;
+      });
+      expect(later.width).toBeGreaterThan(0);
+      await until(`${mode} latency readout`, async () =>
+        /s behind/.test((await page.getByTestId("latency").textContent()) ?? ""),
+      );
+    }
+
+    // Chat both ways. Markup typed by a viewer arrives as text on every page.
+    await phoneViewer.getByRole("textbox", { name: "Message", exact: true }).fill(MARKUP);
+    await phoneViewer.getByRole("button", { name: "Send", exact: true }).click();
+    for (const page of [host, desktopViewer]) {
+      const row = page.getByTestId("chat-row").filter({ hasText: "bold?" });
+      await until("the viewer's message", async () => (await row.count()) > 0);
+      expect(await row.locator(".chat-body").textContent()).toBe(MARKUP);
+      expect(await row.locator("b, img").count()).toBe(0);
+      expect(await page.title()).not.toBe("pwned");
+    }
+    await host.getByRole("textbox", { name: "Message", exact: true }).fill("Welcome to the show!");
+    await host.getByRole("button", { name: "Send", exact: true }).click();
+    for (const page of viewers) {
+      await until(
+        "the host's message",
+        async () =>
+          (await page.getByTestId("chat-row").filter({ hasText: "Welcome to the show!" }).count()) > 0,
+      );
+    }
+    await until(
+      "viewer count on the host console",
+      async () => Number(await host.getByTestId("viewers").textContent()) >= 4,
+      15_000,
+    );
+
+    // The host schedules a drop of 3 units, one per buyer, opening in a few seconds.
+    const form = host.getByTestId("drop-form");
+    await form.getByLabel("Product").fill("Limited sneaker");
+    await form.getByLabel("Price").fill("49.90");
+    await form.getByLabel("Stock").fill("3");
+    await form.getByLabel("Per buyer").fill("1");
+    // It opens after the HLS viewer's video delay plus a margin, so every viewer sees a countdown.
+    const hlsLatencyS = await until("the HLS latency", async () => {
+      const m = /([\d.]+) s behind/.exec((await desktopViewer.getByTestId("latency").textContent()) ?? "");
+      return m ? Number(m[1]) : undefined;
+    });
+    const opensInS = Math.min(40, Math.ceil(hlsLatencyS) + 10);
+    await form.getByLabel("Opens in (seconds)").fill(String(opensInS));
+    await form.getByTestId("schedule").click();
+    await until(
+      "the drop in the host's table",
+      async () => (await host.locator("tr[data-drop]").count()) === 1,
+    );
+
+    // The WebRTC viewer sees the card at once; the HLS viewer only once its video reaches the
+    // moment the host scheduled it (program-date-time), a couple of seconds later.
+    await until(
+      "the card over WebRTC",
+      async () => (await phoneViewer.getByTestId("drop-card").count()) === 1,
+    );
+    const hlsSawItEarly = (await desktopViewer.getByTestId("drop-card").count()) > 0;
+    if (hlsLatencyS > 1.5) expect(hlsSawItEarly).toBe(false);
+
+    // Every viewer then sees the card with a countdown and a disabled buy button.
+    for (const page of viewers) {
+      await until(
+        "the countdown",
+        async () => (await page.getByTestId("countdown").count()) === 1,
+        opensInS * 1000,
+        async () => `${page.url()} latency ${await page.getByTestId("latency").textContent()}`,
+      );
+      expect(await page.getByTestId("countdown").textContent()).toMatch(/Opens in 0:\d\d/);
+      expect(await page.getByTestId("buy").isDisabled()).toBe(true);
+      expect(await page.getByTestId("drop-left").textContent()).toBe("3 left");
+    }
+    await pages.screenshot(phoneViewer, "live-phone-countdown");
+
+    // All four press buy the moment it turns on (Playwright clicks as soon as it is enabled).
+    const clicks = viewers.map((page) =>
+      page
+        .getByTestId("buy")
+        .click({ timeout: (opensInS + 15) * 1000 })
+        .then(() => "clicked")
+        .catch(() => "never enabled"),
+    );
+    await Promise.all(clicks);
+    const outcome = await Promise.all(
+      viewers.map((page) =>
+        until(
+          "a hold or sold out",
+          async () => {
+            if ((await page.getByTestId("hold").count()) > 0) return "hold";
+            const state = await page.getByTestId("drop-card").getAttribute("data-state");
+            return state === "sold_out" ? "sold_out" : undefined;
+          },
+          15_000,
+        ),
+      ),
+    );
+    expect(outcome.filter((o) => o === "hold")).toHaveLength(3);
+    expect(outcome.filter((o) => o === "sold_out")).toHaveLength(1);
+    const fourth = viewers[outcome.indexOf("sold_out")] as Page;
+    expect(await fourth.getByTestId("buy").textContent()).toBe("Sold out");
+    expect(await fourth.getByTestId("buy").isDisabled()).toBe(true);
+    await pages.screenshot(fourth, "live-sold-out");
+
+    // A buyer pays in the sandbox and sees the order paid.
+    const buyer = viewers[outcome.indexOf("hold")] as Page;
+    expect(await buyer.getByTestId("pay-by").textContent()).toMatch(/Pay within \d:\d\d/);
+    await buyer.getByLabel("Test card: approved").check();
+    await buyer.getByTestId("pay").click();
+    await until(
+      "the order paid",
+      async () => (await buyer.getByTestId("hold").getAttribute("data-status")) === "paid",
+    );
+    expect(await buyer.getByTestId("order-status").textContent()).toBe("Paid: your order is confirmed");
+
+    // The ops wall shows the GMV of the paid order.
+    const ops = await pages.open("ops", `${base}/ops#token=${adminToken}`, "desktop");
+    await until(
+      "GMV on the ops screen",
+      async () =>
+        (await ops.getByTestId("ops-room").filter({ hasText: ROOM }).getByTestId("ops-gmv").textContent()) ===
+        "$49.90",
+    );
+    expect(await ops.getByTestId("ops-total-gmv").textContent()).toBe("$49.90");
+    await until(
+      "the host's GMV",
+      async () => (await host.getByTestId("host-gmv").textContent()) === "$49.90",
+    );
+
+    // Screenshots of each page at a phone and a desktop size.
+    await pages.screenshot(phoneViewer, "live-phone");
+    await pages.screenshot(desktopViewer, "live-desktop");
+    await pages.screenshot(buyer, "live-paid");
+    await pages.screenshot(host, "host-desktop");
+    await pages.screenshot(ops, "ops-desktop");
+    const hostPhone = await pages.open("host-phone", `${base}/host/${ROOM}#token=${hostToken}`, "phone");
+    await until("host console", async () => (await hostPhone.locator("tr[data-drop]").count()) === 1);
+    await pages.screenshot(hostPhone, "host-phone");
+    const opsPhone = await pages.open("ops-phone", `${base}/ops#token=${adminToken}`, "phone");
+    await until("ops rooms", async () => (await opsPhone.getByTestId("ops-room").count()) > 0);
+    await pages.screenshot(opsPhone, "ops-phone");
+
+    expect(pages.errors).toEqual([]);
+  }, 240_000);
+});
