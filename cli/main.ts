@@ -7,7 +7,9 @@ const USAGE = `livedrop <command>
   gateway                    run one gateway node (HTTP API + WebSocket) on GATEWAY_PORT
   worker                     run the order pipeline (relay, order workers, hold expiry, reconciler)
   orders ...                 list, show, refund orders; finance summaries (see \`livedrop orders help\`)
-  bench sale-engine|orders|fanout|buy [--quick] [...]
+  broadcast --room R --source testsrc|FILE [--media-url URL] [--token T]
+                             send a test pattern or a media file into a room over RTP (ffmpeg)
+  bench sale-engine|orders|fanout|buy|media [--quick] [...]
                              benchmark; prints one JSON line last`;
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +42,14 @@ async function main(argv: string[]): Promise<number> {
       }
       await runOrders(rest);
       return 0;
+    }
+    case "broadcast": {
+      const { BROADCAST_USAGE, runBroadcast } = await import("./broadcast.ts");
+      if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help") {
+        process.stdout.write(`${BROADCAST_USAGE}\n`);
+        return 0;
+      }
+      return runBroadcast(rest);
     }
     case "bench": {
       const { runBench } = await import("../bench/index.ts");

@@ -119,16 +119,15 @@ export class Api {
   hostAction(hostToken: string, dropId: string, action: string, body: unknown = {}) {
     return this.call<DropStatusView>("POST", `/api/v1/drops/${dropId}/${action}`, "host", hostToken, body);
   }
-  drop(dropId: string, step = "browse") {
-    return this.call<DropStatusView>("GET", `/api/v1/drops/${dropId}`, step);
+  /** A shadow token reads the shadow lane (without one, a shadow drop is not found). */
+  drop(dropId: string, step = "browse", token?: string) {
+    return this.call<DropStatusView>("GET", `/api/v1/drops/${dropId}`, step, token);
   }
   dropOrders(token: string, dropId: string) {
-    return this.call<{ orders: { reservationId: string; status: OrderStatus }[] }>(
-      "GET",
-      `/api/v1/drops/${dropId}/orders`,
-      "audit",
-      token,
-    );
+    return this.call<{
+      orders: { reservationId: string; status: OrderStatus; qty?: number }[];
+      truncated?: boolean;
+    }>("GET", `/api/v1/drops/${dropId}/orders`, "audit", token);
   }
   order(token: string, reservationId: string, step = "verify") {
     return this.call<{ order: { reservationId: string; status: OrderStatus } }>(

@@ -30,38 +30,38 @@ export async function auditDrop(
   const found = new Set<string>();
   let via: AuditResult["via"] = "drop orders";
   for (;;) {
-    const status = await api.must<DropStatusView>("GET", `/api/v1/drops/${dropId}`, "audit");
+    const status = await api.must<DropStatusView>("GET", `/api/v1/drops/${dropId}`, "audit", hostToken);
     const taken = status.held + status.sold;
-    let active = 0;
+    // Units with an active order, when the list is complete (the route caps its answer).
+    let activeUnits: number | undefined;
     if (via === "drop orders") {
       const list = await api.dropOrders(hostToken, dropId);
       if (list.status === 404 && list.code === "NOT_FOUND") via = "order lookups";
-      else
+      else {
+        let units = 0;
         for (const o of list.body?.orders ?? []) {
-          if (o.status === "pending_payment" || o.status === "paid") active += 1;
+          if (o.status === "pending_payment" || o.status === "paid") units += o.qty ?? 1;
           found.add(o.reservationId);
         }
+        if (!list.body?.truncated) activeUnits = units;
+      }
     }
-    if (via === "order lookups") {
+    // Holds the list did not show (no route, or a truncated answer): one lookup each.
+    if (activeUnits === undefined)
       await lookUp(
         api,
         hostToken,
         acked.filter((id) => !found.has(id)),
         found,
       );
-      active = acked.filter((id) => found.has(id)).length;
-    }
     const holdsWithoutOrder = acked.filter((id) => !found.has(id)).length;
-    const ordersMissing = Math.max(0, taken - active);
+    const ordersMissing = Math.max(0, taken - (activeUnits ?? acked.length - holdsWithoutOrder));
     if ((holdsWithoutOrder === 0 && ordersMissing === 0) || Date.now() > deadline) {
+      const stock = status.initial + status.restocked;
       return {
         status,
         taken,
-        oversold: Math.max(
-          0,
-          taken - (status.initial + status.restocked),
-          acked.length - (status.initial + status.restocked),
-        ),
+        oversold: Math.max(0, taken - stock, acked.length - stock),
         holdsWithoutOrder,
         ordersMissing,
         via,

@@ -29,7 +29,7 @@ export function setup(): RunData {
 export default function (data: RunData): void {
   const vu = exec.vu.idInTest;
   const token = viewerToken(cfg, pool, vu);
-  check(api.drop(cfg, data.dropId), { "drop is readable": (r) => r.status === 200 });
+  check(api.drop(cfg, data.dropId, "browse", token), { "drop is readable": (r) => r.status === 200 });
 
   const buyer = openSession(cfg, token, `smoke${vu}`);
   shop(

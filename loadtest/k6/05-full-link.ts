@@ -49,7 +49,7 @@ export function setup(): RunData {
 export function shopper(data: RunData): void {
   const vu = exec.vu.idInTest;
   const token = viewerToken(cfg, pool, vu);
-  const browse = api.drop(cfg, data.dropId, "browse");
+  const browse = api.drop(cfg, data.dropId, "browse", token);
   if (!check(browse, { "drop is on sale": (r) => json<{ state?: string }>(r)?.state === "live" })) return;
   const session = openSession(cfg, token, `s${vu}-${exec.vu.iterationInScenario}`);
   const overHttp = exec.vu.iterationInScenario % 2 === 1;

@@ -29,7 +29,8 @@ export async function fullLink(ctx: RunContext): Promise<ScenarioOutcome> {
   try {
     const shop = (i: number) => {
       // Like the k6 shopper: read the drop over HTTP first, then go through the socket.
-      void ctx.api.drop(dropId, "browse");
+      const token = buyers[i % buyers.length] ?? "";
+      void ctx.api.drop(dropId, "browse", token);
       const spec = {
         kind: "shop",
         room: ctx.room,
@@ -38,7 +39,7 @@ export async function fullLink(ctx: RunContext): Promise<ScenarioOutcome> {
         orderWaitMs: p.orderWaitMs,
         payOverHttp: i % 2 === 1,
       } as const;
-      pool.open(spec, [buyers[i % buyers.length] ?? ""]);
+      pool.open(spec, [token]);
     };
     const [, arrived] = await Promise.all([
       rampingSessions(

@@ -17,7 +17,7 @@ export async function smoke(ctx: RunContext): Promise<ScenarioOutcome> {
   const [tokens, host] = await Promise.all([ctx.tokens.viewers(p.viewers), ctx.tokens.host(ctx.room)]);
   const dropId = runDropId("smoke");
   await ctx.api.createDrop(ctx.room, host, loadTestDrop(dropId, Math.max(p.stock, p.viewers)));
-  check((await ctx.api.drop(dropId)).status === 200);
+  check((await ctx.api.drop(dropId, "browse", tokens[0])).status === 200);
 
   const pool = ctx.startPool(p.viewers * 2);
   try {

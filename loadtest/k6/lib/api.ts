@@ -94,8 +94,9 @@ export const api = {
       hostToken,
       body,
     ),
-  drop: (cfg: K6Config, dropId: string, step = "browse") =>
-    call(cfg, "GET", `/api/v1/drops/${dropId}`, { step, route: "/api/v1/drops/:dropId" }),
+  /** A shadow token reads the shadow lane (without one, a shadow drop is not found). */
+  drop: (cfg: K6Config, dropId: string, step: string, token: string) =>
+    call(cfg, "GET", `/api/v1/drops/${dropId}`, { step, route: "/api/v1/drops/:dropId" }, token),
   dropOrders: (cfg: K6Config, token: string, dropId: string) =>
     call(
       cfg,
