@@ -7,6 +7,7 @@ const USAGE = `livedrop <command>
   gateway                    run one gateway node (HTTP API + WebSocket) on GATEWAY_PORT
   worker                     run the order pipeline (relay, order workers, hold expiry, reconciler)
   orders ...                 list, show, refund orders; finance summaries (see \`livedrop orders help\`)
+  token --role R [...]       mint a signed access token (see \`livedrop token --help\`)
   broadcast --room R --source testsrc|FILE [--media-url URL] [--token T]
                              send a test pattern or a media file into a room over RTP (ffmpeg)
   bench sale-engine|orders|fanout|buy|media [--quick] [...]
@@ -42,6 +43,14 @@ async function main(argv: string[]): Promise<number> {
       }
       await runOrders(rest);
       return 0;
+    }
+    case "token": {
+      const { TOKEN_USAGE, runToken } = await import("./token.ts");
+      if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help") {
+        process.stdout.write(`${TOKEN_USAGE}\n`);
+        return 0;
+      }
+      return runToken(rest);
     }
     case "broadcast": {
       const { BROADCAST_USAGE, runBroadcast } = await import("./broadcast.ts");

@@ -1,4 +1,5 @@
 import { config, ValidationError } from "../core/index.ts";
+import { openShadowLane } from "../deploy/index.ts";
 import { startOrderPipeline } from "../orders/index.ts";
 import { openEngine, openStore } from "./connect.ts";
 import { untilSignal } from "./until-signal.ts";
@@ -13,8 +14,16 @@ export async function runWorker(args: string[]): Promise<number> {
   const engine = await openEngine({ waitForRedis: true });
   const store = await openStore(cfg);
   const pipeline = await startOrderPipeline({ cfg, engine, store });
-  process.stdout.write(`livedrop worker running (order store: ${store.kind}); Ctrl-C stops it\n`);
+  // The shadow (load-test) lane's orders have their own queues, tables and pipeline.
+  const shadow =
+    cfg.LIVEDROP_SHADOW === "on"
+      ? await openShadowLane(cfg, engine.connection, { pipeline: true })
+      : undefined;
+  process.stdout.write(
+    `livedrop worker running (order store: ${store.kind}${shadow ? "; shadow lane too" : ""}); Ctrl-C stops it\n`,
+  );
   return untilSignal(async () => {
+    await shadow?.close();
     await pipeline.stop();
     await store.close();
     await engine.close();

@@ -36,10 +36,13 @@ export const configSchema = z.object({
    * on power failure, in exchange for throughput (README lists measured numbers).
    */
   LIVEDROP_APPENDFSYNC: appendfsync.default("always"),
-  /** Namespace in front of every Redis key. Default `ld`. Letters, digits, `-`, `_`. */
+  /**
+   * Namespace in front of every Redis key. Default `ld`. 1-24 letters, digits, `-`, `_` (the
+   * shadow lane uses `<prefix>-shadow`).
+   */
   LIVEDROP_KEY_PREFIX: z
     .string()
-    .regex(/^[a-z0-9_-]{1,32}$/i)
+    .regex(/^[a-z0-9_-]{1,24}$/i)
     .default("ld"),
   /** Interval of the hold-expiry sweep, milliseconds. Default 1000. */
   LIVEDROP_EXPIRE_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
@@ -117,6 +120,13 @@ export const configSchema = z.object({
    * timeout over UDP, so this is how a closed tab is noticed. Milliseconds, default 15000.
    */
   MEDIA_PEER_TIMEOUT_MS: z.coerce.number().int().min(2_000).max(600_000).default(15_000),
+  /**
+   * Shadow (load-test) traffic: `on` (default) runs a shadow lane beside the live one — tokens
+   * with the shadow claim buy shadow stock under the `<prefix>-shadow` Redis keys, with their own
+   * BullMQ queues, order tables and sandbox payments only; admins can stop it at once with the
+   * kill switch. `off`: no shadow lane, shadow tokens are refused (SHADOW_DISABLED).
+   */
+  LIVEDROP_SHADOW: z.enum(["on", "off"]).default("on"),
   /** pino log level. Default `info`. */
   LOG_LEVEL: logLevel.default("info"),
 });

@@ -8,6 +8,7 @@ import {
 import { GatewayServer, resolveTokenSecret, TokenService } from "../gateway/index.ts";
 import { Checkout, type OrderStore, SandboxPaymentProvider } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
+import { type OpenShadowLane, openShadowLane } from "./shadow-lane.ts";
 
 /**
  * One gateway node wired from the configuration: the launcher (`npm start`) and `livedrop
@@ -15,9 +16,20 @@ import type { SaleEngine } from "../sale-engine/index.ts";
  */
 export async function startGatewayNode(
   cfg: Config,
-  deps: { engine: SaleEngine; store: OrderStore; redis: RedisClient },
+  deps: {
+    engine: SaleEngine;
+    store: OrderStore;
+    redis: RedisClient;
+    /** The process's shadow lane; without it (and LIVEDROP_SHADOW=on) the node opens its own. */
+    shadow?: OpenShadowLane;
+  },
 ): Promise<{ server: GatewayServer; close(): Promise<void> }> {
   const log = childLogger("gateway");
+  const ownShadow =
+    cfg.LIVEDROP_SHADOW === "on" && !deps.shadow
+      ? await openShadowLane(cfg, deps.redis, { pipeline: false })
+      : undefined;
+  const shadow = cfg.LIVEDROP_SHADOW === "on" ? (deps.shadow ?? ownShadow) : undefined;
   // Sharded pub/sub: on a cluster, one subscriber per master owning the room channels' slots.
   const subscriber = connectSubscriber(redisTargetFromConfig(cfg));
   subscriber.on("error", (err) => log.warn({ err: err.message }, "redis subscriber error"));
@@ -41,12 +53,16 @@ export async function startGatewayNode(
     keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
     maxConnectionsPerIp: cfg.GATEWAY_MAX_CONNS_PER_IP,
     log,
+    // Browsers reach the media tier here (signaling, events, HLS).
+    mediaUrl: cfg.MEDIA_PUBLIC_URL ?? `http://${cfg.MEDIA_HOST}:${cfg.MEDIA_PORT}`,
+    ...(shadow ? { shadow } : {}),
   });
   return {
     server,
     async close() {
       await server.close();
       subscriber.disconnect();
+      await ownShadow?.close();
     },
   };
 }

@@ -4,3 +4,4 @@ export { freePort, isPortFree } from "./ports.ts";
 export { type PrivatePostgres, startPrivatePostgres } from "./postgres-server.ts";
 export { type RedisClusterOptions, RedisClusterProcess } from "./redis-cluster.ts";
 export { type RedisServerOptions, RedisServerProcess, waitForPong } from "./redis-server.ts";
+export { type OpenShadowLane, openShadowLane, shadowConfig, shadowKeyPrefix } from "./shadow-lane.ts";

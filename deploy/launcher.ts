@@ -9,11 +9,14 @@ import {
   redisTargetFromConfig,
   SetupError,
 } from "../core/index.ts";
+import { startMediaNode } from "../media/index.ts";
 import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
+import { demoRoom, prepareClient } from "./client-demo.ts";
 import { startGatewayNode } from "./gateway-node.ts";
 import { isPortFree } from "./ports.ts";
 import { RedisServerProcess } from "./redis-server.ts";
+import { openShadowLane } from "./shadow-lane.ts";
 
 export interface RunningStack {
   /** One line per component: what runs where. */
@@ -80,12 +83,26 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     lines.push(
       `orders       ${describeStore(cfg)}, ${await store.count()} order(s); relay, workers, hold expiry and reconciler running`,
     );
-    const node = await startGatewayNode(cfg, { engine, store, redis });
+    const shadow =
+      cfg.LIVEDROP_SHADOW === "on" ? await openShadowLane(cfg, redis, { pipeline: true }) : undefined;
+    if (shadow) {
+      stops.push(() => shadow.close());
+      lines.push(
+        `shadow       load-test lane on: keys "${shadow.keyPrefix}", own queues and order tables, sandbox payments only (LIVEDROP_SHADOW=off turns it off)`,
+      );
+    }
+    const node = await startGatewayNode(cfg, { engine, store, redis, ...(shadow ? { shadow } : {}) });
     const gateway = node.server;
     stops.push(() => node.close());
     lines.push(
       `gateway      ${gateway.url}  WebSocket /ws, JSON API /api/v1, health /healthz, readiness /readyz, metrics /metrics`,
     );
+    lines.push(`client       ${await prepareClient(log)}, served by the gateway`);
+    lines.push(...(await demoRoom(cfg, engine, gateway.url)));
+    // The media tier and the test-pattern demo room; a media failure leaves the rest running.
+    const media = await startMediaNode(cfg, { demoRoom: "demo" });
+    stops.push(() => media.stop());
+    lines.push(...media.lines);
     lines.push("cli          npx livedrop drop help | npx livedrop orders help");
   } catch (err) {
     await stop();

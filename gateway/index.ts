@@ -7,5 +7,7 @@ export {
   TokenService,
   type VerifyResult,
 } from "./auth/index.ts";
+export type { ShadowLane } from "./lane.ts";
 export type { GatewayMetrics } from "./metrics.ts";
 export { GatewayServer, type GatewayServerOptions } from "./server.ts";
+export { ShadowSwitch } from "./shadow-switch.ts";

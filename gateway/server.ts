@@ -11,8 +11,11 @@ import { Insights } from "./http/insights.ts";
 import { registerInsightsApi } from "./http/insights-api.ts";
 import { send, sendError, sendJson } from "./http/respond.ts";
 import { registerStaticFiles } from "./http/static-files.ts";
+import type { ShadowLane } from "./lane.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { ShadowSwitch } from "./shadow-switch.ts";
+import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
 import { SocketServer } from "./ws/socket-server.ts";
 
 export interface GatewayServerOptions {
@@ -37,6 +40,8 @@ export interface GatewayServerOptions {
   readonly clientDir?: string;
   /** Public base URL of the media tier, handed to browsers. Default http://127.0.0.1:8090. */
   readonly mediaUrl?: string;
+  /** The shadow (load-test) lane; absent: shadow tokens are refused (SHADOW_DISABLED). */
+  readonly shadow?: ShadowLane;
 }
 
 /**
@@ -58,7 +63,14 @@ export class GatewayServer {
   /** The engine, with buy clicks counted on the way in. */
   private readonly engine: SaleEngine;
 
-  private constructor(private readonly o: GatewayServerOptions) {
+  /** The shadow lane's WebSocket side, when this gateway serves one. */
+  readonly shadowSockets: SocketServer | undefined;
+  readonly shadowSwitch: ShadowSwitch;
+
+  private constructor(
+    private readonly o: GatewayServerOptions,
+    shadowSwitch: ShadowSwitch,
+  ) {
     this.metrics = createMetrics();
     this.log = o.log;
     this.app = uWS.App();
@@ -80,15 +92,39 @@ export class GatewayServer {
       redis: o.redis,
       subscriber: o.subscriber,
       keyPrefix: o.keyPrefix,
-      maxConnectionsPerIp: o.maxConnectionsPerIp ?? 5_000,
       metrics: this.metrics,
       log: o.log,
+    });
+    this.shadowSwitch = shadowSwitch;
+    // Shadow traffic: the same code on the shadow lane's engine, store and Redis namespace; its
+    // topics apart from the live ones, and stopped by the kill switch.
+    this.shadowSockets = o.shadow
+      ? new SocketServer(this.app, {
+          engine: o.shadow.engine,
+          checkout: o.shadow.checkout,
+          tokens: o.tokens,
+          redis: o.redis,
+          subscriber: o.shadow.subscriber,
+          keyPrefix: o.shadow.keyPrefix,
+          metrics: this.metrics,
+          log: o.log.child({ lane: "shadow" }),
+          topicPrefix: "shadow:",
+          serving: () => shadowSwitch.enabled(),
+        })
+      : undefined;
+    registerWebSocketEndpoint(this.app, {
+      tokens: o.tokens,
+      maxConnectionsPerIp: o.maxConnectionsPerIp ?? 5_000,
+      live: this.sockets,
+      shadow: this.shadowSockets,
+      shadowEnabled: () => shadowSwitch.enabled(),
     });
     this.routes();
   }
 
   static async create(options: GatewayServerOptions): Promise<GatewayServer> {
-    const server = new GatewayServer(options);
+    const shadowSwitch = await ShadowSwitch.create(options.redis, options.keyPrefix, options.log);
+    const server = new GatewayServer(options, shadowSwitch);
     await server.listen();
     return server;
   }
@@ -103,6 +139,8 @@ export class GatewayServer {
     this.closed = true;
     this.draining = true;
     this.sockets.shutdown();
+    this.shadowSockets?.shutdown();
+    this.shadowSwitch.close();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     await this.clicks.close();
@@ -149,6 +187,8 @@ export class GatewayServer {
       guestTokenTtlS: this.o.guestTokenTtlS,
       ipLimiter: new RateLimiter(50, 100),
       tokenLimiter: new RateLimiter(2, 10),
+      shadow: this.o.shadow,
+      shadowSwitch: this.shadowSwitch,
     });
     const mediaUrl = this.o.mediaUrl ?? "http://127.0.0.1:8090";
     registerInsightsApi(this.app, {

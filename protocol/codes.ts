@@ -24,6 +24,8 @@ export const WireErrorCode = {
   NOT_IN_ROOM: "NOT_IN_ROOM",
   /** The room (or this node's share of it) is at capacity: try again later. */
   ROOM_FULL: "ROOM_FULL",
+  /** Shadow (load-test) traffic is switched off (kill switch, or no shadow lane on this deployment). */
+  SHADOW_DISABLED: "SHADOW_DISABLED",
 
   // Chat.
   /** Chat text over the length limit (500 characters after trimming). */

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
+import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import type { Logger, RedisClient } from "../../core/index.ts";
 import { type Checkout, type OrderUpdate, userOrderChannel } from "../../orders/index.ts";
@@ -27,7 +27,7 @@ import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
 import { RoomBroadcaster } from "./room-broadcaster.ts";
 import { buyerHint, RoomPacer } from "./room-pacer.ts";
 
-interface Conn {
+export interface Conn {
   readonly connId: string;
   readonly ip: string;
   readonly claims: Claims;
@@ -47,8 +47,10 @@ export interface SocketServerOptions {
   readonly keyPrefix: string;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
-  /** Open connections allowed per client address on this node. */
-  readonly maxConnectionsPerIp: number;
+  /** Namespace of this lane's uWS topics (topics are per process, shared by every lane). */
+  readonly topicPrefix?: string;
+  /** Whether this lane serves frames now (the shadow lane's kill switch). Default: always. */
+  readonly serving?: () => boolean;
 }
 
 /** Bytes a socket may have queued before it is closed with TOO_SLOW rather than skipped. */
@@ -58,15 +60,12 @@ const SLOW_SOCKET_BYTES = 1024 * 1024;
  * client sees 1006 and resumes all the same). Twice the soft limit, so the TOO_SLOW close, queued
  * behind the backlog, normally gets there first.
  */
-const MAX_BACKPRESSURE = 2 * SLOW_SOCKET_BYTES;
+export const MAX_BACKPRESSURE = 2 * SLOW_SOCKET_BYTES;
 /** Frames per second per connection, and the burst after a quiet spell. */
 const FRAMES_PER_SECOND = 20;
 const FRAME_BURST = 40;
 /** Rate-limit refusals after which the connection is closed. */
 const MAX_VIOLATIONS = 50;
-
-const topic = (room: string) => `room:${room}`;
-const userTopic = (userId: string) => `user:${userId}`;
 
 /**
  * The WebSocket endpoint `/ws?token=…`: rooms (join, leave, resume), clock ping, and buy with an
@@ -80,7 +79,6 @@ export class SocketServer {
   readonly roomLog: RoomLog;
   readonly viewers: ViewerCounts;
   private readonly sockets = new Set<WebSocket<Conn>>();
-  private readonly perIp = new Map<string, number>();
   private readonly limiters = new WeakMap<Conn, RateLimiter>();
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
@@ -97,17 +95,23 @@ export class SocketServer {
   private readonly chatBatcher = new ChatBatcher((room) => this.roomSockets.get(room) ?? []);
   // Paced frames go out through the room's order too, so nothing overtakes them.
   private readonly broadcaster = new RoomBroadcaster(
-    (room, payload) => this.app.publish(topic(room), payload),
+    (room, payload) => this.app.publish(this.topic(room), payload),
     (room) => this.closeSlowSockets(room),
   );
   private readonly pacer = new RoomPacer((room, frame) => {
     this.inRoomOrder(room, async () => this.publish(room, frame)).catch(() => undefined);
   });
 
+  private readonly topic: (room: string) => string;
+  private readonly userTopic: (userId: string) => string;
+
   constructor(
     private readonly app: TemplatedApp,
     private readonly o: SocketServerOptions,
   ) {
+    const ns = o.topicPrefix ?? "";
+    this.topic = (room) => `${ns}room:${room}`;
+    this.userTopic = (userId) => `${ns}user:${userId}`;
     this.roomLog = new RoomLog(o.redis, o.keyPrefix);
     this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog);
     this.actions = { engine: o.engine, checkout: o.checkout, chat: this.chat };
@@ -130,17 +134,6 @@ export class SocketServer {
         ),
       o.log,
     );
-    app.ws<Conn>("/ws", {
-      maxPayloadLength: WIRE_LIMITS.maxFrameBytes,
-      maxBackpressure: MAX_BACKPRESSURE,
-      closeOnBackpressureLimit: 1,
-      idleTimeout: 60,
-      sendPingsAutomatically: true,
-      upgrade: (res, req, context) => this.upgrade(res, req, context),
-      open: (ws) => this.open(ws),
-      message: (ws, message) => this.message(ws, message),
-      close: (ws) => this.close(ws),
-    });
   }
 
   /** Closes every socket with SERVER_SHUTDOWN: clients reconnect elsewhere and resume. */
@@ -155,64 +148,19 @@ export class SocketServer {
     this.chatBatcher.close();
   }
 
-  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
-    // Everything from the request is read before the first await (uWS requests die on return).
-    const token = req.getQuery("token") ?? "";
-    const key = req.getHeader("sec-websocket-key");
-    const protocol = req.getHeader("sec-websocket-protocol");
-    const extensions = req.getHeader("sec-websocket-extensions");
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
-    if ((this.perIp.get(ip) ?? 0) >= this.o.maxConnectionsPerIp) {
-      res
-        .writeStatus("429 Too Many Requests")
-        .writeHeader("Content-Type", "application/json")
-        .end(
-          JSON.stringify({
-            error: { code: WireErrorCode.RATE_LIMITED, message: "too many connections from this address" },
-          }),
-        );
-      return;
-    }
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    this.o.tokens.verify(token).then((verified) => {
-      if (aborted) return;
-      res.cork(() => {
-        if (!verified.ok) {
-          res
-            .writeStatus("401 Unauthorized")
-            .writeHeader("Content-Type", "application/json")
-            .end(
-              JSON.stringify({
-                error: { code: WireErrorCode.UNAUTHORIZED, message: `token refused (${verified.reason})` },
-              }),
-            );
-          return;
-        }
-        const conn: Conn = {
-          connId: randomUUID(),
-          ip,
-          claims: verified.claims,
-          rooms: new Set(),
-          closed: false,
-          violations: 0,
-        };
-        res.upgrade(conn, key, protocol, extensions, context);
-      });
-    });
+  /** The state of a new connection, attached at upgrade. */
+  static newConn(claims: Claims, ip: string): Conn {
+    return { connId: randomUUID(), ip, claims, rooms: new Set(), closed: false, violations: 0 };
   }
 
-  private open(ws: WebSocket<Conn>): void {
+  open(ws: WebSocket<Conn>): void {
     const conn = ws.getUserData();
     this.conns.set(ws, conn);
     this.sockets.add(ws);
-    this.perIp.set(conn.ip, (this.perIp.get(conn.ip) ?? 0) + 1);
     this.limiters.set(conn, new RateLimiter(FRAMES_PER_SECOND, FRAME_BURST));
     this.o.metrics.connections.inc();
     // Order and payment updates of this user follow on the same socket.
-    ws.subscribe(userTopic(conn.claims.userId));
+    ws.subscribe(this.userTopic(conn.claims.userId));
     this.hub
       .enterUser(conn.claims.userId)
       .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, "order updates unavailable"));
@@ -226,13 +174,10 @@ export class SocketServer {
     });
   }
 
-  private close(ws: WebSocket<Conn>): void {
+  close(ws: WebSocket<Conn>): void {
     const conn = ws.getUserData();
     conn.closed = true;
     this.sockets.delete(ws);
-    const left = (this.perIp.get(conn.ip) ?? 1) - 1;
-    if (left > 0) this.perIp.set(conn.ip, left);
-    else this.perIp.delete(conn.ip);
     this.o.metrics.connections.dec();
     this.hub.leaveUser(conn.claims.userId).catch(() => undefined);
     for (const room of conn.rooms) this.roomSockets.get(room)?.delete(ws);
@@ -242,7 +187,7 @@ export class SocketServer {
         .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, "leave failed"));
   }
 
-  private message(ws: WebSocket<Conn>, message: ArrayBuffer): void {
+  message(ws: WebSocket<Conn>, message: ArrayBuffer): void {
     const conn = ws.getUserData();
     if (!this.limiters.get(conn)?.take("frames")) {
       conn.violations += 1;
@@ -274,6 +219,15 @@ export class SocketServer {
   }
 
   private async handle(ws: WebSocket<Conn>, conn: Conn, frame: ClientFrame): Promise<void> {
+    if (this.o.serving && !this.o.serving() && frame.t !== "ping" && frame.t !== "leave") {
+      this.send(ws, {
+        t: "error",
+        code: WireErrorCode.SHADOW_DISABLED,
+        message: "shadow (load-test) traffic is switched off",
+        ...("reqId" in frame ? { reqId: frame.reqId } : {}),
+      });
+      return;
+    }
     switch (frame.t) {
       case "ping":
         this.send(ws, {
@@ -287,7 +241,7 @@ export class SocketServer {
         return this.join(ws, conn, frame.room);
       case "leave":
         if (conn.rooms.delete(frame.room)) {
-          if (!conn.closed) ws.unsubscribe(topic(frame.room));
+          if (!conn.closed) ws.unsubscribe(this.topic(frame.room));
           this.roomSockets.get(frame.room)?.delete(ws);
           await this.hub.leave(frame.room);
         }
@@ -317,7 +271,7 @@ export class SocketServer {
   private enterRoom(ws: WebSocket<Conn>, room: string): void {
     // What was queued before this socket's snapshot or replay must not reach it afterwards.
     this.broadcaster.flush(room);
-    ws.subscribe(topic(room));
+    ws.subscribe(this.topic(room));
     const set = this.roomSockets.get(room) ?? new Set();
     set.add(ws);
     this.roomSockets.set(room, set);
@@ -328,7 +282,7 @@ export class SocketServer {
     try {
       const u = JSON.parse(payload) as OrderUpdate;
       this.app.publish(
-        userTopic(userId),
+        this.userTopic(userId),
         encodeServerFrame({
           t: "order",
           reservationId: u.reservationId,

@@ -84,7 +84,14 @@ interface AttemptRow {
 }
 
 const targetSchema = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("pg"), url: z.string().regex(/^postgres(ql)?:\/\//, "postgres://...") }),
+  z.strictObject({
+    kind: z.literal("pg"),
+    url: z.string().regex(/^postgres(ql)?:\/\//, "postgres://..."),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case SQL identifier")
+      .optional(),
+  }),
   z.strictObject({ kind: z.literal("pglite"), dataDir: z.string().min(1) }),
 ]);
 
@@ -112,7 +119,8 @@ export class OrderStore {
   /** Connects (pg) or opens the data directory (PGlite), then brings the schema up to date. */
   static async open(target: StoreTarget): Promise<OrderStore> {
     const t = validate(targetSchema, target, "order store target");
-    const db = t.kind === "pg" ? await PgClient.open(t.url) : await PgliteClient.open(t.dataDir);
+    const db =
+      t.kind === "pg" ? await PgClient.open(t.url, { schema: t.schema }) : await PgliteClient.open(t.dataDir);
     try {
       return new OrderStore(t.kind, db, await migrate(db));
     } catch (err) {

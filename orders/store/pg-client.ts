@@ -7,6 +7,11 @@ export interface PgClientOptions {
   readonly max?: number;
   /** How long a query waits for a free connection before failing, ms. Default 30000. */
   readonly connectionTimeoutMillis?: number;
+  /**
+   * Every connection works in this schema (search_path), created if missing: one database can
+   * hold the live order tables and, apart, the shadow (load-test) ones.
+   */
+  readonly schema?: string | undefined;
 }
 
 /**
@@ -27,10 +32,20 @@ export class PgClient implements SqlClient {
       connectionString: url,
       max: options.max ?? 20,
       connectionTimeoutMillis: options.connectionTimeoutMillis ?? 30_000,
+      // The schema name is validated by the store (a lower-case SQL identifier).
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     // An idle connection that dies (server restart) emits here; without a listener it would
     // crash the process. The next query gets a fresh connection.
     pool.on("error", (err) => childLogger("order-store").warn({ err }, "idle PostgreSQL connection failed"));
+    if (options.schema) {
+      try {
+        await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+      } catch (err) {
+        // Two processes creating it at once: one of them loses the race, the schema is there.
+        if ((err as { code?: string }).code !== "23505") throw err;
+      }
+    }
     return new PgClient(pool);
   }
 

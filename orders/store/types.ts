@@ -194,5 +194,6 @@ export interface RoomTotals {
 }
 
 export type StoreTarget =
-  | { readonly kind: "pg"; readonly url: string }
+  /** `schema`: a PostgreSQL schema of its own (created if missing), e.g. for shadow traffic. */
+  | { readonly kind: "pg"; readonly url: string; readonly schema?: string }
   | { readonly kind: "pglite"; readonly dataDir: string };

@@ -1,4 +1,8 @@
-import { childLogger } from "../../core/index.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { childLogger, loadConfig } from "../../core/index.ts";
+import { openShadowLane } from "../../deploy/index.ts";
 import { GatewayServer, type GatewayServerOptions, TokenService } from "../../gateway/index.ts";
 import { type OrderStack, startOrderStack } from "./order-stack.ts";
 import { type PrivatePostgres, startPrivatePostgres } from "./postgres.ts";
@@ -16,7 +20,7 @@ export interface GatewayStack {
   stop(): Promise<void>;
 }
 
-export async function startGatewayStack(): Promise<GatewayStack> {
+export async function startGatewayStack(stackOptions: { shadow?: boolean } = {}): Promise<GatewayStack> {
   let pg: PrivatePostgres | undefined;
   let redis: PrivateRedis | undefined;
   [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
@@ -30,6 +34,17 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     databaseUrl: pg.url,
   });
   const tokens = await TokenService.create({ secret: "s".repeat(48) });
+  // The shadow (load-test) lane, as `npm start` runs it: own keys, queues, order schema, pipeline.
+  const shadowDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-shadow-"));
+  const shadow = stackOptions.shadow
+    ? await openShadowLane(
+        loadConfig({ ...stack.env, LIVEDROP_DATA_DIR: shadowDir, LOG_LEVEL: "silent" }),
+        client,
+        {
+          pipeline: true,
+        },
+      )
+    : undefined;
   const options: GatewayServerOptions = {
     host: "127.0.0.1",
     port: 0,
@@ -42,6 +57,7 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     subscriber,
     keyPrefix: stack.prefix,
     log: childLogger("test-gateway"),
+    ...(shadow ? { shadow } : {}),
   };
   const server = await GatewayServer.create(options);
   return {
@@ -53,6 +69,8 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     token: (userId, role = "viewer", rooms = []) => tokens.issue({ userId, role, rooms, ttlSeconds: 3600 }),
     async stop() {
       await server.close();
+      await shadow?.close();
+      rmSync(shadowDir, { recursive: true, force: true });
       await stack.stop();
       await Promise.all([redis?.stop(), pg?.stop()]);
     },

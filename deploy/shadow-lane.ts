@@ -1,0 +1,67 @@
+import {
+  type Config,
+  childLogger,
+  connectSubscriber,
+  type RedisClient,
+  redisTargetFromConfig,
+} from "../core/index.ts";
+import type { ShadowLane } from "../gateway/index.ts";
+import { Checkout, openOrderStore, SandboxPaymentProvider, startOrderPipeline } from "../orders/index.ts";
+import { SaleEngine } from "../sale-engine/index.ts";
+
+/** The Redis namespace of shadow (load-test) traffic: every key, queue and channel apart. */
+export function shadowKeyPrefix(keyPrefix: string): string {
+  return `${keyPrefix}-shadow`;
+}
+
+/** The configuration seen by the shadow lane: the same servers, its own key prefix. */
+export function shadowConfig(cfg: Config): Config {
+  return { ...cfg, LIVEDROP_KEY_PREFIX: shadowKeyPrefix(cfg.LIVEDROP_KEY_PREFIX) };
+}
+
+export interface OpenShadowLane extends ShadowLane {
+  /** Stops the lane's pipeline (if it runs one), store and subscriber; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * The shadow lane of one process: a sale engine under `<prefix>-shadow` on the shared Redis
+ * connection, its own order store (own PostgreSQL schema or PGlite directory), a checkout that can
+ * only ever use the sandbox payment provider, and, with `pipeline`, its own order pipeline
+ * (BullMQ queues `{<prefix>-shadow-orders}`).
+ */
+export async function openShadowLane(
+  cfg: Config,
+  redis: RedisClient,
+  options: { pipeline: boolean },
+): Promise<OpenShadowLane> {
+  const lane = shadowConfig(cfg);
+  const engine = await SaleEngine.create({ redis, prefix: lane.LIVEDROP_KEY_PREFIX });
+  const store = await openOrderStore(cfg, "shadow");
+  const pipeline = options.pipeline ? await startOrderPipeline({ cfg: lane, engine, store }) : undefined;
+  const subscriber = connectSubscriber(redisTargetFromConfig(cfg));
+  const log = childLogger("shadow");
+  subscriber.on("error", (err) => log.warn({ err: err.message }, "redis subscriber error"));
+  let closed = false;
+  return {
+    engine,
+    store,
+    keyPrefix: lane.LIVEDROP_KEY_PREFIX,
+    subscriber,
+    // Never a real provider: shadow orders cannot move money, whatever the live lane uses.
+    checkout: new Checkout({
+      engine,
+      store,
+      payments: new SandboxPaymentProvider(),
+      redis,
+      keyPrefix: lane.LIVEDROP_KEY_PREFIX,
+    }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pipeline?.stop();
+      subscriber.disconnect();
+      await store.close();
+    },
+  };
+}
