@@ -29,14 +29,20 @@ const RESYNC_EVERY_MS = 30_000;
  * both are done. Drop and stock frames are checked for order and timed from the server's event
  * time through the clock offset.
  */
-export function enterRoom(s: Session, room: string, ready: (drops: DropView[]) => void): void {
+export function enterRoom(
+  s: Session,
+  room: string,
+  ready: (drops: ReadonlyMap<string, DropView>) => void,
+): void {
   let joined: DropView[] | undefined;
+  // Every drop seen so far (snapshot, then frames), so none is missed while the clock syncs.
+  const drops = new Map<string, DropView>();
   let synced = false;
   let fired = false;
   const maybeReady = () => {
     if (joined && synced && !fired) {
       fired = true;
-      ready(joined);
+      ready(drops);
     }
   };
   s.on("welcome", () => {
@@ -47,6 +53,7 @@ export function enterRoom(s: Session, room: string, ready: (drops: DropView[]) =
       s.trend("join_ms", s.rt.now() - sentAt);
       s.seenOffset(room, j.offset, compareOffsets);
       joined = j.drops;
+      for (const d of j.drops) if (!drops.has(d.dropId)) drops.set(d.dropId, d);
       maybeReady();
     });
     s.syncClock(CLOCK_PINGS, CLOCK_GAP_MS, () => {
@@ -56,6 +63,7 @@ export function enterRoom(s: Session, room: string, ready: (drops: DropView[]) =
   });
   s.on("drop", (d) => {
     if (d.room !== room || !s.seenOffset(`${room}/${d.drop.dropId}`, d.o, compareOffsets)) return;
+    drops.set(d.drop.dropId, d.drop);
     s.count("drop_events", 1);
     if (s.synced) s.trend("drop_delivery_ms", Math.max(0, s.serverNow() - offsetTimeMs(d.o)));
   });
@@ -65,15 +73,15 @@ export function enterRoom(s: Session, room: string, ready: (drops: DropView[]) =
   });
 }
 
-/** Waits for `dropId` in the snapshot or a later drop frame. */
+/** Waits for `dropId`: already seen (snapshot or frame), or in a later drop frame. */
 function whenDrop(
   s: Session,
   room: string,
   dropId: string,
-  drops: DropView[],
+  drops: ReadonlyMap<string, DropView>,
   cb: (d: DropView) => void,
 ): void {
-  const known = drops.find((d) => d.dropId === dropId);
+  const known = drops.get(dropId);
   if (known) {
     cb(known);
     return;
