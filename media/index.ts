@@ -10,4 +10,5 @@ export { parsePlaylist } from "./hls/playlist.ts";
 export { isUdpPortFree } from "./hls/udp-ports.ts";
 export type { RoomState } from "./http/events.ts";
 export type { IngestRequest, IngestResponse, IngestStream } from "./ingest.ts";
+export { type MediaNode, startMediaNode } from "./node.ts";
 export { type MediaInventory, MediaTier, type MediaTierOptions } from "./tier.ts";

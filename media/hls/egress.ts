@@ -185,10 +185,7 @@ export class HlsEgress {
       ...["-f", "hls", "-hls_time", String(segmentS), "-hls_list_size", String(listSize)],
       // append_list: a restarted ffmpeg continues the playlist (after a discontinuity) instead of
       // starting its numbering over, which players would take for going back in time.
-      ...[
-        "-hls_flags",
-        "delete_segments+program_date_time+independent_segments+temp_file+append_list+discont_start",
-      ],
+      ...["-hls_flags", "delete_segments+program_date_time+independent_segments+temp_file+append_list"],
       ...["-hls_segment_filename", path.join(dir, `${run}_%05d.ts`)],
       path.join(dir, PLAYLIST),
     ];
