@@ -6,9 +6,10 @@ import path from "node:path";
  * test worker, and returns its printed report. Tests build from the checkout they run in:
  * client/dist is git-ignored, so CI starts without one.
  */
-export function buildClientForTests(): Promise<string> {
+export function buildClientForTests(outDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.resolve("node_modules/.bin/tsx"), ["client/build.ts"], {
+    // A folder of the test's own: a build elsewhere (npm start, another test) never swaps files under it.
+    const child = spawn(path.resolve("node_modules/.bin/tsx"), ["client/build.ts", "--out-dir", outDir], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NODE_ENV: "production" },
     });

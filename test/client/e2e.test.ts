@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../deploy/index.ts";
+import { GatewayServer, type GatewayServerOptions } from "../../gateway/index.ts";
 import { launchChromium } from "../harness/browser.ts";
 import { buildClientForTests } from "./build-client.ts";
 import { type FullStack, startFullStack } from "./full-stack.ts";
@@ -30,9 +35,10 @@ describe("client in Chromium against the full stack", () => {
   let browser: Browser;
   let pages: Pages;
   let buildReport = "";
+  const dist = mkdtempSync(path.join(os.tmpdir(), "livedrop-client-dist-"));
 
   beforeAll(async () => {
-    [buildReport, full] = await Promise.all([buildClientForTests(), startFullStack()]);
+    [buildReport, full] = await Promise.all([buildClientForTests(dist), startFullStack(dist)]);
     browser = await launchChromium();
     pages = new Pages(browser);
   }, 180_000);
@@ -41,6 +47,7 @@ describe("client in Chromium against the full stack", () => {
     await pages?.close();
     await browser?.close();
     await full?.stop();
+    rmSync(dist, { recursive: true, force: true });
   });
 
   it("the build keeps the viewer page's initial JavaScript under 120 KB gzip", () => {
@@ -249,4 +256,63 @@ describe("client in Chromium against the full stack", () => {
 
     expect(pages.errors).toEqual([]);
   }, 240_000);
+
+  it("a viewer whose gateway restarts sees the reconnect banner, then resumes with the stock it missed", async () => {
+    const room = "resume-room";
+    const dropId = "resume-drop";
+    const { engine } = full.stack.stack;
+    await engine.createDrop({
+      dropId,
+      roomId: room,
+      product: {
+        sku: "cap",
+        title: "Cap",
+        priceMinor: 1500,
+        currency: "USD",
+        imageUrl: "https://x.test/cap.png",
+      },
+      initialStock: 5,
+      perUserLimit: 5,
+      holdMs: 60_000,
+    });
+    // A node of its own on a fixed port, so it can come back where the page expects it.
+    const port = await freePort();
+    const options = (): GatewayServerOptions => ({
+      ...full.stack.options,
+      subscriber: full.stack.redis.client(),
+      clientDir: dist,
+      mediaUrl: full.media.url,
+      port,
+    });
+    let node = await GatewayServer.create(options());
+    try {
+      const page = await pages.open("resume-viewer", `${node.url}/live/${room}`, "phone");
+      const left = () => page.getByTestId("drop-left").textContent();
+      await until("the live drop", async () => (await left()) === "5 left");
+      expect(await page.getByTestId("reconnect-banner").count()).toBe(0);
+
+      await node.close(); // closes every socket with SERVER_SHUTDOWN (4050): reconnect and resume
+      await until(
+        "the reconnect banner",
+        async () => (await page.getByTestId("reconnect-banner").count()) === 1,
+      );
+      // While the viewer is away, someone holds two units.
+      await engine.reserve({ dropId, userId: "elsewhere", qty: 2, idempotencyKey: "resume-k1" });
+      expect(await left()).toBe("5 left");
+
+      node = await GatewayServer.create(options());
+      await until(
+        "the banner gone",
+        async () => (await page.getByTestId("reconnect-banner").count()) === 0,
+        30_000,
+      );
+      await until("the missed stock change", async () => (await left()) === "3 left");
+      // Still live on the same socket: a later change arrives without a reload.
+      await engine.reserve({ dropId, userId: "elsewhere-2", qty: 1, idempotencyKey: "resume-k2" });
+      await until("a live stock frame", async () => (await left()) === "2 left");
+      expect(pages.errors).toEqual([]);
+    } finally {
+      await node.close();
+    }
+  }, 90_000);
 });

@@ -19,7 +19,7 @@ export interface FullStack {
   stop(): Promise<void>;
 }
 
-export async function startFullStack(): Promise<FullStack> {
+export async function startFullStack(clientDir?: string): Promise<FullStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "livedrop-client-media-"));
   const stack = await startGatewayStack();
   let media: MediaTier | undefined;
@@ -36,6 +36,7 @@ export async function startFullStack(): Promise<FullStack> {
       // Its own subscriber connection, like any node (the harness's belongs to its own server).
       subscriber: stack.redis.client(),
       mediaUrl: media.url,
+      ...(clientDir ? { clientDir } : {}),
     });
     const tier = media;
     return {

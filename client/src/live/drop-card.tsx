@@ -7,6 +7,9 @@ import { randomId } from "../shared/ids.ts";
 import { type DropView, effectiveState } from "../shared/room-state.ts";
 import type { ServerClock } from "../shared/server-clock.ts";
 
+/** Starts further ahead than this show "coming soon" rather than a countdown. */
+const COUNTDOWN_MAX_MS = 24 * 3600_000;
+
 export interface Hold {
   readonly reservationId: string;
   readonly dropId: string;
@@ -89,10 +92,14 @@ export function DropCard({
     }
   };
 
+  // A drop held back for the host's Launch has a start far ahead: no countdown for that.
+  const comingSoon = state === "scheduled" && drop.startsAt - now > COUNTDOWN_MAX_MS;
   const label = limitReached
     ? t("drop.limit")
     : state === "scheduled"
-      ? t("drop.startsIn", { time: clockText(drop.startsAt - now) })
+      ? comingSoon
+        ? t("drop.comingSoon")
+        : t("drop.startsIn", { time: clockText(drop.startsAt - now) })
       : state === "live"
         ? buying
           ? t("drop.buying")
@@ -112,7 +119,7 @@ export function DropCard({
         <p class="drop-left" data-testid="drop-left">
           {state === "sold_out" ? t("drop.noneLeft") : t("drop.left", { n: drop.available })}
         </p>
-        {state === "scheduled" ? (
+        {state === "scheduled" && !comingSoon ? (
           <p class="drop-countdown" data-testid="countdown" aria-live="off">
             {t("drop.countdown", { time: clockText(drop.startsAt - now) })}
           </p>

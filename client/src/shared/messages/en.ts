@@ -31,6 +31,7 @@ export const en = {
   "drop.noneLeft": "None left",
   "drop.countdown": "Opens in {time}",
   "drop.startsIn": "Starts in {time}",
+  "drop.comingSoon": "Coming soon",
   "drop.buy": "Buy now",
   "drop.buying": "Reserving…",
   "drop.soldOut": "Sold out",

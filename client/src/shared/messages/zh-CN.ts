@@ -30,6 +30,7 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "drop.noneLeft": "已无库存",
   "drop.countdown": "{time} 后开抢",
   "drop.startsIn": "{time} 后开抢",
+  "drop.comingSoon": "即将开抢",
   "drop.buy": "立即抢购",
   "drop.buying": "正在锁定…",
   "drop.soldOut": "已售罄",
