@@ -246,8 +246,10 @@ export function chatter(s: Session, o: ChatOptions): void {
     if (seen.size > 5_000) seen.clear();
   });
   s.on("error", (e) => {
-    const i = pending.findIndex((p) => p.id === e.reqId);
-    if (i < 0) return;
+    // The kill switch answers a chat frame without its clientMsgId: count it against the oldest.
+    const i =
+      e.code === SHADOW_DISABLED && e.reqId === undefined ? 0 : pending.findIndex((p) => p.id === e.reqId);
+    if (i < 0 || i >= pending.length) return;
     pending.splice(i, 1);
     s.rate("chat_refused", true);
     if (e.code === SHADOW_DISABLED) s.count("shadow_refused", 1);
