@@ -227,6 +227,16 @@ describe("client in Chromium against the full stack", () => {
     );
     expect(await buyer.getByTestId("order-status").textContent()).toBe("Paid: your order is confirmed");
 
+    // Every string is translated: the same page in Simplified Chinese.
+    await buyer.getByLabel("Language").selectOption("zh-CN");
+    await until(
+      "Chinese strings",
+      async () => (await buyer.getByTestId("order-status").textContent()) === "已付款：订单已确认",
+    );
+    expect(await buyer.evaluate("document.documentElement.lang")).toBe("zh-CN");
+    await pages.screenshot(buyer, "live-paid-zh");
+    await buyer.getByLabel("语言").selectOption("en");
+
     // The ops wall shows the GMV of the paid order.
     const ops = await pages.open("ops", `${base}/ops#token=${adminToken}`, "desktop");
     await until(

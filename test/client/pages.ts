@@ -13,6 +13,11 @@ export class Pages {
     const context = await newContext(this.browser, size);
     const page = await context.newPage();
     page.on("pageerror", (err) => this.errors.push(`${name}: ${err.message}`));
+    // The gateway sends a Content-Security-Policy: anything it blocks is a bug in the client.
+    page.on("console", (m) => {
+      if (m.type() === "error" && /Content Security Policy/i.test(m.text()))
+        this.errors.push(`${name}: ${m.text()}`);
+    });
     this.pages.push(page);
     await page.goto(url);
     return page;

@@ -16,6 +16,7 @@ const CATALOGUES: Record<Lang, Partial<Record<MessageKey, string>>> = { en, "zh-
 const STORAGE_KEY = "livedrop.lang";
 
 let current: Lang = initialLang();
+document.documentElement.lang = current;
 const listeners = new Set<() => void>();
 
 function initialLang(): Lang {
