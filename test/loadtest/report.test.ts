@@ -23,7 +23,9 @@ describe("load-test summaries", () => {
     const metrics = r.summarize(10, thresholds);
     expect(metrics.buy_ack_ms?.values["p(99)"]).toBeCloseTo(990.01, 1);
     const results = checkThresholds(thresholds, metrics);
-    expect(results.find((t) => t.metric === "buy_ack_ms" && t.expr === "p(99)<3000")?.ok).toBe(true);
+    const ack = results.filter((t) => t.metric === "buy_ack_ms");
+    expect(ack.length).toBeGreaterThan(0);
+    expect(ack.every((t) => t.ok)).toBe(true);
     expect(results.find((t) => t.metric === "oversold")).toMatchObject({ ok: true, actual: 0 });
     expect(results.find((t) => t.metric === "t0_skew_ms")?.ok).toBe(false); // nothing measured
   });
