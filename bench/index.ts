@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<numbe
   orders: () => import("./orders.ts"),
   fanout: () => import("./fanout.ts"),
   buy: () => import("./buy.ts"),
+  media: () => import("./media.ts"),
 };
 
 /** `npm run bench -- NAME [flags]`: each bench prints progress on stderr and one JSON line last on stdout. */
