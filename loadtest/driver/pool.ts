@@ -12,6 +12,8 @@ const workerFile = path.join(path.dirname(new URL(import.meta.url).pathname), "w
 export class WorkerPool {
   private readonly latest: Tallies[];
   private nextRef = 0;
+  /** Sockets the server closed or refused (close code or error), once stop() has run. */
+  readonly closes: Record<string, number> = {};
   private rr = 0;
 
   private constructor(private readonly children: ChildProcess[]) {
@@ -87,25 +89,32 @@ export class WorkerPool {
     const finals = await Promise.all(
       this.children.map(
         (c) =>
-          new Promise<{ dump: RecorderDump; outcomes: Outcome[] }>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`load worker ${c.pid} did not report`)), 60_000);
-            c.on("message", (m: FromWorker) => {
-              if (m.type !== "final") return;
-              clearTimeout(timer);
-              resolve(m);
-            });
-            c.once("exit", (code) => {
-              // A final message still in flight is delivered after "exit": give it a moment.
-              setTimeout(() => {
+          new Promise<{ dump: RecorderDump; outcomes: Outcome[]; closes: Record<string, number> }>(
+            (resolve, reject) => {
+              const timer = setTimeout(
+                () => reject(new Error(`load worker ${c.pid} did not report`)),
+                60_000,
+              );
+              c.on("message", (m: FromWorker) => {
+                if (m.type !== "final") return;
                 clearTimeout(timer);
-                reject(new Error(`load worker ${c.pid} exited with ${code} before reporting`));
-              }, 2_000);
-            });
-            this.send(c, { type: "stop" });
-          }),
+                resolve(m);
+              });
+              c.once("exit", (code) => {
+                // A final message still in flight is delivered after "exit": give it a moment.
+                setTimeout(() => {
+                  clearTimeout(timer);
+                  reject(new Error(`load worker ${c.pid} exited with ${code} before reporting`));
+                }, 2_000);
+              });
+              this.send(c, { type: "stop" });
+            },
+          ),
       ),
     );
     await Promise.all(this.children.map((c) => this.exited(c, 10_000)));
+    for (const f of finals)
+      for (const [why, n] of Object.entries(f.closes)) this.closes[why] = (this.closes[why] ?? 0) + n;
     return { dumps: finals.map((f) => f.dump), outcomes: finals.flatMap((f) => f.outcomes) };
   }
 

@@ -53,4 +53,10 @@ export interface Tallies {
 
 export type FromWorker =
   | ({ readonly type: "progress" } & Tallies)
-  | { readonly type: "final"; readonly dump: RecorderDump; readonly outcomes: Outcome[] };
+  | {
+      readonly type: "final";
+      readonly dump: RecorderDump;
+      readonly outcomes: Outcome[];
+      /** Sockets the server closed or refused, by close code or error. */
+      readonly closes: Record<string, number>;
+    };

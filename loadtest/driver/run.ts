@@ -43,6 +43,7 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
   const thresholds = thresholdsFor(o.name, "ci");
   const recorder = new Recorder(new Set(Object.keys(thresholds)));
   let stack: OwnStack | undefined;
+  const pools: WorkerPool[] = [];
   try {
     if (!o.url) stack = await startOwnStack((l) => progress.log(l));
     const baseUrl = o.url ?? stack?.baseUrl ?? "";
@@ -60,12 +61,14 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
       tokens,
       progress,
       workers: o.workers,
-      startPool: (sockets) =>
-        WorkerPool.start(o.workers || Math.min(4, Math.max(1, Math.ceil(sockets / SOCKETS_PER_WORKER))), {
-          wsUrl: `${baseUrl.replace(/^http/, "ws")}/ws`,
-          baseUrl,
-          wanted: Object.keys(thresholds),
-        }),
+      startPool: (sockets) => {
+        const pool = WorkerPool.start(
+          o.workers || Math.min(4, Math.max(1, Math.ceil(sockets / SOCKETS_PER_WORKER))),
+          { wsUrl: `${baseUrl.replace(/^http/, "ws")}/ws`, baseUrl, wanted: Object.keys(thresholds) },
+        );
+        pools.push(pool);
+        return pool;
+      },
     };
     const startedAt = new Date();
     progress.log(
@@ -75,6 +78,7 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
     progress.done();
     const durationMs = Date.now() - startedAt.getTime();
     const metrics = recorder.summarize(durationMs / 1000, thresholds);
+    const notes = [...(outcome.notes ?? []), ...closeNotes(pools)];
     const results = checkThresholds(thresholds, metrics);
     const summary: RunSummary = {
       loadtest: o.name,
@@ -89,7 +93,7 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
       metrics,
       result: outcome.result(metrics),
       ...(outcome.series ? { series: outcome.series } : {}),
-      ...(outcome.notes?.length ? { notes: outcome.notes } : {}),
+      ...(notes.length ? { notes } : {}),
     };
     const files = writeReport(o.outDir, summary);
     if (!o.quiet) process.stderr.write(renderText(summary));
@@ -99,6 +103,18 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
     progress.done();
     await stack?.stop();
   }
+}
+
+/** "the server closed or refused 7 sockets: close 4008 ×5, close 1006 ×2". */
+function closeNotes(pools: readonly WorkerPool[]): string[] {
+  const all: Record<string, number> = {};
+  for (const p of pools) for (const [why, n] of Object.entries(p.closes)) all[why] = (all[why] ?? 0) + n;
+  const total = Object.values(all).reduce((a, b) => a + b, 0);
+  if (total === 0) return [];
+  const parts = Object.entries(all)
+    .sort((a, b) => b[1] - a[1])
+    .map(([why, n]) => `${why} ×${n}`);
+  return [`the server closed or refused ${total} socket(s): ${parts.join(", ")}`];
 }
 
 function lastLine(s: RunSummary): string {

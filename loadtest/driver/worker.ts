@@ -25,6 +25,10 @@ let api: Api | undefined;
 let recorder = new Recorder();
 const open = new Set<Session>();
 const outcomes: Outcome[] = [];
+const closes: Record<string, number> = {};
+const tallyClose = (why: string) => {
+  closes[why] = (closes[why] ?? 0) + 1;
+};
 let queue: Promise<void> = Promise.resolve();
 
 const send = (m: FromWorker) => process.send?.(m);
@@ -46,8 +50,12 @@ function connect(token: string, spec: BehaviourSpec, ref: number): Promise<void>
   open.add(session);
   session.onClose(() => open.delete(session));
   ws.on("message", (data) => session.message(data.toString()));
-  ws.on("close", () => session.closed());
-  ws.on("error", () => {
+  ws.on("close", (code) => {
+    if (!session.endedOnPurpose && !session.isClosed) tallyClose(`close ${code}`);
+    session.closed();
+  });
+  ws.on("error", (err) => {
+    if (!session.endedOnPurpose && !session.isClosed) tallyClose(err.message.slice(0, 80));
     session.closed();
     ws.terminate();
   });
@@ -111,7 +119,7 @@ async function stop(): Promise<void> {
   while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   // Disconnect only once the (large) final message has gone out.
   await new Promise<void>((resolve) => {
-    const final: FromWorker = { type: "final", dump: recorder.dump(), outcomes };
+    const final: FromWorker = { type: "final", dump: recorder.dump(), outcomes, closes };
     if (process.send) process.send(final, undefined, {}, () => resolve());
     else resolve();
   });

@@ -120,6 +120,11 @@ export class Session {
     return this.done;
   }
 
+  /** The runner closed it (end()), rather than the server or the network. */
+  get endedOnPurpose(): boolean {
+    return this.ending;
+  }
+
   on<T extends InFrameType>(type: T, handler: Handler<T>): void {
     const list = this.handlers.get(type) ?? [];
     list.push(handler as (f: InFrame) => void);
