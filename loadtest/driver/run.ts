@@ -45,7 +45,7 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
   let stack: OwnStack | undefined;
   const pools: WorkerPool[] = [];
   try {
-    if (!o.url) stack = await startOwnStack((l) => progress.log(l));
+    if (!o.url) stack = await startOwnStack(o.shadow, (l) => progress.log(l));
     const baseUrl = o.url ?? stack?.baseUrl ?? "";
     const api = new Api(baseUrl, recorder);
     const tokens = await tokenSource(o, api, stack, progress);

@@ -6,9 +6,9 @@ import path from "node:path";
 import { freePort } from "../../deploy/index.ts";
 
 const START_TIMEOUT_MS = 240_000;
-const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../bin/livedrop.mjs");
+const childFile = path.join(path.dirname(new URL(import.meta.url).pathname), "stack-child.ts");
 
-/** A private stack the driver started: `livedrop start` (the same launcher as `npm start`) as a child. */
+/** A private stack the driver started (stack-child.ts, as a child process). */
 export interface OwnStack {
   readonly baseUrl: string;
   /** The token secret it signs with, so the driver can mint tokens itself. */
@@ -18,15 +18,15 @@ export interface OwnStack {
 }
 
 /**
- * Starts `livedrop start` on free loopback ports in a temporary data directory (embedded Redis,
- * PGlite, the order pipeline, the gateway) and resolves once it prints its component lines.
+ * Starts stack-child.ts on free loopback ports in a temporary data directory (embedded Redis,
+ * PGlite, the order pipeline, the shadow lane, the gateway) and resolves once it is ready.
  * `stop()` sends SIGTERM (the stack then stops its Redis child) and removes the directory.
  */
-export async function startOwnStack(log: (line: string) => void): Promise<OwnStack> {
+export async function startOwnStack(shadow: boolean, log: (line: string) => void): Promise<OwnStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-loadtest-"));
   const tokenSecret = randomBytes(36).toString("base64url");
   const [redisPort, gatewayPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, [bin, "start"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", childFile], {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? dir,
@@ -37,6 +37,8 @@ export async function startOwnStack(log: (line: string) => void): Promise<OwnSta
       GATEWAY_TOKEN_SECRET: tokenSecret,
       // Every load-test socket comes from 127.0.0.1.
       GATEWAY_MAX_CONNS_PER_IP: "1000000",
+      // The shadow lane (a second order store and pipeline) only when the run uses it.
+      LIVEDROP_SHADOW: shadow ? "on" : "off",
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -58,22 +60,23 @@ export async function startOwnStack(log: (line: string) => void): Promise<OwnSta
   try {
     const baseUrl = await new Promise<string>((resolve, reject) => {
       let stdout = "";
-      // Generous: on a loaded 2-core CI box the cold start (tsx, PGlite) alone can take a minute.
+      // Generous: on a loaded 2-core CI box a cold start (tsx, PGlite) can take a minute.
       const timer = setTimeout(
-        () => reject(new Error(`livedrop start did not come up in ${START_TIMEOUT_MS / 1000} s\n${output}`)),
+        () =>
+          reject(new Error(`the private stack did not come up in ${START_TIMEOUT_MS / 1000} s\n${output}`)),
         START_TIMEOUT_MS,
       );
       child.stdout?.on("data", (c: Buffer) => {
         stdout += c.toString();
         const m = /gateway\s+(http:\/\/\S+)/.exec(stdout);
-        if (m?.[1] && stdout.includes("Ctrl-C")) {
+        if (m?.[1] && stdout.includes("ready")) {
           clearTimeout(timer);
           resolve(m[1]);
         }
       });
       child.once("exit", (code) => {
         clearTimeout(timer);
-        reject(new Error(`livedrop start exited with ${code}\n${output}`));
+        reject(new Error(`the private stack exited with ${code}\n${output}`));
       });
     });
     log(`started a private stack (pid ${child.pid}) at ${baseUrl}`);
