@@ -51,11 +51,15 @@ const CODECS = {
   },
 } as const;
 
+/** An encoder gets this long to send its first packet (ffmpeg starts slowly on a busy machine). */
+const FIRST_PACKET_MS = 20_000;
+
 /**
  * Opens an RTP ingest: one comedia PlainTransport per stream (ffmpeg sends each stream from its
  * own source port, and comedia locks a transport to the first source it hears) and a producer
- * with the fixed codec, payload type and SSRC the encoder must use. A stream that stays silent
- * for `timeoutMs` is closed, so a crashed encoder ends the room instead of leaving it "live".
+ * with the fixed codec, payload type and SSRC the encoder must use. A stream that stops for
+ * `timeoutMs` (or sends nothing in its first 20 s) is closed, so a crashed encoder ends the room
+ * instead of leaving it "live".
  */
 export async function openIngest(
   room: Room,
@@ -92,10 +96,15 @@ export async function openIngest(
         clockRate: codec.clockRate,
         ...(codecName === "opus" ? { channels: 2 } : {}),
       };
-      watchSilence(entry.transport, timeoutMs, (silentMs) => {
-        log.warn({ transport: entry.id, silentMs }, "RTP ingest silent: closing it");
-        entry.transport.close();
-      });
+      watchSilence(
+        entry.transport,
+        timeoutMs,
+        (silentMs) => {
+          log.warn({ transport: entry.id, silentMs }, "RTP ingest silent: closing it");
+          entry.transport.close();
+        },
+        FIRST_PACKET_MS,
+      );
     }
   } catch (err) {
     for (const entry of opened) entry.transport.close();

@@ -25,6 +25,8 @@ export interface MediaInventory {
   readonly producers: number;
   readonly consumers: number;
   readonly ffmpegPids: number[];
+  /** HLS egresses running or still stopping (ffmpeg, files). */
+  readonly hlsEgresses: number;
 }
 
 /**
@@ -176,11 +178,15 @@ export class MediaTier {
         producers += Object.keys(d.mapProducerIdConsumerIds).length;
       }
     }
-    const ffmpegPids = this.hls
-      .all()
-      .map(([, e]) => e.ffmpegPid)
-      .filter((p): p is number => p !== undefined);
-    return { workers, rooms: this.rooms.all().length, transports, producers, consumers, ffmpegPids };
+    return {
+      workers,
+      rooms: this.rooms.all().length,
+      transports,
+      producers,
+      consumers,
+      ffmpegPids: this.hls.ffmpegPids(),
+      hlsEgresses: this.hls.count,
+    };
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,8 @@ const SETTLE_MS = 400;
  */
 export class HlsManager {
   private readonly egresses = new Map<string, HlsEgress>();
+  /** Egresses being stopped: still holding ffmpeg and files until stop() resolves. */
+  private readonly stopping = new Set<HlsEgress>();
   /** The producer set each egress was started for. */
   private readonly keys = new Map<string, string>();
   private readonly queues = new Map<string, Promise<void>>();
@@ -42,6 +44,18 @@ export class HlsManager {
 
   all(): [string, HlsEgress][] {
     return [...this.egresses.entries()];
+  }
+
+  /** ffmpeg processes of every egress, running or still stopping (leak checks). */
+  ffmpegPids(): number[] {
+    return [...this.egresses.values(), ...this.stopping]
+      .map((e) => e.ffmpegPid)
+      .filter((p): p is number => p !== undefined);
+  }
+
+  /** Egresses that exist now, including those still being stopped. */
+  get count(): number {
+    return this.egresses.size + this.stopping.size;
   }
 
   /** Called on every change of a room: schedules the start, restart or stop it needs. */
@@ -117,7 +131,12 @@ export class HlsManager {
     this.keys.delete(room);
     if (!egress) return;
     const wasReady = egress.ready;
-    await egress.stop();
+    this.stopping.add(egress);
+    try {
+      await egress.stop();
+    } finally {
+      this.stopping.delete(egress);
+    }
     if (wasReady) this.o.onReadyChange(room);
   }
 
