@@ -40,8 +40,10 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    // Each step gets a bounded time: a component stuck on a dead dependency (say, a queue worker
+    // waiting for a Redis that is already gone) must not keep the launcher from exiting.
     for (const fn of stops.reverse())
-      await fn().catch((err: unknown) => log.warn({ err }, "stop step failed"));
+      await withinStopBudget(fn()).catch((err: unknown) => log.warn({ err }, "stop step failed"));
   };
 
   try {
@@ -57,6 +59,7 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
         port: cfg.LIVEDROP_REDIS_PORT,
         dir,
         appendfsync: cfg.LIVEDROP_APPENDFSYNC,
+        ownProcessGroup: true,
       });
       stops.push(() => server.stop());
       lines.push(
@@ -109,6 +112,20 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     throw err;
   }
   return { lines, stop };
+}
+
+/** Longest one stop step may take before the launcher moves on, ms. */
+const STOP_STEP_BUDGET_MS = 10_000;
+
+function withinStopBudget(step: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`gave up after ${STOP_STEP_BUDGET_MS} ms`)),
+      STOP_STEP_BUDGET_MS,
+    );
+  });
+  return Promise.race([step, budget]).finally(() => clearTimeout(timer));
 }
 
 /** The durability an external Redis really runs with, when it lets us ask. */

@@ -16,6 +16,12 @@ export interface RedisServerOptions {
   /** Start as a Redis Cluster node. */
   readonly cluster?: boolean;
   readonly startTimeoutMs?: number;
+  /**
+   * Run in a process group of its own, so a terminal's Ctrl-C (SIGINT to the whole foreground
+   * group) reaches only the launcher, which then stops Redis last, after everything that still
+   * writes to it. Default false (tests want their servers to die with them).
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 /**
@@ -34,6 +40,7 @@ export class RedisServerProcess {
       appendonly: true,
       cluster: false,
       startTimeoutMs: 20_000,
+      ownProcessGroup: false,
       ...options,
     };
   }
@@ -94,7 +101,10 @@ export class RedisServerProcess {
         "--cluster-node-timeout",
         "3000",
       );
-    const child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("redis-server", args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: this.options.ownProcessGroup,
+    });
     this.child = child;
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => {

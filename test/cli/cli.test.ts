@@ -42,12 +42,13 @@ describe("`livedrop start` with the embedded Redis", () => {
       LIVEDROP_DATA_DIR: dataDir,
       LIVEDROP_REDIS_PORT: String(await freePort()),
       GATEWAY_PORT: String(await freePort()),
+      MEDIA_PORT: String(await freePort()),
       LOG_LEVEL: "warn",
     };
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it("runs Redis with AOF in the data directory, stops cleanly on Ctrl-C and finds its drops again", async () => {
+  it("runs Redis with AOF in the data directory, stops cleanly on Ctrl-C (SIGINT to the whole process group) and finds its drops again", async () => {
     const first = await startLivedrop(env);
     expect(first.output()).toContain(`redis://127.0.0.1:${env.LIVEDROP_REDIS_PORT}`);
     expect(first.output()).toContain("appendfsync always");
@@ -81,7 +82,8 @@ describe("`livedrop start` with the embedded Redis", () => {
 
     const again = await startLivedrop(env);
     try {
-      expect(again.output()).toContain("1 drop(s) on record");
+      // neon-1 and the demo room's drop, which the launcher creates once.
+      expect(again.output()).toContain("2 drop(s) on record");
       const status = JSON.parse((await livedrop(["drop", "status", "neon-1", "--json"], env)).stdout);
       expect(status).toMatchObject({
         state: "paused",
@@ -93,11 +95,12 @@ describe("`livedrop start` with the embedded Redis", () => {
       const list = JSON.parse((await livedrop(["drop", "list", "--json"], env)).stdout) as {
         dropId: string;
       }[];
-      expect(list.map((d) => d.dropId)).toEqual(["neon-1"]);
+      expect(list.map((d) => d.dropId).sort()).toEqual(["demo-sneaker-1", "neon-1"]);
     } finally {
       expect(await again.stop("SIGTERM")).toBe(0);
     }
-  });
+    // Starts the whole stack (media tier included) twice.
+  }, 240_000);
 });
 
 describe("`livedrop drop` against REDIS_URL", () => {

@@ -31,9 +31,12 @@ export async function startLivedrop(env: Record<string, string>): Promise<{
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }> {
+  // A process group of its own, like a command run from a terminal: stop() signals the whole
+  // group, as Ctrl-C does, so every child the launcher started gets the signal too.
   const child = spawn(process.execPath, [bin, "start"], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let out = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -57,7 +60,7 @@ export async function startLivedrop(env: Record<string, string>): Promise<{
     output: () => out,
     async stop(signal = "SIGINT") {
       if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
       return exited;
     },
   };
