@@ -23,6 +23,22 @@ const STABLE_RUN_MS = 30_000;
 /** SIGTERM first (ffmpeg finishes its files), SIGKILL if it is still there after this. */
 const KILL_AFTER_MS = 3_000;
 
+/** Every ffmpeg started here and still running: killed if this process exits (even on a crash). */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // "exit" also runs after an uncaught exception; a SIGKILL of node cannot be caught at all.
+    process.once("exit", () => {
+      for (const c of running) c.kill("SIGKILL");
+    });
+  }
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  child.once("error", () => running.delete(child));
+}
+
 /**
  * One supervised ffmpeg process: restarted with backoff when it dies on its own, stopped with
  * SIGTERM then SIGKILL. stop() resolves once the process is gone; safe to call twice.
@@ -77,6 +93,7 @@ export class FfmpegProcess {
     const startedAt = Date.now();
     const args = typeof this.o.args === "function" ? this.o.args() : this.o.args;
     const child = spawn(this.o.bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+    track(child);
     this.child = child;
     let resolveExit: () => void = () => undefined;
     this.exited = new Promise((r) => {
