@@ -12,6 +12,8 @@ export class RoomHub {
   private readonly members = new Map<string, number>();
   private readonly followed = new Map<string, Set<string>>();
   private readonly roomOfChannel = new Map<string, string>();
+  /** Per room with local viewers: settles once its channel subscription is live. */
+  private readonly subscribed = new Map<string, Promise<void>>();
   private readonly users = new Map<string, number>();
   private readonly userOfChannel = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
@@ -44,15 +46,23 @@ export class RoomHub {
     return new Map(this.members);
   }
 
-  /** A local viewer entered `room`: subscribe on the first one. */
+  /**
+   * A local viewer entered `room`: subscribe on the first one. Every caller waits until the
+   * room's subscription is live, so no snapshot is read before live events can arrive.
+   */
   async enter(room: string): Promise<void> {
     const n = (this.members.get(room) ?? 0) + 1;
     this.members.set(room, n);
-    if (n > 1) return;
+    if (n > 1) return this.subscribed.get(room);
     const channel = this.roomLog.channel(room);
     this.roomOfChannel.set(channel, room);
-    await this.subscriber.ssubscribe(channel);
-    await this.followDrops(room);
+    const ready = (async () => {
+      await this.subscriber.ssubscribe(channel);
+      await this.followDrops(room);
+    })();
+    this.subscribed.set(room, ready);
+    ready.catch(() => this.subscribed.delete(room));
+    return ready;
   }
 
   /** A local viewer left: unsubscribe after the last one. */
@@ -63,6 +73,7 @@ export class RoomHub {
       return;
     }
     this.members.delete(room);
+    this.subscribed.delete(room);
     const channels = [
       this.roomLog.channel(room),
       ...[...(this.followed.get(room) ?? [])].map((d) => this.engine.keys.drop(d).events),

@@ -83,6 +83,8 @@ export class SocketServer {
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
   private readonly delivery = new Map<string, Promise<void>>();
+  /** Sockets whose join waits for the room's next join step. */
+  private readonly pendingJoins = new Map<string, { sockets: WebSocket<Conn>[]; served: Promise<void> }>();
   /**
    * Product, window and limits per drop for drop frames (the event carries state and counts):
    * fetched once, so a burst of drop events costs no Redis round trip each.
@@ -301,24 +303,44 @@ export class SocketServer {
     if (conn.rooms.has(room)) return;
     conn.rooms.add(room);
     await this.hub.enter(room);
+    // Joins waiting for the room are served together: one read of the log position, the drops
+    // and the recent chat for all of them, so a join storm (a drop announced on air) costs a few
+    // Redis round trips per batch instead of per viewer, and live events are not held up.
+    const waiting = this.pendingJoins.get(room);
+    if (waiting) {
+      waiting.sockets.push(ws);
+      return waiting.served;
+    }
+    const sockets = [ws];
+    const served = this.inRoomOrder(room, () => this.serveJoins(room));
+    this.pendingJoins.set(room, { sockets, served });
+    return served;
+  }
+
+  /**
+   * Runs in the room's delivery order: no live event can overtake the snapshot, and every event
+   * after the snapshot's offset arrives live (the sockets are subscribed in the same step).
+   */
+  private async serveJoins(room: string): Promise<void> {
+    const batch = this.pendingJoins.get(room)?.sockets ?? [];
+    this.pendingJoins.delete(room);
     const epoch = await this.roomLog.ensureEpoch(room);
-    // In the room's delivery order: no live event can overtake the snapshot, and every event
-    // after the snapshot's offset arrives live (the socket is subscribed in the same step).
-    await this.inRoomOrder(room, async () => {
-      const { offset } = await this.roomLog.position(room);
-      const drops = await this.snapshots(room);
-      if (this.conns.get(ws)?.closed !== false) return;
-      this.enterRoom(ws, room);
-      this.send(ws, {
-        t: "joined",
-        room,
-        epoch,
-        offset,
-        viewers: this.hub.localViewers(room),
-        drops,
-        chat: await this.chat.recent(room),
-      });
+    const { offset } = await this.roomLog.position(room);
+    const [drops, chat] = await Promise.all([this.snapshots(room), this.chat.recent(room)]);
+    const frame = encodeServerFrame({
+      t: "joined",
+      room,
+      epoch,
+      offset,
+      viewers: this.hub.localViewers(room),
+      drops,
+      chat,
     });
+    for (const ws of batch) {
+      if (this.conns.get(ws)?.closed !== false) continue;
+      this.enterRoom(ws, room);
+      ws.cork(() => ws.send(frame));
+    }
   }
 
   private async resume(

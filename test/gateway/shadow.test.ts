@@ -143,8 +143,11 @@ describe("shadow (load-test) traffic", () => {
     expect((await g.stack.store.list({ dropId: live.dropId })).some((o) => o.userId.startsWith("lt-"))).toBe(
       false,
     );
-    const liveDropFrames = liveViewer.frames.filter((f): f is DropFrame => f.t === "drop" || f.t === "stock");
-    expect(liveDropFrames).toEqual([]);
+    // The live viewer may get the live drop's own frames (its snapshot when the node began to
+    // follow the room), never a shadow one: every count it saw is the live drop's.
+    const liveDropFrames = liveViewer.frames.filter((f): f is DropFrame => f.t === "drop");
+    for (const f of liveDropFrames) expect(f.drop).toMatchObject({ available: 9, held: 1, sold: 0 });
+    expect(liveViewer.frames.some((f) => f.t === "stock" || f.t === "toast")).toBe(false);
     // The live audit of the same drop id lists the one real order only.
     const liveHost = await g.token("real-host", "host", [room]);
     const liveAudit = await api("GET", `/api/v1/drops/${live.dropId}/orders`, liveHost);
