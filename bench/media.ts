@@ -81,6 +81,7 @@ export async function run(args: string[]): Promise<number> {
       measuredConsumers: ramp.consumers,
       workerCpuPctAtMax: ramp.cpuPct,
       baselineWorkerCpuPct: ramp.baselinePct,
+      producerPacketsPerSec: ramp.inPacketsPerSec,
       hlsLatencyP90Ms: hls.p90Ms,
       hlsPdtCorrectionMs: tier.hls.get(room)?.pdtCorrectionMs ?? 0,
       quick,
@@ -152,13 +153,17 @@ async function measureHlsLatency(playlistUrl: string, sampleMs: number) {
   }
 }
 
-/** Worker CPU, percent of one core, over `ms`. */
-async function workerCpuPct(pid: number, ms: number): Promise<number> {
-  const a = processCpuMicros(pid) ?? 0;
+/**
+ * Worker CPU (percent of one core) over `ms`, and the packets per second the producers received
+ * meanwhile: what each consumer has to forward (a starved encoder sends fewer).
+ */
+async function measureWindow(pid: number, ms: number, packets: () => Promise<number>) {
+  const [a, p0] = [processCpuMicros(pid) ?? 0, await packets()];
   const t = performance.now();
   await new Promise((r) => setTimeout(r, ms));
-  const b = processCpuMicros(pid) ?? 0;
-  return ((b - a) / 1000 / (performance.now() - t)) * 100;
+  const [b, p1] = [processCpuMicros(pid) ?? 0, await packets()];
+  const elapsed = performance.now() - t;
+  return { cpuPct: ((b - a) / 1000 / elapsed) * 100, inPacketsPerSec: ((p1 - p0) * 1000) / elapsed };
 }
 
 async function rampConsumers(tier: MediaTier, room: string, workerPid: number, quick: boolean) {
@@ -169,45 +174,68 @@ async function rampConsumers(tier: MediaTier, room: string, workerPid: number, q
   const caps = router.rtpCapabilities;
   // Nothing listens here: the kernel drops the packets after the worker did its work for them.
   const sinkPort = await freePort();
-  const step = quick ? 100 : 150; // viewers (2 consumers each) per step
+  const step = quick ? 50 : 75; // viewers (2 consumers each) per step
   const budgetMs = quick ? 12_000 : 90_000;
   const windowMs = quick ? 2_000 : 3_000;
-  const baselinePct = await workerCpuPct(workerPid, windowMs);
-  progress(`worker CPU with the ingest and HLS only: ${round(baselinePct)} %`);
+  const packets = async () => {
+    let n = 0;
+    for (const id of producers)
+      for (const st of (await r.producer(id)?.getStats()) ?? []) n += st.packetCount;
+    return n;
+  };
+  const base = await measureWindow(workerPid, windowMs, packets);
+  const baselinePct = base.cpuPct;
+  let inPacketsPerSec = base.inPacketsPerSec;
+  progress(
+    `worker CPU with the ingest and HLS only: ${round(baselinePct)} %, ${Math.round(inPacketsPerSec)} packets/s in`,
+  );
   let consumers = 0;
   let cpuPct = baselinePct;
   const points: [number, number][] = [[0, baselinePct]];
   const end = Date.now() + budgetMs;
   const transports: { close(): void }[] = [];
   let stalled = false;
+  const addViewers = async () => {
+    for (let made = 0; made < step; made += 10) {
+      await Promise.all(
+        Array.from({ length: Math.min(10, step - made) }, async () => {
+          const t = await router.createPlainTransport({
+            listenIp: "127.0.0.1",
+            comedia: false,
+            enableSrtp: true,
+          });
+          transports.push(t);
+          await t.connect({
+            ip: "127.0.0.1",
+            port: sinkPort,
+            srtpParameters: {
+              cryptoSuite: "AES_CM_128_HMAC_SHA1_80",
+              keyBase64: randomBytes(30).toString("base64"),
+            },
+          });
+          for (const producerId of producers) {
+            await t.consume({ producerId, rtpCapabilities: caps });
+            consumers++;
+          }
+        }),
+      );
+    }
+  };
   try {
     while (Date.now() < end && cpuPct < 85 && !stalled) {
-      // Ten at a time: a burst of channel requests on a busy machine can time out.
+      // Ten at a time: a burst of channel requests on a busy machine can time out. A step that
+      // outlives the budget by 3 s counts as the worker no longer keeping up.
       try {
-        for (let made = 0; made < step; made += 10) {
-          await Promise.all(
-            Array.from({ length: Math.min(10, step - made) }, async () => {
-              const t = await router.createPlainTransport({
-                listenIp: "127.0.0.1",
-                comedia: false,
-                enableSrtp: true,
-              });
-              transports.push(t);
-              await t.connect({
-                ip: "127.0.0.1",
-                port: sinkPort,
-                srtpParameters: {
-                  cryptoSuite: "AES_CM_128_HMAC_SHA1_80",
-                  keyBase64: randomBytes(30).toString("base64"),
-                },
-              });
-              for (const producerId of producers) {
-                await t.consume({ producerId, rtpCapabilities: caps });
-                consumers++;
-              }
-            }),
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error("a step outlived the time budget")),
+            end - Date.now() + 3_000,
           );
-        }
+        });
+        const adding = addViewers();
+        adding.catch(() => undefined); // an abandoned step may still fail later
+        await Promise.race([late, adding]).finally(() => clearTimeout(timer));
       } catch (err) {
         // The worker (or the machine) no longer answers in time: as far as this bench goes, full.
         progress(`worker stopped keeping up: ${(err as Error).message}`);
@@ -216,9 +244,13 @@ async function rampConsumers(tier: MediaTier, room: string, workerPid: number, q
       }
       // The creation requests and first keyframes are work of their own: measure after them.
       await new Promise((res) => setTimeout(res, 1_000));
-      cpuPct = await workerCpuPct(workerPid, windowMs);
+      const m = await measureWindow(workerPid, windowMs, packets);
+      cpuPct = m.cpuPct;
+      inPacketsPerSec = m.inPacketsPerSec;
       points.push([consumers, cpuPct]);
-      progress(`${consumers} consumers (${transports.length} viewers): worker CPU ${round(cpuPct)} %`);
+      progress(
+        `${consumers} consumers (${transports.length} viewers): worker CPU ${round(cpuPct)} %, ${Math.round(inPacketsPerSec)} packets/s in`,
+      );
     }
   } finally {
     for (const t of transports) t.close();
@@ -244,5 +276,6 @@ async function rampConsumers(tier: MediaTier, room: string, workerPid: number, q
     consumersPerWorker,
     saturated,
     stalled,
+    inPacketsPerSec: Math.round(inPacketsPerSec),
   };
 }
