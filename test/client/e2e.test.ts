@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -15,19 +16,76 @@ const ROOM = "e2e-room";
 const MARKUP = `<b>bold?</b><img src=x onerror="document.title='pwned'">`;
 
 /** Frames decoded and playback position of the page's video (the test's root config has no DOM types). */
-function videoProgress(page: Page): Promise<{ decoded: number; time: number; width: number }> {
+function videoProgress(
+  page: Page,
+): Promise<{ decoded: number; time: number; width: number; readyState: number; paused: boolean }> {
   return page.getByTestId("video").evaluate((el) => {
     const v = el as unknown as {
       getVideoPlaybackQuality(): { totalVideoFrames: number };
       currentTime: number;
       videoWidth: number;
+      readyState: number;
+      paused: boolean;
     };
     return {
       decoded: v.getVideoPlaybackQuality().totalVideoFrames,
       time: v.currentTime,
       width: v.videoWidth,
+      readyState: v.readyState,
+      paused: v.paused,
     };
   });
+}
+
+/** What the media tier's HLS egress is doing, for a failure message. */
+async function mediaDiagnosis(full: FullStack): Promise<string> {
+  const egress = full.media.hls.get(ROOM) as unknown as
+    | {
+        startedAt: number;
+        ports: number[];
+        consumers: { kind: string; paused: boolean; getStats(): Promise<{ packetCount?: number }[]> }[];
+        ffmpeg?: { pid?: number; running?: boolean; stderrTail(): string };
+      }
+    | undefined;
+  const inventory = await full.media.inventory();
+  if (!egress) return `no egress; inventory ${JSON.stringify(inventory)}`;
+  const pid = egress.ffmpeg?.pid;
+  const sockets = (() => {
+    try {
+      return execSync("ss -uanp", { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => pid !== undefined && l.includes(`pid=${pid},`))
+        .map((l) => l.replace(/\s+/g, " "))
+        .join(" | ");
+    } catch (err) {
+      return `ss failed: ${(err as Error).message}`;
+    }
+  })();
+  const proc = (() => {
+    try {
+      return execSync(
+        `ps -o stat=,etime=,time= -p ${pid}; for t in /proc/${pid}/task/*; do echo "[$(cat $t/comm) $(cut -d' ' -f3,14,15 $t/stat) $(cat $t/wchan)]"; done`,
+        {
+          encoding: "utf8",
+        },
+      ).replace(/\s+/g, " ");
+    } catch (err) {
+      return `ps failed: ${(err as Error).message}`;
+    }
+  })();
+  const sent = await Promise.all(
+    egress.consumers.map(
+      async (c) =>
+        `${c.kind}${c.paused ? " paused" : ""} ${(await c.getStats())[0]?.packetCount ?? "?"} packets`,
+    ),
+  );
+  let files: string[] = [];
+  try {
+    files = readdirSync(full.media.hls.dirOf(ROOM));
+  } catch {
+    files = ["(no folder)"];
+  }
+  return `egress started ${Date.now() - egress.startedAt} ms ago, ports ${egress.ports.join(",")}, consumers ${sent.join(", ")}, ffmpeg pid ${pid} running ${egress.ffmpeg?.running} (${proc}) sockets [${sockets}] stderr: ${egress.ffmpeg?.stderrTail().slice(-400)}; files ${files.join(",")}; inventory ${JSON.stringify(inventory)}`;
 }
 
 describe("client in Chromium against the full stack", () => {
@@ -64,7 +122,8 @@ describe("client in Chromium against the full stack", () => {
     const adminToken = await full.stack.token("admin-e2e", "admin");
 
     // The host goes live with the (fake) camera and microphone.
-    const host = await pages.open("host", `${base}/host/${ROOM}#token=${hostToken}`, "desktop");
+    // 360p: six pages, the media tier and its ffmpeg share this machine's two cores.
+    const host = await pages.open("host", `${base}/host/${ROOM}?quality=360#token=${hostToken}`, "desktop");
     await host.getByTestId("start-live").click();
     await until(
       "the host on air",
@@ -100,7 +159,7 @@ describe("client in Chromium against the full stack", () => {
         },
         45_000,
         async () =>
-          `${await page.getByTestId("player").getAttribute("data-phase")}/${await page.getByTestId("player").getAttribute("data-mode")}; media tier: ${JSON.stringify(full.media.state(ROOM))}`,
+          `${await page.getByTestId("player").getAttribute("data-phase")}/${await page.getByTestId("player").getAttribute("data-mode")}; media tier: ${JSON.stringify(full.media.state(ROOM))}; ${await mediaDiagnosis(full)}`,
       );
       const first = await until(
         `${mode} frames`,
@@ -110,10 +169,16 @@ describe("client in Chromium against the full stack", () => {
         },
         30_000,
       );
-      const later = await until(`${mode} progress`, async () => {
-        const f = await videoProgress(page);
-        return f.decoded > first.decoded && f.time > first.time ? f : undefined;
-      });
+      const later = await until(
+        `${mode} progress`,
+        async () => {
+          const f = await videoProgress(page);
+          return f.decoded > first.decoded && f.time > first.time ? f : undefined;
+        },
+        45_000,
+        async () =>
+          `first ${JSON.stringify(first)} now ${JSON.stringify(await videoProgress(page))} phase ${await page.getByTestId("player").getAttribute("data-phase")} ${await page.getByTestId("latency").textContent()}; ${await mediaDiagnosis(full)}`,
+      );
       expect(later.width).toBeGreaterThan(0);
       await until(`${mode} latency readout`, async () =>
         /s behind/.test((await page.getByTestId("latency").textContent()) ?? ""),
@@ -187,6 +252,12 @@ describe("client in Chromium against the full stack", () => {
     }
     await pages.screenshot(phoneViewer, "live-phone-countdown");
 
+    // The host console counts the purchase toasts it shows (each lasts a few seconds).
+    await host.evaluate(`window.toastsSeen = 0;
+      new MutationObserver(() => {
+        window.toastsSeen = Math.max(window.toastsSeen, document.querySelectorAll(".toast").length);
+      }).observe(document.body, { subtree: true, childList: true });`);
+
     // All four press buy the moment it turns on (Playwright clicks as soon as it is enabled).
     const clicks = viewers.map((page) =>
       page
@@ -211,6 +282,7 @@ describe("client in Chromium against the full stack", () => {
     );
     expect(outcome.filter((o) => o === "hold")).toHaveLength(3);
     expect(outcome.filter((o) => o === "sold_out")).toHaveLength(1);
+    await until("a purchase toast", async () => Number(await host.evaluate("window.toastsSeen")) > 0, 10_000);
     const fourth = viewers[outcome.indexOf("sold_out")] as Page;
     expect(await fourth.getByTestId("buy").textContent()).toBe("Sold out");
     expect(await fourth.getByTestId("buy").isDisabled()).toBe(true);
@@ -325,4 +397,42 @@ describe("client in Chromium against the full stack", () => {
       await node.close();
     }
   }, 90_000);
+
+  it("a drop held back for the host's Launch shows 'coming soon' until the host launches, pauses and resumes it", async () => {
+    const room = "launch-room";
+    const dropId = "launch-drop";
+    const { engine } = full.stack.stack;
+    await engine.createDrop({
+      dropId,
+      roomId: room,
+      product: {
+        sku: "tee",
+        title: "Tee",
+        priceMinor: 2500,
+        currency: "USD",
+        imageUrl: `${full.gateway.url}/demo/product.svg`,
+      },
+      initialStock: 10,
+      perUserLimit: 1,
+      startsAt: (await engine.serverTime()) + 30 * 24 * 3600_000,
+      holdMs: 60_000,
+    });
+    const token = await full.stack.token("host-launch", "host", [room]);
+    const host = await pages.open("launch-host", `${full.gateway.url}/host/${room}#token=${token}`, "phone");
+    const viewer = await pages.open("launch-viewer", `${full.gateway.url}/live/${room}`, "phone");
+    const buy = viewer.getByTestId("buy");
+    await until("coming soon", async () => (await buy.textContent()) === "Coming soon");
+    expect(await buy.isDisabled()).toBe(true);
+    expect(await viewer.getByTestId("countdown").count()).toBe(0);
+
+    const row = host.locator(`tr[data-drop="${dropId}"]`);
+    await row.getByRole("button", { name: "Launch" }).click();
+    await until("buy now", async () => (await buy.textContent()) === "Buy now" && !(await buy.isDisabled()));
+    await until("live on the host", async () => (await row.getAttribute("data-state")) === "live");
+    await row.getByRole("button", { name: "Pause" }).click();
+    await until("paused", async () => (await buy.textContent()) === "Paused" && (await buy.isDisabled()));
+    await row.getByRole("button", { name: "Resume" }).click();
+    await until("live again", async () => (await buy.textContent()) === "Buy now");
+    expect(pages.errors).toEqual([]);
+  }, 60_000);
 });

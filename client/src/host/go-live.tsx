@@ -6,6 +6,24 @@ import { useI18n } from "../shared/i18n.ts";
 
 type Phase = "idle" | "starting" | "live" | "stopping" | "error";
 
+/** Picture heights a host can send; lower ones for a weak uplink or a busy machine. */
+const QUALITIES = [720, 540, 360] as const;
+type Quality = (typeof QUALITIES)[number];
+const QUALITY_KEY = "livedrop.hostQuality";
+
+/** ?quality=360|540|720, else the host's last choice, else 720p. */
+function initialQuality(): Quality {
+  const fromUrl = Number(new URLSearchParams(location.search).get("quality"));
+  if (QUALITIES.includes(fromUrl as Quality)) return fromUrl as Quality;
+  try {
+    const saved = Number(localStorage.getItem(QUALITY_KEY));
+    if (QUALITIES.includes(saved as Quality)) return saved as Quality;
+  } catch {
+    // storage blocked
+  }
+  return 720;
+}
+
 /**
  * Going live: the camera and microphone over WebRTC (mediasoup-client, loaded when the host
  * presses the button), or an encoder / test pattern through the RTP ingest command. Shows what
@@ -16,6 +34,7 @@ export function GoLive({ room, token }: { room: string; token: string }) {
   const preview = useRef<HTMLVideoElement>(null);
   const [phase, setPhase] = useState<Phase>("idle");
   const [error, setError] = useState("");
+  const [quality, setQuality] = useState<Quality>(initialQuality);
   const [media, setMedia] = useState<Pick<MediaRoom, "live" | "producers"> | undefined>();
   const publication = useRef<Publication | undefined>(undefined);
   const stream = useRef<MediaStream | undefined>(undefined);
@@ -48,7 +67,11 @@ export function GoLive({ room, token }: { room: string; token: string }) {
     try {
       const cfg = await clientConfig();
       const s = await navigator.mediaDevices.getUserMedia({
-        video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+        video: {
+          width: { ideal: Math.round((quality * 16) / 9) },
+          height: { ideal: quality },
+          frameRate: { ideal: 30 },
+        },
         audio: true,
       });
       stream.current = s;
@@ -82,6 +105,28 @@ export function GoLive({ room, token }: { room: string; token: string }) {
       <h2 id="golive-title">{t("host.live.title")}</h2>
       <video ref={preview} class="preview" muted playsInline aria-label={t("host.live.preview")} />
       <div class="row" style={{ marginTop: "8px" }}>
+        <label class="row">
+          {t("host.live.quality")}
+          <select
+            value={quality}
+            disabled={phase === "live" || phase === "starting"}
+            onChange={(e) => {
+              const q = Number((e.target as HTMLSelectElement).value) as Quality;
+              setQuality(q);
+              try {
+                localStorage.setItem(QUALITY_KEY, String(q));
+              } catch {
+                // storage blocked
+              }
+            }}
+          >
+            {QUALITIES.map((q) => (
+              <option key={q} value={q}>
+                {q}p
+              </option>
+            ))}
+          </select>
+        </label>
         {phase === "live" || phase === "stopping" ? (
           <button
             type="button"

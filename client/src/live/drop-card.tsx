@@ -50,11 +50,16 @@ export function DropCard({
   const t = useI18n();
   const now = useServerNow(clock, 250, [drop.startsAt]);
   const [buying, setBuying] = useState(false);
-  const [refusal, setRefusal] = useState<{ dropId: string; code: string } | undefined>();
+  const [refusal, setRefusal] = useState<{ dropId: string; code: string; v: number } | undefined>();
   const [error, setError] = useState<MessageKey | undefined>();
 
   let state: string = effectiveState(drop, now);
-  const refused = refusal?.dropId === drop.dropId ? refusal.code : undefined;
+  // A sold-out answer stands until the drop changes (a restock, a released hold); the per-user
+  // limit stands for the drop.
+  const refused =
+    refusal?.dropId === drop.dropId && (refusal.code === "LIMIT_EXCEEDED" || refusal.v === drop.v)
+      ? refusal.code
+      : undefined;
   // The engine's answer is newer than the last stock frame the card has seen.
   if (state === "live" && (refused === "SOLD_OUT" || refused === "INSUFFICIENT_STOCK")) state = "sold_out";
   const limitReached = refused === "LIMIT_EXCEEDED";
@@ -82,7 +87,7 @@ export function DropCard({
           title: drop.product.title,
         });
       } else if (!ack.ok) {
-        setRefusal({ dropId: drop.dropId, code: ack.code });
+        setRefusal({ dropId: drop.dropId, code: ack.code, v: drop.v });
         setError(REFUSAL[ack.code] ?? "buy.err.generic");
       }
     } catch {

@@ -95,6 +95,7 @@ export const en = {
   "host.gate.denied": "This token cannot host room {room}.",
   "host.live.title": "Go live",
   "host.live.preview": "Camera preview",
+  "host.live.quality": "Quality",
   "host.live.start": "Go live with camera",
   "host.live.starting": "Starting…",
   "host.live.stop": "End stream",

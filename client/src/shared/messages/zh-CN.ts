@@ -94,6 +94,7 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "host.gate.denied": "此令牌不能主持直播间 {room}。",
   "host.live.title": "开播",
   "host.live.preview": "摄像头预览",
+  "host.live.quality": "画质",
   "host.live.start": "用摄像头开播",
   "host.live.starting": "正在开播…",
   "host.live.stop": "结束直播",
