@@ -10,6 +10,11 @@ export interface FfmpegOptions {
   readonly name: string;
   /** Start it again when it exits on its own. Default true. */
   readonly restart?: boolean;
+  /**
+   * How long stop() lets ffmpeg finish its files after SIGTERM before SIGKILL, ms. Default 3000;
+   * 0 kills at once (output that is deleted anyway; ffmpeg ignores SIGTERM while probing input).
+   */
+  readonly stopGraceMs?: number;
   /** Each (re)start, once the process is spawned. */
   readonly onStart?: (pid: number) => void;
   /** It exited and will not be restarted. */
@@ -21,7 +26,7 @@ const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 5_000;
 const STABLE_RUN_MS = 30_000;
 /** SIGTERM first (ffmpeg finishes its files), SIGKILL if it is still there after this. */
-const KILL_AFTER_MS = 3_000;
+const DEFAULT_STOP_GRACE_MS = 3_000;
 
 /** Every ffmpeg started here and still running: killed if this process exits (even on a crash). */
 const running = new Set<ChildProcess>();
@@ -76,10 +81,11 @@ export class FfmpegProcess {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), KILL_AFTER_MS);
+      const grace = this.o.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+      child.kill(grace > 0 ? "SIGTERM" : "SIGKILL");
+      const killer = grace > 0 ? setTimeout(() => child.kill("SIGKILL"), grace) : undefined;
       await this.exited;
-      clearTimeout(killer);
+      if (killer) clearTimeout(killer);
     }
     await this.exited;
   }

@@ -140,6 +140,8 @@ export class HlsEgress {
       args: () => this.ffmpegArgs(sdpFile),
       log: this.o.log,
       name: `hls ${this.o.room}`,
+      // Its files are deleted right after: no need to let it finish them.
+      stopGraceMs: 0,
       onStart: () => {
         // A new run has a new date error; a restarted ffmpeg decodes from the next keyframe.
         this.calibration = { updates: 0, minLagMs: Number.POSITIVE_INFINITY };

@@ -48,8 +48,8 @@ describe("media room lifecycle", () => {
     const b = await startBroadcast({
       source: "testsrc",
       size: "320x240",
-      fps: 25,
-      videoKbps: 400,
+      fps: 15,
+      videoKbps: 300,
       open: ingestOverHttp(s.tier.url, room, hostToken),
       log,
     });
@@ -151,7 +151,7 @@ describe("media room lifecycle", () => {
     expect(again.status).toBe(200);
     expect((await s.api(host, "GET", `/media/v1/rooms/${room}`)).json.live).toBe(true);
     await s.api(host, "POST", `/media/v1/rooms/${room}/stop`);
-  }, 150_000);
+  }, 200_000);
 
   it("an encoder that stops sending ends the room (a crashed encoder does not stay live)", async () => {
     const room = "silent";
@@ -232,5 +232,5 @@ describe("media room lifecycle", () => {
       10_000,
     );
     await b.stop();
-  }, 150_000);
+  }, 200_000);
 });
