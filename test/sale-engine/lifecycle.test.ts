@@ -239,7 +239,8 @@ describe("drop lifecycle", () => {
 
   it("the window is enforced on the server clock: not started, then ended", async () => {
     const now = (await engine.status((await engine.createDrop(dropDefinition())).status.dropId)).serverTime;
-    const def = dropDefinition({ startsAt: now + 600, endsAt: now + 1_400 });
+    // Seconds apart, and waits measured on the server clock: a busy machine cannot blur them.
+    const def = dropDefinition({ startsAt: now + 3_000, endsAt: now + 6_000 });
     await engine.createDrop(def);
     expect((await engine.status(def.dropId)).state).toBe("scheduled");
     await expect(
@@ -247,13 +248,16 @@ describe("drop lifecycle", () => {
     ).rejects.toMatchObject({
       code: "NOT_STARTED",
     });
-    await new Promise((r) => setTimeout(r, 700));
+    const untilServerTime = async (t: number) => {
+      while ((await engine.serverTime()) < t) await new Promise((r) => setTimeout(r, 50));
+    };
+    await untilServerTime(def.startsAt! + 10);
     await expect(
       engine.reserve({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() }),
     ).resolves.toMatchObject({
       available: 9,
     });
-    await new Promise((r) => setTimeout(r, 800));
+    await untilServerTime(def.endsAt! + 10);
     expect((await engine.status(def.dropId)).state).toBe("ended");
     await expect(
       engine.reserve({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() }),
