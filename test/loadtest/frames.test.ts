@@ -1,14 +1,10 @@
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bestOffset as ltBestOffset, clockOffset as ltClockOffset } from "../../loadtest/lib/clock.ts";
 import { loadTestDrop } from "../../loadtest/lib/drop.ts";
 import { frames, type InFrame, PAYMENT_TOKENS } from "../../loadtest/lib/frames.ts";
 import { idFactory, runDropId } from "../../loadtest/lib/ids.ts";
 import {
-  bestOffset,
   type ClientFrame,
   clientFrameSchema,
-  clockOffset,
   decodeClientFrame,
   dropIdSchema,
   reqIdSchema,
@@ -70,19 +66,5 @@ describe("load-test frames match the protocol", () => {
     expect(dropIdSchema.safeParse(dropId).success).toBe(true);
     const body = loadTestDrop(dropId, 200, { startsAt: Date.now() + 3_000 });
     expect(dropFieldsSchema.omit({ roomId: true }).safeParse(body).error?.issues ?? []).toEqual([]);
-  });
-
-  it("the clock math gives the protocol's answers", () => {
-    const sample = fc.record({
-      clientSend: fc.double({ min: 0, max: 2e12, noNaN: true }),
-      serverTime: fc.double({ min: 0, max: 2e12, noNaN: true }),
-      clientReceive: fc.double({ min: 0, max: 2e12, noNaN: true }),
-    });
-    fc.assert(
-      fc.property(fc.array(sample, { maxLength: 8 }), (list) => {
-        expect(ltBestOffset(list)).toEqual(bestOffset(list));
-        for (const s of list) expect(ltClockOffset(s)).toEqual(clockOffset(s));
-      }),
-    );
   });
 });
