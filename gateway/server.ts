@@ -5,7 +5,7 @@ import type { Checkout, OrderStore } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import type { TokenService } from "./auth/index.ts";
 import { registerApi } from "./http/api.ts";
-import { BuyClicks, countingBuys } from "./http/buy-clicks.ts";
+import { BuyClicks } from "./http/buy-clicks.ts";
 import { handle } from "./http/handler.ts";
 import { Insights } from "./http/insights.ts";
 import { registerInsightsApi } from "./http/insights-api.ts";
@@ -60,8 +60,6 @@ export class GatewayServer {
   /** Buy clicks per drop and the read-only figures of the host console and ops screen. */
   private readonly clicks: BuyClicks;
   private readonly insights: Insights;
-  /** The engine, with buy clicks counted on the way in. */
-  private readonly engine: SaleEngine;
 
   /** The shadow lane's WebSocket side, when this gateway serves one. */
   readonly shadowSockets: SocketServer | undefined;
@@ -75,7 +73,6 @@ export class GatewayServer {
     this.log = o.log;
     this.app = uWS.App();
     this.clicks = new BuyClicks(o.redis, o.keyPrefix, o.log);
-    this.engine = countingBuys(o.engine, this.clicks);
     this.insights = new Insights({
       engine: o.engine,
       store: o.store,
@@ -85,8 +82,10 @@ export class GatewayServer {
       metrics: this.metrics,
       log: o.log,
     });
+    const countBuy = (dropId: string) => this.clicks.count(dropId);
     this.sockets = new SocketServer(this.app, {
-      engine: this.engine,
+      engine: o.engine,
+      countBuy,
       checkout: o.checkout,
       tokens: o.tokens,
       redis: o.redis,
@@ -180,7 +179,8 @@ export class GatewayServer {
     registerApi(this.app, {
       metrics: this.metrics,
       log: this.log,
-      engine: this.engine,
+      engine: this.o.engine,
+      countBuy: (dropId) => this.clicks.count(dropId),
       store: this.o.store,
       checkout: this.o.checkout,
       tokens: this.o.tokens,

@@ -29,6 +29,8 @@ export interface ApiDeps extends ApiRouterDeps {
   /** The shadow (load-test) lane, for tokens with the shadow claim. */
   readonly shadow?: ShadowLane | undefined;
   readonly shadowSwitch: ShadowSwitch;
+  /** Counts a live buy click (the ops funnel); shadow buys are not counted. */
+  readonly countBuy?: (dropId: string) => void;
 }
 
 /** The engine, store and checkout a caller's requests go to. */
@@ -109,7 +111,9 @@ export function registerApi(app: TemplatedApp, d: ApiDeps): void {
     const claims = await claimsOf(i);
     const { qty, idempotencyKey } = validate(buyBodySchema, await body(), "buy");
     const dropId = validate(dropIdSchema, i.params[0], "drop id");
-    const reservation = await laneFor(d, claims).engine.reserve({
+    const lane = laneFor(d, claims);
+    if (lane === d) d.countBuy?.(dropId);
+    const reservation = await lane.engine.reserve({
       dropId,
       userId: claims.userId,
       qty,

@@ -1,5 +1,4 @@
 import type { Logger, RedisClient } from "../../core/index.ts";
-import type { SaleEngine } from "../../sale-engine/index.ts";
 
 /** How often a node adds its local click counts to Redis. */
 const FLUSH_MS = 1_000;
@@ -60,22 +59,4 @@ export class BuyClicks {
       new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
     ]);
   }
-}
-
-/**
- * The engine as the gateway's buy paths see it: `reserve` counts a click first. A proxy, so the
- * WebSocket and HTTP buy code stay as they are; every other member is the engine's own.
- */
-export function countingBuys(engine: SaleEngine, clicks: BuyClicks): SaleEngine {
-  const reserve: SaleEngine["reserve"] = (request) => {
-    if (typeof request?.dropId === "string") clicks.count(request.dropId);
-    return engine.reserve(request);
-  };
-  return new Proxy(engine, {
-    get(target, prop) {
-      if (prop === "reserve") return reserve;
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
 }

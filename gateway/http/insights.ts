@@ -3,7 +3,7 @@ import type { Logger, RedisClient } from "../../core/index.ts";
 import { type OrderQueues, type OrderStore, openQueues } from "../../orders/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
-import { roomKeys } from "../rooms/room-log.ts";
+import { roomViewers } from "../rooms/viewer-counts.ts";
 import type { BuyClicks } from "./buy-clicks.ts";
 import type { DropInsight, GmvLine, Health, JobCounts, OpsOverview, RoomInsight } from "./insights-types.ts";
 
@@ -17,8 +17,6 @@ export interface InsightsOptions {
   readonly log: Logger;
 }
 
-/** A node's viewer report older than this is ignored (viewer-counts.ts reports every 2 s). */
-const VIEWER_STALE_MS = 6_000;
 /** Rooms whose drops all ended longer ago than this leave the ops screen. */
 const RECENT_MS = 24 * 3600_000;
 /** The ops overview looks at this many of the newest drops. */
@@ -141,19 +139,8 @@ export class Insights {
     };
   }
 
-  /**
-   * Viewers summed over the nodes' fresh reports. Reads the hash gateway/rooms/viewer-counts.ts
-   * writes (field = node, value = `count|time`).
-   */
-  private async viewers(room: string): Promise<number> {
-    const all = await this.o.redis.hgetall(`${roomKeys(this.o.keyPrefix, room).meta}:viewers`);
-    const now = Date.now();
-    let total = 0;
-    for (const value of Object.values(all)) {
-      const [n = "0", at = "0"] = value.split("|");
-      if (now - Number(at) <= VIEWER_STALE_MS) total += Number(n);
-    }
-    return total;
+  private viewers(room: string): Promise<number> {
+    return roomViewers(this.o.redis, this.o.keyPrefix, room);
   }
 
   async health(): Promise<Health> {

@@ -6,6 +6,27 @@ import { roomKeys } from "./room-log.ts";
 export const VIEWER_REPORT_MS = 2_000;
 const STALE_AFTER_MS = 3 * VIEWER_REPORT_MS;
 
+function viewersKey(prefix: string, room: string): string {
+  return `${roomKeys(prefix, room).meta}:viewers`;
+}
+
+/** A room's hash of node reports (`count|time` per node): the fresh total and the stale nodes. */
+function sumReports(reports: Record<string, string>, now: number): { total: number; stale: string[] } {
+  let total = 0;
+  const stale: string[] = [];
+  for (const [node, value] of Object.entries(reports)) {
+    const [n = "0", at = "0"] = value.split("|");
+    if (now - Number(at) > STALE_AFTER_MS) stale.push(node);
+    else total += Number(n);
+  }
+  return { total, stale };
+}
+
+/** Viewers of `room` over every node's fresh report (read-only: for dashboards). */
+export async function roomViewers(redis: RedisClient, prefix: string, room: string, now = Date.now()) {
+  return sumReports(await redis.hgetall(viewersKey(prefix, room)), now).total;
+}
+
 /**
  * Viewer counts summed across gateway nodes: every node writes its local count of each room
  * into the room's hash (field = node id, value = `count|time`) every 2 s, sums the fresh
@@ -49,13 +70,7 @@ export class ViewerCounts {
       const key = this.key(room);
       await this.redis.hset(key, this.nodeId, `${count}|${now}`);
       this.reported.add(room);
-      let total = 0;
-      const stale: string[] = [];
-      for (const [node, value] of Object.entries(await this.redis.hgetall(key))) {
-        const [n = "0", at = "0"] = value.split("|");
-        if (now - Number(at) > STALE_AFTER_MS) stale.push(node);
-        else total += Number(n);
-      }
+      const { total, stale } = sumReports(await this.redis.hgetall(key), now);
       if (stale.length > 0) await this.redis.hdel(key, ...stale);
       if (this.totals.get(room) !== total) {
         this.totals.set(room, total);
@@ -65,6 +80,6 @@ export class ViewerCounts {
   }
 
   private key(room: string): string {
-    return `${roomKeys(this.prefix, room).meta}:viewers`;
+    return viewersKey(this.prefix, room);
   }
 }

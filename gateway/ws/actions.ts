@@ -13,6 +13,8 @@ export interface ActionDeps {
   readonly engine: SaleEngine;
   readonly checkout: Checkout;
   readonly chat: RoomChat;
+  /** Counts a buy click (the ops funnel); absent on lanes kept out of analytics. */
+  readonly countBuy?: ((dropId: string) => void) | undefined;
 }
 
 type Frame<T extends ClientFrame["t"]> = Extract<ClientFrame, { t: T }>;
@@ -31,6 +33,7 @@ const failedAck = (reqId: string, err: unknown): ServerFrame => {
 };
 
 export async function buy(d: ActionDeps, claims: Claims, f: Frame<"buy">): Promise<ServerFrame> {
+  d.countBuy?.(f.dropId);
   try {
     const r = await d.engine.reserve({
       dropId: f.dropId,

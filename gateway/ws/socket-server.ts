@@ -49,6 +49,8 @@ export interface SocketServerOptions {
   readonly log: Logger;
   /** Namespace of this lane's uWS topics (topics are per process, shared by every lane). */
   readonly topicPrefix?: string;
+  /** Counts buy clicks for the ops funnel; the shadow lane has none. */
+  readonly countBuy?: (dropId: string) => void;
   /** Whether this lane serves frames now (the shadow lane's kill switch). Default: always. */
   readonly serving?: () => boolean;
 }
@@ -116,7 +118,7 @@ export class SocketServer {
     this.userTopic = (userId) => `${ns}user:${userId}`;
     this.roomLog = new RoomLog(o.redis, o.keyPrefix);
     this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog);
-    this.actions = { engine: o.engine, checkout: o.checkout, chat: this.chat };
+    this.actions = { engine: o.engine, checkout: o.checkout, chat: this.chat, countBuy: o.countBuy };
     this.hub = new RoomHub(
       o.subscriber,
       o.engine,
