@@ -90,3 +90,17 @@ export class SetupError extends LivedropError {}
 export function isLivedropError(value: unknown): value is LivedropError {
   return value instanceof LivedropError;
 }
+
+/**
+ * A refusal an HTTP layer decides itself (auth, body, route, limits), with its status and code.
+ * Shared by the gateway's and the media tier's HTTP servers.
+ */
+export class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

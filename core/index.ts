@@ -2,6 +2,7 @@ export { type Config, config, configSchema, loadConfig } from "./config.ts";
 export {
   ConflictError,
   ErrorCode,
+  HttpRefusal,
   isLivedropError,
   LivedropError,
   MediaErrorCode,

@@ -1,17 +1,9 @@
 import type { Logger } from "../core/index.ts";
-import { Room } from "./room.ts";
+import { Room, type RoomOptions } from "./room.ts";
 import type { WorkerPool } from "./workers.ts";
 
-export interface RoomRegistryOptions {
-  readonly pool: WorkerPool;
-  readonly maxConsumersPerRouter: number;
-  readonly listenIp: string;
-  readonly announcedIp?: string;
-  readonly peerTimeoutMs: number;
-  readonly log: Logger;
-  readonly onChange: (room: Room) => void;
-  readonly onEnded: (room: Room, reason: string) => void;
-}
+/** What every room of the registry is made with; the registry names them. */
+export type RoomRegistryOptions = Omit<RoomOptions, "name">;
 
 /** Rooms that sat idle (no transport, no producer) this long are closed by the sweep. */
 const IDLE_MS = 60_000;

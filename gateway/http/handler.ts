@@ -1,5 +1,5 @@
 import type { HttpResponse } from "uWebSockets.js";
-import { ErrorCode, isLivedropError, type Logger } from "../../core/index.ts";
+import { ErrorCode, HttpRefusal, isLivedropError, type Logger } from "../../core/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { BodyError } from "./read-body.ts";
 import { type GuardedResponse, guard, sendError } from "./respond.ts";
@@ -28,16 +28,7 @@ const STATUS_OF_CODE: Partial<Record<string, number>> = {
   [ErrorCode.DEPENDENCY_MISSING]: 503,
 };
 
-/** A refusal decided by the gateway itself (auth, limits), with its HTTP status. */
-export class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpRefusal };
 
 export interface HandlerContext {
   readonly metrics: GatewayMetrics;

@@ -1,16 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ErrorCode, isLivedropError, type Logger, MediaErrorCode } from "../../core/index.ts";
+import { ErrorCode, HttpRefusal, isLivedropError, type Logger, MediaErrorCode } from "../../core/index.ts";
 
-/** A refusal decided by the HTTP layer (auth, body, route), with its status and code. */
-export class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpRefusal };
 
 /** HTTP status of each typed error code the media tier raises. */
 const STATUS_OF_CODE: Partial<Record<string, number>> = {
