@@ -54,17 +54,28 @@ function LiveApp({ room }: { room: string }) {
   const connState = useConnectionState(conn);
   const now = useServerNow(clock, 1_000);
   const [holds, setHolds] = useState<readonly Hold[]>(() => loadHolds(room));
-  const [hidden, setHidden] = useState("");
+  // Which drops are hidden, as a string: the player's ticks re-render only when it changes.
+  const [, setHidden] = useState("");
   const drops = useRef(state.drops);
   drops.current = state.drops;
 
+  // The video's position, kept between the player's quarter-second ticks, so a drop that arrives
+  // between two ticks is judged at once and never flashes on an HLS viewer's screen.
+  const video = useRef<{ programTime: number | undefined; mode: PlayMode }>({
+    programTime: undefined,
+    mode: "webrtc",
+  });
   const onProgramTime = useCallback(
-    (ms: number | undefined, mode: PlayMode) =>
-      setHidden(hiddenDrops(drops.current.values(), ms, mode, clock.now())),
+    (ms: number | undefined, mode: PlayMode) => {
+      video.current = { programTime: ms, mode };
+      setHidden(hiddenDrops(drops.current.values(), ms, mode, clock.now()));
+    },
     [clock],
   );
 
-  const hiddenIds = new Set(hidden.split(","));
+  const hiddenIds = new Set(
+    hiddenDrops(state.drops.values(), video.current.programTime, video.current.mode, clock.now()).split(","),
+  );
   const drop = pinnedDrop(
     [...state.drops.values()].filter((d) => !hiddenIds.has(d.dropId)),
     now,
