@@ -11,7 +11,7 @@ import { SaleEngine } from "../sale-engine/index.ts";
 import { startGatewayChild } from "./gateway-child.ts";
 import { collectGarbage, INSPECT_FLAG, inspectorUrl } from "./inspector.ts";
 import { progress, round } from "./measure.ts";
-import { processCpuMicros } from "./process-cpu.ts";
+import { processCpuMicros, processCpuSplitMicros } from "./process-cpu.ts";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const ROOM = "bench";
@@ -69,6 +69,9 @@ export async function run(args: string[]): Promise<number> {
       ttlSeconds: 3600,
     });
 
+    const fire = () => engine.restock(dropId, 1).then(() => undefined);
+    const channel = engine.keys.drop(dropId).events;
+
     // uWebSockets.js gateway.
     const {
       child: gateway,
@@ -90,37 +93,39 @@ export async function run(args: string[]): Promise<number> {
       mode: "gateway",
       clients,
       events,
-      fire: () => engine.restock(dropId, 1).then(() => undefined),
+      fire,
       children,
     });
     gateway.kill("SIGTERM");
 
-    // Reference: `ws` broadcasting the drop channel's messages.
-    const refPort = await freePort();
-    const reference = fork(
-      path.join(here, "ws-reference.mjs"),
-      [redis.url, engine.keys.drop(dropId).events, String(refPort)],
-      {
-        stdio: ["ignore", "ignore", "pipe", "ipc"],
-        execArgv: [INSPECT_FLAG],
-      },
-    );
-    children.push(reference);
-    const [referenceInspector] = await Promise.all([
-      inspectorUrl(reference),
-      new Promise<void>((resolve) =>
-        reference.on("message", (m: { type: string }) => m.type === "listening" && resolve()),
-      ),
-    ]);
-    const ws = await measure({
-      label: "ws reference",
-      serverPid: reference.pid,
-      inspector: referenceInspector,
-      url: `ws://127.0.0.1:${refPort}`,
+    // Floor: bare uWS with the gateway's burst batching, none of its work.
+    const floorServer = await startReference("uws-floor.ts", ["--import", "tsx"], redis.url, channel);
+    children.push(floorServer.child);
+    const floor = await measure({
+      label: "bare uWS floor",
+      serverPid: floorServer.child.pid,
+      inspector: floorServer.inspector,
+      url: `ws://127.0.0.1:${floorServer.port}`,
       mode: "ws",
       clients,
       events,
-      fire: () => engine.restock(dropId, 1).then(() => undefined),
+      fire,
+      children,
+    });
+    floorServer.child.kill("SIGTERM");
+
+    // Reference: `ws` broadcasting the drop channel's messages.
+    const reference = await startReference("ws-reference.mjs", [], redis.url, channel);
+    children.push(reference.child);
+    const ws = await measure({
+      label: "ws reference",
+      serverPid: reference.child.pid,
+      inspector: reference.inspector,
+      url: `ws://127.0.0.1:${reference.port}`,
+      mode: "ws",
+      clients,
+      events,
+      fire,
       children,
     });
 
@@ -132,6 +137,8 @@ export async function run(args: string[]): Promise<number> {
       wsBurstMs: round(ws.burstMs),
       speedupVsWs: round(ws.burstMs / uws.burstMs),
       cpuNsPerDelivery: Math.round(uws.cpuNsPerDelivery),
+      floorCpuNsPerDelivery: Math.round(floor.cpuNsPerDelivery),
+      cpuVsFloor: round(uws.cpuNsPerDelivery / floor.cpuNsPerDelivery),
       wsCpuNsPerDelivery: Math.round(ws.cpuNsPerDelivery),
       lastDeliveryMs: round(uws.lastDeliveryMs),
       rssPerConnKB: round(uws.rssPerConnKB),
@@ -146,6 +153,23 @@ export async function run(args: string[]): Promise<number> {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A reference server (a script next to this file) on a free port, listening, with its inspector. */
+async function startReference(script: string, execArgv: string[], redisUrl: string, channel: string) {
+  const port = await freePort();
+  const child = fork(path.join(here, script), [redisUrl, channel, String(port)], {
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    execArgv: [INSPECT_FLAG, ...execArgv],
+  });
+  const [inspector] = await Promise.all([
+    inspectorUrl(child),
+    new Promise<void>((resolve, reject) => {
+      child.on("message", (m: { type: string }) => m.type === "listening" && resolve());
+      child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+    }),
+  ]);
+  return { child, port, inspector };
 }
 
 interface MeasureOptions {
@@ -183,11 +207,19 @@ async function measure(o: MeasureOptions) {
   // A burst of events, fired back to back; done when every client has every event.
   load.send({ type: "expect", total: o.events });
   const cpu0 = processCpuMicros(o.serverPid) ?? 0;
+  const split0 = processCpuSplitMicros(o.serverPid) ?? { user: 0, system: 0 };
   const start = Date.now();
   const done = next("done");
   for (let i = 0; i < o.events; i++) await o.fire();
   const burstMs = (await done).at - start;
-  const cpuMicros = (processCpuMicros(o.serverPid) ?? 0) - cpu0;
+  const cpuNs = ((processCpuMicros(o.serverPid) ?? cpu0) - cpu0) * 1000;
+  const split1 = processCpuSplitMicros(o.serverPid) ?? split0;
+  const userTicks = split1.user - split0.user;
+  const kernelShare =
+    userTicks + split1.system - split0.system > 0
+      ? (split1.system - split0.system) / (userTicks + split1.system - split0.system)
+      : 0;
+  const cpuNsPerDelivery = cpuNs / (o.clients * o.events);
 
   // One more event alone: the time until the last client has it.
   load.send({ type: "expect", total: o.events + 1 });
@@ -196,11 +228,13 @@ async function measure(o: MeasureOptions) {
   await o.fire();
   const lastDeliveryMs = (await single).at - fired;
   load.kill("SIGTERM");
-  progress(`${o.label}: burst ${burstMs} ms, last delivery ${lastDeliveryMs} ms`);
+  progress(
+    `${o.label}: burst ${burstMs} ms, last delivery ${lastDeliveryMs} ms, CPU per delivery ${Math.round(cpuNsPerDelivery)} ns (${Math.round(kernelShare * 100)}% kernel)`,
+  );
   return {
     burstMs,
     lastDeliveryMs,
-    cpuNsPerDelivery: (cpuMicros * 1000) / (o.clients * o.events),
+    cpuNsPerDelivery,
     // The second half's connections only: what one more connection costs.
     rssPerConnKB: Math.max(0, rssAfter - rssAtHalf) / (o.clients - Math.floor(o.clients / 2)),
   };

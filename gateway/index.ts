@@ -11,3 +11,4 @@ export type { ShadowLane } from "./lane.ts";
 export type { GatewayMetrics } from "./metrics.ts";
 export { GatewayServer, type GatewayServerOptions } from "./server.ts";
 export { ShadowSwitch } from "./shadow-switch.ts";
+export { RoomBroadcaster } from "./ws/room-broadcaster.ts";

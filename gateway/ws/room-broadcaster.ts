@@ -18,8 +18,8 @@ export class RoomBroadcaster {
 
   constructor(
     private readonly publish: (room: string, payload: string) => void,
-    /** Called after a room's frames went out (back-pressure checks). */
-    private readonly afterFlush: (room: string) => void,
+    /** Called after a room's frames went out, with their size in bytes (back-pressure checks). */
+    private readonly afterFlush: (room: string, bytes: number) => void,
     private readonly quietMs = BROADCAST_QUIET_MS,
     private readonly maxWaitMs = BROADCAST_MAX_WAIT_MS,
   ) {}
@@ -40,8 +40,12 @@ export class RoomBroadcaster {
     const list = this.queued.get(room);
     if (!list) return;
     this.queued.delete(room);
-    for (const payload of list) this.publish(room, payload);
-    this.afterFlush(room);
+    let bytes = 0;
+    for (const payload of list) {
+      this.publish(room, payload);
+      bytes += Buffer.byteLength(payload);
+    }
+    this.afterFlush(room, bytes);
   }
 
   flushAll(): void {

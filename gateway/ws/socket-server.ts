@@ -63,6 +63,13 @@ const SLOW_SOCKET_BYTES = 1024 * 1024;
  * behind the backlog, normally gets there first.
  */
 export const MAX_BACKPRESSURE = 2 * SLOW_SOCKET_BYTES;
+/**
+ * A room's sockets are scanned for slow ones once this much was published to it since the last
+ * scan: no socket's queue can grow by more than what its room published, so one passes
+ * SLOW_SOCKET_BYTES by at most this (plus one burst) before it is closed, well short of
+ * MAX_BACKPRESSURE, and a burst of small events costs no walk over every socket.
+ */
+const SLOW_SCAN_EVERY_BYTES = 256 * 1024;
 /** Frames per second per connection, and the burst after a quiet spell. */
 const FRAMES_PER_SECOND = 20;
 const FRAME_BURST = 40;
@@ -100,8 +107,10 @@ export class SocketServer {
   // Paced frames go out through the room's order too, so nothing overtakes them.
   private readonly broadcaster = new RoomBroadcaster(
     (room, payload) => this.app.publish(this.topic(room), payload),
-    (room) => this.closeSlowSockets(room),
+    (room, bytes) => this.closeSlowSockets(room, bytes),
   );
+  /** Bytes published to each room since its sockets were last scanned for slow ones. */
+  private readonly unscannedBytes = new Map<string, number>();
   private readonly pacer = new RoomPacer((room, frame) => {
     this.inRoomOrder(room, async () => this.publish(room, frame)).catch(() => undefined);
   });
@@ -453,7 +462,13 @@ export class SocketServer {
    * TOO_SLOW (the close frame queued behind its backlog), so it reconnects and resumes from its
    * last offset instead of silently missing state events.
    */
-  private closeSlowSockets(room: string): void {
+  private closeSlowSockets(room: string, bytes: number): void {
+    const unscanned = (this.unscannedBytes.get(room) ?? 0) + bytes;
+    if (unscanned < SLOW_SCAN_EVERY_BYTES) {
+      this.unscannedBytes.set(room, unscanned);
+      return;
+    }
+    this.unscannedBytes.delete(room);
     for (const ws of this.roomSockets.get(room) ?? []) {
       const conn = this.conns.get(ws);
       if (!conn || conn.closed || ws.getBufferedAmount() <= SLOW_SOCKET_BYTES) continue;
