@@ -1,6 +1,4 @@
-import type { Logger } from "../core/index.ts";
 import { Room, type RoomOptions } from "./room.ts";
-import type { WorkerPool } from "./workers.ts";
 
 /** What every room of the registry is made with; the registry names them. */
 export type RoomRegistryOptions = Omit<RoomOptions, "name">;
