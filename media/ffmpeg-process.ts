@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { Logger } from "../core/index.ts";
 
 export interface FfmpegOptions {
@@ -27,6 +28,18 @@ const MAX_BACKOFF_MS = 5_000;
 const STABLE_RUN_MS = 30_000;
 /** SIGTERM first (ffmpeg finishes its files), SIGKILL if it is still there after this. */
 const DEFAULT_STOP_GRACE_MS = 3_000;
+
+/**
+ * util-linux's setpriv, which can start ffmpeg with a parent-death signal (PR_SET_PDEATHSIG): the
+ * kernel then kills ffmpeg when this process dies, even by SIGKILL, which no exit hook survives.
+ * libuv spawns from the main thread, whose exit is the process's. Absent off Linux.
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+
+/** The command that runs `bin args`, tied to this process's life where the system allows. */
+export function diesWithParent(bin: string, args: readonly string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, [...args]];
+}
 
 /** Every ffmpeg started here and still running: killed if this process exits (even on a crash). */
 const running = new Set<ChildProcess>();
@@ -98,7 +111,8 @@ export class FfmpegProcess {
   private start(): void {
     const startedAt = Date.now();
     const args = typeof this.o.args === "function" ? this.o.args() : this.o.args;
-    const child = spawn(this.o.bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+    // setpriv execs ffmpeg in place: the pid, signals and exit status are ffmpeg's own.
+    const child = spawn(...diesWithParent(this.o.bin, args), { stdio: ["ignore", "ignore", "pipe"] });
     track(child);
     this.child = child;
     let resolveExit: () => void = () => undefined;

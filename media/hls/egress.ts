@@ -21,6 +21,11 @@ export interface HlsEgressOptions {
   readonly log: Logger;
   /** The playlist exists (first segment written) or changed. */
   readonly onPlaylist?: () => void;
+  /**
+   * ffmpeg is taken for hung, killed and restarted when media kept reaching it for this long
+   * without a new playlist, ms. Default: STALL_SEGMENTS segment lengths, at least MIN_STALL_MS.
+   */
+  readonly stallMs?: number;
 }
 
 export const PLAYLIST = "index.m3u8";
@@ -28,6 +33,9 @@ export const PLAYLIST = "index.m3u8";
 const POLL_MS = 1_000;
 /** Playlist updates of each ffmpeg run used to calibrate its program-date-time clock. */
 const CALIBRATION_UPDATES = 5;
+/** Hung-ffmpeg watchdog: no new playlist for this many segment lengths while media flows. */
+const STALL_SEGMENTS = 8;
+const MIN_STALL_MS = 10_000;
 /** hls.js starts this many target durations behind the live edge (liveSyncDurationCount). */
 export const PLAYER_HOLD_BACK_SEGMENTS = 3;
 
@@ -48,6 +56,16 @@ export class HlsEgress {
   private lastPlaylist = "";
   private calibration = { updates: 0, minLagMs: Number.POSITIVE_INFINITY };
   private stopped = false;
+  /**
+   * Since when ffmpeg has had media and written nothing, ms epoch: reset by its start, by a new
+   * playlist, and by a check that finds no media reached it (a silent source is not its fault).
+   */
+  private busySince = Date.now();
+  /** Bytes sent to ffmpeg at the last check (consumer stats). */
+  private bytesAtCheck = 0;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  /** Times ffmpeg was killed for hanging. */
+  stallRestarts = 0;
   /** The ports ffmpeg listens on (RTP; RTCP is +1). */
   readonly ports: number[] = [];
   readonly startedAt = Date.now();
@@ -103,6 +121,7 @@ export class HlsEgress {
     this.stopped = true;
     if (this.keyframeTimer) clearInterval(this.keyframeTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.watcher?.close();
     await this.ffmpeg?.stop();
     for (const t of this.transports) t.close();
@@ -145,6 +164,7 @@ export class HlsEgress {
       onStart: () => {
         // A new run has a new date error; a restarted ffmpeg decodes from the next keyframe.
         this.calibration = { updates: 0, minLagMs: Number.POSITIVE_INFINITY };
+        this.busySince = Date.now();
         setTimeout(() => this.requestKeyFrames(), 300);
       },
     });
@@ -161,6 +181,44 @@ export class HlsEgress {
     });
     this.watcher.on("error", () => undefined);
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
+    const stallMs = this.o.stallMs ?? Math.max(MIN_STALL_MS, STALL_SEGMENTS * this.o.segmentS * 1000);
+    this.watchdogTimer = setInterval(() => void this.checkStall(stallMs), Math.min(2_000, stallMs / 2));
+  }
+
+  /** Bytes the HLS consumers have sent to ffmpeg so far. */
+  private async bytesToFfmpeg(): Promise<number> {
+    let bytes = 0;
+    for (const c of this.consumers) {
+      const stats = await c.getStats().catch(() => []);
+      for (const s of stats) bytes += Number(s.byteCount ?? 0);
+    }
+    return bytes;
+  }
+
+  /**
+   * A running ffmpeg that got media for stallMs without writing a playlist is hung (an exit
+   * would have restarted it already): killed, so the supervisor starts a fresh one. A source that
+   * sends nothing (a paused host) is not ffmpeg's fault and leaves it alone.
+   */
+  private async checkStall(stallMs: number): Promise<void> {
+    const bytes = await this.bytesToFfmpeg();
+    const silent = bytes <= this.bytesAtCheck;
+    this.bytesAtCheck = bytes;
+    if (silent) this.busySince = Date.now();
+    const ffmpeg = this.ffmpeg;
+    if (this.stopped || !ffmpeg?.running || Date.now() - this.busySince < stallMs) return;
+    this.stallRestarts++;
+    this.o.log.warn(
+      {
+        room: this.o.room,
+        pid: ffmpeg.pid,
+        stalledMs: Date.now() - this.busySince,
+        stderr: ffmpeg.stderrTail().slice(-600),
+      },
+      "HLS ffmpeg writes no segments although media reaches it; restarting it",
+    );
+    this.busySince = Date.now(); // the fresh run gets a full window
+    ffmpeg.crash();
   }
 
   private ffmpegArgs(sdpFile: string): string[] {
@@ -179,6 +237,9 @@ export class HlsEgress {
       ...(hasVideo
         ? [
             ...["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"],
+            // Frames keep their RTP times (equal times dropped), never duplicated up to a guessed
+            // rate: a run that joins mid-stream can guess 90k fps and then drown in duplicates.
+            ...["-fps_mode", "vfr"],
             // A keyframe at every segment boundary: segments start independently.
             ...["-force_key_frames", `expr:gte(t,n_forced*${segmentS})`, "-sc_threshold", "0"],
           ]
@@ -220,6 +281,7 @@ export class HlsEgress {
     }
     if (text === this.lastPlaylist || this.stopped) return;
     this.lastPlaylist = text;
+    this.busySince = Date.now();
     const edge = parsePlaylist(text);
     if (edge.segments === 0) return;
     if (edge.edgeMs !== undefined) {

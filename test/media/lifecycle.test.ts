@@ -233,4 +233,88 @@ describe("media room lifecycle", () => {
     );
     await b.stop();
   }, 200_000);
+
+  it("a hung HLS ffmpeg (SIGSTOP: alive, writing nothing) is killed and replaced; the playlist moves on", async () => {
+    const room = "hung";
+    const host = await s.token("hung-host", "host", [room]);
+    const b = await goLive(room, host);
+    const egress = await waitFor(
+      "HLS egress",
+      () => s.tier.hls.get(room),
+      (e) => e?.ready === true,
+      30_000,
+    );
+    const hungPid = egress?.ffmpegPid as number;
+    const playlist = () => fetch(`${s.tier.url}/hls/${room}/index.m3u8`).then((r) => r.text());
+    const lastSegment = (text: string) => text.trim().split("\n").at(-1) ?? "";
+    const before = await playlist();
+    process.kill(hungPid, "SIGSTOP");
+    // No exit to notice: the watchdog sees media reach ffmpeg and no playlist for 10 s.
+    await waitFor(
+      "a fresh ffmpeg",
+      () => egress?.ffmpegPid,
+      (pid) => pid !== undefined && pid !== hungPid,
+      40_000,
+    );
+    expect(egress?.stallRestarts).toBe(1);
+    await waitFor(
+      "the hung ffmpeg gone",
+      () => alive(hungPid),
+      (a) => !a,
+      5_000,
+    );
+    await waitFor(
+      "new segments from the fresh ffmpeg",
+      playlist,
+      (t) => lastSegment(t) !== lastSegment(before) && t.includes("#EXT-X-DISCONTINUITY"),
+      60_000,
+    );
+    expect(egress?.stallRestarts).toBe(1); // a healthy run is left alone
+    await s.api(host, "POST", `/media/v1/rooms/${room}/stop`);
+    await b.stop();
+  }, 120_000);
+
+  it("a mediasoup worker that dies ends its rooms, is replaced, and the host can go live again", async () => {
+    const room = "phoenix";
+    const host = await s.token("phoenix-host", "host", [room]);
+    const b = await goLive(room, host);
+    await waitFor(
+      "the room live",
+      async () => (await s.api(host, "GET", `/media/v1/rooms/${room}`)).json.live,
+      (live) => live === true,
+      30_000,
+    );
+    const pidsBefore = s.tier.pool.pids;
+    const victim = s.tier.rooms.get(room)?.fanout.origin.worker.pid as number;
+    expect(pidsBefore).toContain(victim);
+    process.kill(victim, "SIGKILL");
+
+    await waitFor(
+      "the room to end",
+      () => s.tier.rooms.get(room),
+      (r) => r === undefined,
+      15_000,
+    );
+    const pidsAfter = await waitFor(
+      "a replacement worker",
+      () => s.tier.pool.pids,
+      (pids) => pids.length === pidsBefore.length && !pids.includes(victim),
+      15_000,
+    );
+    expect(pidsAfter.filter((p) => pidsBefore.includes(p))).toHaveLength(pidsBefore.length - 1);
+    expect((await fetch(`${s.tier.url}/healthz`)).status).toBe(200);
+    await b.stop();
+
+    // The host goes live again; the room gets routers on the live workers, HLS included.
+    const again = await goLive(room, host);
+    await waitFor(
+      "HLS on the new workers",
+      () => s.tier.hls.get(room),
+      (e) => e?.ready === true,
+      30_000,
+    );
+    expect(pidsAfter).toContain(s.tier.rooms.get(room)?.fanout.origin.worker.pid);
+    await s.api(host, "POST", `/media/v1/rooms/${room}/stop`);
+    await again.stop();
+  }, 120_000);
 });
