@@ -13,6 +13,7 @@ export {
 } from "./errors.ts";
 export { childLogger, type Logger, logger } from "./logger.ts";
 export { type LuaCommands, type LuaScriptSpec, luaCommands, type ScriptReply } from "./lua.ts";
+export { RateLimiter } from "./rate-limit.ts";
 export {
   connectRedis,
   connectSubscriber,

@@ -1,6 +1,7 @@
 import uWS, { type HttpRequest, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
 import { CLIENT_DIST_DIR } from "../client/index.ts";
 import type { Logger, RedisClient } from "../core/index.ts";
+import { RateLimiter } from "../core/index.ts";
 import type { Checkout, OrderStore } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import type { TokenService } from "./auth/index.ts";
@@ -13,7 +14,6 @@ import { send, sendError, sendJson } from "./http/respond.ts";
 import { registerStaticFiles } from "./http/static-files.ts";
 import type { ShadowLane } from "./lane.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
-import { RateLimiter } from "./rate-limit.ts";
 import { ShadowSwitch } from "./shadow-switch.ts";
 import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
 import { SocketServer } from "./ws/socket-server.ts";

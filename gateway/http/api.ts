@@ -1,5 +1,6 @@
 import type { TemplatedApp } from "uWebSockets.js";
 import { z } from "zod";
+import type { RateLimiter } from "../../core/index.ts";
 import { validate } from "../../core/index.ts";
 import type { Checkout, OrderStore } from "../../orders/index.ts";
 import {
@@ -12,7 +13,6 @@ import {
 } from "../../sale-engine/index.ts";
 import { type Claims, canHost } from "../auth/index.ts";
 import type { ShadowLane } from "../lane.ts";
-import type { RateLimiter } from "../rate-limit.ts";
 import type { ShadowSwitch } from "../shadow-switch.ts";
 import { registerAdminApi } from "./admin-api.ts";
 import { HttpRefusal } from "./handler.ts";

@@ -1,9 +1,9 @@
 import type { TemplatedApp } from "uWebSockets.js";
+import type { RateLimiter } from "../../core/index.ts";
 import { validate } from "../../core/index.ts";
 import { PROTOCOL_VERSION } from "../../protocol/index.ts";
 import { roomIdSchema } from "../../sale-engine/index.ts";
 import { type Claims, canHost, type TokenService } from "../auth/index.ts";
-import type { RateLimiter } from "../rate-limit.ts";
 import { type HandlerContext, HttpRefusal, handle } from "./handler.ts";
 import type { Insights } from "./insights.ts";
 import type { ClientConfigResponse } from "./insights-types.ts";

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
+import type { RateLimiter } from "../../core/index.ts";
 import type { Claims, TokenService } from "../auth/index.ts";
-import type { RateLimiter } from "../rate-limit.ts";
 import { type HandlerContext, HttpRefusal, handle } from "./handler.ts";
 import { readJsonBody } from "./read-body.ts";
 import { type GuardedResponse, guard } from "./respond.ts";

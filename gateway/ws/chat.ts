@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../../core/index.ts";
+import { RateLimiter } from "../../core/index.ts";
 import {
   type ChatMessage,
   type ModerationAction,
@@ -7,7 +8,6 @@ import {
   WireErrorCode,
 } from "../../protocol/index.ts";
 import type { Role } from "../auth/index.ts";
-import { RateLimiter } from "../rate-limit.ts";
 import { type RoomLog, roomKeys } from "../rooms/room-log.ts";
 
 export interface ChatAuthor {

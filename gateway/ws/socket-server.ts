@@ -1,6 +1,7 @@
 import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import type { Logger, RedisClient } from "../../core/index.ts";
+import { RateLimiter } from "../../core/index.ts";
 import { type Checkout, type OrderUpdate, userOrderChannel } from "../../orders/index.ts";
 import {
   type ClientFrame,
@@ -15,7 +16,6 @@ import {
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
 import type { Claims, TokenService } from "../auth/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
-import { RateLimiter } from "../rate-limit.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RateLimiter } from "../../core/index.ts";
 import type { Claims, TokenService } from "../../gateway/index.ts";
 import { HttpRefusal, readJsonBody } from "./io.ts";
 
@@ -31,6 +32,8 @@ export function routeContext(
   match: RegExpExecArray,
   query: URLSearchParams,
   tokens: TokenService,
+  /** Requests per verified user (a token's holder), on top of the server's per-address limit. */
+  userLimiter: RateLimiter,
 ): RouteContext {
   return {
     req,
@@ -52,6 +55,8 @@ export function routeContext(
       if (!token) throw new HttpRefusal(401, "UNAUTHORIZED", "send Authorization: Bearer <token>");
       const verified = await tokens.verify(token);
       if (!verified.ok) throw new HttpRefusal(401, "UNAUTHORIZED", `token refused (${verified.reason})`);
+      if (!userLimiter.take(verified.claims.userId))
+        throw new HttpRefusal(429, "RATE_LIMITED", "too many signaling requests; slow down");
       return verified.claims;
     },
     body: () => readJsonBody(req, MAX_BODY_BYTES),

@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "../../core/index.ts";
+import { type Logger, RateLimiter } from "../../core/index.ts";
 import type { TokenService } from "../../gateway/index.ts";
 import type { MediaMetrics } from "../metrics.ts";
 import { HLS_PATH, serveHls } from "./hls-files.ts";
@@ -21,6 +21,14 @@ export interface MediaHttpOptions {
 }
 
 /**
+ * Signaling requests per client address and per user, per second, and the burst after a quiet
+ * spell. Joining over WebRTC takes about seven calls and a host's go-live a few more; HLS files,
+ * health and metrics are not counted (players poll the playlist every second).
+ */
+const SIGNALING_PER_ADDRESS = { rate: 100, burst: 300 };
+const SIGNALING_PER_USER = { rate: 10, burst: 40 };
+
+/**
  * The media tier's HTTP server, on node:http rather than uWebSockets.js: its traffic is low-rate
  * signaling, long-lived event streams and file streaming, where node's streams give back-pressure
  * and abort handling for free (uWS would need tryEnd/onWritable loops for segments and careful
@@ -29,6 +37,8 @@ export interface MediaHttpOptions {
 export class MediaHttpServer {
   private readonly server: http.Server;
   private closed = false;
+  private readonly addressLimiter = new RateLimiter(SIGNALING_PER_ADDRESS.rate, SIGNALING_PER_ADDRESS.burst);
+  private readonly userLimiter = new RateLimiter(SIGNALING_PER_USER.rate, SIGNALING_PER_USER.burst);
   port = 0;
 
   private constructor(private readonly o: MediaHttpOptions) {
@@ -119,7 +129,12 @@ export class MediaHttpServer {
       const match = r.path.exec(pathname);
       if (!match) continue;
       route = r.name;
-      r.run(routeContext(req, res, match, query, this.o.tokens)).then(
+      if (!this.addressLimiter.take(req.socket.remoteAddress ?? "unknown")) {
+        sendError(res, 429, "RATE_LIMITED", "too many signaling requests from this address; slow down");
+        done(429);
+        return;
+      }
+      r.run(routeContext(req, res, match, query, this.o.tokens, this.userLimiter)).then(
         () => done(res.statusCode),
         (err: unknown) => done(sendFailure(res, err, this.o.log, route)),
       );

@@ -181,6 +181,18 @@ describe("media signaling API", () => {
     expect(badRtp.status).toBe(400);
   });
 
+  it("a user flooding signaling gets 429 RATE_LIMITED past its burst; other users are still served", async () => {
+    const flooder = await s.token("flooder");
+    const replies = [];
+    for (let i = 0; i < 60; i++) replies.push(await s.api(flooder, "GET", rooms("/rtp-capabilities")));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.slice(0, 30).every((x) => x === 200)).toBe(true); // a join's worth and more
+    const limited = replies.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]?.json.error?.code).toBe("RATE_LIMITED");
+    expect((await s.api(viewer, "GET", rooms("/rtp-capabilities"))).status).toBe(200);
+  });
+
   it("after all those refusals the room still works: consume, resume, and the room stays live", async () => {
     const recv = await recvTransport();
     const caps = await capabilities();

@@ -1,6 +1,6 @@
 /**
- * Token buckets per key (client IP, user, connection), kept in this process: each gateway node
- * limits what reaches it. Idle buckets are dropped so the map cannot grow without bound.
+ * Token buckets per key (client IP, user, connection), kept in this process: each gateway or
+ * media node limits what reaches it. Idle buckets are dropped so the map cannot grow without bound.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
