@@ -457,4 +457,84 @@ describe("client in Chromium against the full stack", () => {
     expect(pages.errors).toEqual([]);
     // Two pages and a host round trip per step: generous for a shared CI machine.
   }, 180_000);
+
+  it("the host moderates from the console (delete, timeout, slow mode, ban) and viewers' hearts float over the video", async () => {
+    const room = "mod-room";
+    const token = await full.stack.token("host-mod", "host", [room]);
+    const host = await pages.open("mod-host", `${full.gateway.url}/host/${room}#token=${token}`, "desktop");
+    const ann = await pages.open("mod-viewer-a", `${full.gateway.url}/live/${room}`, "phone");
+    const ben = await pages.open("mod-viewer-b", `${full.gateway.url}/live/${room}`, "phone");
+    const say = async (page: Page, text: string) => {
+      await page.getByRole("textbox", { name: "Message", exact: true }).fill(text);
+      await page.getByRole("button", { name: "Send", exact: true }).click();
+    };
+    const rowOn = (page: Page, text: string) => page.getByTestId("chat-row").filter({ hasText: text });
+    const seen = (page: Page, text: string) =>
+      until(`"${text}" on ${page.url()}`, async () => (await rowOn(page, text).count()) > 0);
+    const status = () => host.getByTestId("mod-status").textContent();
+
+    // Delete: every page shows a tombstone where the message was.
+    await say(ann, "first from Ann");
+    await seen(host, "first from Ann");
+    await seen(ben, "first from Ann");
+    await rowOn(host, "first from Ann")
+      .getByRole("button", { name: /^Delete message from / })
+      .click();
+    for (const page of [host, ann, ben]) {
+      await until("the tombstone", async () => (await rowOn(page, "first from Ann").count()) === 0);
+      expect(await page.locator(".chat-removed").count()).toBe(1);
+    }
+    expect(await status()).toBe("Message deleted.");
+
+    // Timeout: Ann's next message is refused on her page and reaches nobody.
+    await say(ann, "second from Ann");
+    await seen(host, "second from Ann");
+    await rowOn(host, "second from Ann")
+      .getByRole("button", { name: /^Time out .* for 5 minutes$/ })
+      .click();
+    await until("the timeout ack", async () => /is timed out for 5 minutes\.$/.test((await status()) ?? ""));
+    await say(ann, "third from Ann");
+    await until(
+      "Ann's refusal",
+      async () => (await ann.getByRole("alert").textContent()) === "You are timed out for now.",
+    );
+
+    // Hearts: Ben's heart floats over Ann's video and is not a chat row.
+    await ann.evaluate(`window.heartsSeen = 0;
+      new MutationObserver(() => {
+        window.heartsSeen = Math.max(window.heartsSeen, document.querySelectorAll(".hearts .heart").length);
+      }).observe(document.body, { subtree: true, childList: true });`);
+    await ben.getByRole("button", { name: "Send a heart" }).click();
+    await until("a floating heart", async () => Number(await ann.evaluate("window.heartsSeen")) > 0);
+    expect(await rowOn(ann, "\u2764").count()).toBe(0);
+    expect(await ann.locator(".hearts").getAttribute("aria-hidden")).toBe("true");
+
+    // Slow mode: one message per 10 s; Ben's second in a row is refused.
+    await host.getByLabel("Slow mode").selectOption("10");
+    await until("the slow-mode ack", async () => (await status()) === "Slow mode updated.");
+    await say(ben, "ben one");
+    await seen(host, "ben one");
+    await say(ben, "ben two");
+    await until("Ben's slow-mode refusal", async () =>
+      /^Slow mode is on/.test((await ben.getByRole("alert").textContent()) ?? ""),
+    );
+
+    // Ban: Ben can no longer chat in this room.
+    await rowOn(host, "ben one")
+      .getByRole("button", { name: /^Ban .* from the chat$/ })
+      .click();
+    await until("the ban ack", async () => /is banned\.$/.test((await status()) ?? ""));
+    await host.getByLabel("Slow mode").selectOption("0");
+    await until("slow mode off", async () => (await status()) === "Slow mode updated.");
+    await say(ben, "ben three");
+    await until(
+      "Ben's ban refusal",
+      async () => (await ben.getByRole("alert").textContent()) === "You cannot chat in this room.",
+    );
+    // None of the refused messages reached anyone.
+    for (const text of ["third from Ann", "ben two", "ben three"]) {
+      for (const page of [host, ann, ben]) expect(await rowOn(page, text).count()).toBe(0);
+    }
+    expect(pages.errors).toEqual([]);
+  }, 180_000);
 });

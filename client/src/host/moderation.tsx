@@ -97,7 +97,12 @@ export function ModeratedChat({
         </label>
       </div>
       {status ? (
-        <p role="status" class={status.ok ? "ok" : "bad"} style={{ margin: "4px 0" }}>
+        <p
+          role="status"
+          data-testid="mod-status"
+          class={status.ok ? "ok" : "bad"}
+          style={{ margin: "4px 0" }}
+        >
           {status.text}
         </p>
       ) : null}
