@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../deploy/index.ts";
 import { GatewayServer, type GatewayServerOptions } from "../../gateway/index.ts";
 import { launchChromium } from "../harness/browser.ts";
+import { type A11yViolation, auditA11y } from "./a11y.ts";
 import { buildClientForTests } from "./build-client.ts";
 import { type FullStack, startFullStack } from "./full-stack.ts";
 import { Pages, until } from "./pages.ts";
@@ -535,6 +536,58 @@ describe("client in Chromium against the full stack", () => {
     for (const text of ["third from Ann", "ben two", "ben three"]) {
       for (const page of [host, ann, ben]) expect(await rowOn(page, text).count()).toBe(0);
     }
+    expect(pages.errors).toEqual([]);
+  }, 180_000);
+
+  it("the viewer page, host console and ops screen pass an axe-core audit (WCAG 2.1 AA) with a drop on", async () => {
+    const room = "a11y-room";
+    const { engine } = full.stack.stack;
+    await engine.createDrop({
+      dropId: "a11y-drop",
+      roomId: room,
+      product: {
+        sku: "cap",
+        title: "Cap",
+        priceMinor: 1900,
+        currency: "USD",
+        imageUrl: `${full.gateway.url}/demo/product.svg`,
+      },
+      initialStock: 5,
+      perUserLimit: 1,
+      holdMs: 60_000,
+    });
+    const hostToken = await full.stack.token("host-a11y", "host", [room]);
+    const adminToken = await full.stack.token("admin-a11y", "admin");
+    const audited: [string, Page, () => Promise<boolean>][] = [];
+    for (const size of ["phone", "desktop"] as const) {
+      const page = await pages.open(`a11y-live-${size}`, `${full.gateway.url}/live/${room}`, size);
+      audited.push([`live (${size})`, page, async () => (await page.getByTestId("drop-card").count()) === 1]);
+    }
+    const host = await pages.open(
+      "a11y-host",
+      `${full.gateway.url}/host/${room}#token=${hostToken}`,
+      "desktop",
+    );
+    audited.push(["host", host, async () => (await host.locator("tr[data-drop]").count()) === 1]);
+    const ops = await pages.open("a11y-ops", `${full.gateway.url}/ops#token=${adminToken}`, "desktop");
+    audited.push(["ops", ops, async () => (await ops.getByTestId("ops-room").count()) > 0]);
+
+    const found: Record<string, A11yViolation[]> = {};
+    for (const [name, page, ready] of audited) {
+      await until(`the ${name} page rendered`, ready);
+      const violations = await auditA11y(page);
+      if (violations.length > 0) found[name] = violations;
+    }
+    // After a buy: the hold panel with its pay-by countdown and pay button, and chat rows.
+    const [, buyer] = audited[0] as [string, Page, unknown];
+    await buyer.getByTestId("buy").click();
+    await until("the hold panel", async () => (await buyer.getByTestId("pay").count()) === 1);
+    await buyer.getByRole("textbox", { name: "Message", exact: true }).fill("is it waterproof?");
+    await buyer.getByRole("button", { name: "Send", exact: true }).click();
+    await until("the chat row", async () => (await buyer.getByTestId("chat-row").count()) > 0);
+    const afterBuy = await auditA11y(buyer);
+    if (afterBuy.length > 0) found["live (phone) holding"] = afterBuy;
+    expect(found).toEqual({});
     expect(pages.errors).toEqual([]);
   }, 180_000);
 });
