@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { validate } from "../../core/index.ts";
-import { dropIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
+import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
 import { type Claims, canHost } from "../auth/index.ts";
 import { type ApiDeps, laneFor } from "./api.ts";
 import { HttpRefusal } from "./handler.ts";
@@ -13,8 +13,14 @@ export const SHADOW_TOKEN_LIMITS = {
   defaultTtlSeconds: 3_600,
   maxTtlSeconds: 86_400,
 } as const;
-/** Orders one audit answer lists. */
-const AUDIT_LIMIT = 500;
+/** Orders one audit page lists at most, and by default. */
+const AUDIT_PAGE_MAX = 500;
+
+/** `?after=<reservationId>&limit=N` of the order audit (query values arrive as text). */
+const auditPageSchema = z.strictObject({
+  after: reservationIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_MAX),
+});
 
 const shadowTokensBodySchema = z.strictObject({
   role: z.enum(["viewer", "host"]),
@@ -34,8 +40,10 @@ const switchBodySchema = z.strictObject({ enabled: z.boolean() });
  * - POST /api/v1/admin/shadow/tokens {role, count, rooms?, ttlSeconds?} → {tokens}: load-test
  *   tokens, every one with the shadow claim (user ids `lt-…`).
  * - GET / PUT /api/v1/admin/shadow {enabled}: the shadow-traffic kill switch.
- * - GET /api/v1/drops/:dropId/orders (a host of the drop's room, or admin) → the drop's orders
- *   in the caller's lane: how a load test checks that every acknowledged hold became an order.
+ * - GET /api/v1/drops/:dropId/orders?after=&limit= (a host of the drop's room, or admin) → a page
+ *   of the drop's orders in the caller's lane, in reservation-id order, with `next` (the `after`
+ *   of the following page, or null): how a load test checks that every acknowledged hold became
+ *   an order, however many there are.
  */
 export function registerAdminApi({ route, claimsOf }: ReturnType<typeof apiRouter>, d: ApiDeps): void {
   const mustBeAdmin = (claims: Claims): void => {
@@ -79,11 +87,16 @@ export function registerAdminApi({ route, claimsOf }: ReturnType<typeof apiRoute
     const { roomId } = await lane.engine.status(dropId);
     if (!canHost(claims, roomId))
       throw new HttpRefusal(403, "FORBIDDEN", `only a host of room ${roomId} may audit its orders`);
-    const orders = await lane.store.list({ dropId, limit: AUDIT_LIMIT });
+    const { after, limit } = validate(auditPageSchema, Object.fromEntries(i.query), "audit page");
+    // One more than asked tells whether another page follows.
+    const rows = await lane.store.dropPage({ dropId, after, limit: limit + 1 });
+    const orders = rows.slice(0, limit);
+    const next = rows.length > limit ? (orders.at(-1)?.reservationId ?? null) : null;
     sendJson(g, 200, {
       dropId,
       orders: orders.map((o) => ({ reservationId: o.reservationId, status: o.status, qty: o.qty })),
-      truncated: orders.length === AUDIT_LIMIT,
+      next,
+      truncated: next !== null,
     });
   });
 }

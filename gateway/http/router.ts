@@ -20,6 +20,8 @@ export interface RequestInfo {
   readonly authorization: string;
   readonly contentType: string;
   readonly ip: string;
+  /** The query string, parsed. */
+  readonly query: URLSearchParams;
 }
 
 function info(req: HttpRequest, res: HttpResponse, paramCount: number): RequestInfo {
@@ -28,6 +30,7 @@ function info(req: HttpRequest, res: HttpResponse, paramCount: number): RequestI
     authorization: req.getHeader("authorization"),
     contentType: req.getHeader("content-type"),
     ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    query: new URLSearchParams(req.getQuery() ?? ""),
   };
 }
 

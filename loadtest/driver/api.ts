@@ -123,11 +123,14 @@ export class Api {
   drop(dropId: string, step = "browse", token?: string) {
     return this.call<DropStatusView>("GET", `/api/v1/drops/${dropId}`, step, token);
   }
-  dropOrders(token: string, dropId: string) {
+  /** One page of the drop's orders; `next` is the `after` of the following page (null: the last). */
+  dropOrders(token: string, dropId: string, after?: string) {
+    const query = after === undefined ? "" : `?after=${encodeURIComponent(after)}`;
     return this.call<{
       orders: { reservationId: string; status: OrderStatus; qty?: number }[];
+      next?: string | null;
       truncated?: boolean;
-    }>("GET", `/api/v1/drops/${dropId}/orders`, "audit", token);
+    }>("GET", `/api/v1/drops/${dropId}/orders${query}`, "audit", token);
   }
   order(token: string, reservationId: string, step = "verify") {
     return this.call<{ order: { reservationId: string; status: OrderStatus } }>(

@@ -4,8 +4,8 @@ import { sleep } from "./executors.ts";
 /**
  * The end-of-run check through the API, the same one the k6 scripts make in teardown: held +
  * sold never exceed stock, and every acknowledged hold has an order (waiting up to `waitMs` for
- * the order pipeline to catch up). Reads `GET /drops/:id/orders`; on a gateway without that
- * route it looks each acknowledged hold up with `GET /orders/:id` instead.
+ * the order pipeline to catch up). Reads every page of `GET /drops/:id/orders`; on a gateway
+ * without that route it looks each acknowledged hold up with `GET /orders/:id` instead.
  */
 export interface AuditResult {
   readonly status: DropStatusView;
@@ -18,6 +18,9 @@ export interface AuditResult {
   readonly ordersMissing: number;
   readonly via: "drop orders" | "order lookups";
 }
+
+/** Pages of 500 orders one audit pass reads at most (a million orders). */
+const MAX_AUDIT_PAGES = 2_000;
 
 export async function auditDrop(
   api: Api,
@@ -32,18 +35,28 @@ export async function auditDrop(
   for (;;) {
     const status = await api.must<DropStatusView>("GET", `/api/v1/drops/${dropId}`, "audit", hostToken);
     const taken = status.held + status.sold;
-    // Units with an active order, when the list is complete (the route caps its answer).
+    // Units with an active order, once every page of the list was read.
     let activeUnits: number | undefined;
     if (via === "drop orders") {
-      const list = await api.dropOrders(hostToken, dropId);
-      if (list.status === 404 && list.code === "NOT_FOUND") via = "order lookups";
-      else {
-        let units = 0;
+      let units = 0;
+      let after: string | undefined;
+      for (let pages = 0; pages < MAX_AUDIT_PAGES; pages++) {
+        const list = await api.dropOrders(hostToken, dropId, after);
+        if (list.status === 404 && list.code === "NOT_FOUND") {
+          via = "order lookups";
+          break;
+        }
         for (const o of list.body?.orders ?? []) {
           if (o.status === "pending_payment" || o.status === "paid") units += o.qty ?? 1;
           found.add(o.reservationId);
         }
-        if (!list.body?.truncated) activeUnits = units;
+        const next = list.body?.next;
+        // A gateway from before paging sends `truncated` without `next`: that list stays partial.
+        if (next) after = next;
+        else {
+          if (!list.body?.truncated) activeUnits = units;
+          break;
+        }
       }
     }
     // Holds the list did not show (no route, or a truncated answer): one lookup each.

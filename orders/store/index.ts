@@ -5,6 +5,7 @@ export { PgClient, type PgClientOptions } from "./pg-client.ts";
 export { PgliteClient } from "./pglite-client.ts";
 export { type SqlClient, sqlState } from "./sql-client.ts";
 export {
+  type DropPage,
   type DropSummary,
   type NewOrder,
   type NewPaymentAttempt,

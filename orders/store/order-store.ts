@@ -6,7 +6,9 @@ import { PgClient } from "./pg-client.ts";
 import { PgliteClient } from "./pglite-client.ts";
 import { type SqlClient, sqlState } from "./sql-client.ts";
 import {
+  type DropPage,
   type DropSummary,
+  dropPageSchema,
   idempotencyKeySchema,
   type NewOrder,
   type NewPaymentAttempt,
@@ -248,6 +250,22 @@ export class OrderStore {
     const rows = await this.db.query<OrderRow>(
       `SELECT ${ORDER_COLUMNS} FROM orders ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
        ORDER BY created_at DESC, reservation_id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toOrder);
+  }
+
+  /**
+   * One page of a drop's orders in reservation-id order, those after `after` (keyset paging: a
+   * full audit of a drop reads every order exactly once, however many arrive meanwhile).
+   */
+  async dropPage(page: DropPage): Promise<Order[]> {
+    const p = validate(dropPageSchema, page, "drop page");
+    const params: unknown[] = [p.dropId, p.limit];
+    if (p.after !== undefined) params.push(p.after);
+    const rows = await this.db.query<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE drop_id = $1 ${p.after !== undefined ? "AND reservation_id > $3" : ""}
+       ORDER BY reservation_id LIMIT $2`,
       params,
     );
     return rows.map(toOrder);

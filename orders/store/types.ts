@@ -37,6 +37,8 @@ export const ORDER_LIMITS = {
   maxEpochMs: 253_402_300_799_999,
   maxListLimit: 500,
   defaultListLimit: 50,
+  /** Orders one keyset page of a drop holds at most (the audit API asks one more than it shows). */
+  maxDropPage: 1_000,
   maxExistingIds: 10_000,
   /** Serialized size of an event's details. */
   maxDetailsBytes: 8_192,
@@ -98,6 +100,14 @@ export const orderFilterSchema = z.strictObject({
   limit: z.number().int().min(1).max(ORDER_LIMITS.maxListLimit).default(ORDER_LIMITS.defaultListLimit),
 });
 export type OrderFilter = z.input<typeof orderFilterSchema>;
+
+export const dropPageSchema = z.strictObject({
+  dropId: dropIdSchema,
+  /** The last reservation id of the previous page. */
+  after: reservationIdSchema.optional(),
+  limit: z.number().int().min(1).max(ORDER_LIMITS.maxDropPage).default(ORDER_LIMITS.defaultListLimit),
+});
+export type DropPage = z.input<typeof dropPageSchema>;
 
 export const reservationIdListSchema = z.array(reservationIdSchema).max(ORDER_LIMITS.maxExistingIds);
 

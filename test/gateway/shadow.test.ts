@@ -124,6 +124,30 @@ describe("shadow (load-test) traffic", () => {
         },
       )
       .toBe(20);
+    // The audit pages: 20 orders at 7 a page are 3 pages, each order once, in reservation-id order.
+    const paged: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = after === null ? "?limit=7" : `?limit=7&after=${encodeURIComponent(after)}`;
+      const page = await api("GET", `/api/v1/drops/${live.dropId}/orders${query}`, shadowHost);
+      expect(page.status).toBe(200);
+      paged.push(...page.body.orders.map((o: { reservationId: string }) => o.reservationId));
+      expect(page.body.truncated).toBe(page.body.next !== null);
+      after = page.body.next;
+      pages++;
+    } while (after !== null && pages < 10);
+    expect(pages).toBe(3);
+    expect(paged).toEqual([...paged].sort());
+    expect(new Set(paged)).toEqual(
+      new Set(held.map((a) => (a.ok && a.result.kind === "buy" ? a.result.reservationId : ""))),
+    );
+    // Bad paging input is 400 INVALID_INPUT.
+    for (const query of ["?limit=0", "?limit=501", "?limit=ten", "?after=bad%20id", "?colour=red"]) {
+      const bad = await api("GET", `/api/v1/drops/${live.dropId}/orders${query}`, shadowHost);
+      expect([query, bad.status, bad.body.error?.code]).toEqual([query, 400, "INVALID_INPUT"]);
+    }
+
     // A shadow buyer pays in the sandbox: its order is paid in the shadow lane.
     const payer = buyers[acks.indexOf(held[0]!)]!;
     const reservationId = held[0]!.ok && held[0]!.result.kind === "buy" ? held[0]!.result.reservationId : "";

@@ -97,11 +97,12 @@ export const api = {
   /** A shadow token reads the shadow lane (without one, a shadow drop is not found). */
   drop: (cfg: K6Config, dropId: string, step: string, token: string) =>
     call(cfg, "GET", `/api/v1/drops/${dropId}`, { step, route: "/api/v1/drops/:dropId" }, token),
-  dropOrders: (cfg: K6Config, token: string, dropId: string) =>
+  /** One page of the drop's orders; `after` is the previous page's `next`. */
+  dropOrders: (cfg: K6Config, token: string, dropId: string, after?: string) =>
     call(
       cfg,
       "GET",
-      `/api/v1/drops/${dropId}/orders`,
+      `/api/v1/drops/${dropId}/orders${after === undefined ? "" : `?after=${encodeURIComponent(after)}`}`,
       { step: "audit", route: "/api/v1/drops/:dropId/orders" },
       token,
     ),

@@ -59,6 +59,9 @@ export function setupDrop(
   };
 }
 
+/** Pages of 500 orders the audit reads at most (a million orders). */
+const MAX_AUDIT_PAGES = 2_000;
+
 /**
  * The end check through the API: held + sold never exceed stock, and (after the order pipeline
  * has caught up, up to `waitMs`) every held or sold unit has an order. Units are reservations
@@ -71,12 +74,29 @@ export function auditDrop(cfg: K6Config, data: RunData, waitMs: number): void {
   let truncated = false;
   for (;;) {
     status = json<DropStatusView>(api.drop(cfg, data.dropId, "audit", data.hostToken));
-    const res = api.dropOrders(cfg, data.hostToken, data.dropId);
-    const body = json<{ orders?: { status: string; qty?: number }[]; truncated?: boolean }>(res);
-    truncated = body?.truncated === true;
+    // Every page of the drop's orders, in reservation-id order.
     units = 0;
-    for (const o of body?.orders ?? [])
-      if (o.status === "pending_payment" || o.status === "paid") units += o.qty ?? 1;
+    truncated = false;
+    let after: string | undefined;
+    for (let pages = 0; ; pages++) {
+      const res = api.dropOrders(cfg, data.hostToken, data.dropId, after);
+      const body = json<{
+        orders?: { status: string; qty?: number }[];
+        next?: string | null;
+        truncated?: boolean;
+      }>(res);
+      for (const o of body?.orders ?? [])
+        if (o.status === "pending_payment" || o.status === "paid") units += o.qty ?? 1;
+      if (!body?.next) {
+        truncated = body?.truncated === true; // a gateway from before paging
+        break;
+      }
+      if (pages >= MAX_AUDIT_PAGES) {
+        truncated = true;
+        break;
+      }
+      after = body.next;
+    }
     if (!status || truncated || units >= status.held + status.sold || Date.now() > deadline) break;
     sleep(1);
   }
