@@ -70,7 +70,8 @@ class Viewer {
       this.socket.send({ t: "resume", room: ROOM, epoch: this.epoch, offset: this.offsets.at(-1) as string });
     } else {
       this.socket.send({ t: "join", room: ROOM });
-      await this.socket.next((f) => f.t === "joined");
+      // Generous: two fresh node processes take 60 joins while other suites load the machine.
+      await this.socket.next((f) => f.t === "joined", 30_000);
     }
   }
 
@@ -134,7 +135,7 @@ describe("two gateway processes", () => {
     const onA = viewers.filter((_, i) => i % 2 === 0);
     // Viewer counts are summed across both nodes (each reports every 2 s).
     for (const v of [viewers[0]!, viewers[1]!]) {
-      await v.socket.next((f) => f.t === "viewers" && f.room === ROOM && f.count === 60, 10_000);
+      await v.socket.next((f) => f.t === "viewers" && f.room === ROOM && f.count === 60, 20_000);
     }
 
     // A stream of stock events; node A dies a third of the way through.
