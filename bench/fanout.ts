@@ -98,36 +98,28 @@ export async function run(args: string[]): Promise<number> {
     });
     gateway.kill("SIGTERM");
 
+    // A reference server on the same drop channel, measured the same way, then stopped.
+    const reference = async (label: string, script: string, execArgv: string[]) => {
+      const server = await startReference(script, execArgv, redis.url, channel);
+      children.push(server.child);
+      const measured = await measure({
+        label,
+        serverPid: server.child.pid,
+        inspector: server.inspector,
+        url: `ws://127.0.0.1:${server.port}`,
+        mode: "ws",
+        clients,
+        events,
+        fire,
+        children,
+      });
+      server.child.kill("SIGTERM");
+      return measured;
+    };
     // Floor: bare uWS with the gateway's burst batching, none of its work.
-    const floorServer = await startReference("uws-floor.ts", ["--import", "tsx"], redis.url, channel);
-    children.push(floorServer.child);
-    const floor = await measure({
-      label: "bare uWS floor",
-      serverPid: floorServer.child.pid,
-      inspector: floorServer.inspector,
-      url: `ws://127.0.0.1:${floorServer.port}`,
-      mode: "ws",
-      clients,
-      events,
-      fire,
-      children,
-    });
-    floorServer.child.kill("SIGTERM");
-
-    // Reference: `ws` broadcasting the drop channel's messages.
-    const reference = await startReference("ws-reference.mjs", [], redis.url, channel);
-    children.push(reference.child);
-    const ws = await measure({
-      label: "ws reference",
-      serverPid: reference.child.pid,
-      inspector: reference.inspector,
-      url: `ws://127.0.0.1:${reference.port}`,
-      mode: "ws",
-      clients,
-      events,
-      fire,
-      children,
-    });
+    const floor = await reference("bare uWS floor", "uws-floor.ts", ["--import", "tsx"]);
+    // `ws` broadcasting the drop channel's messages.
+    const ws = await reference("ws reference", "ws-reference.mjs", []);
 
     const result = {
       bench: "fanout",

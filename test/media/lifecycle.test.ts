@@ -57,6 +57,22 @@ describe("media room lifecycle", () => {
     return b;
   };
 
+  /** A host live in `room` through the RTP ingest, once the room's HLS playlist exists. */
+  const goLiveWithHls = async (room: string) => {
+    const host = await s.token(`${room}-host`, "host", [room]);
+    const b = await goLive(room, host);
+    const egress = await waitFor(
+      "HLS egress",
+      () => s.tier.hls.get(room),
+      (e) => e?.ready === true,
+      30_000,
+    );
+    return { host, b, egress };
+  };
+  const playlistOf = (room: string) => () =>
+    fetch(`${s.tier.url}/hls/${room}/index.m3u8`).then((r) => r.text());
+  const lastSegment = (text: string) => text.trim().split("\n").at(-1) ?? "";
+
   /** A viewer: a receive transport consuming every producer (server side; nobody connects). */
   const viewer = async (room: string, name: string) => {
     const token = await s.token(name);
@@ -176,18 +192,10 @@ describe("media room lifecycle", () => {
 
   it("closing the host's ingest transport ends the room; HLS ffmpeg that dies is restarted meanwhile", async () => {
     const room = "restart";
-    const host = await s.token("restart-host", "host", [room]);
-    const b = await goLive(room, host);
-    const egress = await waitFor(
-      "HLS egress",
-      () => s.tier.hls.get(room),
-      (e) => e?.ready === true,
-      30_000,
-    );
+    const { host, b, egress } = await goLiveWithHls(room);
     const firstPid = egress?.ffmpegPid as number;
-    const playlist = () => fetch(`${s.tier.url}/hls/${room}/index.m3u8`).then((r) => r.text());
+    const playlist = playlistOf(room);
     const sequence = (text: string) => Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? -1);
-    const lastSegment = (text: string) => text.trim().split("\n").at(-1) ?? "";
     // Crash a steady run: three segments listed first.
     const beforeCrash = await waitFor(
       "three segments",
@@ -236,17 +244,9 @@ describe("media room lifecycle", () => {
 
   it("a hung HLS ffmpeg (SIGSTOP: alive, writing nothing) is killed and replaced; the playlist moves on", async () => {
     const room = "hung";
-    const host = await s.token("hung-host", "host", [room]);
-    const b = await goLive(room, host);
-    const egress = await waitFor(
-      "HLS egress",
-      () => s.tier.hls.get(room),
-      (e) => e?.ready === true,
-      30_000,
-    );
+    const { host, b, egress } = await goLiveWithHls(room);
     const hungPid = egress?.ffmpegPid as number;
-    const playlist = () => fetch(`${s.tier.url}/hls/${room}/index.m3u8`).then((r) => r.text());
-    const lastSegment = (text: string) => text.trim().split("\n").at(-1) ?? "";
+    const playlist = playlistOf(room);
     const before = await playlist();
     process.kill(hungPid, "SIGSTOP");
     // No exit to notice: the watchdog sees media reach ffmpeg and no playlist for 10 s.
