@@ -10,6 +10,7 @@ import { TokenService } from "../gateway/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { startGatewayChild } from "./gateway-child.ts";
 import { closedLoop, percentile, progress, round } from "./measure.ts";
+import { processCpuMicros } from "./process-cpu.ts";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 
@@ -76,13 +77,32 @@ export async function run(args: string[]): Promise<number> {
     const load = fork(path.join(here, "buy-clients.mjs"), [wsUrl, viaGateway, String(durationMs)], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
-    const report = new Promise<{ acks: number; ok: number; elapsedMs: number; p99Ms: number }>((resolve) =>
-      load.once("message", resolve),
+    // CPU of each process while the sockets buy: on 2 cores, what the gateway gets is what the
+    // load process and Redis leave it.
+    let cpuAtStart = { gateway: 0, redis: 0 };
+    const report = new Promise<{
+      acks: number;
+      ok: number;
+      elapsedMs: number;
+      p99Ms: number;
+      cpuMicros: number;
+    }>((resolve) =>
+      load.on("message", (m: { type: string }) => {
+        if (m.type === "buying")
+          cpuAtStart = {
+            gateway: processCpuMicros(gateway.pid) ?? 0,
+            redis: processCpuMicros(redis.pid) ?? 0,
+          };
+        else if (m.type === "report") resolve(m as never);
+      }),
     );
     load.send({ tokens: tokenList });
     const ws = await report;
+    const share = (micros: number) => `${Math.round((micros / (ws.elapsedMs * 1000)) * 100)} %`;
     load.kill("SIGTERM");
-    progress(`over WebSocket: ${ws.acks} acks (${ws.ok} holds) in ${Math.round(ws.elapsedMs)} ms`);
+    progress(
+      `over WebSocket: ${ws.acks} acks (${ws.ok} holds) in ${Math.round(ws.elapsedMs)} ms; CPU meanwhile: gateway ${share((processCpuMicros(gateway.pid) ?? 0) - cpuAtStart.gateway)}, Redis ${share((processCpuMicros(redis.pid) ?? 0) - cpuAtStart.redis)}, load process ${share(ws.cpuMicros)} (of 100 % a core)`,
+    );
 
     const d = await closedLoop(sockets, durationMs, (n) =>
       engine.reserve({ dropId: direct, userId: `buyer-${n % sockets}`, qty: 1, idempotencyKey: `d-${n}` }),
