@@ -70,6 +70,9 @@ export const MAX_BACKPRESSURE = 2 * SLOW_SOCKET_BYTES;
  * MAX_BACKPRESSURE, and a burst of small events costs no walk over every socket.
  */
 const SLOW_SCAN_EVERY_BYTES = 256 * 1024;
+/** A join answered later than this is logged, with the time spent subscribing and in the batch. */
+const SLOW_JOIN_MS = 2_000;
+const SLOW_JOIN_LOG_EVERY_MS = 5_000;
 /** Frames per second per connection, and the burst after a quiet spell. */
 const FRAMES_PER_SECOND = 20;
 const FRAME_BURST = 40;
@@ -109,6 +112,7 @@ export class SocketServer {
     (room, payload) => this.app.publish(this.topic(room), payload),
     (room, bytes) => this.closeSlowSockets(room, bytes),
   );
+  private slowJoins = { count: 0, loggedAt: 0 };
   /** Bytes published to each room since its sockets were last scanned for slow ones. */
   private readonly unscannedBytes = new Map<string, number>();
   private readonly pacer = new RoomPacer((room, frame) => {
@@ -313,19 +317,39 @@ export class SocketServer {
   private async join(ws: WebSocket<Conn>, conn: Conn, room: string): Promise<void> {
     if (conn.rooms.has(room)) return;
     conn.rooms.add(room);
+    const startedAt = Date.now();
     await this.hub.enter(room);
+    const subscribedAt = Date.now();
     // Joins waiting for the room are served together: one read of the log position, the drops
     // and the recent chat for all of them, so a join storm (a drop announced on air) costs a few
     // Redis round trips per batch instead of per viewer, and live events are not held up.
     const waiting = this.pendingJoins.get(room);
+    let served: Promise<void>;
     if (waiting) {
       waiting.sockets.push(ws);
-      return waiting.served;
+      served = waiting.served;
+    } else {
+      served = this.inRoomOrder(room, () => this.serveJoins(room));
+      this.pendingJoins.set(room, { sockets: [ws], served });
     }
-    const sockets = [ws];
-    const served = this.inRoomOrder(room, () => this.serveJoins(room));
-    this.pendingJoins.set(room, { sockets, served });
-    return served;
+    await served;
+    // A join is a viewer staring at a spinner: a slow one is worth a line, with where it waited
+    // (at most one line per SLOW_JOIN_LOG_EVERY_MS, counting the others, so a storm is no flood).
+    const totalMs = Date.now() - startedAt;
+    if (totalMs < SLOW_JOIN_MS) return;
+    this.slowJoins.count++;
+    if (Date.now() - this.slowJoins.loggedAt < SLOW_JOIN_LOG_EVERY_MS) return;
+    this.o.log.warn(
+      {
+        room,
+        totalMs,
+        subscribeMs: subscribedAt - startedAt,
+        servedAfterMs: Date.now() - subscribedAt,
+        slowJoinsSinceLastLine: this.slowJoins.count,
+      },
+      "slow join",
+    );
+    this.slowJoins = { count: 0, loggedAt: Date.now() };
   }
 
   /**

@@ -39,7 +39,10 @@ async function startNode(): Promise<{ child: ChildProcess; url: string }> {
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("livedrop gateway on")) resolve();
+      const text = chunk.toString();
+      if (text.includes("livedrop gateway on")) resolve();
+      // The node's warnings (slow joins, delivery errors) show in the test output.
+      for (const line of text.split("\n")) if (line.startsWith('{"level"')) process.stderr.write(`${line}\n`);
     });
     child.once("exit", (code) => reject(new Error(`gateway exited with ${code}`)));
   });
