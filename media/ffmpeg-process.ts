@@ -37,7 +37,7 @@ const DEFAULT_STOP_GRACE_MS = 3_000;
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 
 /** The command that runs `bin args`, tied to this process's life where the system allows. */
-export function diesWithParent(bin: string, args: readonly string[]): [string, string[]] {
+function diesWithParent(bin: string, args: readonly string[]): [string, string[]] {
   return SETPRIV ? [SETPRIV, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, [...args]];
 }
 

@@ -6,7 +6,7 @@ export {
   RemoteError,
   startBroadcast,
 } from "./broadcast.ts";
-export { diesWithParent, type FfmpegOptions, FfmpegProcess } from "./ffmpeg-process.ts";
+export { type FfmpegOptions, FfmpegProcess } from "./ffmpeg-process.ts";
 export { parsePlaylist } from "./hls/playlist.ts";
 export { isUdpPortFree } from "./hls/udp-ports.ts";
 export type { RoomState } from "./http/events.ts";

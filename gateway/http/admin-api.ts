@@ -87,7 +87,11 @@ export function registerAdminApi({ route, claimsOf }: ReturnType<typeof apiRoute
     const { roomId } = await lane.engine.status(dropId);
     if (!canHost(claims, roomId))
       throw new HttpRefusal(403, "FORBIDDEN", `only a host of room ${roomId} may audit its orders`);
-    const { after, limit } = validate(auditPageSchema, Object.fromEntries(i.query), "audit page");
+    const { after, limit } = validate(
+      auditPageSchema,
+      Object.fromEntries(new URLSearchParams(i.query)),
+      "audit page",
+    );
     // One more than asked tells whether another page follows.
     const rows = await lane.store.dropPage({ dropId, after, limit: limit + 1 });
     const orders = rows.slice(0, limit);

@@ -20,8 +20,8 @@ export interface RequestInfo {
   readonly authorization: string;
   readonly contentType: string;
   readonly ip: string;
-  /** The query string, parsed. */
-  readonly query: URLSearchParams;
+  /** The raw query string ("" when none); routes that take parameters parse it. */
+  readonly query: string;
 }
 
 function info(req: HttpRequest, res: HttpResponse, paramCount: number): RequestInfo {
@@ -30,7 +30,7 @@ function info(req: HttpRequest, res: HttpResponse, paramCount: number): RequestI
     authorization: req.getHeader("authorization"),
     contentType: req.getHeader("content-type"),
     ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
-    query: new URLSearchParams(req.getQuery() ?? ""),
+    query: req.getQuery() ?? "",
   };
 }
 

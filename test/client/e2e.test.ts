@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../deploy/index.ts";
 import { GatewayServer, type GatewayServerOptions } from "../../gateway/index.ts";
 import { launchChromium } from "../harness/browser.ts";
+import { dropDefinition } from "../sale-engine/fixtures.ts";
 import { type A11yViolation, auditA11y } from "./a11y.ts";
 import { buildClientForTests } from "./build-client.ts";
 import { type FullStack, startFullStack } from "./full-stack.ts";
@@ -101,6 +102,12 @@ describe("client in Chromium against the full stack", () => {
     browser = await launchChromium();
     pages = new Pages(browser);
   }, 180_000);
+
+  /** The sale engine's test drop, with the picture the gateway serves (no outside fetch). */
+  const demoDrop = (overrides: Parameters<typeof dropDefinition>[0]) => {
+    const drop = dropDefinition(overrides);
+    return { ...drop, product: { ...drop.product, imageUrl: `${full.gateway.url}/demo/product.svg` } };
+  };
 
   afterAll(async () => {
     await pages?.close();
@@ -365,20 +372,7 @@ describe("client in Chromium against the full stack", () => {
     const room = "resume-room";
     const dropId = "resume-drop";
     const { engine } = full.stack.stack;
-    await engine.createDrop({
-      dropId,
-      roomId: room,
-      product: {
-        sku: "cap",
-        title: "Cap",
-        priceMinor: 1500,
-        currency: "USD",
-        imageUrl: "https://x.test/cap.png",
-      },
-      initialStock: 5,
-      perUserLimit: 5,
-      holdMs: 60_000,
-    });
+    await engine.createDrop(demoDrop({ dropId, roomId: room, initialStock: 5, perUserLimit: 5 }));
     // A node of its own on a fixed port, so it can come back where the page expects it.
     const port = await freePort();
     const options = (): GatewayServerOptions => ({
@@ -424,21 +418,14 @@ describe("client in Chromium against the full stack", () => {
     const room = "launch-room";
     const dropId = "launch-drop";
     const { engine } = full.stack.stack;
-    await engine.createDrop({
-      dropId,
-      roomId: room,
-      product: {
-        sku: "tee",
-        title: "Tee",
-        priceMinor: 2500,
-        currency: "USD",
-        imageUrl: `${full.gateway.url}/demo/product.svg`,
-      },
-      initialStock: 10,
-      perUserLimit: 1,
-      startsAt: (await engine.serverTime()) + 30 * 24 * 3600_000,
-      holdMs: 60_000,
-    });
+    await engine.createDrop(
+      demoDrop({
+        dropId,
+        roomId: room,
+        perUserLimit: 1,
+        startsAt: (await engine.serverTime()) + 30 * 24 * 3600_000,
+      }),
+    );
     const token = await full.stack.token("host-launch", "host", [room]);
     const host = await pages.open("launch-host", `${full.gateway.url}/host/${room}#token=${token}`, "phone");
     const viewer = await pages.open("launch-viewer", `${full.gateway.url}/live/${room}`, "phone");
@@ -542,20 +529,9 @@ describe("client in Chromium against the full stack", () => {
   it("the viewer page, host console and ops screen pass an axe-core audit (WCAG 2.1 AA) with a drop on", async () => {
     const room = "a11y-room";
     const { engine } = full.stack.stack;
-    await engine.createDrop({
-      dropId: "a11y-drop",
-      roomId: room,
-      product: {
-        sku: "cap",
-        title: "Cap",
-        priceMinor: 1900,
-        currency: "USD",
-        imageUrl: `${full.gateway.url}/demo/product.svg`,
-      },
-      initialStock: 5,
-      perUserLimit: 1,
-      holdMs: 60_000,
-    });
+    await engine.createDrop(
+      demoDrop({ dropId: "a11y-drop", roomId: room, initialStock: 5, perUserLimit: 1 }),
+    );
     const hostToken = await full.stack.token("host-a11y", "host", [room]);
     const adminToken = await full.stack.token("admin-a11y", "admin");
     const audited: [string, Page, () => Promise<boolean>][] = [];

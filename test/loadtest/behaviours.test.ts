@@ -20,6 +20,24 @@ const runtime: Runtime = {
 const SKEW_MS = 5_000;
 const serverNow = () => Date.now() + SKEW_MS;
 
+/** The gateway's answer to a buy that got a hold of one unit of d1. */
+function buyAck(reqId: string, reservationId: string, available: number): ServerFrame {
+  return {
+    t: "ack",
+    reqId,
+    ok: true,
+    result: {
+      kind: "buy",
+      reservationId,
+      dropId: "d1",
+      qty: 1,
+      deadline: serverNow() + 60_000,
+      available,
+      replayed: false,
+    },
+  };
+}
+
 function drop(over: Partial<DropView> = {}): ServerFrame & { t: "drop" } {
   const view = {
     dropId: "d1",
@@ -111,20 +129,7 @@ describe("shared load-test behaviours", () => {
           early = false;
           return reply({ t: "ack", reqId: f.reqId, ok: false, code: "NOT_STARTED", message: "not yet" });
         }
-        reply({
-          t: "ack",
-          reqId: f.reqId,
-          ok: true,
-          result: {
-            kind: "buy",
-            reservationId: "d1.1",
-            dropId: "d1",
-            qty: 1,
-            deadline: serverNow() + 60_000,
-            available: 0,
-            replayed: false,
-          },
-        });
+        reply(buyAck(f.reqId, "d1.1", 0));
         reply(
           {
             t: "order",
@@ -183,20 +188,7 @@ describe("shared load-test behaviours", () => {
           currency: "USD",
         });
         if (f.t === "buy") {
-          reply({
-            t: "ack",
-            reqId: f.reqId,
-            ok: true,
-            result: {
-              kind: "buy",
-              reservationId: "d1.7",
-              dropId: "d1",
-              qty: 1,
-              deadline: serverNow() + 1e5,
-              available: 9,
-              replayed: false,
-            },
-          });
+          reply(buyAck(f.reqId, "d1.7", 9));
           reply(order("pending_payment"), 20);
         }
         if (f.t === "pay") {
