@@ -24,6 +24,10 @@ export const ErrorCode = {
   PAYMENT_DECLINED: "PAYMENT_DECLINED",
   PAYMENT_TIMEOUT: "PAYMENT_TIMEOUT",
   DEPENDENCY_MISSING: "DEPENDENCY_MISSING",
+  /** A server could not bind its port: another process holds it. */
+  PORT_IN_USE: "PORT_IN_USE",
+  /** A dependency (Redis, the order store) did not answer in time; retry with the same key. */
+  UNAVAILABLE: "UNAVAILABLE",
   INTERNAL: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,4 +1,5 @@
 export { type Config, config, configSchema, loadConfig } from "./config.ts";
+export { withDeadline } from "./deadline.ts";
 export {
   ConflictError,
   ErrorCode,

@@ -1,6 +1,6 @@
 import uWS, { type HttpRequest, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
 import { CLIENT_DIST_DIR } from "../client/index.ts";
-import type { Logger, RedisClient } from "../core/index.ts";
+import { ErrorCode, type Logger, type RedisClient, SetupError } from "../core/index.ts";
 import { RateLimiter } from "../core/index.ts";
 import type { Checkout, OrderStore } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
@@ -42,6 +42,11 @@ export interface GatewayServerOptions {
   readonly mediaUrl?: string;
   /** The shadow (load-test) lane; absent: shadow tokens are refused (SHADOW_DISABLED). */
   readonly shadow?: ShadowLane;
+  /**
+   * Share the port with other processes (SO_REUSEPORT). Default false: the port is exclusive, so
+   * a second server on a taken port fails instead of silently taking a share of its connections.
+   */
+  readonly reusePort?: boolean;
 }
 
 /**
@@ -148,9 +153,15 @@ export class GatewayServer {
 
   private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.app.listen(this.o.host, this.o.port, (socket) => {
+      const options = this.o.reusePort ? uWS.LIBUS_LISTEN_DEFAULT : uWS.LIBUS_LISTEN_EXCLUSIVE_PORT;
+      this.app.listen(this.o.host, this.o.port, options, (socket) => {
         if (!socket) {
-          reject(new Error(`gateway could not listen on ${this.o.host}:${this.o.port} (in use?)`));
+          reject(
+            new SetupError(
+              ErrorCode.PORT_IN_USE,
+              `gateway could not listen on ${this.o.host}:${this.o.port}: the port is in use (or the address is not this machine's)`,
+            ),
+          );
           return;
         }
         this.listenSocket = socket;

@@ -24,6 +24,8 @@ export const WireErrorCode = {
   NOT_IN_ROOM: "NOT_IN_ROOM",
   /** The room (or this node's share of it) is at capacity: try again later. */
   ROOM_FULL: "ROOM_FULL",
+  /** This connection or user is in as many rooms as allowed: leave one first. */
+  TOO_MANY_ROOMS: "TOO_MANY_ROOMS",
   /** Shadow (load-test) traffic is switched off (kill switch, or no shadow lane on this deployment). */
   SHADOW_DISABLED: "SHADOW_DISABLED",
 
@@ -52,6 +54,11 @@ export const WireErrorCode = {
   STOCK_OVERFLOW: "STOCK_OVERFLOW",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",
   PAYMENT_TIMEOUT: "PAYMENT_TIMEOUT",
+  /**
+   * A dependency (Redis, the order store) did not answer in time: retry after a short backoff
+   * with the same idempotency key; if the first attempt did happen, the retry returns its answer.
+   */
+  UNAVAILABLE: "UNAVAILABLE",
   /** The server failed; the request may be retried with the same idempotency key. */
   INTERNAL: "INTERNAL",
 } as const;
