@@ -123,7 +123,7 @@ export class SaleEngine {
     const r = validate(reserveRequestSchema, request, "reserve request");
     const answer = await this.reserveBatcher.submit(r.dropId, r);
     if (answer[0] !== 1) {
-      // Third value: the replay flag, except for QTY_ABOVE_LIMIT where it is the limit.
+      // Third value: the replay flag (0: refusals are not recorded), or for QTY_ABOVE_LIMIT the limit.
       const aboveLimit = answer[1] === "QTY_ABOVE_LIMIT";
       const details: Record<string, unknown> = { dropId: r.dropId, replayed: !aboveLimit && answer[2] === 1 };
       if (aboveLimit) details.perUserLimit = Number(answer[2]);

@@ -3,7 +3,7 @@
 --   meta: params room mode starts ends hold limit initial restocked available held sold seq ver created
 --   r:<rid>           reservation record  user|qty|deadline|status|idemKey
 --                     (status: H held, C confirmed = sold, R released, X expired)
---   i:<user>|<key>    recorded reserve answer  qty|1|rid|deadline|available  or  qty|0|CODE
+--   i:<user>|<key>    recorded hold  qty|1|rid|deadline|available (refusals are not recorded)
 --   u:<user>          units the user holds + bought (what the per-user limit counts)
 -- One HMGET and one HSET on this hash serve a whole batch of reserves (see reserve.lua).
 

@@ -6,11 +6,13 @@
 -- ARGV[1] drop id   ARGV[2] n   then n times: user id, qty, idempotency key
 -- Returns: one answer per request, in order:
 --          {1, rid, deadline, available, replayed}
---        | {0, CODE, replayed} with CODE one of NOT_STARTED, ENDED, PAUSED, SOLD_OUT,
---          LIMIT_EXCEEDED, INSUFFICIENT_STOCK (answers are recorded per user and idempotency key:
---          a retry with the same key, in this batch or later, gets the same answer)
---        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} | {0, 'QTY_ABOVE_LIMIT', limit}
---        | {0, 'INVALID_INPUT'} (not recorded, nothing changed)
+--          (a hold is recorded per user and idempotency key: a retry with the same key, in this
+--          batch or later, gets the same hold back with replayed = 1, whatever happened since)
+--        | {0, CODE, 0} with CODE one of NOT_STARTED, ENDED, PAUSED, SOLD_OUT, LIMIT_EXCEEDED,
+--          INSUFFICIENT_STOCK: a refusal changes nothing and is not recorded, so a retry with the
+--          same key is evaluated afresh (after T0, a resume or a release it may be held)
+--        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} (the key holds a hold of another qty)
+--        | {0, 'QTY_ABOVE_LIMIT', limit} | {0, 'INVALID_INPUT'} (not recorded, nothing changed)
 -- Events: reservation.placed, one per hold, published as one array and appended to the outbox
 local state_key, holds_key, outbox_key, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local drop_id, n = ARGV[1], tonumber(ARGV[2])
@@ -46,18 +48,18 @@ for i = 0, n - 1 do
   local qty = tonumber(qty_s)
   local ifield, ufield = fields[12 + i * 2], fields[13 + i * 2]
   local prior = recorded[ifield] or v[12 + i * 2]
+  -- qty|1|rid|deadline|available. A `qty|0|CODE` refusal written by an earlier version of this
+  -- script is ignored: refusals are evaluated afresh (and overwritten by a hold).
+  local p = prior and split(prior)
+  if p and p[2] ~= '1' then p = nil end
   local answer
   if not (safe_id(user) and safe_id(key) and qty and qty >= 1 and qty == math.floor(qty)) then
     answer = { 0, 'INVALID_INPUT' }
-  elseif prior then
-    -- qty|1|rid|deadline|available or qty|0|CODE
-    local p = split(prior)
+  elseif p then
     if tonumber(p[1]) ~= qty then
       answer = { 0, 'IDEMPOTENCY_KEY_REUSED' }
-    elseif p[2] == '1' then
-      answer = { 1, p[3], tonumber(p[4]), tonumber(p[5]), 1 }
     else
-      answer = { 0, p[3], 1 }
+      answer = { 1, p[3], tonumber(p[4]), tonumber(p[5]), 1 }
     end
   elseif qty > m.limit then
     answer = { 0, 'QTY_ABOVE_LIMIT', m.limit }
@@ -73,7 +75,6 @@ for i = 0, n - 1 do
     elseif m.available < qty then code = 'INSUFFICIENT_STOCK'
     end
     if code then
-      recorded[ifield] = qty_s .. '|0|' .. code
       answer = { 0, code, 0 }
     else
       m.seq = m.seq + 1
@@ -94,9 +95,9 @@ for i = 0, n - 1 do
         '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. qty_s .. ',"deadline":' .. deadline_s .. ',',
         head, m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now), available_s, m.held, sold_s)
       answer = { 1, rid, deadline, m.available, 0 }
+      writes[#writes + 1] = ifield
+      writes[#writes + 1] = recorded[ifield]
     end
-    writes[#writes + 1] = ifield
-    writes[#writes + 1] = recorded[ifield]
   end
   answers[i + 1] = answer
 end
@@ -105,7 +106,5 @@ if #events > 0 then
   redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'ver', m.ver, 'seq', m.seq, unpack(writes))
   redis.call('ZADD', holds_key, unpack(holds))
   emit(channel, outbox_key, events)
-elseif #writes > 0 then
-  redis.call('HSET', state_key, unpack(writes))
 end
 return answers

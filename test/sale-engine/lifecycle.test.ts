@@ -16,6 +16,12 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** The per-attempt fields of a drop's state hash (`i:<user>|<key>`). */
+async function recordedFields(dropId: string): Promise<string[]> {
+  const fields = await redis.client().hkeys(engine.keys.drop(dropId).state);
+  return fields.filter((f) => f.startsWith("i:"));
+}
+
 function invariant(s: { available: number; held: number; sold: number; initial: number; restocked: number }) {
   expect(s.available + s.held + s.sold).toBe(s.initial + s.restocked);
 }
@@ -91,28 +97,84 @@ describe("drop lifecycle", () => {
     });
   });
 
-  it("a recorded refusal is replayed for the same key; a new key is evaluated afresh", async () => {
+  it("a refusal is not recorded: the same key is evaluated afresh once stock returns, and the hold it gets is replayed", async () => {
     const def = dropDefinition({ initialStock: 1, perUserLimit: 2 });
     await engine.createDrop(def);
     const k = key();
-    await expect(
-      engine.reserve({ dropId: def.dropId, userId: "u1", qty: 2, idempotencyKey: k }),
-    ).rejects.toMatchObject({
+    const buy = { dropId: def.dropId, userId: "u1", qty: 2, idempotencyKey: k };
+    await expect(engine.reserve(buy)).rejects.toMatchObject({
       code: "INSUFFICIENT_STOCK",
       details: { replayed: false },
     });
+    expect(await recordedFields(def.dropId)).toEqual([]);
     await engine.restock(def.dropId, 5);
-    await expect(
-      engine.reserve({ dropId: def.dropId, userId: "u1", qty: 2, idempotencyKey: k }),
-    ).rejects.toMatchObject({
-      code: "INSUFFICIENT_STOCK",
-      details: { replayed: true },
+    const held = await engine.reserve(buy);
+    expect(held).toMatchObject({ available: 4, replayed: false });
+    expect(await engine.reserve(buy)).toEqual({ ...held, replayed: true });
+    // A quantity other than the hold's is a reused key; a new key is a new attempt.
+    await expect(engine.reserve({ ...buy, qty: 1 })).rejects.toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
     });
-    await expect(
-      engine.reserve({ dropId: def.dropId, userId: "u1", qty: 2, idempotencyKey: key() }),
-    ).resolves.toMatchObject({
-      available: 4,
+    await expect(engine.reserve({ ...buy, idempotencyKey: key() })).rejects.toMatchObject({
+      code: "LIMIT_EXCEEDED",
     });
+  });
+
+  it("a buy refused NOT_STARTED gets in with the same key after T0", async () => {
+    const now = await engine.serverTime();
+    const def = dropDefinition({ startsAt: now + 1_500 });
+    await engine.createDrop(def);
+    const buy = { dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() };
+    await expect(engine.reserve(buy)).rejects.toMatchObject({
+      code: "NOT_STARTED",
+      details: { replayed: false },
+    });
+    await expect
+      .poll(async () => (await engine.status(def.dropId)).state, { timeout: 10_000, interval: 50 })
+      .toBe("live");
+    const held = await engine.reserve(buy);
+    expect(held).toMatchObject({ reservationId: `${def.dropId}.1`, replayed: false });
+    expect(await engine.reserve(buy)).toEqual({ ...held, replayed: true });
+    expect(await engine.status(def.dropId)).toMatchObject({ held: 1, available: 9 });
+  });
+
+  it("a buy refused PAUSED gets in with the same key after resume; SOLD_OUT and LIMIT_EXCEEDED retries too once units return", async () => {
+    const def = dropDefinition({ initialStock: 2, perUserLimit: 1 });
+    await engine.createDrop(def);
+    await engine.pause(def.dropId);
+    const paused = { dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() };
+    await expect(engine.reserve(paused)).rejects.toMatchObject({ code: "PAUSED" });
+    await engine.resume(def.dropId);
+    const held = await engine.reserve(paused);
+    expect(held.replayed).toBe(false);
+
+    const limited = { ...paused, idempotencyKey: key() };
+    await expect(engine.reserve(limited)).rejects.toMatchObject({ code: "LIMIT_EXCEEDED" });
+    const other = await engine.reserve({ dropId: def.dropId, userId: "u2", qty: 1, idempotencyKey: key() });
+    const soldOut = { dropId: def.dropId, userId: "u3", qty: 1, idempotencyKey: key() };
+    await expect(engine.reserve(soldOut)).rejects.toMatchObject({ code: "SOLD_OUT" });
+    await engine.release(other.reservationId);
+    expect(await engine.reserve(soldOut)).toMatchObject({ userId: "u3", replayed: false });
+    await engine.release(held.reservationId);
+    expect(await engine.reserve(limited)).toMatchObject({ userId: "u1", replayed: false });
+    // The released hold is still the answer to its own key: never a second hold for it.
+    expect(await engine.reserve(paused)).toEqual({ ...held, replayed: true });
+    const s = await engine.status(def.dropId);
+    expect(s).toMatchObject({ held: 2, available: 0, sold: 0 });
+    invariant(s);
+    expect(await engine.unitsOfUser(def.dropId, "u1")).toBe(1);
+  });
+
+  it("ENDED refusals write nothing", async () => {
+    const def = dropDefinition();
+    await engine.createDrop(def);
+    await engine.end(def.dropId);
+    const fields = await redis.client().hlen(engine.keys.drop(def.dropId).state);
+    for (let i = 0; i < 3; i++)
+      await expect(
+        engine.reserve({ dropId: def.dropId, userId: `u${i}`, qty: 1, idempotencyKey: key() }),
+      ).rejects.toMatchObject({ code: "ENDED" });
+    expect(await redis.client().hlen(engine.keys.drop(def.dropId).state)).toBe(fields);
   });
 
   it("sold out, then a release makes the drop live again", async () => {

@@ -82,10 +82,11 @@ class Reserve implements fc.AsyncCommand<Model, Real> {
     const idempotencyKey = prior?.key ?? key();
     const qty = prior ? (this.sameQty ? prior.qty : (prior.qty % LIMIT) + 1) : this.qty;
     const call = r.engine.reserve({ dropId: m.dropId, userId: user, qty, idempotencyKey });
-    if (prior) {
+    if (prior && "rid" in prior.answer) {
+      // A hold is recorded: the same key gets it back, whatever happened since.
       if (qty !== prior.qty) {
         expect((await codeOf(call))?.code).toBe("IDEMPOTENCY_KEY_REUSED");
-      } else if ("rid" in prior.answer) {
+      } else {
         expect(await call).toMatchObject({
           ...{
             reservationId: prior.answer.rid,
@@ -94,11 +95,10 @@ class Reserve implements fc.AsyncCommand<Model, Real> {
           },
           replayed: true,
         });
-      } else {
-        expect(await codeOf(call)).toMatchObject({ code: prior.answer.code, details: { replayed: true } });
       }
       return;
     }
+    // A new key, or one whose earlier answer was a refusal (not recorded): evaluated afresh.
     const owned = m.units.get(user) ?? 0;
     const expected =
       qty > LIMIT
@@ -115,8 +115,8 @@ class Reserve implements fc.AsyncCommand<Model, Real> {
                   ? "INSUFFICIENT_STOCK"
                   : undefined;
     if (expected) {
-      expect(await codeOf(call)).toMatchObject({ code: expected });
-      if (expected !== "INVALID_INPUT")
+      expect(await codeOf(call)).toMatchObject({ code: expected, details: { replayed: false } });
+      if (expected !== "INVALID_INPUT" && !prior)
         m.attempts.push({ user, key: idempotencyKey, qty, answer: { code: expected } });
       return;
     }
@@ -131,12 +131,9 @@ class Reserve implements fc.AsyncCommand<Model, Real> {
       replayed: false,
     });
     m.holds.push({ rid: res.reservationId, user, qty, deadline: res.deadline, status: "held" });
-    m.attempts.push({
-      user,
-      key: idempotencyKey,
-      qty,
-      answer: { rid: res.reservationId, deadline: res.deadline, available: res.available },
-    });
+    const answer = { rid: res.reservationId, deadline: res.deadline, available: res.available };
+    if (prior) Object.assign(prior, { qty, answer });
+    else m.attempts.push({ user, key: idempotencyKey, qty, answer });
   }
   toString = () =>
     `reserve(${USERS[this.userIndex]}, ${this.qty}, reuse=${this.reuse}, same=${this.sameQty})`;
