@@ -184,6 +184,17 @@ export const configSchema = z.object({
    */
   MEDIA_PEER_TIMEOUT_MS: z.coerce.number().int().min(2_000).max(600_000).default(15_000),
   /**
+   * Media signaling calls per client address, per second. Default 100 (HLS files, health and
+   * metrics are not counted).
+   */
+  MEDIA_SIGNALING_ADDRESS_RATE: z.coerce.number().min(0.1).max(1_000_000).default(100),
+  /** Burst of media signaling calls per client address after a quiet spell. Default 300. */
+  MEDIA_SIGNALING_ADDRESS_BURST: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  /** Media signaling calls per signed-in user, per second. Default 10 (a WebRTC join is ~7). */
+  MEDIA_SIGNALING_USER_RATE: z.coerce.number().min(0.1).max(1_000_000).default(10),
+  /** Burst of media signaling calls per signed-in user after a quiet spell. Default 40. */
+  MEDIA_SIGNALING_USER_BURST: z.coerce.number().int().min(1).max(1_000_000).default(40),
+  /**
    * Shadow (load-test) traffic: `on` (default) runs a shadow lane beside the live one — tokens
    * with the shadow claim buy shadow stock under the `<prefix>-shadow` Redis keys, with their own
    * BullMQ queues, order tables and sandbox payments only; admins can stop it at once with the

@@ -1,4 +1,10 @@
-import { type Config, childLogger } from "../core/index.ts";
+import {
+  type Config,
+  childLogger,
+  connectRedis,
+  type RedisClient,
+  redisTargetFromConfig,
+} from "../core/index.ts";
 import { type Broadcast, startBroadcast } from "./broadcast.ts";
 import { MediaTier } from "./tier.ts";
 
@@ -16,15 +22,24 @@ const DEMO_RESTART_MS = 2_000;
 /**
  * The media tier as `npm start` runs it: the tier from the configuration plus, when `demoRoom`
  * is set, a test pattern broadcast into that room in-process (so the demo room is always live).
- * A tier that cannot start (no mediasoup worker binary, port taken) is reported in the lines and
- * the rest of the stack runs without it.
+ * The shadow kill switch is read through `redis`, or through a connection of its own to the
+ * configured Redis. A tier that cannot start (no mediasoup worker binary, port taken) is reported
+ * in the lines and the rest of the stack runs without it.
  */
-export async function startMediaNode(cfg: Config, o: { demoRoom?: string } = {}): Promise<MediaNode> {
+export async function startMediaNode(
+  cfg: Config,
+  o: { demoRoom?: string; redis?: RedisClient } = {},
+): Promise<MediaNode> {
   const log = childLogger("media");
   let tier: MediaTier;
+  // Few retries: a missing Redis must not hold up the start (the switch then reads as off).
+  const ownRedis = o.redis ? undefined : connectRedis(redisTargetFromConfig(cfg), { maxRetriesPerRequest: 2 });
+  ownRedis?.on("error", (err) => log.debug({ err: err.message }, "media redis connection error"));
+  const redis = o.redis ?? (ownRedis as RedisClient);
   try {
-    tier = await MediaTier.create(cfg);
+    tier = await MediaTier.create(cfg, { redis, log });
   } catch (err) {
+    ownRedis?.disconnect();
     log.error({ err: (err as Error).message }, "media tier not started");
     return {
       tier: undefined,
@@ -76,6 +91,7 @@ export async function startMediaNode(cfg: Config, o: { demoRoom?: string } = {})
       if (restartTimer) clearTimeout(restartTimer);
       await broadcast?.stop();
       await tier.close();
+      ownRedis?.disconnect();
     },
   };
 }

@@ -24,6 +24,8 @@ export interface TransportEntry {
   readonly id: string;
   readonly owner: string;
   readonly direction: Direction;
+  /** Opened with a shadow (load-test) token: closed when shadow traffic is switched off. */
+  readonly shadow: boolean;
   readonly transport: types.WebRtcTransport | types.PlainTransport;
   readonly slot: RouterSlot;
   readonly producers: Map<string, types.Producer>;
@@ -129,7 +131,7 @@ export class Room {
     return [...this.transports.values()].filter(filter);
   }
 
-  async createWebRtcTransport(owner: string, direction: Direction): Promise<TransportEntry> {
+  async createWebRtcTransport(owner: string, direction: Direction, shadow = false): Promise<TransportEntry> {
     this.touch();
     const slot = direction === "send" ? this.fanout.origin : await this.fanout.slotForViewer();
     const transport = await slot.router.createWebRtcTransport({
@@ -140,7 +142,7 @@ export class Room {
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { owner, direction },
     });
-    const entry = this.register(owner, direction, transport, slot);
+    const entry = this.register(owner, direction, transport, slot, shadow);
     // Abandoned or vanished peers: closed by timers so their ports and consumers come back.
     let timer: NodeJS.Timeout | undefined = setTimeout(
       () => this.dropTransport(entry, "never connected"),
@@ -179,7 +181,7 @@ export class Room {
       comedia: true,
       appData: { owner, direction: "send", ingest: true },
     });
-    return this.register(owner, "send", transport, this.fanout.origin);
+    return this.register(owner, "send", transport, this.fanout.origin, false);
   }
 
   /** The caller's transport, or MEDIA_TRANSPORT_NOT_FOUND (someone else's is not revealed). */
@@ -271,6 +273,13 @@ export class Room {
     this.dropTransport(this.transport(owner, id), "closed by its owner");
   }
 
+  /** Closes every transport opened with a shadow token (the kill switch went off). */
+  closeShadowTransports(): number {
+    const shadow = [...this.transports.values()].filter((e) => e.shadow);
+    for (const e of shadow) this.dropTransport(e, "shadow traffic switched off");
+    return shadow.length;
+  }
+
   /** Ends the stream: every transport, consumer, producer and router is closed. Idempotent. */
   end(reason: string): void {
     if (this.ended) return;
@@ -306,11 +315,13 @@ export class Room {
     direction: Direction,
     transport: types.WebRtcTransport | types.PlainTransport,
     slot: RouterSlot,
+    shadow: boolean,
   ): TransportEntry {
     const entry: TransportEntry = {
       id: transport.id,
       owner,
       direction,
+      shadow,
       transport,
       slot,
       producers: new Map(),

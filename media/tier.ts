@@ -1,9 +1,11 @@
 import path from "node:path";
-import { type Config, childLogger, type Logger } from "../core/index.ts";
-import { resolveTokenSecret, TokenService } from "../gateway/index.ts";
+import { type Config, childLogger, type Logger, type RedisClient } from "../core/index.ts";
+import { resolveTokenSecret, ShadowSwitch, TokenService } from "../gateway/index.ts";
 import { PLAYLIST } from "./hls/egress.ts";
 import { HlsManager } from "./hls/manager.ts";
 import { RoomEvents, type RoomState } from "./http/events.ts";
+import { nodeRoutes } from "./http/node-routes.ts";
+import type { RouteRule } from "./http/router.ts";
 import { MediaHttpServer } from "./http/server.ts";
 import { signalingRoutes } from "./http/signaling.ts";
 import { type IngestRequest, type IngestResponse, ingestRequestSchema, openIngest } from "./ingest.ts";
@@ -15,7 +17,15 @@ export interface MediaTierOptions {
   /** Token verifier shared with the gateway; by default built from the configured secret. */
   readonly tokens?: TokenService;
   readonly log?: Logger;
+  /**
+   * Where the shadow kill switch is read (the gateway's key, `<LIVEDROP_KEY_PREFIX>:shadow:switch`).
+   * Absent, or LIVEDROP_SHADOW=off: shadow tokens are refused (403 SHADOW_DISABLED).
+   */
+  readonly redis?: RedisClient;
 }
+
+/** How often open shadow transports are checked against the switch (its own refresh period), ms. */
+const SHADOW_SWEEP_MS = 1_000;
 
 /** What is allocated right now, across every worker (leak checks, ops). */
 export interface MediaInventory {
@@ -36,6 +46,7 @@ export interface MediaInventory {
  */
 export class MediaTier {
   private closed = false;
+  private readonly shadowSweep: NodeJS.Timeout;
 
   private constructor(
     readonly pool: WorkerPool,
@@ -46,7 +57,26 @@ export class MediaTier {
     readonly publicUrl: string,
     private readonly ingestTimeoutMs: number,
     private readonly log: Logger,
-  ) {}
+    private readonly shadowSwitch: ShadowSwitch | undefined,
+  ) {
+    // Refusing new shadow calls is not enough: streams opened before the switch went off stop too.
+    this.shadowSweep = setInterval(() => {
+      // Without a switch no shadow token was ever admitted, so there is nothing to close.
+      if (!this.shadowSwitch || this.shadowEnabled()) return;
+      for (const room of this.rooms.all()) room.closeShadowTransports();
+    }, SHADOW_SWEEP_MS);
+    this.shadowSweep.unref();
+  }
+
+  /** Whether shadow (load-test) tokens are served: a shadow lane is configured and the switch is on. */
+  shadowEnabled(): boolean {
+    return this.shadowSwitch?.enabled() ?? false;
+  }
+
+  /** Every route with its access rule, as the server enforces them. */
+  routeRules(): readonly RouteRule[] {
+    return this.server.rules;
+  }
 
   static async create(cfg: Config, o: MediaTierOptions = {}): Promise<MediaTier> {
     const log = o.log ?? childLogger("media");
@@ -89,31 +119,55 @@ export class MediaTier {
     });
     const metrics = createMediaMetrics({ rooms, hls, pool, sseClients: () => events.count });
     let server: MediaHttpServer;
+    let shadowSwitch: ShadowSwitch | undefined;
     try {
+      if (o.redis && cfg.LIVEDROP_SHADOW === "on")
+        shadowSwitch = await ShadowSwitch.create(o.redis, cfg.LIVEDROP_KEY_PREFIX, log);
+      const shadowOn = shadowSwitch;
       server = await MediaHttpServer.create({
         host: cfg.MEDIA_HOST,
         port: cfg.MEDIA_PORT,
         tokens,
-        hlsRoot,
-        playlistFilter: (room, text) => hls.get(room)?.correctPlaylist(text) ?? text,
+        shadowEnabled: () => shadowOn?.enabled() ?? false,
+        perAddress: { rate: cfg.MEDIA_SIGNALING_ADDRESS_RATE, burst: cfg.MEDIA_SIGNALING_ADDRESS_BURST },
+        perUser: { rate: cfg.MEDIA_SIGNALING_USER_RATE, burst: cfg.MEDIA_SIGNALING_USER_BURST },
         metrics,
-        healthy: () => pool.all().some((w) => !w.closed),
         log,
-        routes: signalingRoutes({
-          rooms,
-          events,
-          state: (room) => (tier as MediaTier).state(room),
-          ingestTimeoutMs: cfg.MEDIA_INGEST_TIMEOUT_MS,
-          log,
-        }),
+        routes: [
+          ...nodeRoutes({
+            hlsRoot,
+            playlistFilter: (room, text) => hls.get(room)?.correctPlaylist(text) ?? text,
+            metrics,
+            healthy: () => pool.all().some((w) => !w.closed),
+            inventory: () => (tier as MediaTier).inventory(),
+          }),
+          ...signalingRoutes({
+            rooms,
+            events,
+            state: (room) => (tier as MediaTier).state(room),
+            ingestTimeoutMs: cfg.MEDIA_INGEST_TIMEOUT_MS,
+            log,
+          }),
+        ],
       });
     } catch (err) {
+      shadowSwitch?.close();
       rooms.close();
       pool.close();
       throw err;
     }
     const publicUrl = (cfg.MEDIA_PUBLIC_URL ?? server.url).replace(/\/+$/, "");
-    tier = new MediaTier(pool, rooms, hls, events, server, publicUrl, cfg.MEDIA_INGEST_TIMEOUT_MS, log);
+    tier = new MediaTier(
+      pool,
+      rooms,
+      hls,
+      events,
+      server,
+      publicUrl,
+      cfg.MEDIA_INGEST_TIMEOUT_MS,
+      log,
+      shadowSwitch,
+    );
     log.info(
       { url: server.url, workers: pool.pids, hls: cfg.MEDIA_HLS ? hlsRoot : "off" },
       "media tier running",
@@ -192,6 +246,8 @@ export class MediaTier {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.shadowSweep);
+    this.shadowSwitch?.close();
     this.events.close();
     await this.server.close();
     this.rooms.close();

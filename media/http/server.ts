@@ -3,30 +3,30 @@ import type { AddressInfo } from "node:net";
 import { type Logger, RateLimiter } from "../../core/index.ts";
 import type { TokenService } from "../../gateway/index.ts";
 import type { MediaMetrics } from "../metrics.ts";
-import { HLS_PATH, serveHls } from "./hls-files.ts";
-import { CORS_HEADERS, sendError, sendFailure, sendJson } from "./io.ts";
-import { type Route, routeContext } from "./router.ts";
+import { CORS_HEADERS, sendError, sendFailure } from "./io.ts";
+import { type AnyRoute, admit, checkRoutes, type RouteRule } from "./router.ts";
+
+/** A token bucket: requests per second and the burst after a quiet spell. */
+export interface RateLimit {
+  readonly rate: number;
+  readonly burst: number;
+}
 
 export interface MediaHttpOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  readonly routes: readonly Route[];
+  /** Every route the server answers (OPTIONS preflights aside); each declares its rule. */
+  readonly routes: readonly AnyRoute[];
   readonly tokens: TokenService;
-  readonly hlsRoot: string;
-  readonly playlistFilter?: (room: string, text: string) => string;
+  /** The shadow kill switch: false refuses every shadow token (403 SHADOW_DISABLED). */
+  readonly shadowEnabled: () => boolean;
+  /** Signaling calls (every non-public route) per client address and per user. */
+  readonly perAddress: RateLimit;
+  readonly perUser: RateLimit;
   readonly metrics: MediaMetrics;
-  readonly healthy: () => boolean;
   readonly log: Logger;
 }
-
-/**
- * Signaling requests per client address and per user, per second, and the burst after a quiet
- * spell. Joining over WebRTC takes about seven calls and a host's go-live a few more; HLS files,
- * health and metrics are not counted (players poll the playlist every second).
- */
-const SIGNALING_PER_ADDRESS = { rate: 100, burst: 300 };
-const SIGNALING_PER_USER = { rate: 10, burst: 40 };
 
 /**
  * The media tier's HTTP server, on node:http rather than uWebSockets.js: its traffic is low-rate
@@ -37,11 +37,16 @@ const SIGNALING_PER_USER = { rate: 10, burst: 40 };
 export class MediaHttpServer {
   private readonly server: http.Server;
   private closed = false;
-  private readonly addressLimiter = new RateLimiter(SIGNALING_PER_ADDRESS.rate, SIGNALING_PER_ADDRESS.burst);
-  private readonly userLimiter = new RateLimiter(SIGNALING_PER_USER.rate, SIGNALING_PER_USER.burst);
+  private readonly addressLimiter: RateLimiter;
+  private readonly userLimiter: RateLimiter;
+  /** The rule of every route, checked at start: a route without one never serves. */
+  readonly rules: readonly RouteRule[];
   port = 0;
 
   private constructor(private readonly o: MediaHttpOptions) {
+    this.rules = checkRoutes(o.routes);
+    this.addressLimiter = new RateLimiter(o.perAddress.rate, o.perAddress.burst);
+    this.userLimiter = new RateLimiter(o.perUser.rate, o.perUser.burst);
     this.server = http.createServer((req, res) => this.dispatch(req, res));
     this.server.keepAliveTimeout = 5_000;
     // Event streams stay open for hours; request timeouts would cut them.
@@ -96,48 +101,28 @@ export class MediaHttpServer {
       done(204);
       return;
     }
-    if (method === "GET" && pathname === "/healthz") {
-      route = "healthz";
-      const ok = this.o.healthy();
-      sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "no mediasoup worker" });
-      done(ok ? 200 : 503);
-      return;
-    }
-    if (method === "GET" && pathname === "/metrics") {
-      route = "metrics";
-      this.o.metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { ...CORS_HEADERS, "Content-Type": this.o.metrics.registry.contentType });
-          res.end(text);
-          done(200);
-        },
-        (err: unknown) => done(sendFailure(res, err, this.o.log, route)),
-      );
-      return;
-    }
-    const hls = method === "GET" ? HLS_PATH.exec(pathname) : null;
-    if (hls) {
-      route = "hls";
-      serveHls(res, this.o.hlsRoot, hls[1] as string, hls[2] as string, this.o.playlistFilter).then(
-        () => done(res.statusCode),
-        (err: unknown) => done(sendFailure(res, err, this.o.log, route)),
-      );
-      return;
-    }
     for (const r of this.o.routes) {
       if (r.method !== method) continue;
       const match = r.path.exec(pathname);
       if (!match) continue;
       route = r.name;
-      if (!this.addressLimiter.take(req.socket.remoteAddress ?? "unknown")) {
+      // Players poll public files every second: only signaling counts against the address.
+      if (r.rule !== "public" && !this.addressLimiter.take(req.socket.remoteAddress ?? "unknown")) {
         sendError(res, 429, "RATE_LIMITED", "too many signaling requests from this address; slow down");
         done(429);
         return;
       }
-      r.run(routeContext(req, res, match, query, this.o.tokens, this.userLimiter)).then(
-        () => done(res.statusCode),
-        (err: unknown) => done(sendFailure(res, err, this.o.log, route)),
-      );
+      const gate = {
+        tokens: this.o.tokens,
+        userLimiter: this.userLimiter,
+        shadowEnabled: this.o.shadowEnabled,
+      };
+      admit(r, req, res, match, query, gate)
+        .then((c) => r.run(c))
+        .then(
+          () => done(res.statusCode),
+          (err: unknown) => done(sendFailure(res, err, this.o.log, route)),
+        );
       return;
     }
     sendError(res, 404, "NOT_FOUND", `no route for ${method} ${pathname}`);

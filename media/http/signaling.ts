@@ -1,12 +1,11 @@
-import { MediaErrorCode, RejectedError, validate } from "../../core/index.ts";
-import { type Claims, canHost } from "../../gateway/index.ts";
-import { roomIdSchema } from "../../protocol/index.ts";
+import { type Logger, MediaErrorCode, RejectedError, validate } from "../../core/index.ts";
+import type { Claims } from "../../gateway/index.ts";
 import { ingestRequestSchema, openIngest } from "../ingest.ts";
 import type { types } from "../mediasoup.ts";
 import type { RoomRegistry } from "../rooms.ts";
 import type { RoomEvents, RoomState } from "./events.ts";
 import { HttpRefusal, sendJson } from "./io.ts";
-import type { Route, RouteContext } from "./router.ts";
+import { type AnyRoute, defineRoute, type RouteContext } from "./router.ts";
 import {
   connectSchema,
   consumeSchema,
@@ -21,67 +20,62 @@ export interface SignalingDeps {
   /** What GET /rooms/:room and the event stream say about a room. */
   readonly state: (room: string) => RoomState;
   readonly ingestTimeoutMs: number;
-  readonly log: import("../../core/index.ts").Logger;
+  readonly log: Logger;
 }
 
-const host = (claims: Claims, room: string): Claims => {
-  if (!canHost(claims, room))
-    throw new HttpRefusal(403, "FORBIDDEN", `only a host of room ${room} may do this`);
-  return claims;
-};
-const roomOf = (c: RouteContext) => validate(roomIdSchema, c.params[0], "room id");
-const idOf = (c: RouteContext, what: string) => validate(pathIdSchema, c.params[1], what);
+const idOf = (c: RouteContext<unknown>, what: string) => validate(pathIdSchema, c.params[1], what);
+/** Non-public routes always carry claims (the router refused the call otherwise). */
+const who = (c: RouteContext<unknown>): Claims => c.claims as Claims;
 
 /**
  * The signaling API under /media/v1/rooms/:room, in the order a client calls it: capabilities,
  * transports, connect, produce (host) or consume + resume (viewer), close; plus the room's
- * state, its event stream, RTP ingest and stop for hosts. Every call needs a gateway token.
+ * state, its event stream, RTP ingest and stop for hosts. Each route declares its rule; the
+ * router enforces it (router.ts).
  */
-export function signalingRoutes(d: SignalingDeps): Route[] {
-  const base = "/media/v1/rooms/([^/]+)";
+export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
+  const base = "/media/v1/rooms/(?<room>[^/]+)";
   return [
-    {
+    defineRoute({
       method: "GET",
       path: new RegExp(`^${base}$`),
       name: "room.get",
+      rule: "viewer",
       async run(c) {
-        const room = roomOf(c);
-        await c.claims();
-        const s = d.state(room);
-        sendJson(c.res, 200, { room, live: s.live, producers: s.producers, hls: s.hls });
+        const s = d.state(c.room);
+        sendJson(c.res, 200, { room: c.room, live: s.live, producers: s.producers, hls: s.hls });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "GET",
       path: new RegExp(`^${base}/rtp-capabilities$`),
       name: "room.capabilities",
+      rule: "viewer",
       async run(c) {
-        const room = roomOf(c);
-        await c.claims();
-        sendJson(c.res, 200, (await d.rooms.open(room)).rtpCapabilities);
+        sendJson(c.res, 200, (await d.rooms.open(c.room)).rtpCapabilities);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "GET",
       path: new RegExp(`^${base}/events$`),
       name: "room.events",
+      rule: "viewer",
+      tokenIn: "query",
       async run(c) {
-        const room = roomOf(c);
-        // EventSource cannot send headers: the token comes as ?token=.
-        await c.claims(c.query.get("token") ?? undefined);
-        d.events.subscribe(room, c.res, d.state(room));
+        d.events.subscribe(c.room, c.res, d.state(c.room));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: new RegExp(`^${base}/transports$`),
       name: "transport.create",
+      rule: "viewer",
+      body: createTransportSchema,
+      hostIf: (b) => b.direction === "send",
       async run(c) {
-        const room = roomOf(c);
-        const claims = await c.claims();
-        const { direction } = validate(createTransportSchema, await c.body(), "transport request");
-        if (direction === "send") host(claims, room);
-        const entry = await (await d.rooms.open(room)).createWebRtcTransport(claims.userId, direction);
+        const claims = who(c);
+        const room = await d.rooms.open(c.room);
+        const entry = await room.createWebRtcTransport(claims.userId, c.body.direction, claims.shadow);
         const t = entry.transport as types.WebRtcTransport;
         sendJson(c.res, 200, {
           id: t.id,
@@ -90,60 +84,60 @@ export function signalingRoutes(d: SignalingDeps): Route[] {
           dtlsParameters: t.dtlsParameters,
         });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: new RegExp(`^${base}/transports/([^/]+)/connect$`),
       name: "transport.connect",
+      rule: "viewer",
+      body: connectSchema,
       async run(c) {
-        const room = roomOf(c);
-        const claims = await c.claims();
         const id = idOf(c, "transport id");
-        const { dtlsParameters } = validate(connectSchema, await c.body(), "connect request");
-        await existing(d, room, id).connect(claims.userId, id, dtlsParameters as types.DtlsParameters);
+        const dtls = c.body.dtlsParameters as types.DtlsParameters;
+        await existing(d, c.room, id).connect(who(c).userId, id, dtls);
         sendJson(c.res, 200, {});
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: new RegExp(`^${base}/transports/([^/]+)/produce$`),
       name: "transport.produce",
+      rule: "host",
+      body: produceSchema,
       async run(c) {
-        const room = roomOf(c);
-        const claims = host(await c.claims(), room);
         const id = idOf(c, "transport id");
-        const { kind, rtpParameters } = validate(produceSchema, await c.body(), "produce request");
-        const producer = await existing(d, room, id).produce(
-          claims.userId,
+        const { kind, rtpParameters } = c.body;
+        const producer = await existing(d, c.room, id).produce(
+          who(c).userId,
           id,
           kind,
           rtpParameters as types.RtpParameters,
         );
         sendJson(c.res, 200, { id: producer.id });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: new RegExp(`^${base}/transports/([^/]+)/consume$`),
       name: "transport.consume",
+      rule: "viewer",
+      body: consumeSchema,
       async run(c) {
-        const room = roomOf(c);
-        const claims = await c.claims();
+        const userId = who(c).userId;
         const id = idOf(c, "transport id");
-        const body = validate(consumeSchema, await c.body(), "consume request");
-        const r = existing(d, room, id);
-        r.transport(claims.userId, id); // unknown transport: 404 before anything else
-        if (!body.rtpCapabilities) {
+        const r = existing(d, c.room, id);
+        r.transport(userId, id); // unknown transport: 404 before anything else
+        if (!c.body.rtpCapabilities) {
           throw new RejectedError(
             MediaErrorCode.MEDIA_CAPABILITIES_REQUIRED,
             "send rtpCapabilities: GET the room's rtp-capabilities, load the device, pass device.rtpCapabilities",
           );
         }
         const consumer = await r.consume(
-          claims.userId,
+          userId,
           id,
-          body.producerId,
-          body.rtpCapabilities as types.RtpCapabilities,
+          c.body.producerId,
+          c.body.rtpCapabilities as types.RtpCapabilities,
         );
         sendJson(c.res, 200, {
           id: consumer.id,
@@ -152,56 +146,52 @@ export function signalingRoutes(d: SignalingDeps): Route[] {
           rtpParameters: consumer.rtpParameters,
         });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: new RegExp(`^${base}/consumers/([^/]+)/resume$`),
       name: "consumer.resume",
+      rule: "viewer",
       async run(c) {
-        const room = roomOf(c);
-        const claims = await c.claims();
         const id = idOf(c, "consumer id");
-        const r = d.rooms.get(room);
+        const r = d.rooms.get(c.room);
         if (!r) throw new HttpRefusal(404, MediaErrorCode.MEDIA_CONSUMER_NOT_FOUND, `no consumer ${id}`);
-        await r.resume(claims.userId, id);
+        await r.resume(who(c).userId, id);
         sendJson(c.res, 200, {});
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "DELETE",
       path: new RegExp(`^${base}/transports/([^/]+)$`),
       name: "transport.close",
+      rule: "viewer",
       async run(c) {
-        const room = roomOf(c);
-        const claims = await c.claims();
         const id = idOf(c, "transport id");
-        existing(d, room, id).closeTransport(claims.userId, id);
+        existing(d, c.room, id).closeTransport(who(c).userId, id);
         sendJson(c.res, 200, {});
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: new RegExp(`^${base}/ingest$`),
       name: "room.ingest",
+      rule: "host",
+      body: ingestRequestSchema,
       async run(c) {
-        const room = roomOf(c);
-        const claims = host(await c.claims(), room);
-        const request = validate(ingestRequestSchema, (await c.body()) ?? {}, "ingest request");
-        const r = await d.rooms.open(room);
-        sendJson(c.res, 200, await openIngest(r, claims.userId, request, d.ingestTimeoutMs, d.log));
+        const r = await d.rooms.open(c.room);
+        sendJson(c.res, 200, await openIngest(r, who(c).userId, c.body, d.ingestTimeoutMs, d.log));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: "POST",
       path: new RegExp(`^${base}/stop$`),
       name: "room.stop",
+      rule: "host",
       async run(c) {
-        const room = roomOf(c);
-        host(await c.claims(), room);
-        d.rooms.get(room)?.end("stopped by the host");
+        d.rooms.get(c.room)?.end("stopped by the host");
         sendJson(c.res, 200, {});
       },
-    },
+    }),
   ];
 }
 

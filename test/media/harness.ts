@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { build } from "vite";
-import { childLogger, loadConfig } from "../../core/index.ts";
+import { childLogger, loadConfig, type RedisClient } from "../../core/index.ts";
 import { TokenService } from "../../gateway/index.ts";
 import { MediaTier } from "../../media/index.ts";
 
@@ -20,14 +20,25 @@ export interface MediaStack {
   readonly tier: MediaTier;
   readonly tokens: TokenService;
   readonly dir: string;
-  token(userId: string, role?: "viewer" | "host" | "admin", rooms?: string[]): Promise<string>;
+  token(
+    userId: string,
+    role?: "viewer" | "host" | "admin",
+    rooms?: string[],
+    shadow?: boolean,
+  ): Promise<string>;
   /** fetch against the media server with a Bearer token. */
   api(token: string, method: string, urlPath: string, body?: unknown): Promise<ApiReply>;
   stop(): Promise<void>;
 }
 
-/** A media tier on a free port with its own data folder; the worker count and limits are overridable. */
-export async function startMediaStack(env: Record<string, string> = {}): Promise<MediaStack> {
+/**
+ * A media tier on a free port with its own data folder; the worker count and limits are
+ * overridable. With `redis` it reads the shadow kill switch there (else shadow tokens are refused).
+ */
+export async function startMediaStack(
+  env: Record<string, string> = {},
+  o: { redis?: RedisClient } = {},
+): Promise<MediaStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-media-test-"));
   const cfg = loadConfig({
     LIVEDROP_DATA_DIR: dir,
@@ -38,12 +49,13 @@ export async function startMediaStack(env: Record<string, string> = {}): Promise
   });
   const tokens = await TokenService.create({ secret: "m".repeat(48) });
   const log = childLogger("test-media").child({}, { level: process.env.LOG_LEVEL ?? "warn" });
-  const tier = await MediaTier.create(cfg, { tokens, log });
+  const tier = await MediaTier.create(cfg, { tokens, log, ...(o.redis ? { redis: o.redis } : {}) });
   return {
     tier,
     tokens,
     dir,
-    token: (userId, role = "viewer", rooms = []) => tokens.issue({ userId, role, rooms, ttlSeconds: 3600 }),
+    token: (userId, role = "viewer", rooms = [], shadow = false) =>
+      tokens.issue({ userId, role, rooms, shadow, ttlSeconds: 3600 }),
     async api(token, method, urlPath, body) {
       const res = await fetch(`${tier.url}${urlPath}`, {
         method,
