@@ -195,6 +195,18 @@ export const configSchema = z.object({
   /** Burst of media signaling calls per signed-in user after a quiet spell. Default 40. */
   MEDIA_SIGNALING_USER_BURST: z.coerce.number().int().min(1).max(1_000_000).default(40),
   /**
+   * A media HTTP request whose headers have not all arrived this long after it began is answered
+   * 408 and its socket closed (slowloris), milliseconds. Default 10000; at most the request timeout.
+   */
+  MEDIA_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * Longest a media HTTP request (headers and body) may take to arrive, milliseconds. Default
+   * 30000. Responses are not bounded by it: event streams stay open.
+   */
+  MEDIA_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** An idle keep-alive connection to the media server is closed after this, milliseconds. Default 5000. */
+  MEDIA_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /**
    * Shadow (load-test) traffic: `on` (default) runs a shadow lane beside the live one — tokens
    * with the shadow claim buy shadow stock under the `<prefix>-shadow` Redis keys, with their own
    * BullMQ queues, order tables and sandbox payments only; admins can stop it at once with the

@@ -131,6 +131,11 @@ export class MediaTier {
         shadowEnabled: () => shadowOn?.enabled() ?? false,
         perAddress: { rate: cfg.MEDIA_SIGNALING_ADDRESS_RATE, burst: cfg.MEDIA_SIGNALING_ADDRESS_BURST },
         perUser: { rate: cfg.MEDIA_SIGNALING_USER_RATE, burst: cfg.MEDIA_SIGNALING_USER_BURST },
+        timeouts: {
+          headersMs: cfg.MEDIA_HTTP_HEADERS_TIMEOUT_MS,
+          requestMs: cfg.MEDIA_HTTP_REQUEST_TIMEOUT_MS,
+          keepAliveMs: cfg.MEDIA_HTTP_KEEPALIVE_TIMEOUT_MS,
+        },
         metrics,
         log,
         routes: [

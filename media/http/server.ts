@@ -12,6 +12,16 @@ export interface RateLimit {
   readonly burst: number;
 }
 
+/** How long a client may take to send a request, and to stay idle between requests, ms. */
+export interface HttpTimeouts {
+  /** Headers complete within this of the request's start (slowloris), else 408 and close. */
+  readonly headersMs: number;
+  /** Headers and body complete within this; the response (an event stream) is not bounded. */
+  readonly requestMs: number;
+  /** An idle keep-alive socket is closed after this. */
+  readonly keepAliveMs: number;
+}
+
 export interface MediaHttpOptions {
   readonly host: string;
   /** 0 picks a free port. */
@@ -24,6 +34,7 @@ export interface MediaHttpOptions {
   /** Signaling calls (every non-public route) per client address and per user. */
   readonly perAddress: RateLimit;
   readonly perUser: RateLimit;
+  readonly timeouts: HttpTimeouts;
   readonly metrics: MediaMetrics;
   readonly log: Logger;
 }
@@ -47,10 +58,19 @@ export class MediaHttpServer {
     this.rules = checkRoutes(o.routes);
     this.addressLimiter = new RateLimiter(o.perAddress.rate, o.perAddress.burst);
     this.userLimiter = new RateLimiter(o.perUser.rate, o.perUser.burst);
-    this.server = http.createServer((req, res) => this.dispatch(req, res));
-    this.server.keepAliveTimeout = 5_000;
-    // Event streams stay open for hours; request timeouts would cut them.
-    this.server.requestTimeout = 0;
+    const t = o.timeouts;
+    // node checks the timeouts on this period, so a socket lives at most timeout + period.
+    const checkEveryMs = Math.max(10, Math.min(1_000, Math.floor(t.headersMs / 4)));
+    this.server = http.createServer(
+      {
+        // node refuses a headers timeout above the request timeout.
+        headersTimeout: Math.min(t.headersMs, t.requestMs),
+        requestTimeout: t.requestMs,
+        keepAliveTimeout: t.keepAliveMs,
+        connectionsCheckingInterval: checkEveryMs,
+      },
+      (req, res) => this.dispatch(req, res),
+    );
   }
 
   static async create(o: MediaHttpOptions): Promise<MediaHttpServer> {
