@@ -5,7 +5,12 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../core/index.ts";
-import { GatewayServer, resolveTokenSecret, TokenService } from "../gateway/index.ts";
+import {
+  GatewayServer,
+  gatewayLimitsFromConfig,
+  resolveTokenSecret,
+  TokenService,
+} from "../gateway/index.ts";
 import { Checkout, type OrderStore, SandboxPaymentProvider } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import { type OpenShadowLane, openShadowLane } from "./shadow-lane.ts";
@@ -51,11 +56,17 @@ export async function startGatewayNode(
     guestTokenTtlS: cfg.GATEWAY_GUEST_TOKEN_TTL_S,
     subscriber,
     keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
-    maxConnectionsPerIp: cfg.GATEWAY_MAX_CONNS_PER_IP,
+    limits: gatewayLimitsFromConfig(cfg),
+    reusePort: cfg.GATEWAY_REUSE_PORT,
     log,
     // Browsers reach the media tier here (signaling, events, HLS).
     mediaUrl: cfg.MEDIA_PUBLIC_URL ?? `http://${cfg.MEDIA_HOST}:${cfg.MEDIA_PORT}`,
     ...(shadow ? { shadow } : {}),
+  }).catch(async (err: unknown) => {
+    // Nothing of a node that could not listen may keep the process alive.
+    subscriber.disconnect();
+    await ownShadow?.close();
+    throw err;
   });
   return {
     server,

@@ -1,22 +1,29 @@
 import uWS, { type HttpRequest, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
 import { CLIENT_DIST_DIR } from "../client/index.ts";
-import { ErrorCode, type Logger, type RedisClient, SetupError } from "../core/index.ts";
-import { RateLimiter } from "../core/index.ts";
+import { ErrorCode, type Logger, RateLimiter, type RedisClient, SetupError } from "../core/index.ts";
 import type { Checkout, OrderStore } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import type { TokenService } from "./auth/index.ts";
+import { ClientAddress } from "./client-address.ts";
 import { registerApi } from "./http/api.ts";
 import { BuyClicks } from "./http/buy-clicks.ts";
 import { handle } from "./http/handler.ts";
 import { Insights } from "./http/insights.ts";
 import { registerInsightsApi } from "./http/insights-api.ts";
-import { send, sendError, sendJson } from "./http/respond.ts";
+import { refusedForFraming } from "./http/request-framing.ts";
+import { type GuardedResponse, send, sendError, sendJson } from "./http/respond.ts";
+import { ApiRouter, type RouteRule } from "./http/router.ts";
 import { registerStaticFiles } from "./http/static-files.ts";
 import type { ShadowLane } from "./lane.ts";
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { ShadowSwitch } from "./shadow-switch.ts";
 import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
 import { SocketServer } from "./ws/socket-server.ts";
+
+/** uWS ListenOptions (a const enum in its declarations, so spelled out here). */
+const LISTEN_DEFAULT = 0;
+const LISTEN_EXCLUSIVE_PORT = 1;
 
 export interface GatewayServerOptions {
   readonly host: string;
@@ -33,8 +40,8 @@ export interface GatewayServerOptions {
   readonly subscriber: RedisClient;
   /** Namespace of Redis keys (room logs). */
   readonly keyPrefix: string;
-  /** WebSocket connections per client address. Default 5000. */
-  readonly maxConnectionsPerIp?: number;
+  /** Limits and deadlines; each field defaults to its config default (core/config.ts). */
+  readonly limits?: Partial<GatewayLimits>;
   readonly log: Logger;
   /** The browser client build to serve. Default client/dist. */
   readonly clientDir?: string;
@@ -69,6 +76,9 @@ export class GatewayServer {
   /** The shadow lane's WebSocket side, when this gateway serves one. */
   readonly shadowSockets: SocketServer | undefined;
   readonly shadowSwitch: ShadowSwitch;
+  readonly limits: GatewayLimits;
+  private readonly clientAddress: ClientAddress;
+  private readonly router: ApiRouter;
 
   private constructor(
     private readonly o: GatewayServerOptions,
@@ -77,6 +87,23 @@ export class GatewayServer {
     this.metrics = createMetrics();
     this.log = o.log;
     this.app = uWS.App();
+    this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...o.limits };
+    this.clientAddress = new ClientAddress(this.limits.trustedProxies);
+    this.shadowSwitch = shadowSwitch;
+    this.router = new ApiRouter(this.app, {
+      metrics: this.metrics,
+      log: o.log,
+      tokens: o.tokens,
+      limits: {
+        perUser: new RateLimiter(this.limits.apiUserRate, this.limits.apiUserBurst),
+        perAddress: new RateLimiter(this.limits.apiAddressRate, this.limits.apiAddressBurst),
+      },
+      clientAddress: this.clientAddress,
+      dependencyTimeoutMs: this.limits.dependencyTimeoutMs,
+      live: { engine: o.engine, store: o.store, checkout: o.checkout },
+      shadow: o.shadow,
+      shadowEnabled: () => shadowSwitch.enabled(),
+    });
     this.clicks = new BuyClicks(o.redis, o.keyPrefix, o.log);
     this.insights = new Insights({
       engine: o.engine,
@@ -99,7 +126,6 @@ export class GatewayServer {
       metrics: this.metrics,
       log: o.log,
     });
-    this.shadowSwitch = shadowSwitch;
     // Shadow traffic: the same code on the shadow lane's engine, store and Redis namespace; its
     // topics apart from the live ones, and stopped by the kill switch.
     this.shadowSockets = o.shadow
@@ -118,7 +144,7 @@ export class GatewayServer {
       : undefined;
     registerWebSocketEndpoint(this.app, {
       tokens: o.tokens,
-      maxConnectionsPerIp: o.maxConnectionsPerIp ?? 5_000,
+      maxConnectionsPerIp: this.limits.maxConnectionsPerIp,
       live: this.sockets,
       shadow: this.shadowSockets,
       shadowEnabled: () => shadowSwitch.enabled(),
@@ -131,6 +157,11 @@ export class GatewayServer {
     const server = new GatewayServer(options, shadowSwitch);
     await server.listen();
     return server;
+  }
+
+  /** Every API route with its declared access and lane rule (the access table test reads it). */
+  get routeTable(): readonly RouteRule[] {
+    return this.router.table;
   }
 
   get url(): string {
@@ -153,8 +184,15 @@ export class GatewayServer {
 
   private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const options = this.o.reusePort ? uWS.LIBUS_LISTEN_DEFAULT : uWS.LIBUS_LISTEN_EXCLUSIVE_PORT;
-      this.app.listen(this.o.host, this.o.port, options, (socket) => {
+      const options = this.o.reusePort ? LISTEN_DEFAULT : LISTEN_EXCLUSIVE_PORT;
+      // uWS takes (host, port, options, cb); its type declarations only list (port, options, cb).
+      const listen = this.app.listen as unknown as (
+        host: string,
+        port: number,
+        options: number,
+        cb: (socket: us_listen_socket | false) => void,
+      ) => void;
+      listen.call(this.app, this.o.host, this.o.port, options, (socket) => {
         if (!socket) {
           reject(
             new SetupError(
@@ -172,44 +210,30 @@ export class GatewayServer {
   }
 
   private routes(): void {
-    this.app.get("/healthz", (res) =>
-      handle(this, "healthz", res, (g) => sendJson(g, 200, { status: "ok" })),
-    );
-    this.app.get("/readyz", (res) =>
-      handle(this, "readyz", res, async (g) => {
-        const checks = await this.readiness();
-        const ok = !this.draining && Object.values(checks).every((c) => c === "ok");
-        sendJson(g, ok ? 200 : 503, { status: ok ? "ready" : "not ready", draining: this.draining, checks });
-      }),
-    );
-    this.app.get("/metrics", (res) =>
-      handle(this, "metrics", res, async (g) => {
-        send(g, 200, await this.metrics.registry.metrics(), this.metrics.registry.contentType);
-      }),
-    );
-    registerApi(this.app, {
-      metrics: this.metrics,
-      log: this.log,
-      engine: this.o.engine,
+    // Operational endpoints: no token (probes and Prometheus scrape them); framing still checked.
+    const probe = (pattern: string, name: string, fn: (g: GuardedResponse) => void | Promise<void>) =>
+      this.app.get(pattern, (res, req) => {
+        if (!refusedForFraming(req, res, this, name)) handle(this, name, res, fn);
+      });
+    probe("/healthz", "healthz", (g) => sendJson(g, 200, { status: "ok" }));
+    probe("/readyz", "readyz", async (g) => {
+      const checks = await this.readiness();
+      const ok = !this.draining && Object.values(checks).every((c) => c === "ok");
+      sendJson(g, ok ? 200 : 503, { status: ok ? "ready" : "not ready", draining: this.draining, checks });
+    });
+    probe("/metrics", "metrics", async (g) => {
+      send(g, 200, await this.metrics.registry.metrics(), this.metrics.registry.contentType);
+    });
+    registerApi(this.router, {
       countBuy: (dropId) => this.clicks.count(dropId),
-      store: this.o.store,
-      checkout: this.o.checkout,
       tokens: this.o.tokens,
       guestTokenTtlS: this.o.guestTokenTtlS,
-      ipLimiter: new RateLimiter(50, 100),
-      tokenLimiter: new RateLimiter(2, 10),
-      shadow: this.o.shadow,
+      guestTokenLimiter: new RateLimiter(this.limits.guestTokenRate, this.limits.guestTokenBurst),
       shadowSwitch: this.shadowSwitch,
+      hasShadowLane: this.o.shadow !== undefined,
     });
     const mediaUrl = this.o.mediaUrl ?? "http://127.0.0.1:8090";
-    registerInsightsApi(this.app, {
-      metrics: this.metrics,
-      log: this.log,
-      insights: this.insights,
-      tokens: this.o.tokens,
-      mediaUrl,
-      ipLimiter: new RateLimiter(50, 100),
-    });
+    registerInsightsApi(this.router, { insights: this.insights, mediaUrl });
     registerStaticFiles(this.app, {
       metrics: this.metrics,
       log: this.log,
@@ -219,6 +243,7 @@ export class GatewayServer {
     this.app.any("/*", (res, req: HttpRequest) => {
       const method = req.getMethod().toUpperCase();
       const url = req.getUrl();
+      if (refusedForFraming(req, res, this, "unknown")) return;
       handle(this, "unknown", res, (g) => sendError(g, 404, "NOT_FOUND", `no route for ${method} ${url}`));
     });
   }

@@ -14,7 +14,13 @@ import {
 export type ScriptCode =
   | Exclude<
       ErrorCode,
-      "CONFIG_INVALID" | "DEPENDENCY_MISSING" | "INTERNAL" | `ORDER_${string}` | `PAYMENT_${string}`
+      | "CONFIG_INVALID"
+      | "DEPENDENCY_MISSING"
+      | "PORT_IN_USE"
+      | "UNAVAILABLE"
+      | "INTERNAL"
+      | `ORDER_${string}`
+      | `PAYMENT_${string}`
     >
   | "QTY_ABOVE_LIMIT";
 

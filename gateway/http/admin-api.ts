@@ -1,11 +1,9 @@
 import { z } from "zod";
 import { validate } from "../../core/index.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
-import { type Claims, canHost } from "../auth/index.ts";
-import { type ApiDeps, laneFor } from "./api.ts";
-import { HttpRefusal } from "./handler.ts";
+import { type ApiDeps, hostOfDropParam } from "./api.ts";
 import { sendJson } from "./respond.ts";
-import type { apiRouter } from "./router.ts";
+import type { ApiRouter } from "./router.ts";
 
 /** Most shadow tokens one request mints, and their longest life (a load test, not a login). */
 export const SHADOW_TOKEN_LIMITS = {
@@ -36,7 +34,8 @@ const shadowTokensBodySchema = z.strictObject({
 const switchBodySchema = z.strictObject({ enabled: z.boolean() });
 
 /**
- * Operator endpoints (admin tokens only) and the drop order audit:
+ * Operator endpoints (live admin tokens only: a shadow token never reaches them) and the drop
+ * order audit:
  * - POST /api/v1/admin/shadow/tokens {role, count, rooms?, ttlSeconds?} → {tokens}: load-test
  *   tokens, every one with the shadow claim (user ids `lt-…`).
  * - GET / PUT /api/v1/admin/shadow {enabled}: the shadow-traffic kill switch.
@@ -45,62 +44,78 @@ const switchBodySchema = z.strictObject({ enabled: z.boolean() });
  *   of the following page, or null): how a load test checks that every acknowledged hold became
  *   an order, however many there are.
  */
-export function registerAdminApi({ route, claimsOf }: ReturnType<typeof apiRouter>, d: ApiDeps): void {
-  const mustBeAdmin = (claims: Claims): void => {
-    if (claims.role !== "admin") throw new HttpRefusal(403, "FORBIDDEN", "admins only");
-  };
-
-  route("post", "/api/v1/admin/shadow/tokens", "admin.shadow.tokens", 0, async (i, g, body) => {
-    mustBeAdmin(await claimsOf(i));
-    const r = validate(shadowTokensBodySchema, await body(), "shadow token request");
-    const run = Math.random().toString(36).slice(2, 8);
-    const tokens = await Promise.all(
-      Array.from({ length: r.count }, (_, n) =>
-        d.tokens.issue({
-          userId: `lt-${run}-${n}`,
-          role: r.role,
-          rooms: r.role === "host" ? r.rooms : [],
-          ttlSeconds: r.ttlSeconds,
-          shadow: true,
-        }),
-      ),
-    );
-    sendJson(g, 201, { tokens, expiresAt: Date.now() + r.ttlSeconds * 1000 });
+export function registerAdminApi(router: ApiRouter, d: ApiDeps): void {
+  router.route({
+    method: "post",
+    pattern: "/api/v1/admin/shadow/tokens",
+    name: "admin.shadow.tokens",
+    access: { who: "admin" },
+    lanes: "live",
+    body: shadowTokensBodySchema,
+    handler: async ({ body: r, g }) => {
+      const run = Math.random().toString(36).slice(2, 8);
+      const tokens = await Promise.all(
+        Array.from({ length: r.count }, (_, n) =>
+          d.tokens.issue({
+            userId: `lt-${run}-${n}`,
+            role: r.role,
+            rooms: r.role === "host" ? r.rooms : [],
+            ttlSeconds: r.ttlSeconds,
+            shadow: true,
+          }),
+        ),
+      );
+      sendJson(g, 201, { tokens, expiresAt: Date.now() + r.ttlSeconds * 1000 });
+    },
   });
 
-  route("get", "/api/v1/admin/shadow", "admin.shadow.get", 0, async (i, g) => {
-    mustBeAdmin(await claimsOf(i));
-    sendJson(g, 200, { enabled: d.shadowSwitch.enabled(), lane: d.shadow !== undefined });
+  router.route({
+    method: "get",
+    pattern: "/api/v1/admin/shadow",
+    name: "admin.shadow.get",
+    access: { who: "admin" },
+    lanes: "live",
+    handler: async ({ g }) => {
+      sendJson(g, 200, { enabled: d.shadowSwitch.enabled(), lane: d.hasShadowLane });
+    },
   });
 
-  route("put", "/api/v1/admin/shadow", "admin.shadow.set", 0, async (i, g, body) => {
-    mustBeAdmin(await claimsOf(i));
-    const { enabled } = validate(switchBodySchema, await body(), "shadow switch");
-    await d.shadowSwitch.set(enabled);
-    sendJson(g, 200, { enabled, lane: d.shadow !== undefined });
+  router.route({
+    method: "put",
+    pattern: "/api/v1/admin/shadow",
+    name: "admin.shadow.set",
+    access: { who: "admin" },
+    lanes: "live",
+    body: switchBodySchema,
+    handler: async ({ body, g }) => {
+      await d.shadowSwitch.set(body.enabled);
+      sendJson(g, 200, { enabled: body.enabled, lane: d.hasShadowLane });
+    },
   });
 
-  route("get", "/api/v1/drops/:dropId/orders", "drop.orders", 1, async (i, g) => {
-    const claims = await claimsOf(i);
-    const dropId = validate(dropIdSchema, i.params[0], "drop id");
-    const lane = laneFor(d, claims);
-    const { roomId } = await lane.engine.status(dropId);
-    if (!canHost(claims, roomId))
-      throw new HttpRefusal(403, "FORBIDDEN", `only a host of room ${roomId} may audit its orders`);
-    const { after, limit } = validate(
-      auditPageSchema,
-      Object.fromEntries(new URLSearchParams(i.query)),
-      "audit page",
-    );
-    // One more than asked tells whether another page follows.
-    const rows = await lane.store.dropPage({ dropId, after, limit: limit + 1 });
-    const orders = rows.slice(0, limit);
-    const next = rows.length > limit ? (orders.at(-1)?.reservationId ?? null) : null;
-    sendJson(g, 200, {
-      dropId,
-      orders: orders.map((o) => ({ reservationId: o.reservationId, status: o.status, qty: o.qty })),
-      next,
-      truncated: next !== null,
-    });
+  router.route({
+    method: "get",
+    pattern: "/api/v1/drops/:dropId/orders",
+    name: "drop.orders",
+    access: hostOfDropParam,
+    lanes: "any",
+    handler: async ({ params, query, lane, g }) => {
+      const dropId = validate(dropIdSchema, params[0], "drop id");
+      const { after, limit } = validate(
+        auditPageSchema,
+        Object.fromEntries(new URLSearchParams(query)),
+        "audit page",
+      );
+      // One more than asked tells whether another page follows.
+      const rows = await lane.store.dropPage({ dropId, after, limit: limit + 1 });
+      const orders = rows.slice(0, limit);
+      const next = rows.length > limit ? (orders.at(-1)?.reservationId ?? null) : null;
+      sendJson(g, 200, {
+        dropId,
+        orders: orders.map((o) => ({ reservationId: o.reservationId, status: o.status, qty: o.qty })),
+        next,
+        truncated: next !== null,
+      });
+    },
   });
 }

@@ -1,50 +1,32 @@
-import type { TemplatedApp } from "uWebSockets.js";
 import { z } from "zod";
 import type { RateLimiter } from "../../core/index.ts";
 import { validate } from "../../core/index.ts";
-import type { Checkout, OrderStore } from "../../orders/index.ts";
 import {
   dropFieldsSchema,
   dropIdSchema,
   idempotencyKeySchema,
   reservationIdSchema,
   roomIdSchema,
-  type SaleEngine,
 } from "../../sale-engine/index.ts";
-import { type Claims, canHost } from "../auth/index.ts";
-import type { ShadowLane } from "../lane.ts";
+import { canHost, type TokenService } from "../auth/index.ts";
 import type { ShadowSwitch } from "../shadow-switch.ts";
+import type { Access, RoomLookup } from "./access.ts";
 import { registerAdminApi } from "./admin-api.ts";
 import { HttpRefusal } from "./handler.ts";
 import { sendJson } from "./respond.ts";
-import { type ApiRouterDeps, apiRouter, type RequestInfo } from "./router.ts";
+import { registerRoomDropsRoute } from "./room-drops.ts";
+import { type ApiRouter, callerOf } from "./router.ts";
 
-export interface ApiDeps extends ApiRouterDeps {
-  readonly engine: SaleEngine;
-  readonly store: OrderStore;
-  readonly checkout: Checkout;
+export interface ApiDeps {
+  readonly tokens: TokenService;
   readonly guestTokenTtlS: number;
-  /** Per client IP, for guest tokens (cheap to ask for, so stricter). */
-  readonly tokenLimiter: RateLimiter;
-  /** The shadow (load-test) lane, for tokens with the shadow claim. */
-  readonly shadow?: ShadowLane | undefined;
-  readonly shadowSwitch: ShadowSwitch;
+  /** Per client address, for guest tokens (cheap to ask for, so stricter). */
+  readonly guestTokenLimiter: RateLimiter;
   /** Counts a live buy click (the ops funnel); shadow buys are not counted. */
   readonly countBuy?: (dropId: string) => void;
-}
-
-/** The engine, store and checkout a caller's requests go to. */
-type LaneDeps = Pick<ApiDeps, "engine" | "store" | "checkout">;
-
-/**
- * Shadow-claim tokens get the shadow lane, or SHADOW_DISABLED when it is off; everyone else the
- * live one. The claim is signed: a request cannot pick its lane.
- */
-export function laneFor(d: ApiDeps, claims: Claims | undefined): LaneDeps {
-  if (!claims?.shadow) return d;
-  if (!d.shadow || !d.shadowSwitch.enabled())
-    throw new HttpRefusal(403, "SHADOW_DISABLED", "shadow (load-test) traffic is switched off");
-  return d.shadow;
+  readonly shadowSwitch: ShadowSwitch;
+  /** Whether this deployment runs a shadow lane at all. */
+  readonly hasShadowLane: boolean;
 }
 
 const buyBodySchema = z.strictObject({
@@ -57,88 +39,143 @@ const payBodySchema = z.strictObject({
 });
 const restockBodySchema = z.strictObject({ qty: z.number().int().min(1).max(10_000_000) });
 const createDropBodySchema = dropFieldsSchema.omit({ roomId: true });
-const HOST_ACTIONS = ["launch", "pause", "resume", "end", "restock"] as const;
+/** Host controls that take no body; restock takes its quantity. */
+const BODYLESS_HOST_ACTIONS = ["launch", "pause", "resume", "end"] as const;
+
+/** Host access to the room named in the path. */
+export const hostOfRoomParam: Access = {
+  who: "host",
+  room: (r: RoomLookup) => validate(roomIdSchema, r.params[0], "room id"),
+};
+/** Host access to the room of the drop named in the path (read from the caller's lane). */
+export const hostOfDropParam: Access = {
+  who: "host",
+  room: async (r: RoomLookup) =>
+    (await r.lane.engine.status(validate(dropIdSchema, r.params[0], "drop id"))).roomId,
+};
 
 /** The JSON API under /api/v1: guest tokens, drops for hosts, buy, order status, sandbox pay. */
-export function registerApi(app: TemplatedApp, d: ApiDeps): void {
-  const router = apiRouter(app, d);
-  const { route, claimsOf } = router;
+export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerAdminApi(router, d);
-  /** Refuses (403) unless `claims` may host `room`. */
-  const mustHost = (claims: Claims, room: string): void => {
-    if (!canHost(claims, room))
-      throw new HttpRefusal(403, "FORBIDDEN", `only a host of room ${room} may do this`);
-  };
-  /** Public reads take an optional token: a shadow token reads the shadow lane. */
-  const optionalClaims = (i: RequestInfo) => (i.authorization ? claimsOf(i) : Promise.resolve(undefined));
-  route("post", "/api/v1/tokens/guest", "token.guest", 0, async (i, g) => {
-    if (!d.tokenLimiter.take(i.ip))
-      throw new HttpRefusal(429, "RATE_LIMITED", "too many guest tokens from this address");
-    const { token, userId } = await d.tokens.issueGuest(d.guestTokenTtlS);
-    sendJson(g, 201, { token, userId, role: "viewer", expiresAt: Date.now() + d.guestTokenTtlS * 1000 });
+  registerRoomDropsRoute(router);
+
+  router.route({
+    method: "post",
+    pattern: "/api/v1/tokens/guest",
+    name: "token.guest",
+    access: { who: "anyone" },
+    lanes: "any",
+    perAddress: d.guestTokenLimiter,
+    handler: async ({ g }) => {
+      const { token, userId } = await d.tokens.issueGuest(d.guestTokenTtlS);
+      sendJson(g, 201, { token, userId, role: "viewer", expiresAt: Date.now() + d.guestTokenTtlS * 1000 });
+    },
   });
 
-  route("get", "/api/v1/drops/:dropId", "drop.get", 1, async (i, g) => {
-    const lane = laneFor(d, await optionalClaims(i));
-    sendJson(g, 200, await lane.engine.status(validate(dropIdSchema, i.params[0], "drop id")));
+  router.route({
+    method: "get",
+    pattern: "/api/v1/drops/:dropId",
+    name: "drop.get",
+    access: { who: "anyone" },
+    lanes: "any",
+    handler: async ({ params, lane, g }) => {
+      sendJson(g, 200, await lane.engine.status(validate(dropIdSchema, params[0], "drop id")));
+    },
   });
 
-  route("post", "/api/v1/rooms/:room/drops", "drop.create", 1, async (i, g, body) => {
-    const room = validate(roomIdSchema, i.params[0], "room id");
-    const claims = await claimsOf(i);
-    mustHost(claims, room);
-    const definition = validate(createDropBodySchema, await body(), "drop");
-    const { created, status } = await laneFor(d, claims).engine.createDrop({ ...definition, roomId: room });
-    sendJson(g, created ? 201 : 200, { created, drop: status });
+  router.route({
+    method: "post",
+    pattern: "/api/v1/rooms/:room/drops",
+    name: "drop.create",
+    access: hostOfRoomParam,
+    lanes: "any",
+    body: createDropBodySchema,
+    handler: async ({ params, lane, body, g }) => {
+      const room = validate(roomIdSchema, params[0], "room id");
+      const { created, status } = await lane.engine.createDrop({ ...body, roomId: room });
+      sendJson(g, created ? 201 : 200, { created, drop: status });
+    },
   });
 
-  route("post", "/api/v1/drops/:dropId/:action", "drop.host", 2, async (i, g, body) => {
-    const dropId = validate(dropIdSchema, i.params[0], "drop id");
-    const action = validate(z.enum(HOST_ACTIONS), i.params[1], "drop action");
-    const claims = await claimsOf(i);
-    const { engine } = laneFor(d, claims);
-    if (action === "restock") {
-      const { qty } = validate(restockBodySchema, await body(), "restock");
-      mustHost(claims, (await engine.status(dropId)).roomId);
-      sendJson(g, 200, await engine.restock(dropId, qty));
-      return;
-    }
-    mustHost(claims, (await engine.status(dropId)).roomId);
-    sendJson(g, 200, await engine[action](dropId));
-  });
-
-  route("post", "/api/v1/drops/:dropId/buy", "buy", 1, async (i, g, body) => {
-    const claims = await claimsOf(i);
-    const { qty, idempotencyKey } = validate(buyBodySchema, await body(), "buy");
-    const dropId = validate(dropIdSchema, i.params[0], "drop id");
-    const lane = laneFor(d, claims);
-    if (lane === d) d.countBuy?.(dropId);
-    const reservation = await lane.engine.reserve({
-      dropId,
-      userId: claims.userId,
-      qty,
-      idempotencyKey,
+  for (const action of BODYLESS_HOST_ACTIONS) {
+    router.route({
+      method: "post",
+      pattern: `/api/v1/drops/:dropId/${action}`,
+      name: `drop.${action}`,
+      access: hostOfDropParam,
+      lanes: "any",
+      handler: async ({ params, lane, g }) => {
+        sendJson(g, 200, await lane.engine[action](validate(dropIdSchema, params[0], "drop id")));
+      },
     });
-    sendJson(g, reservation.replayed ? 200 : 201, reservation);
+  }
+
+  router.route({
+    method: "post",
+    pattern: "/api/v1/drops/:dropId/restock",
+    name: "drop.restock",
+    access: hostOfDropParam,
+    lanes: "any",
+    body: restockBodySchema,
+    handler: async ({ params, lane, body, g }) => {
+      sendJson(g, 200, await lane.engine.restock(validate(dropIdSchema, params[0], "drop id"), body.qty));
+    },
   });
 
-  route("get", "/api/v1/orders/:reservationId", "order.get", 1, async (i, g) => {
-    const claims = await claimsOf(i);
-    const reservationId = validate(reservationIdSchema, i.params[0], "reservation id");
-    const { store } = laneFor(d, claims);
-    const order = await store.get(reservationId);
-    // Someone else's order is "not found": no hint that it exists.
-    if (!order || (order.userId !== claims.userId && !canHost(claims, order.roomId))) {
-      throw new HttpRefusal(404, "ORDER_NOT_FOUND", "no such order");
-    }
-    sendJson(g, 200, { order, events: await store.events(reservationId) });
+  router.route({
+    method: "post",
+    pattern: "/api/v1/drops/:dropId/buy",
+    name: "buy",
+    access: { who: "signed-in" },
+    lanes: "any",
+    body: buyBodySchema,
+    handler: async (c) => {
+      const claims = callerOf(c);
+      const dropId = validate(dropIdSchema, c.params[0], "drop id");
+      if (!claims.shadow) d.countBuy?.(dropId);
+      const reservation = await c.lane.engine.reserve({
+        dropId,
+        userId: claims.userId,
+        qty: c.body.qty,
+        idempotencyKey: c.body.idempotencyKey,
+      });
+      sendJson(c.g, reservation.replayed ? 200 : 201, reservation);
+    },
   });
 
-  route("post", "/api/v1/orders/:reservationId/pay", "order.pay", 1, async (i, g, body) => {
-    const claims = await claimsOf(i);
-    const { token, idempotencyKey } = validate(payBodySchema, await body(), "payment");
-    const reservationId = validate(reservationIdSchema, i.params[0], "reservation id");
-    const { checkout } = laneFor(d, claims);
-    sendJson(g, 200, await checkout.pay({ reservationId, userId: claims.userId, token, idempotencyKey }));
+  router.route({
+    method: "get",
+    pattern: "/api/v1/orders/:reservationId",
+    name: "order.get",
+    access: { who: "signed-in" },
+    lanes: "any",
+    handler: async (c) => {
+      const claims = callerOf(c);
+      const reservationId = validate(reservationIdSchema, c.params[0], "reservation id");
+      const order = await c.lane.store.get(reservationId);
+      // Someone else's order is "not found": no hint that it exists.
+      if (!order || (order.userId !== claims.userId && !canHost(claims, order.roomId)))
+        throw new HttpRefusal(404, "ORDER_NOT_FOUND", "no such order");
+      sendJson(c.g, 200, { order, events: await c.lane.store.events(reservationId) });
+    },
+  });
+
+  router.route({
+    method: "post",
+    pattern: "/api/v1/orders/:reservationId/pay",
+    name: "order.pay",
+    access: { who: "signed-in" },
+    lanes: "any",
+    body: payBodySchema,
+    handler: async (c) => {
+      const claims = callerOf(c);
+      const reservationId = validate(reservationIdSchema, c.params[0], "reservation id");
+      const { token, idempotencyKey } = c.body;
+      sendJson(
+        c.g,
+        200,
+        await c.lane.checkout.pay({ reservationId, userId: claims.userId, token, idempotencyKey }),
+      );
+    },
   });
 }

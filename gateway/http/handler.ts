@@ -26,6 +26,7 @@ const STATUS_OF_CODE: Partial<Record<string, number>> = {
   [ErrorCode.PAYMENT_DECLINED]: 402,
   [ErrorCode.PAYMENT_TIMEOUT]: 504,
   [ErrorCode.DEPENDENCY_MISSING]: 503,
+  [ErrorCode.UNAVAILABLE]: 503,
 };
 
 export { HttpRefusal };

@@ -76,5 +76,6 @@ export function sendError(
   message: string,
   details?: Record<string, unknown>,
 ): void {
-  sendJson(g, status, { error: details ? { code, message, details } : { code, message } });
+  const headers = status === 503 ? { "Retry-After": "1" } : undefined;
+  sendJson(g, status, { error: details ? { code, message, details } : { code, message } }, headers);
 }

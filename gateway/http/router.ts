@@ -1,81 +1,193 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
-import type { RateLimiter } from "../../core/index.ts";
+import { z } from "zod";
+import { type RateLimiter, validate, withDeadline } from "../../core/index.ts";
 import type { Claims, TokenService } from "../auth/index.ts";
+import type { ClientAddress } from "../client-address.ts";
+import { type Access, authorize, chooseLane, type Lane, type LaneChoice, type Lanes } from "./access.ts";
 import { type HandlerContext, HttpRefusal, handle } from "./handler.ts";
 import { readJsonBody } from "./read-body.ts";
+import { dropConnection, framingProblem } from "./request-framing.ts";
 import { type GuardedResponse, guard } from "./respond.ts";
 
 /** Largest JSON body the API reads; bigger ones are 413 before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-export interface ApiRouterDeps extends HandlerContext {
-  readonly tokens: TokenService;
-  /** Per client IP, for every API call. */
-  readonly ipLimiter: RateLimiter;
+/** What a route without a body schema accepts: nothing at all, or an empty JSON object. */
+const NO_BODY = z.strictObject({}).optional();
+
+/** The limits every API call passes, keyed by who is calling. */
+export interface CallerLimits {
+  /** Calls with a valid token, keyed by lane and user id. */
+  readonly perUser: RateLimiter;
+  /** Calls without a (valid) token, keyed by client address. */
+  readonly perAddress: RateLimiter;
 }
 
-/** What a handler needs from the request, read synchronously (uWS requests die on return). */
-export interface RequestInfo {
+export interface ApiRouterDeps extends HandlerContext, LaneChoice {
+  readonly tokens: TokenService;
+  readonly limits: CallerLimits;
+  readonly clientAddress: ClientAddress;
+  /** Longest a handler may wait on Redis or the store before the caller gets 503 UNAVAILABLE, ms. */
+  readonly dependencyTimeoutMs: number;
+}
+
+/** What a handler gets: the request read before any await, the caller, its lane and the body. */
+export interface RouteContext<B> {
+  readonly params: string[];
+  /** The raw query string ("" when none); routes that take parameters parse it. */
+  readonly query: string;
+  /** The client address (from trusted proxies' X-Forwarded-For, else the peer). */
+  readonly ip: string;
+  /** The verified token's claims; present on every route whose access is not `anyone`. */
+  readonly claims: Claims | undefined;
+  readonly lane: Lane;
+  readonly body: B;
+  readonly g: GuardedResponse;
+}
+
+export interface RouteSpec<B = undefined> {
+  readonly method: "get" | "post" | "put";
+  readonly pattern: string;
+  /** Metrics label and the route's name in the access table. */
+  readonly name: string;
+  readonly access: Access;
+  readonly lanes: Lanes;
+  /**
+   * The JSON body's schema. Absent: the route takes no body; a request carrying anything but
+   * nothing or `{}` is refused (400, or 415 when it is not JSON).
+   */
+  readonly body?: z.ZodType<B>;
+  /** An extra per-address limit for this route (cheap-to-ask, costly-to-serve calls). */
+  readonly perAddress?: RateLimiter;
+  readonly handler: (c: RouteContext<B>) => Promise<void>;
+}
+
+/** One row of the route table: what the access test iterates. */
+export interface RouteRule {
+  readonly method: string;
+  readonly pattern: string;
+  readonly name: string;
+  readonly who: Access["who"];
+  readonly lanes: Lanes;
+  readonly takesBody: boolean;
+}
+
+/** The request fields a route reads, copied now: uWS requests die when the callback returns. */
+interface RequestInfo {
   readonly params: string[];
   readonly authorization: string;
   readonly contentType: string;
   readonly ip: string;
-  /** The raw query string ("" when none); routes that take parameters parse it. */
   readonly query: string;
+  readonly hasBody: boolean;
+  readonly framing: string | undefined;
 }
 
-function info(req: HttpRequest, res: HttpResponse, paramCount: number): RequestInfo {
+function readRequest(req: HttpRequest, res: HttpResponse, paramCount: number, d: ApiRouterDeps): RequestInfo {
+  const contentLength = req.getHeader("content-length");
+  const chunked = req.getHeader("transfer-encoding") !== "";
   return {
     params: Array.from({ length: paramCount }, (_, i) => req.getParameter(i) ?? ""),
     authorization: req.getHeader("authorization"),
     contentType: req.getHeader("content-type"),
-    ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    ip: d.clientAddress.resolve(
+      Buffer.from(res.getRemoteAddressAsText()).toString(),
+      req.getHeader("x-forwarded-for"),
+    ),
     query: req.getQuery() ?? "",
+    hasBody: chunked || (contentLength !== "" && contentLength !== "0"),
+    framing: framingProblem(req),
   };
 }
 
-export type RouteHandler = (
-  i: RequestInfo,
-  g: GuardedResponse,
-  body: () => Promise<unknown>,
-) => Promise<void>;
-
 /**
- * JSON routes on uWS with the pitfalls handled once: the request and the body stream are read
- * before the handler's first await, every route is rate-limited per address, and errors become
+ * Every JSON route on uWS goes through `route()`, which applies, in this order and for every
+ * route alike: request framing (ambiguous lengths refused), the caller's limit (per user when
+ * the token is valid, per client address otherwise), the lane rule, the role rule, the body rule
+ * (schema, or none at all), then the handler under the dependency deadline. Errors become
  * `{error:{code,message}}` with their status (handler.ts).
  */
-export function apiRouter(app: TemplatedApp, d: ApiRouterDeps) {
-  const route = (
-    method: "get" | "post" | "put",
-    pattern: string,
-    name: string,
-    paramCount: number,
-    fn: RouteHandler,
-  ) =>
-    app[method](pattern, (res, req) => {
-      // Everything uWS hands us is read now: the request, and the body stream (onData must be
-      // attached before this callback returns, or the chunks are gone).
-      const i = info(req, res, paramCount);
+export class ApiRouter {
+  private readonly rules: RouteRule[] = [];
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly d: ApiRouterDeps,
+  ) {}
+
+  /** The declared rule of every route, in registration order. */
+  get table(): readonly RouteRule[] {
+    return this.rules;
+  }
+
+  route<B = undefined>(spec: RouteSpec<B>): void {
+    const paramCount = (spec.pattern.match(/\/:/g) ?? []).length;
+    this.rules.push({
+      method: spec.method.toUpperCase(),
+      pattern: spec.pattern,
+      name: spec.name,
+      who: spec.access.who,
+      lanes: spec.lanes,
+      takesBody: spec.body !== undefined,
+    });
+    const d = this.d;
+    this.app[spec.method](spec.pattern, (res, req) => {
+      const i = readRequest(req, res, paramCount, d);
+      if (i.framing) {
+        dropConnection(res, d, spec.name);
+        return;
+      }
       const g = guard(res);
-      const body =
-        method === "get" ? Promise.resolve(undefined) : readJsonBody(g, i.contentType, MAX_BODY_BYTES);
-      body.catch(() => undefined); // refused bodies surface when (and if) the handler awaits them
-      handle(d, name, g, async () => {
-        if (!d.ipLimiter.take(i.ip))
-          throw new HttpRefusal(429, "RATE_LIMITED", "too many requests; slow down");
-        await fn(i, g, () => body);
+      // The body stream must be attached before this callback returns, or its chunks are gone.
+      const body = i.hasBody ? readJsonBody(g, i.contentType, MAX_BODY_BYTES) : Promise.resolve(undefined);
+      body.catch(() => undefined); // a refused body surfaces where it is awaited below
+      handle(d, spec.name, g, async () => {
+        const claims = await this.caller(i, spec.perAddress);
+        const lane = chooseLane(spec.lanes, claims, d);
+        await authorize(spec.access, claims, { params: i.params, lane });
+        const parsed = spec.body
+          ? validate(spec.body, await body, "request body")
+          : (validate(NO_BODY, await body, `${spec.name} takes no request body; body`) as B);
+        await withDeadline(
+          spec.handler({ params: i.params, query: i.query, ip: i.ip, claims, lane, body: parsed, g }),
+          d.dependencyTimeoutMs,
+          spec.name,
+        );
       });
     });
+  }
 
-  /** The verified claims of `Authorization: Bearer <token>`, or 401. */
-  const claimsOf = async (i: RequestInfo): Promise<Claims> => {
+  /**
+   * The verified claims of `Authorization: Bearer <token>` (undefined without the header), with
+   * the caller's limit taken: per user for a valid token, per address otherwise. A bad token
+   * counts against its address, so a flood of forged tokens is limited like anonymous calls.
+   */
+  private async caller(i: RequestInfo, perAddress: RateLimiter | undefined): Promise<Claims | undefined> {
+    const { limits } = this.d;
+    if (perAddress && !perAddress.take(i.ip))
+      throw new HttpRefusal(429, "RATE_LIMITED", "too many requests from this address; slow down");
+    if (!i.authorization) {
+      if (!limits.perAddress.take(i.ip))
+        throw new HttpRefusal(429, "RATE_LIMITED", "too many requests; slow down");
+      return undefined;
+    }
     const match = /^Bearer (\S+)$/.exec(i.authorization);
-    if (!match?.[1]) throw new HttpRefusal(401, "UNAUTHORIZED", "send Authorization: Bearer <token>");
-    const verified = await d.tokens.verify(match[1]);
-    if (!verified.ok) throw new HttpRefusal(401, "UNAUTHORIZED", `token refused (${verified.reason})`);
+    const verified = match?.[1] ? await this.d.tokens.verify(match[1]) : undefined;
+    if (!verified?.ok) {
+      if (!limits.perAddress.take(i.ip))
+        throw new HttpRefusal(429, "RATE_LIMITED", "too many requests; slow down");
+      if (!verified) throw new HttpRefusal(401, "UNAUTHORIZED", "send Authorization: Bearer <token>");
+      throw new HttpRefusal(401, "UNAUTHORIZED", `token refused (${verified.reason})`);
+    }
+    const key = `${verified.claims.shadow ? "shadow" : "live"}|${verified.claims.userId}`;
+    if (!limits.perUser.take(key))
+      throw new HttpRefusal(429, "RATE_LIMITED", "too many requests for this user; slow down");
     return verified.claims;
-  };
+  }
+}
 
-  return { route, claimsOf };
+/** The claims of a route whose access rule requires a token (the router already checked). */
+export function callerOf(c: RouteContext<unknown>): Claims {
+  if (!c.claims) throw new HttpRefusal(401, "UNAUTHORIZED", "send Authorization: Bearer <token>");
+  return c.claims;
 }

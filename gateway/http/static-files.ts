@@ -4,6 +4,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { HandlerContext } from "./handler.ts";
+import { refusedForFraming } from "./request-framing.ts";
 import { guard } from "./respond.ts";
 
 export interface StaticFilesOptions extends HandlerContext {
@@ -92,6 +93,7 @@ export function registerStaticFiles(app: TemplatedApp, o: StaticFilesOptions): v
       const url = req.getUrl();
       const acceptsGzip = /\bgzip\b/.test(req.getHeader("accept-encoding"));
       const ifNoneMatch = req.getHeader("if-none-match");
+      if (refusedForFraming(req, res, o, "static")) return;
       const g = guard(res);
       const end = o.metrics.httpDuration.startTimer({ route: "static" });
       const finish = (status: number) => {

@@ -50,7 +50,7 @@ describe("WebSocket gateway", () => {
   });
 
   it("limits connections per client address (429 once the limit is reached, a slot frees on close)", async () => {
-    const limited = await GatewayServer.create({ ...g.options, port: 0, maxConnectionsPerIp: 2 });
+    const limited = await GatewayServer.create({ ...g.options, port: 0, limits: { maxConnectionsPerIp: 2 } });
     try {
       const token = await g.token("many");
       const [one, two] = [

@@ -1,0 +1,45 @@
+import { type Config, loadConfig } from "../core/index.ts";
+
+/** Every limit and deadline of a gateway node; each is a config field (core/config.ts) with its default. */
+export interface GatewayLimits {
+  readonly maxConnectionsPerIp: number;
+  readonly trustedProxies: readonly string[];
+  readonly apiUserRate: number;
+  readonly apiUserBurst: number;
+  readonly apiAddressRate: number;
+  readonly apiAddressBurst: number;
+  readonly guestTokenRate: number;
+  readonly guestTokenBurst: number;
+  readonly wsFrameRate: number;
+  readonly wsFrameBurst: number;
+  readonly maxRoomsPerSocket: number;
+  readonly maxRoomsPerUser: number;
+  readonly roomStepTimeoutMs: number;
+  readonly dependencyTimeoutMs: number;
+  readonly snapshotMaxDrops: number;
+  readonly roomIdleTtlS: number;
+}
+
+export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
+  return {
+    maxConnectionsPerIp: cfg.GATEWAY_MAX_CONNS_PER_IP,
+    trustedProxies: cfg.GATEWAY_TRUSTED_PROXIES,
+    apiUserRate: cfg.GATEWAY_API_USER_RATE,
+    apiUserBurst: cfg.GATEWAY_API_USER_BURST,
+    apiAddressRate: cfg.GATEWAY_API_ADDRESS_RATE,
+    apiAddressBurst: cfg.GATEWAY_API_ADDRESS_BURST,
+    guestTokenRate: cfg.GATEWAY_GUEST_TOKEN_RATE,
+    guestTokenBurst: cfg.GATEWAY_GUEST_TOKEN_BURST,
+    wsFrameRate: cfg.GATEWAY_WS_FRAME_RATE,
+    wsFrameBurst: cfg.GATEWAY_WS_FRAME_BURST,
+    maxRoomsPerSocket: cfg.GATEWAY_MAX_ROOMS_PER_SOCKET,
+    maxRoomsPerUser: cfg.GATEWAY_MAX_ROOMS_PER_USER,
+    roomStepTimeoutMs: cfg.GATEWAY_ROOM_STEP_TIMEOUT_MS,
+    dependencyTimeoutMs: cfg.GATEWAY_DEPENDENCY_TIMEOUT_MS,
+    snapshotMaxDrops: cfg.GATEWAY_SNAPSHOT_MAX_DROPS,
+    roomIdleTtlS: cfg.GATEWAY_ROOM_IDLE_TTL_S,
+  };
+}
+
+/** The configuration's defaults: what a gateway built without a config (tests, benches) uses. */
+export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = gatewayLimitsFromConfig(loadConfig({}));
