@@ -135,6 +135,40 @@ describe("HTTP limits and request hygiene", () => {
     expect(bad).toContain(429);
   });
 
+  it("a buy while Redis is away is answered 503 UNAVAILABLE within the deadline; the same key later returns the hold", async () => {
+    const def = dropDefinition({ roomId: "away", initialStock: 5 });
+    await g.stack.engine.createDrop(def);
+    const buyer = await g.token("away-buyer");
+    const idempotencyKey = "away-key-1";
+    const buy = () =>
+      fetch(`${g.server.url}/api/v1/drops/${def.dropId}/buy`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${buyer}`, "content-type": "application/json" },
+        body: JSON.stringify({ qty: 1, idempotencyKey }),
+      });
+    const pid = g.redis.server.pid as number;
+    process.kill(pid, "SIGSTOP");
+    let away: Response;
+    const startedAt = Date.now();
+    try {
+      away = await buy();
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const waited = Date.now() - startedAt;
+    expect(away.status).toBe(503);
+    expect(away.headers.get("retry-after")).toBe("1");
+    expect(((await away.json()) as { error: { code: string } }).error.code).toBe("UNAVAILABLE");
+    // The default deadline is 3 s (ioredis alone would hold the buy until Redis returns).
+    expect(waited).toBeLessThan(10_000);
+    // The queued command ran once Redis was back: the retry with the same key finds that hold.
+    const retried = await buy();
+    expect([200, 201]).toContain(retried.status);
+    const again = (await (await buy()).json()) as { reservationId: string; replayed: boolean };
+    expect(again.replayed).toBe(true);
+    expect((await g.stack.engine.status(def.dropId)).held).toBe(1);
+  });
+
   it("resolves the client address right to left through trusted proxies only", () => {
     const a = new ClientAddress(["10.0.0.0/8", "::1"]);
     expect(a.resolve("192.0.2.1", "203.0.113.5")).toBe("192.0.2.1"); // untrusted peer: header ignored
