@@ -44,6 +44,15 @@ export {
   type WireOrderStatus,
   type WireProduct,
 } from "./fields.ts";
+export type {
+  ClientConfigResponse,
+  DropInsight,
+  GmvLine,
+  Health,
+  JobCounts,
+  OpsOverview,
+  RoomInsight,
+} from "./insights.ts";
 export { WIRE_LIMITS } from "./limits.ts";
 export {
   type AckResult,

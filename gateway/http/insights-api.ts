@@ -1,9 +1,8 @@
 import { validate } from "../../core/index.ts";
-import { PROTOCOL_VERSION } from "../../protocol/index.ts";
+import { type ClientConfigResponse, PROTOCOL_VERSION } from "../../protocol/index.ts";
 import { roomIdSchema } from "../../sale-engine/index.ts";
 import { hostOfRoomParam } from "./api.ts";
 import type { Insights } from "./insights.ts";
-import type { ClientConfigResponse } from "./insights-types.ts";
 import { sendJson } from "./respond.ts";
 import type { ApiRouter } from "./router.ts";
 

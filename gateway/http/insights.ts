@@ -1,11 +1,18 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import type { Logger, RedisClient } from "../../core/index.ts";
 import { type OrderQueues, type OrderStore, openQueues } from "../../orders/index.ts";
+import type {
+  DropInsight,
+  GmvLine,
+  Health,
+  JobCounts,
+  OpsOverview,
+  RoomInsight,
+} from "../../protocol/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { roomViewers } from "../rooms/viewer-counts.ts";
 import type { BuyClicks } from "./buy-clicks.ts";
-import type { DropInsight, GmvLine, Health, JobCounts, OpsOverview, RoomInsight } from "./insights-types.ts";
 
 export interface InsightsOptions {
   readonly engine: SaleEngine;

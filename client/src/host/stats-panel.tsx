@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState } from "preact/hooks";
-import type { RoomInsight } from "../../../gateway/http/insights-types.ts";
+import type { RoomInsight } from "../../../protocol/index.ts";
 import { api } from "../shared/api.ts";
 import { pushSample, TimeChart } from "../shared/chart.tsx";
 import { count, money, percent } from "../shared/format.ts";

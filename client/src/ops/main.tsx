@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useMemo, useRef, useState } from "preact/hooks";
-import type { Health, OpsOverview } from "../../../gateway/http/insights-types.ts";
+import type { Health, OpsOverview } from "../../../protocol/index.ts";
 import { api } from "../shared/api.ts";
 import { pushSample } from "../shared/chart.tsx";
 import { Header } from "../shared/chrome.tsx";

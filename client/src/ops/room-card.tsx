@@ -1,4 +1,4 @@
-import type { RoomInsight } from "../../../gateway/http/insights-types.ts";
+import type { RoomInsight } from "../../../protocol/index.ts";
 import { type ChartSeries, TimeChart } from "../shared/chart.tsx";
 import { count, money, percent } from "../shared/format.ts";
 import { useI18n } from "../shared/i18n.ts";

@@ -1,4 +1,4 @@
-import type { GmvLine } from "../../../gateway/http/insights-types.ts";
+import type { GmvLine } from "../../../protocol/index.ts";
 import type { MessageKey } from "./i18n.ts";
 import type { DropView } from "./room-state.ts";
 

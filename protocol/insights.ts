@@ -1,6 +1,6 @@
 /**
- * Response shapes of the insights API (gateway/http/insights-api.ts). No imports on purpose: the
- * browser client imports these types too. Counters are cumulative since the drop was created;
+ * Response shapes of the insights API (the host console's room figures, the ops overview, the
+ * client config). No imports on purpose: the browser client imports these types too. Counters are cumulative since the drop was created;
  * the pages turn them into rates (holds per second, orders per second) between two polls.
  */
 

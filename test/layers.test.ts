@@ -1,0 +1,81 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+/**
+ * The folder rules of DESIGN.md, checked on the source: a folder reaches another only through
+ * its `index.ts` (its public surface), and only downwards in the layers.
+ */
+const root = path.resolve(import.meta.dirname, "..");
+
+/** What each product folder may import (besides itself and npm packages). */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  protocol: ["sale-engine"],
+  core: [],
+  "sale-engine": ["core"],
+  orders: ["core", "sale-engine"],
+  gateway: ["core", "sale-engine", "orders", "protocol", "client"],
+  media: ["core", "gateway", "protocol"],
+  deploy: ["core", "sale-engine", "orders", "gateway", "media", "client"],
+  cli: ["core", "sale-engine", "orders", "gateway", "media", "deploy", "bench", "protocol"],
+  client: ["protocol"],
+  loadtest: ["protocol", "core", "sale-engine", "orders", "gateway", "deploy"],
+  bench: ["core", "sale-engine", "orders", "gateway", "media", "deploy", "protocol"],
+};
+
+/**
+ * Imports of another folder's inner file, each for a reason that outweighs the rule:
+ * - protocol/ bundles for the browser, so it takes the sale engine's Node-free schema file rather
+ *   than its index (which pulls in ioredis);
+ * - k6 loads only dependency-free local files, so loadtest/lib/ takes protocol's clock math
+ *   (plain functions) rather than protocol's index (zod).
+ */
+const INNER_IMPORTS_ALLOWED = new Set([
+  "protocol/fields.ts -> sale-engine/schema.ts",
+  "loadtest/lib/clock.ts -> protocol/clock.ts",
+]);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(root, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.(ts|tsx|mjs)$/.test(e.name))
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    .filter((f) => !f.split(path.sep).includes("node_modules") && !f.split(path.sep).includes("dist"));
+}
+
+function crossFolderImports(): { from: string; to: string }[] {
+  const found: { from: string; to: string }[] = [];
+  for (const folder of Object.keys(MAY_IMPORT))
+    for (const file of sourceFiles(folder)) {
+      const source = readFileSync(path.join(root, file), "utf8");
+      for (const m of source.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
+        const target = path.normalize(path.join(path.dirname(file), m[1] as string));
+        if (target.split(path.sep)[0] !== folder) found.push({ from: file, to: target });
+      }
+    }
+  return found;
+}
+
+describe("folder boundaries", () => {
+  it("finds the product folders' imports (the scan works)", () => {
+    expect(crossFolderImports().length).toBeGreaterThan(50);
+  });
+
+  it("other folders reach a folder only through its index.ts", () => {
+    const inner = crossFolderImports()
+      .filter(({ to }) => !/^[^/]+\/index\.ts$/.test(to))
+      .map(({ from, to }) => `${from} -> ${to}`)
+      .filter((edge) => !INNER_IMPORTS_ALLOWED.has(edge));
+    expect(inner).toEqual([]);
+  });
+
+  it("imports go only downwards in the layers", () => {
+    const upwards = crossFolderImports()
+      .filter(({ from, to }) => {
+        const a = from.split(path.sep)[0] as string;
+        const b = to.split(path.sep)[0] as string;
+        return !(MAY_IMPORT[a] ?? []).includes(b);
+      })
+      .map(({ from, to }) => `${from} -> ${to}`);
+    expect(upwards).toEqual([]);
+  });
+});
