@@ -10,6 +10,15 @@ const appendfsync = z.enum(["always", "everysec"]);
 const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** Steps of a payment at which LIVEDROP_FAULT_POINT can crash the process (tests only). */
+export const FAULT_POINTS = [
+  "after-attempt-recorded",
+  "after-capture",
+  "after-capture-recorded",
+  "after-confirm",
+  "after-order-paid",
+] as const;
+
 export const configSchema = z.object({
   /** Data directory for embedded servers (Redis AOF, later PGlite). Default `./.livedrop`. */
   LIVEDROP_DATA_DIR: z.string().min(1).default(".livedrop"),
@@ -206,6 +215,21 @@ export const configSchema = z.object({
   MEDIA_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** An idle keep-alive connection to the media server is closed after this, milliseconds. Default 5000. */
   MEDIA_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** How often the payment reconciler looks for payment attempts a crash left unfinished, ms. Default 5000. */
+  LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
+  /**
+   * How long a payment attempt may sit at one step (started, captured) before the payment
+   * reconciler finishes it, ms. Default 30000; keep it well above the payment provider's
+   * timeout, so a payment still in flight is not taken for a crashed one.
+   */
+  LIVEDROP_PAYMENT_STUCK_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  /** Unfinished payment attempts one payment reconciler pass handles at most. Default 200. */
+  LIVEDROP_PAYMENT_RECONCILE_BATCH: z.coerce.number().int().min(1).max(1_000).default(200),
+  /**
+   * Test hook, never for production: a checkout step (see FAULT_POINTS) at which the process
+   * SIGKILLs itself, to prove that a crash there loses no money. Default unset (no fault).
+   */
+  LIVEDROP_FAULT_POINT: z.enum(FAULT_POINTS).optional(),
   /**
    * Shadow (load-test) traffic: `on` (default) runs a shadow lane beside the live one — tokens
    * with the shadow claim buy shadow stock under the `<prefix>-shadow` Redis keys, with their own

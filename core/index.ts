@@ -1,4 +1,4 @@
-export { type Config, config, configSchema, loadConfig } from "./config.ts";
+export { type Config, config, configSchema, FAULT_POINTS, loadConfig } from "./config.ts";
 export { withDeadline } from "./deadline.ts";
 export {
   ConflictError,

@@ -16,9 +16,19 @@ import {
   userIdSchema,
 } from "../sale-engine/index.ts";
 import { ensureOrder } from "./ensure-order.ts";
-import type { PaymentProvider } from "./payments/index.ts";
+import {
+  type FaultPoint,
+  faultPointFromConfig,
+  hitFaultPoint,
+  type PaymentProvider,
+  type SettleDeps,
+  settleCaptured,
+} from "./payments/index.ts";
 import { publishOrderUpdate } from "./pipeline/publisher.ts";
-import type { Order, OrderStore } from "./store/index.ts";
+import type { Order, OrderStore, PaymentAttempt, PaymentAttemptStatus } from "./store/index.ts";
+
+/** Error code kept on the paying attempt when its paid order is refunded. */
+const ORDER_REFUNDED = "order_refunded";
 
 const payRequestSchema = z.strictObject({
   reservationId: reservationIdSchema,
@@ -40,15 +50,26 @@ export interface CheckoutOptions {
   readonly payments: PaymentProvider;
   readonly redis: RedisClient;
   readonly keyPrefix: string;
+  /** Test hook: the step at which this process kills itself. Default: LIVEDROP_FAULT_POINT (unset). */
+  readonly faultPoint?: FaultPoint;
 }
 
 /**
- * Pay → capture → sale-engine confirm → order paid. A decline leaves the hold as it is, so the
- * buyer may try again (with a new idempotency key) until the deadline. Past the deadline nothing
- * is charged; if the deadline passes between capture and confirm, the capture is refunded.
+ * Pay → record the attempt (`started`) → capture → record it (`captured`) → sale-engine confirm →
+ * attempt `succeeded` and order paid, in one transaction. A crash between any two steps leaves an
+ * attempt the payment reconciler finishes (confirm and pay, or refund), so every capture ends
+ * paying its order or refunded. A decline leaves the hold as it is, so the buyer may try again
+ * (with a new idempotency key) until the deadline. Past the deadline nothing is charged; if the
+ * deadline passes between capture and confirm, the capture is refunded. Idempotency keys are the
+ * payer's own: another buyer's key never collides.
  */
 export class Checkout {
-  constructor(private readonly o: CheckoutOptions) {}
+  private readonly settle: SettleDeps;
+
+  constructor(private readonly o: CheckoutOptions) {
+    const faultPoint = "faultPoint" in o ? o.faultPoint : faultPointFromConfig();
+    this.settle = { ...o, ...(faultPoint ? { faultPoint } : {}) };
+  }
 
   async pay(request: PayRequest): Promise<Order> {
     const r = validate(payRequestSchema, request, "payment");
@@ -62,14 +83,16 @@ export class Checkout {
     // Another buyer's order is "not found" to this one: no hint that it exists.
     if (hold.userId !== r.userId)
       throw new NotFoundError(ErrorCode.ORDER_NOT_FOUND, "no such order", { reservationId: r.reservationId });
+    payments.validateToken(r.token);
 
-    const previous = await store.paymentAttempt(r.idempotencyKey);
+    const previous = await store.paymentAttempt(r.userId, r.idempotencyKey);
     if (previous && previous.reservationId !== r.reservationId) {
       throw new ConflictError(
         ErrorCode.IDEMPOTENCY_KEY_REUSED,
-        "this idempotency key was used for another order",
+        "you used this idempotency key for another order",
       );
     }
+    if (previous && previous.status !== "started") return this.resume(previous);
     if (hold.status !== "held" && hold.status !== "confirmed") {
       throw new RejectedError(
         ErrorCode.HOLD_EXPIRED,
@@ -83,81 +106,50 @@ export class Checkout {
     // The buyer may pay before the relay created the order; attempts are recorded against it.
     const { created, order: pending } = await ensureOrder(engine, store, r.reservationId);
     if (created) await publishOrderUpdate(this.o.redis, this.o.keyPrefix, "order.created", pending);
-    if (hold.status === "confirmed") return this.markPaid(r.reservationId, previous?.providerRef ?? null);
-    if (previous && previous.status !== "succeeded")
-      return this.replay(previous.status, previous.errorCode ?? null, r.reservationId);
+    // Sold already by another attempt's capture: never capture again.
+    if (hold.status === "confirmed") return this.paidAlready(r.reservationId);
 
     const drop = await engine.status(hold.dropId);
-    const amountMinor = drop.product.priceMinor * hold.qty;
-    const currency = drop.product.currency;
-    const attempt = {
+    if (drop.serverTime >= hold.deadline) {
+      // An attempt left `started` stays so: the reconciler asks the provider what became of it.
+      throw new RejectedError(ErrorCode.HOLD_EXPIRED, "the payment deadline has passed", {
+        reservationId: r.reservationId,
+      });
+    }
+    const { attempt } = await store.recordPaymentAttempt({
       reservationId: r.reservationId,
       idempotencyKey: r.idempotencyKey,
-      amountMinor,
-      currency,
-    };
-    // A retry after a crash between capture and confirm resumes with the recorded capture.
-    let providerRef = previous?.providerRef ?? undefined;
-    if (!providerRef) {
-      if (drop.serverTime >= hold.deadline) {
-        throw new RejectedError(ErrorCode.HOLD_EXPIRED, "the payment deadline has passed", {
-          reservationId: r.reservationId,
-        });
-      }
-      providerRef = await this.capture(attempt, r.token, hold.deadline);
-    }
-
-    try {
-      await engine.confirm(r.reservationId);
-    } catch (err) {
-      if (
-        !(
-          isLivedropError(err) &&
-          (err.code === ErrorCode.HOLD_EXPIRED || err.code === ErrorCode.ALREADY_RELEASED)
-        )
-      )
-        throw err;
-      // Lost the race with the deadline: give the money back, the order ends expired.
-      await payments.refund({ idempotencyKey: `refund-${r.idempotencyKey}`, providerRef, amountMinor });
-      await store.recordPaymentAttempt({
-        ...attempt,
-        idempotencyKey: `refund-${r.idempotencyKey}`,
-        status: "refunded",
-        providerRef,
-      });
-      throw new RejectedError(
-        ErrorCode.HOLD_EXPIRED,
-        "the payment deadline passed while paying; the charge was refunded",
-        {
-          reservationId: r.reservationId,
-        },
-      );
-    }
-    return this.markPaid(r.reservationId, providerRef);
+      status: "started",
+      amountMinor: drop.product.priceMinor * hold.qty,
+      currency: drop.product.currency,
+    });
+    hitFaultPoint(this.settle.faultPoint, "after-attempt-recorded");
+    // A concurrent pay with this key got there first and moved on: follow it.
+    if (attempt.status !== "started") return this.resume(attempt);
+    return this.resume(await this.capture(attempt, r.token, hold.deadline));
   }
 
-  /** Captures and records the attempt; a decline or timeout is recorded, then thrown. */
-  private async capture(
-    attempt: { reservationId: string; idempotencyKey: string; amountMinor: number; currency: string },
-    token: string,
-    deadline: number,
-  ): Promise<string> {
+  /** Captures a started attempt and records the answer; a decline or timeout is recorded, then thrown. */
+  private async capture(attempt: PaymentAttempt, token: string, deadline: number): Promise<PaymentAttempt> {
     const { payments, store } = this.o;
+    const step = { id: attempt.id, from: ["started", "timeout"] as PaymentAttemptStatus[] };
     let capture: Awaited<ReturnType<PaymentProvider["capture"]>>;
     try {
-      capture = await payments.capture({ ...attempt, token, reference: attempt.reservationId });
+      capture = await payments.capture({
+        idempotencyKey: attempt.providerKey,
+        amountMinor: attempt.amountMinor,
+        currency: attempt.currency,
+        token,
+        reference: attempt.reservationId,
+      });
     } catch (err) {
-      if (isLivedropError(err) && err.code === ErrorCode.PAYMENT_TIMEOUT) {
-        await store.recordPaymentAttempt({
-          ...attempt,
-          status: "timeout",
-          errorCode: ErrorCode.PAYMENT_TIMEOUT,
-        });
-      }
+      if (isLivedropError(err) && err.code === ErrorCode.PAYMENT_TIMEOUT)
+        await store.advancePaymentAttempt({ ...step, from: ["started"], to: "timeout", errorCode: err.code });
       throw err;
     }
+    hitFaultPoint(this.settle.faultPoint, "after-capture");
     if (capture.status === "declined") {
-      await store.recordPaymentAttempt({ ...attempt, status: "declined", errorCode: capture.declineCode });
+      await store.advancePaymentAttempt({ ...step, to: "declined", errorCode: capture.declineCode });
       throw new RejectedError(
         ErrorCode.PAYMENT_DECLINED,
         `payment declined (${capture.declineCode}); you may try again before the deadline`,
@@ -168,8 +160,53 @@ export class Checkout {
         },
       );
     }
-    await store.recordPaymentAttempt({ ...attempt, status: "succeeded", providerRef: capture.providerRef });
-    return capture.providerRef;
+    const { attempt: captured } = await store.advancePaymentAttempt({
+      ...step,
+      to: "captured",
+      providerRef: capture.providerRef,
+    });
+    hitFaultPoint(this.settle.faultPoint, "after-capture-recorded");
+    return captured;
+  }
+
+  /** Carries an attempt on from the step it reached (a retried pay, or a captured one). */
+  private async resume(attempt: PaymentAttempt): Promise<Order> {
+    switch (attempt.status) {
+      case "declined":
+      case "timeout":
+        return this.replay(attempt.status, attempt.errorCode, attempt.reservationId);
+      case "started":
+        // Only after a racing pay with this key: its capture is still under way.
+        throw new LivedropError(
+          ErrorCode.PAYMENT_TIMEOUT,
+          "this payment is still being processed; try again",
+          {
+            reservationId: attempt.reservationId,
+            replayed: true,
+          },
+        );
+      default: {
+        const settled = await settleCaptured(this.settle, attempt);
+        if (settled.kind === "paid") return settled.order;
+        // Another capture paid the order: this one was given back, the order is paid.
+        if (settled.order?.status === "paid") return settled.order;
+        throw new RejectedError(
+          ErrorCode.HOLD_EXPIRED,
+          "the payment deadline passed while paying; the charge was refunded",
+          { reservationId: attempt.reservationId },
+        );
+      }
+    }
+  }
+
+  /** The hold is sold already (another attempt's capture): finish that attempt, return the order. */
+  private async paidAlready(reservationId: string): Promise<Order> {
+    for (const a of await this.o.store.paymentAttempts(reservationId)) {
+      if (a.status !== "captured" && a.status !== "succeeded") continue;
+      const settled = await settleCaptured(this.settle, a);
+      if (settled.kind === "paid") return settled.order;
+    }
+    return this.markPaid(reservationId, null);
   }
 
   /** Marks a paid order refunded and refunds the capture. Stock does not return. */
@@ -189,19 +226,22 @@ export class Checkout {
       );
     }
     const key = `refund-order-${order.reservationId}`;
+    const paying = (await this.o.store.paymentAttempts(order.reservationId)).find(
+      (a) => a.status === "succeeded" || (a.status === "refunded" && a.errorCode === ORDER_REFUNDED),
+    );
     const refund = await this.o.payments.refund({
       idempotencyKey: key,
-      providerRef: order.paymentRef ?? "",
+      providerRef: paying?.providerRef ?? order.paymentRef ?? "",
       amountMinor: order.totalMinor,
     });
-    await this.o.store.recordPaymentAttempt({
-      reservationId: order.reservationId,
-      idempotencyKey: key,
-      status: "refunded",
-      providerRef: refund.refundRef,
-      amountMinor: order.totalMinor,
-      currency: order.currency,
-    });
+    if (paying)
+      await this.o.store.advancePaymentAttempt({
+        id: paying.id,
+        from: ["succeeded"],
+        to: "refunded",
+        refundRef: refund.refundRef,
+        errorCode: ORDER_REFUNDED,
+      });
     const { changed, order: refunded } = await this.o.store.transition(order.reservationId, "refunded", {
       reason: request.reason,
       details: { refundRef: refund.refundRef },
@@ -219,7 +259,7 @@ export class Checkout {
     return order;
   }
 
-  private replay(status: string, errorCode: string | null, reservationId: string): never {
+  private replay(status: PaymentAttemptStatus, errorCode: string | null, reservationId: string): never {
     if (status === "declined") {
       throw new RejectedError(
         ErrorCode.PAYMENT_DECLINED,

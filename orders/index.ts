@@ -4,10 +4,18 @@ export { ensureOrder } from "./ensure-order.ts";
 export {
   type CaptureRequest,
   type CaptureResult,
+  FAULT_POINTS,
+  type FaultPoint,
+  memoryLedger,
   type PaymentProvider,
   PaymentTimeoutError,
   type RefundRequest,
+  redisLedger,
+  type SandboxCapture,
+  type SandboxLedger,
+  type SandboxOptions,
   SandboxPaymentProvider,
+  type SandboxRefund,
   SandboxToken,
 } from "./payments/index.ts";
 export {
@@ -18,6 +26,9 @@ export {
   OutboxRelay,
   openQueues,
   orderChannels,
+  type PaymentPass,
+  PaymentReconciler,
+  type PaymentReconcilerOptions,
   type PipelineOptions,
   QueueName,
   queuePrefix,

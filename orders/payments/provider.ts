@@ -1,7 +1,9 @@
 /**
  * The boundary to a payment service. Guarantees asked of every implementation: `capture` and
  * `refund` are idempotent per idempotency key (a retry returns the first answer and moves money
- * at most once), and a capture either succeeds, is declined, or throws PaymentTimeoutError.
+ * at most once), a capture either succeeds, is declined, or throws PaymentTimeoutError, and the
+ * provider remembers every answered capture: `lookupCapture` returns it by idempotency key (how
+ * the payment reconciler learns the outcome of a capture whose caller died waiting for it).
  */
 export interface CaptureRequest {
   readonly idempotencyKey: string;
@@ -25,6 +27,10 @@ export interface RefundRequest {
 
 export interface PaymentProvider {
   readonly name: string;
+  /** Throws ValidationError for a token this provider can never accept (before anything is recorded). */
+  validateToken(token: string): void;
   capture(request: CaptureRequest): Promise<CaptureResult>;
+  /** The answer the provider gave to the capture under this key; undefined if it has none. */
+  lookupCapture(idempotencyKey: string): Promise<CaptureResult | undefined>;
   refund(request: RefundRequest): Promise<{ readonly refundRef: string }>;
 }

@@ -6,14 +6,17 @@ import {
   redisTargetFromConfig,
 } from "../../core/index.ts";
 import { type SaleEngine, startExpirySweeper } from "../../sale-engine/index.ts";
+import { faultPointFromConfig, type PaymentProvider, SandboxPaymentProvider } from "../payments/index.ts";
 import type { OrderStore } from "../store/index.ts";
 import { HoldExpirer } from "./hold-expirer.ts";
 import { OrderWorker } from "./order-worker.ts";
+import { PaymentReconciler } from "./payment-reconciler.ts";
 import { type OrderQueues, openQueues } from "./queues.ts";
 import { Reconciler } from "./reconciler.ts";
 import { OutboxRelay } from "./relay.ts";
 
 export { expireJobId, jobsForEvent, type OrderJob, statusJobId } from "./jobs.ts";
+export { type PaymentPass, PaymentReconciler, type PaymentReconcilerOptions } from "./payment-reconciler.ts";
 export {
   type OrderUpdate,
   type OrderUpdateType,
@@ -35,12 +38,18 @@ export interface PipelineOptions {
   readonly reconcileMs?: number;
   /** How old a hold must be before the reconciler creates its missing order, ms. Default 10000. */
   readonly reconcileGraceMs?: number;
+  /**
+   * The payment provider the payment reconciler looks captures up at and refunds through.
+   * Default: the sandbox with its books in this Redis (`<prefix>:sandbox:`).
+   */
+  readonly payments?: PaymentProvider;
 }
 
 export interface RunningPipeline {
   readonly queues: OrderQueues;
   readonly relay: OutboxRelay;
   readonly reconciler: Reconciler;
+  readonly paymentReconciler: PaymentReconciler;
   /** Stops relay, reconciler and workers (finishing jobs in progress); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -48,7 +57,7 @@ export interface RunningPipeline {
 /**
  * The order pipeline of one process: outbox relay → BullMQ `orders` → order worker → store;
  * delayed `holds` jobs expire holds at their deadline, with a periodic sweep as safety net;
- * the reconciler repairs any gap. Every
+ * the reconciler repairs any gap; the payment reconciler finishes payments a crash interrupted. Every
  * part is safe to run in several processes at once.
  */
 export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPipeline> {
@@ -76,16 +85,30 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
   const reconciler = new Reconciler(o.engine, o.store, queues, log, o.reconcileGraceMs).start(
     o.reconcileMs ?? 5_000,
   );
+  const paymentReconciler = new PaymentReconciler(
+    {
+      engine: o.engine,
+      store: o.store,
+      payments: o.payments ?? SandboxPaymentProvider.inRedis(relayRedis, prefix),
+      redis: relayRedis,
+      keyPrefix: prefix,
+      ...(faultPointFromConfig(o.cfg) ? { faultPoint: faultPointFromConfig(o.cfg) } : {}),
+    },
+    { stuckMs: o.cfg.LIVEDROP_PAYMENT_STUCK_MS, batch: o.cfg.LIVEDROP_PAYMENT_RECONCILE_BATCH },
+    childLogger("payments"),
+  ).start(o.cfg.LIVEDROP_PAYMENT_RECONCILE_MS);
   let stopped = false;
   return {
     queues,
     relay,
     reconciler,
+    paymentReconciler,
     async stop() {
       if (stopped) return;
       stopped = true;
       await relay.stop();
       await reconciler.stop();
+      await paymentReconciler.stop();
       await sweeper.stop();
       await Promise.all([worker.close(), expirer.close()]);
       await queues.close();

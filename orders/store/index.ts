@@ -5,6 +5,7 @@ export { PgClient, type PgClientOptions } from "./pg-client.ts";
 export { PgliteClient } from "./pglite-client.ts";
 export { type SqlClient, sqlState } from "./sql-client.ts";
 export {
+  type AttemptAdvance,
   type DropPage,
   type DropSummary,
   type NewOrder,
@@ -19,10 +20,13 @@ export {
   type OrderFilter,
   type OrderStatus,
   orderFilterSchema,
+  PAYMENT_ATTEMPT_MOVES,
   PAYMENT_ATTEMPT_STATUSES,
   type PaymentAttempt,
   type PaymentAttemptStatus,
   type RoomTotals,
+  type SettleOutcome,
   type StoreTarget,
   type TransitionOptions,
+  type UnfinishedScan,
 } from "./types.ts";

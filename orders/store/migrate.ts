@@ -31,27 +31,28 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
 }
 
 /**
- * Brings the schema up to date: each migration runs once, in its own transaction together with
- * its schema_migrations row, so a crash leaves it either fully applied or not at all.
- * Safe to run concurrently (advisory lock). Refuses to continue when a file that was already
- * applied has changed since: the database and the code would disagree about the schema.
+ * Brings the schema up to date: the pending migrations run once, in one transaction together with
+ * their schema_migrations rows, so a crash leaves them either fully applied or not at all, and
+ * processes starting together wait for each other (advisory lock): one of them applies them all.
+ * Refuses to continue when a file that was already applied has changed since: the database and
+ * the code would disagree about the schema.
  * Returns the names applied by this call (empty when the schema was current).
  */
 export async function migrate(
   db: SqlClient,
   migrations: readonly Migration[] = loadMigrations(),
 ): Promise<string[]> {
-  const applied: string[] = [];
-  for (const m of migrations) {
-    const ran = await db.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
-      await tx.exec(
-        `CREATE TABLE IF NOT EXISTS schema_migrations (
-           name       text        PRIMARY KEY,
-           checksum   text        NOT NULL,
-           applied_at timestamptz NOT NULL DEFAULT now()
-         )`,
-      );
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    await tx.exec(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         name       text        PRIMARY KEY,
+         checksum   text        NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const applied: string[] = [];
+    for (const m of migrations) {
       const [row] = await tx.query<{ checksum: string }>(
         "SELECT checksum FROM schema_migrations WHERE name = $1",
         [m.name],
@@ -63,13 +64,12 @@ export async function migrate(
             `migration ${m.name} changed after it was applied; add a new migration file instead`,
             { migration: m.name },
           );
-        return false;
+        continue;
       }
       await tx.exec(m.sql);
       await tx.query("INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", [m.name, m.checksum]);
-      return true;
-    });
-    if (ran) applied.push(m.name);
-  }
-  return applied;
+      applied.push(m.name);
+    }
+    return applied;
+  });
 }

@@ -1,11 +1,14 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ErrorCode, NotFoundError, validate } from "../../core/index.ts";
-import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
+import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "../../sale-engine/index.ts";
 import { migrate } from "./migrate.ts";
 import { PgClient } from "./pg-client.ts";
 import { PgliteClient } from "./pglite-client.ts";
-import { type SqlClient, sqlState } from "./sql-client.ts";
+import type { SqlClient } from "./sql-client.ts";
 import {
+  type AttemptAdvance,
+  attemptAdvanceSchema,
   type DropPage,
   type DropSummary,
   dropPageSchema,
@@ -20,13 +23,17 @@ import {
   type OrderFilter,
   type OrderStatus,
   orderFilterSchema,
+  PAYMENT_ATTEMPT_MOVES,
   type PaymentAttempt,
   type PaymentAttemptStatus,
   type RoomTotals,
   reservationIdListSchema,
+  type SettleOutcome,
   type StoreTarget,
   type TransitionOptions,
   transitionSchema,
+  type UnfinishedScan,
+  unfinishedScanSchema,
 } from "./types.ts";
 
 /** Drivers return int8/numeric as string (pg), number (PGlite) or bigint; the store converts. */
@@ -41,8 +48,9 @@ const ORDER_COLUMNS = `reservation_id, drop_id, room_id, user_id, sku, title, qt
 
 const EVENT_COLUMNS = `id, reservation_id, from_status, to_status, reason, details, ${ms("at")} AS at_ms`;
 
-const ATTEMPT_COLUMNS = `id, reservation_id, idempotency_key, status, provider_ref, amount_minor, currency,
-  error_code, ${ms("created_at")} AS created_at_ms`;
+const ATTEMPT_COLUMNS = `id, reservation_id, user_id, idempotency_key, provider_key, status, provider_ref,
+  refund_ref, amount_minor, currency, error_code, ${ms("created_at")} AS created_at_ms,
+  ${ms("updated_at")} AS updated_at_ms, ${ms("checked_at")} AS checked_at_ms`;
 
 interface OrderRow {
   reservation_id: string;
@@ -76,13 +84,18 @@ interface EventRow {
 interface AttemptRow {
   id: Num;
   reservation_id: string;
+  user_id: string;
   idempotency_key: string;
+  provider_key: string;
   status: PaymentAttemptStatus;
   provider_ref: string | null;
+  refund_ref: string | null;
   amount_minor: Num;
   currency: string;
   error_code: string | null;
   created_at_ms: Num;
+  updated_at_ms: Num;
+  checked_at_ms: Num | null;
 }
 
 const targetSchema = z.discriminatedUnion("kind", [
@@ -102,7 +115,8 @@ const targetSchema = z.discriminatedUnion("kind", [
  * - exactly once: one order per reservation id (primary key), whatever retries or races;
  * - every status change, the creation included, is written with its order_events row in one
  *   transaction, and changes are race-safe (the row is locked with SELECT ... FOR UPDATE);
- * - payment attempts are recorded once per idempotency key;
+ * - payment attempts are recorded once per payer and idempotency key, and move only forward
+ *   (PAYMENT_ATTEMPT_MOVES, compare-and-set); at most one capture pays an order;
  * - every input is validated first: a ValidationError means nothing was written.
  */
 export class OrderStore {
@@ -316,36 +330,38 @@ export class OrderStore {
   }
 
   /**
-   * Records one payment provider call. The idempotency key is unique: a retry returns the row
-   * stored first (`created: false`). The key reused for another reservation is ConflictError
-   * IDEMPOTENCY_KEY_REUSED; an unknown reservation is NotFoundError ORDER_NOT_FOUND.
+   * Records one payment attempt of the order's buyer. The idempotency key is unique per payer: a
+   * retry returns the row stored first (`created: false`). The payer's key reused for another
+   * reservation is ConflictError IDEMPOTENCY_KEY_REUSED; an unknown reservation is NotFoundError
+   * ORDER_NOT_FOUND.
    */
   async recordPaymentAttempt(a: NewPaymentAttempt): Promise<{ created: boolean; attempt: PaymentAttempt }> {
     const p = validate(newPaymentAttemptSchema, a, "payment attempt");
-    let inserted: AttemptRow | undefined;
-    try {
-      [inserted] = await this.db.query<AttemptRow>(
-        `INSERT INTO payment_attempts (reservation_id, idempotency_key, status, provider_ref, amount_minor,
-           currency, error_code)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING ${ATTEMPT_COLUMNS}`,
-        [
-          p.reservationId,
-          p.idempotencyKey,
-          p.status,
-          p.providerRef ?? null,
-          p.amountMinor,
-          p.currency,
-          p.errorCode ?? null,
-        ],
-      );
-    } catch (err) {
-      if (sqlState(err) === "23503") throw orderNotFound(p.reservationId);
-      throw err;
-    }
+    const [order] = await this.db.query<{ user_id: string }>(
+      "SELECT user_id FROM orders WHERE reservation_id = $1",
+      [p.reservationId],
+    );
+    if (!order) throw orderNotFound(p.reservationId);
+    const [inserted] = await this.db.query<AttemptRow>(
+      `INSERT INTO payment_attempts (reservation_id, user_id, idempotency_key, provider_key, status, provider_ref,
+         amount_minor, currency, error_code)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING
+       RETURNING ${ATTEMPT_COLUMNS}`,
+      [
+        p.reservationId,
+        order.user_id,
+        p.idempotencyKey,
+        providerKeyOf(order.user_id, p.idempotencyKey),
+        p.status,
+        p.providerRef ?? null,
+        p.amountMinor,
+        p.currency,
+        p.errorCode ?? null,
+      ],
+    );
     if (inserted) return { created: true, attempt: toAttempt(inserted) };
-    const existing = await this.paymentAttempt(p.idempotencyKey);
+    const existing = await this.paymentAttempt(order.user_id, p.idempotencyKey);
     if (!existing) throw new Error(`payment attempt ${p.idempotencyKey} vanished after a conflict`);
     if (existing.reservationId !== p.reservationId)
       throw new ConflictError(
@@ -356,11 +372,13 @@ export class OrderStore {
     return { created: false, attempt: existing };
   }
 
-  async paymentAttempt(idempotencyKey: string): Promise<PaymentAttempt | undefined> {
+  /** The payer's attempt under an idempotency key. */
+  async paymentAttempt(userId: string, idempotencyKey: string): Promise<PaymentAttempt | undefined> {
+    const user = validate(userIdSchema, userId, "user id");
     const key = validate(idempotencyKeySchema, idempotencyKey, "idempotency key");
     const [row] = await this.db.query<AttemptRow>(
-      `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key = $1`,
-      [key],
+      `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE user_id = $1 AND idempotency_key = $2`,
+      [user, key],
     );
     return row ? toAttempt(row) : undefined;
   }
@@ -371,6 +389,122 @@ export class OrderStore {
     const rows = await this.db.query<AttemptRow>(
       `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE reservation_id = $1 ORDER BY id`,
       [id],
+    );
+    return rows.map(toAttempt);
+  }
+
+  /**
+   * Moves an attempt to its next step if it is in one of `from` (compare-and-set, so racing
+   * checkouts and reconcilers each see the step the other committed). `changed: false` returns
+   * the attempt as it is. A move PAYMENT_ATTEMPT_MOVES does not allow is ConflictError
+   * ORDER_STATE_CONFLICT; an unknown id is NotFoundError ORDER_NOT_FOUND.
+   */
+  async advancePaymentAttempt(a: AttemptAdvance): Promise<{ changed: boolean; attempt: PaymentAttempt }> {
+    const p = validate(attemptAdvanceSchema, a, "payment attempt step");
+    const bad = p.from.find((from) => !PAYMENT_ATTEMPT_MOVES[from].includes(p.to) && from !== p.to);
+    if (bad)
+      throw new ConflictError(
+        ErrorCode.ORDER_STATE_CONFLICT,
+        `a ${bad} payment attempt cannot become ${p.to}`,
+        {
+          from: bad,
+          to: p.to,
+        },
+      );
+    const [row] = await this.db.query<AttemptRow>(
+      `UPDATE payment_attempts SET status = $2, updated_at = now(),
+         provider_ref = coalesce($4, provider_ref), refund_ref = coalesce($5, refund_ref),
+         error_code = coalesce($6, error_code), checked_at = CASE WHEN $7 THEN now() ELSE checked_at END
+       WHERE id = $1 AND status = ANY($3::text[])
+       RETURNING ${ATTEMPT_COLUMNS}`,
+      [
+        p.id,
+        p.to,
+        p.from,
+        p.providerRef ?? null,
+        p.refundRef ?? null,
+        p.errorCode ?? null,
+        p.checked === true,
+      ],
+    );
+    if (row) return { changed: true, attempt: toAttempt(row) };
+    return { changed: false, attempt: await mustSelectAttempt(this.db, p.id) };
+  }
+
+  /**
+   * Settles a captured attempt whose hold the sale engine confirmed, in one transaction with the
+   * order row locked: the attempt becomes `succeeded` and the order `paid` (with the capture's
+   * reference) — unless another capture already pays the order or the order is no longer
+   * payable, then the outcome is `refund`. Idempotent: a succeeded attempt settles as paid again.
+   */
+  async settlePaymentAttempt(attemptId: number): Promise<SettleOutcome> {
+    const id = validate(attemptAdvanceSchema.shape.id, attemptId, "payment attempt id");
+    return this.db.transaction(async (tx) => {
+      const first = await mustSelectAttempt(tx, id);
+      const [locked] = await tx.query<{ status: OrderStatus }>(
+        "SELECT status FROM orders WHERE reservation_id = $1 FOR UPDATE",
+        [first.reservationId],
+      );
+      if (!locked) throw orderNotFound(first.reservationId);
+      // Read again under the order lock: every settlement of this order queues on it.
+      const attempt = await mustSelectAttempt(tx, id);
+      let order = await mustSelectOrder(tx, attempt.reservationId);
+      if (attempt.status === "succeeded") return { outcome: "paid", order, changed: false, attempt };
+      if (attempt.status !== "captured")
+        throw new ConflictError(
+          ErrorCode.ORDER_STATE_CONFLICT,
+          `only a captured payment attempt settles; this one is ${attempt.status}`,
+          { from: attempt.status, to: "succeeded" },
+        );
+      const [other] = await tx.query<{ id: Num }>(
+        "SELECT id FROM payment_attempts WHERE reservation_id = $1 AND status = 'succeeded'",
+        [attempt.reservationId],
+      );
+      if (other || (order.status !== "pending_payment" && order.status !== "paid"))
+        return { outcome: "refund", order, attempt };
+      const [settled] = await tx.query<AttemptRow>(
+        `UPDATE payment_attempts SET status = 'succeeded', updated_at = now() WHERE id = $1
+         RETURNING ${ATTEMPT_COLUMNS}`,
+        [id],
+      );
+      if (!settled) throw new Error(`payment attempt ${id} vanished under a row lock`);
+      let changed = false;
+      if (order.status === "pending_payment") {
+        const [paid] = await tx.query<OrderRow>(
+          `UPDATE orders SET status = 'paid', updated_at = now(), paid_at = now(), payment_ref = $2
+           WHERE reservation_id = $1 RETURNING ${ORDER_COLUMNS}`,
+          [order.reservationId, attempt.providerRef],
+        );
+        if (!paid) throw new Error(`order ${order.reservationId} vanished under a row lock`);
+        await insertEvent(tx, order.reservationId, "pending_payment", "paid", "payment captured", {
+          paymentAttempt: id,
+        });
+        order = toOrder(paid);
+        changed = true;
+      } else if (order.paymentRef === null) {
+        // Paid by the pipeline (the sale engine's confirm event) before this settlement ran.
+        const [withRef] = await tx.query<OrderRow>(
+          `UPDATE orders SET payment_ref = $2 WHERE reservation_id = $1 RETURNING ${ORDER_COLUMNS}`,
+          [order.reservationId, attempt.providerRef],
+        );
+        if (withRef) order = toOrder(withRef);
+      }
+      return { outcome: "paid", order, changed, attempt: toAttempt(settled) };
+    });
+  }
+
+  /**
+   * Attempts a crash may have left unfinished — `started`, `captured`, or a `timeout` the
+   * provider was never asked about — whose last step is at least `olderThanMs` old, oldest first.
+   */
+  async unfinishedPaymentAttempts(scan: UnfinishedScan): Promise<PaymentAttempt[]> {
+    const s = validate(unfinishedScanSchema, scan, "unfinished payment attempt scan");
+    const rows = await this.db.query<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts
+       WHERE (status IN ('started', 'captured') OR (status = 'timeout' AND checked_at IS NULL))
+         AND updated_at <= now() - ($1::float8 * interval '1 millisecond')
+       ORDER BY updated_at, id LIMIT $2`,
+      [s.olderThanMs, s.limit],
     );
     return rows.map(toAttempt);
   }
@@ -473,6 +607,20 @@ async function mustSelectOrder(tx: SqlClient, reservationId: string): Promise<Or
   return toOrder(row);
 }
 
+async function mustSelectAttempt(tx: SqlClient, id: number): Promise<PaymentAttempt> {
+  const [row] = await tx.query<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1`, [
+    id,
+  ]);
+  if (!row)
+    throw new NotFoundError(ErrorCode.ORDER_NOT_FOUND, `no payment attempt ${id}`, { paymentAttempt: id });
+  return toAttempt(row);
+}
+
+/** The provider's idempotency key of a payer's key: our keys are per payer, the provider's global. */
+function providerKeyOf(userId: string, idempotencyKey: string): string {
+  return `pay_${createHash("sha256").update(`${userId}\n${idempotencyKey}`).digest("hex").slice(0, 40)}`;
+}
+
 function orderNotFound(reservationId: string): NotFoundError {
   return new NotFoundError(ErrorCode.ORDER_NOT_FOUND, `no order for reservation ${reservationId}`, {
     reservationId,
@@ -516,12 +664,17 @@ function toAttempt(r: AttemptRow): PaymentAttempt {
   return {
     id: Number(r.id),
     reservationId: r.reservation_id,
+    userId: r.user_id,
     idempotencyKey: r.idempotency_key,
+    providerKey: r.provider_key,
     status: r.status,
     providerRef: r.provider_ref,
+    refundRef: r.refund_ref,
     amountMinor: Number(r.amount_minor),
     currency: r.currency,
     errorCode: r.error_code,
     createdAt: Number(r.created_at_ms),
+    updatedAt: Number(r.updated_at_ms),
+    checkedAt: r.checked_at_ms === null ? null : Number(r.checked_at_ms),
   };
 }

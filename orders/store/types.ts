@@ -25,8 +25,35 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatu
   refunded: [],
 };
 
-export const PAYMENT_ATTEMPT_STATUSES = ["succeeded", "declined", "timeout", "refunded"] as const;
+/**
+ * A payment attempt's steps: `started` (recorded before the provider is called: outcome unknown
+ * until it answers) -> `captured` (money taken, hold not yet confirmed) -> `succeeded` (the
+ * capture pays the order; one per order) or `refunded` (given back: deadline passed, hold
+ * released, another capture paid the order, or the paid order was refunded). `declined` and
+ * `timeout` (the provider holds no capture under the key, as far as we know) end an attempt
+ * with nothing charged.
+ */
+export const PAYMENT_ATTEMPT_STATUSES = [
+  "started",
+  "captured",
+  "succeeded",
+  "refunded",
+  "declined",
+  "timeout",
+] as const;
 export type PaymentAttemptStatus = (typeof PAYMENT_ATTEMPT_STATUSES)[number];
+
+/** Which steps may follow which; anything else leaves the attempt as it is. */
+export const PAYMENT_ATTEMPT_MOVES: Readonly<Record<PaymentAttemptStatus, readonly PaymentAttemptStatus[]>> =
+  {
+    started: ["captured", "declined", "timeout"],
+    // A timeout the provider later reports captured after all.
+    timeout: ["captured", "declined"],
+    captured: ["succeeded", "refunded"],
+    succeeded: ["refunded"],
+    refunded: [],
+    declined: [],
+  };
 
 export const ORDER_LIMITS = {
   maxQty: 1_000,
@@ -42,6 +69,8 @@ export const ORDER_LIMITS = {
   maxExistingIds: 10_000,
   /** Serialized size of an event's details. */
   maxDetailsBytes: 8_192,
+  /** Unfinished payment attempts one reconciler scan returns at most. */
+  maxUnfinishedScan: 1_000,
 } as const;
 
 const epochMs = z.number().int().min(0).max(ORDER_LIMITS.maxEpochMs);
@@ -129,6 +158,37 @@ export const newPaymentAttemptSchema = z.strictObject({
 });
 export type NewPaymentAttempt = z.input<typeof newPaymentAttemptSchema>;
 
+export const attemptAdvanceSchema = z.strictObject({
+  id: z.number().int().min(1),
+  from: z.array(z.enum(PAYMENT_ATTEMPT_STATUSES)).min(1),
+  to: z.enum(PAYMENT_ATTEMPT_STATUSES),
+  providerRef: shortText.optional(),
+  refundRef: shortText.optional(),
+  errorCode: newPaymentAttemptSchema.shape.errorCode,
+  /** Records that the provider was asked about this attempt. */
+  checked: z.boolean().optional(),
+});
+export type AttemptAdvance = z.input<typeof attemptAdvanceSchema>;
+
+export const unfinishedScanSchema = z.strictObject({
+  /** Only attempts whose last step is at least this old, ms (younger ones may be in flight). */
+  olderThanMs: z.number().int().min(0).max(ORDER_LIMITS.maxEpochMs),
+  limit: z.number().int().min(1).max(ORDER_LIMITS.maxUnfinishedScan),
+});
+export type UnfinishedScan = z.input<typeof unfinishedScanSchema>;
+
+/** What settling a captured attempt decided. */
+export type SettleOutcome =
+  /** The capture pays the order (`changed`: the order became paid just now). */
+  | {
+      readonly outcome: "paid";
+      readonly order: Order;
+      readonly changed: boolean;
+      readonly attempt: PaymentAttempt;
+    }
+  /** The order is paid by another capture or is no longer payable: refund this one. */
+  | { readonly outcome: "refund"; readonly order: Order; readonly attempt: PaymentAttempt };
+
 export interface Order {
   readonly reservationId: string;
   readonly dropId: string;
@@ -164,13 +224,22 @@ export interface OrderEvent {
 export interface PaymentAttempt {
   readonly id: number;
   readonly reservationId: string;
+  /** The payer (the order's buyer): idempotency keys are unique per payer. */
+  readonly userId: string;
   readonly idempotencyKey: string;
+  /** The idempotency key the provider gets (unique across payers). */
+  readonly providerKey: string;
   readonly status: PaymentAttemptStatus;
   readonly providerRef: string | null;
+  readonly refundRef: string | null;
   readonly amountMinor: number;
   readonly currency: string;
   readonly errorCode: string | null;
   readonly createdAt: number;
+  /** When the attempt took its last step. */
+  readonly updatedAt: number;
+  /** When the reconciler asked the provider about it; null if never. */
+  readonly checkedAt: number | null;
 }
 
 export interface DropSummary {

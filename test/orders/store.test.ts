@@ -336,14 +336,15 @@ describe.each([pgliteBackend(), postgresBackend()])("order store on $name", (bac
       currency: "USD",
     });
     expect(ok.attempt).toMatchObject({ status: "succeeded", providerRef: "pi_123", errorCode: null });
-    expect(await store.paymentAttempt(declined.idempotencyKey)).toEqual(first.attempt);
-    expect(await store.paymentAttempt("never-used")).toBeUndefined();
+    expect(await store.paymentAttempt(order.userId, declined.idempotencyKey)).toEqual(first.attempt);
+    expect(await store.paymentAttempt(order.userId, "never-used")).toBeUndefined();
     expect((await store.paymentAttempts(order.reservationId)).map((a) => a.idempotencyKey)).toEqual([
       declined.idempotencyKey,
       `${order.reservationId}:capture:2`,
     ]);
 
-    const { order: other } = await store.createOrder(newOrder(dropId, 2));
+    // Keys are the payer's own: the same buyer's key on another order is a conflict.
+    const { order: other } = await store.createOrder(newOrder(dropId, 2, { userId: order.userId }));
     expect(
       await codeOf(store.recordPaymentAttempt({ ...declined, reservationId: other.reservationId })),
     ).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
@@ -353,6 +354,102 @@ describe.each([pgliteBackend(), postgresBackend()])("order store on $name", (bac
       ),
     ).toBe(ErrorCode.ORDER_NOT_FOUND);
     expect(await store.paymentAttempts(other.reservationId)).toEqual([]);
+  });
+
+  it("idempotency keys are per payer: another buyer's same key records its own attempt", async () => {
+    const dropId = uniqueDrop("paykey");
+    const { order: mine } = await store.createOrder(newOrder(dropId, 1));
+    const { order: theirs } = await store.createOrder(newOrder(dropId, 2));
+    const attempt = (reservationId: string) => ({
+      reservationId,
+      idempotencyKey: "checkout-1",
+      status: "started" as const,
+      amountMinor: 2_500,
+      currency: "USD",
+    });
+    const a = await store.recordPaymentAttempt(attempt(mine.reservationId));
+    const b = await store.recordPaymentAttempt(attempt(theirs.reservationId));
+    expect([a.created, b.created]).toEqual([true, true]);
+    expect(a.attempt.userId).toBe(mine.userId);
+    expect(b.attempt.userId).toBe(theirs.userId);
+    // The provider gets a key of its own per payer.
+    expect(a.attempt.providerKey).not.toBe(b.attempt.providerKey);
+    expect((await store.paymentAttempt(theirs.userId, "checkout-1"))?.reservationId).toBe(
+      theirs.reservationId,
+    );
+  });
+
+  it("a payment attempt moves only forward, compare-and-set; one capture pays an order, another is refunded", async () => {
+    const dropId = uniqueDrop("settle");
+    const { order } = await store.createOrder(newOrder(dropId, 1));
+    const record = async (key: string) =>
+      (
+        await store.recordPaymentAttempt({
+          reservationId: order.reservationId,
+          idempotencyKey: key,
+          status: "started",
+          amountMinor: 2_500,
+          currency: "USD",
+        })
+      ).attempt;
+    const first = await record("k1");
+    const second = await record("k2");
+    for (const [a, ref] of [
+      [first, "ch_1"],
+      [second, "ch_2"],
+    ] as const) {
+      const moves = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          store.advancePaymentAttempt({ id: a.id, from: ["started"], to: "captured", providerRef: ref }),
+        ),
+      );
+      expect(moves.filter((m) => m.changed)).toHaveLength(1);
+    }
+    expect(
+      await codeOf(store.advancePaymentAttempt({ id: first.id, from: ["captured"], to: "started" })),
+    ).toBe(ErrorCode.ORDER_STATE_CONFLICT);
+
+    // Both captures settle at once: exactly one pays the order, the other must be refunded.
+    const outcomes = await Promise.all([
+      store.settlePaymentAttempt(first.id),
+      store.settlePaymentAttempt(second.id),
+      store.settlePaymentAttempt(first.id),
+      store.settlePaymentAttempt(second.id),
+    ]);
+    const paidBy = new Set(outcomes.filter((o) => o.outcome === "paid").map((o) => o.attempt.id));
+    expect(paidBy.size).toBe(1);
+    expect(outcomes.filter((o) => o.outcome === "paid" && o.changed)).toHaveLength(1);
+    const paid = await store.get(order.reservationId);
+    expect(paid?.status).toBe("paid");
+    const winner = (await store.paymentAttempts(order.reservationId)).find((a) => a.status === "succeeded");
+    expect(paid?.paymentRef).toBe(winner?.providerRef);
+    expect((await store.events(order.reservationId)).map((e) => e.toStatus)).toEqual([
+      "pending_payment",
+      "paid",
+    ]);
+
+    const loser = [first, second].find((a) => !paidBy.has(a.id));
+    expect(await store.unfinishedPaymentAttempts({ olderThanMs: 0, limit: 10 })).toContainEqual(
+      expect.objectContaining({ id: loser?.id, status: "captured" }),
+    );
+    await store.advancePaymentAttempt({
+      id: loser?.id ?? 0,
+      from: ["captured"],
+      to: "refunded",
+      refundRef: "re_1",
+    });
+    expect(
+      (await store.unfinishedPaymentAttempts({ olderThanMs: 0, limit: 1_000 })).filter(
+        (a) => a.reservationId === order.reservationId,
+      ),
+    ).toEqual([]);
+    // Young attempts are left alone: they may still be in flight.
+    await record("k3");
+    expect(
+      (await store.unfinishedPaymentAttempts({ olderThanMs: 600_000, limit: 1_000 })).filter(
+        (a) => a.reservationId === order.reservationId,
+      ),
+    ).toEqual([]);
   });
 
   it("list filters by drop, room, user and status, newest first, with a limit; existing() finds ids", async () => {
