@@ -215,6 +215,22 @@ export const configSchema = z.object({
   MEDIA_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** An idle keep-alive connection to the media server is closed after this, milliseconds. Default 5000. */
   MEDIA_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /**
+   * Transports (WebRTC and RTP ingest) one user id may hold open on a media node, all rooms
+   * together; past it, 429 MEDIA_TRANSPORT_LIMIT. Default 10 (a viewer needs one, a host one or two).
+   */
+  MEDIA_MAX_TRANSPORTS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(10),
+  /**
+   * Viewers' receive transports one room may hold on a media node; past it, 429
+   * MEDIA_TRANSPORT_LIMIT. Hosts' transports are not counted, so a host can always go live.
+   * Default 4000 (each takes a UDP and a TCP port of the RTC range).
+   */
+  MEDIA_MAX_TRANSPORTS_PER_ROOM: z.coerce.number().int().min(1).max(1_000_000).default(4_000),
+  /**
+   * A WebRTC transport whose DTLS is not connected this long after it was opened is closed, and
+   * its ports and limit slots come back (abandoned or hostile joins), milliseconds. Default 15000.
+   */
+  MEDIA_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** How often the payment reconciler looks for payment attempts a crash left unfinished, ms. Default 5000. */
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   /**

@@ -50,6 +50,10 @@ export const MediaErrorCode = {
   MEDIA_WRONG_DIRECTION: "MEDIA_WRONG_DIRECTION",
   /** mediasoup refused the call in the current state (e.g. connect twice). HTTP 409. */
   MEDIA_REFUSED: "MEDIA_REFUSED",
+  /** The user holds as many transports as allowed, or the room as many viewers' transports. HTTP 429. */
+  MEDIA_TRANSPORT_LIMIT: "MEDIA_TRANSPORT_LIMIT",
+  /** The node cannot open a transport now (no free RTC port, worker gone): retry later. HTTP 503. */
+  MEDIA_UNAVAILABLE: "MEDIA_UNAVAILABLE",
 } as const;
 export type MediaErrorCode = (typeof MediaErrorCode)[keyof typeof MediaErrorCode];
 

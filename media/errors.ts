@@ -1,5 +1,6 @@
 import {
   isLivedropError,
+  LivedropError,
   MediaErrorCode,
   NotFoundError,
   RejectedError,
@@ -31,5 +32,25 @@ export async function mediasoupCall<T>(what: string, fn: () => Promise<T>): Prom
     if (err instanceof TypeError || (err instanceof Error && err.name === "UnsupportedError"))
       throw new ValidationError(`${what}: ${message}`);
     throw new RejectedError(MediaErrorCode.MEDIA_REFUSED, `${what}: ${message}`);
+  }
+}
+
+/**
+ * Opens a transport on a router. mediasoup throws a plain Error when the worker has no free port
+ * in its RTC range ("no more available ports") and InvalidStateError when the router or worker is
+ * gone: both are this node's capacity, not the caller's fault, so they become 503
+ * MEDIA_UNAVAILABLE (retry later), never a 500.
+ */
+export async function openTransport<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isLivedropError(err) || err instanceof TypeError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    const why = /no more available ports/i.test(message) ? "no free RTC port on this media node" : message;
+    throw new LivedropError(
+      MediaErrorCode.MEDIA_UNAVAILABLE,
+      `cannot open a transport now (${why}); retry later`,
+    );
   }
 }

@@ -2,11 +2,13 @@ import { type Logger, MediaErrorCode, RejectedError } from "../core/index.ts";
 import {
   consumerNotFound,
   mediasoupCall,
+  openTransport,
   producerNotFound,
   roomNotLive,
   transportNotFound,
 } from "./errors.ts";
 import { RouterFanout, type RouterSlot } from "./fanout.ts";
+import type { TransportLimits } from "./limits.ts";
 import type { types } from "./mediasoup.ts";
 import { watchSilence } from "./silence.ts";
 import type { WorkerPool } from "./workers.ts";
@@ -40,6 +42,10 @@ export interface RoomOptions {
   readonly announcedIp?: string;
   /** A connected WebRTC transport silent this long is closed, milliseconds. */
   readonly peerTimeoutMs: number;
+  /** A WebRTC transport whose DTLS is not connected this long after opening is closed, milliseconds. */
+  readonly connectTimeoutMs: number;
+  /** Transport slots per user and per room, shared by every room of the node. */
+  readonly limits: TransportLimits;
   readonly log: Logger;
   /** Producers came or went. */
   readonly onChange: (room: Room) => void;
@@ -47,8 +53,6 @@ export interface RoomOptions {
   readonly onEnded: (room: Room, reason: string) => void;
 }
 
-/** A WebRTC transport must reach ICE connected within this, or it is closed (abandoned joins). */
-const CONNECT_TIMEOUT_MS = 30_000;
 /** A transport whose ICE stays disconnected this long is closed (its TCP connection went away). */
 const DISCONNECT_GRACE_MS = 10_000;
 
@@ -133,28 +137,38 @@ export class Room {
 
   async createWebRtcTransport(owner: string, direction: Direction, shadow = false): Promise<TransportEntry> {
     this.touch();
-    const slot = direction === "send" ? this.fanout.origin : await this.fanout.slotForViewer();
-    const transport = await slot.router.createWebRtcTransport({
-      listenIps: [{ ip: this.o.listenIp, announcedIp: this.o.announcedIp }],
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { owner, direction },
-    });
+    const release = this.o.limits.take(owner, this.name, direction === "recv");
+    let transport: types.WebRtcTransport;
+    let slot: RouterSlot;
+    try {
+      slot = direction === "send" ? this.fanout.origin : await this.fanout.slotForViewer();
+      const router = slot.router;
+      transport = await openTransport(() =>
+        router.createWebRtcTransport({
+          listenIps: [{ ip: this.o.listenIp, announcedIp: this.o.announcedIp }],
+          enableUdp: true,
+          enableTcp: true,
+          preferUdp: true,
+          initialAvailableOutgoingBitrate: 1_000_000,
+          appData: { owner, direction },
+        }),
+      );
+    } catch (err) {
+      release();
+      throw err;
+    }
+    transport.observer.once("close", release);
     const entry = this.register(owner, direction, transport, slot, shadow);
-    // Abandoned or vanished peers: closed by timers so their ports and consumers come back.
-    let timer: NodeJS.Timeout | undefined = setTimeout(
-      () => this.dropTransport(entry, "never connected"),
-      CONNECT_TIMEOUT_MS,
+    // Abandoned, hostile or vanished peers: closed by timers so their ports and slots come back.
+    // Only a finished DTLS handshake counts as connected: ICE alone costs an attacker nothing.
+    const connectTimer = setTimeout(
+      () => this.dropTransport(entry, "DTLS never connected"),
+      this.o.connectTimeoutMs,
     );
-    const clear = () => {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    };
+    let graceTimer: NodeJS.Timeout | undefined;
     let watching = false;
     transport.on("icestatechange", (state: types.IceState) => {
-      clear();
+      clearTimeout(graceTimer);
       if ((state === "connected" || state === "completed") && !watching) {
         watching = true;
         // mediasoup 3.8.4 has no ICE consent timeout over UDP: a closed tab is noticed by silence.
@@ -163,24 +177,38 @@ export class Room {
         );
       }
       if (state === "disconnected")
-        timer = setTimeout(() => this.dropTransport(entry, "ICE disconnected"), DISCONNECT_GRACE_MS);
+        graceTimer = setTimeout(() => this.dropTransport(entry, "ICE disconnected"), DISCONNECT_GRACE_MS);
     });
     transport.on("dtlsstatechange", (state: types.DtlsState) => {
+      if (state === "connected") clearTimeout(connectTimer);
       if (state === "failed" || state === "closed") this.dropTransport(entry, `DTLS ${state}`);
     });
-    transport.observer.once("close", clear);
+    transport.observer.once("close", () => {
+      clearTimeout(connectTimer);
+      clearTimeout(graceTimer);
+    });
     return entry;
   }
 
   /** An RTP ingest transport (ffmpeg, encoders): the first packet's source becomes the remote. */
   async createIngestTransport(owner: string): Promise<TransportEntry> {
     this.touch();
-    const transport = await this.fanout.origin.router.createPlainTransport({
-      listenIp: { ip: this.o.listenIp, announcedIp: this.o.announcedIp },
-      rtcpMux: false,
-      comedia: true,
-      appData: { owner, direction: "send", ingest: true },
-    });
+    const release = this.o.limits.take(owner, this.name, false);
+    let transport: types.PlainTransport;
+    try {
+      transport = await openTransport(() =>
+        this.fanout.origin.router.createPlainTransport({
+          listenIp: { ip: this.o.listenIp, announcedIp: this.o.announcedIp },
+          rtcpMux: false,
+          comedia: true,
+          appData: { owner, direction: "send", ingest: true },
+        }),
+      );
+    } catch (err) {
+      release();
+      throw err;
+    }
+    transport.observer.once("close", release);
     return this.register(owner, "send", transport, this.fanout.origin, false);
   }
 

@@ -42,6 +42,8 @@ export class RoomRegistry {
       listenIp: this.o.listenIp,
       announcedIp: this.o.announcedIp,
       peerTimeoutMs: this.o.peerTimeoutMs,
+      connectTimeoutMs: this.o.connectTimeoutMs,
+      limits: this.o.limits,
       log: this.o.log,
       onChange: (room) => this.o.onChange(room),
       onEnded: (room, reason) => {

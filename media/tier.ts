@@ -9,6 +9,7 @@ import type { RouteRule } from "./http/router.ts";
 import { MediaHttpServer } from "./http/server.ts";
 import { signalingRoutes } from "./http/signaling.ts";
 import { type IngestRequest, type IngestResponse, ingestRequestSchema, openIngest } from "./ingest.ts";
+import { TransportLimits } from "./limits.ts";
 import { createMediaMetrics } from "./metrics.ts";
 import { RoomRegistry } from "./rooms.ts";
 import { WorkerPool } from "./workers.ts";
@@ -107,6 +108,11 @@ export class MediaTier {
       listenIp: cfg.MEDIA_LISTEN_IP,
       announcedIp: cfg.MEDIA_ANNOUNCED_IP,
       peerTimeoutMs: cfg.MEDIA_PEER_TIMEOUT_MS,
+      connectTimeoutMs: cfg.MEDIA_CONNECT_TIMEOUT_MS,
+      limits: new TransportLimits({
+        perUser: cfg.MEDIA_MAX_TRANSPORTS_PER_USER,
+        perRoom: cfg.MEDIA_MAX_TRANSPORTS_PER_ROOM,
+      }),
       log,
       onChange: (room) => {
         publish(room.name);

@@ -226,7 +226,7 @@ describe("media lanes and roles: one rule per route, enforced by the router", ()
       for (const probe of probes) {
         for (const { who, shadow } of CALLERS) {
           const room = probe.freshRoom ? `lane-fresh-${freshRooms++}` : ROOM;
-          if (probe.freshRoom) await s.tier.openIngest(room, { audio: {} });
+          if (probe.freshRoom) await s.tier.openIngest(room, { audio: {} }, `encoder-${room}`);
           const got = await call(probe.request(room), await tokenOf(who, shadow, room));
           const [status, code] = expected(probe.rule, who, shadow, switchOn, probe.pass);
           const label = `${name}${probe.raised ? "(raised)" : ""} ${who}${shadow ? "+shadow" : ""} switch ${switchOn ? "on" : "off"}`;

@@ -32,6 +32,8 @@ describe("media tier with a browser", () => {
         MEDIA_WORKERS: "2",
         MEDIA_MAX_CONSUMERS_PER_ROUTER: "2",
         MEDIA_PEER_TIMEOUT_MS: "3000",
+        // Short, so a connected transport wrongly taken for a never-connected one dies mid-test.
+        MEDIA_CONNECT_TIMEOUT_MS: "2000",
       }),
       startPageServer(),
       launchChromium(),
@@ -74,6 +76,10 @@ describe("media tier with a browser", () => {
     const first = await framesDecodedAbove(page, 10, 45_000);
     const later = await framesDecodedAbove(page, first + 25, 45_000);
     expect(later).toBeGreaterThan(first);
+    // Three more seconds of frames: past the connect timeout, the connected transport lives on.
+    await framesDecodedAbove(page, later + 45, 45_000);
+    const mine = s.tier.rooms.get(room)?.transportsOf((e) => e.id === watched.transportId) ?? [];
+    expect(mine).toHaveLength(1);
     await page.screenshot({ path: artifactPath("media-pattern-webrtc.png") });
     await page.close();
   }, 150_000);
