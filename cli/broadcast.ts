@@ -96,7 +96,10 @@ export async function runBroadcast(args: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  const code = await Promise.race([untilSignal(async () => undefined), exited]);
+  const code = await Promise.race([
+    untilSignal(async () => undefined, { graceMs: cfg.LIVEDROP_STOP_GRACE_MS }),
+    exited,
+  ]);
   await broadcast.stop();
   await stopRoom();
   return code;

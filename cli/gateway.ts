@@ -1,5 +1,5 @@
 import { config, ValidationError } from "../core/index.ts";
-import { startGatewayNode } from "../deploy/index.ts";
+import { refuseTakenPort, startGatewayNode } from "../deploy/index.ts";
 import { openEngine, openStore } from "./connect.ts";
 import { untilSignal } from "./until-signal.ts";
 
@@ -15,15 +15,29 @@ export async function runGateway(args: string[]): Promise<number> {
     );
   }
   const cfg = config();
+  // Before opening anything: a taken port is a fast, clear failure (the listen is exclusive too).
+  if (!cfg.GATEWAY_REUSE_PORT) await refuseTakenPort(cfg.GATEWAY_PORT, cfg.GATEWAY_HOST, "GATEWAY_PORT");
   const engine = await openEngine({ waitForRedis: true });
-  const store = await openStore(cfg);
-  const node = await startGatewayNode(cfg, { engine, store, redis: engine.connection });
+  const store = await openStore(cfg).catch(async (err: unknown) => {
+    await engine.close();
+    throw err;
+  });
+  const node = await startGatewayNode(cfg, { engine, store, redis: engine.connection }).catch(
+    async (err: unknown) => {
+      await store.close();
+      await engine.close();
+      throw err;
+    },
+  );
   process.stdout.write(
     `livedrop gateway on ${node.server.url} (WebSocket ${node.server.url.replace(/^http/, "ws")}/ws)\n`,
   );
-  return untilSignal(async () => {
-    await node.close();
-    await store.close();
-    await engine.close();
-  });
+  return untilSignal(
+    async () => {
+      await node.close();
+      await store.close();
+      await engine.close();
+    },
+    { graceMs: cfg.LIVEDROP_STOP_GRACE_MS },
+  );
 }

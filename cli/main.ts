@@ -1,5 +1,7 @@
+import { config } from "../core/index.ts";
 import { DROP_USAGE, runDrop, wantsJson } from "./drop.ts";
 import { printError } from "./output.ts";
+import { exitWithin } from "./until-signal.ts";
 
 const USAGE = `livedrop <command>
   start                      run the whole stack (embedded Redis unless REDIS_URL is set)
@@ -80,6 +82,16 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.exitCode = printError(err, wantsJson(process.argv));
+    const code = printError(err, wantsJson(process.argv));
+    process.exitCode = code;
+    // A command that failed half-way may leave a connection or a timer behind: never hang on it.
+    let graceMs: number | undefined;
+    try {
+      graceMs = config().LIVEDROP_STOP_GRACE_MS;
+    } catch {
+      // Invalid configuration: nothing was opened, so nothing can hold the process.
+    }
+    if (graceMs !== undefined)
+      exitWithin(graceMs, () => "the command failed but the process did not exit", code);
   },
 );

@@ -12,7 +12,10 @@ export function printError(err: unknown, json: boolean): number {
   if (isLivedropError(err)) {
     if (json) process.stdout.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
     else process.stderr.write(`error ${err.code}: ${err.message}\n`);
-    return err.code === "INTERNAL" || err.code === "DEPENDENCY_MISSING" || err.code === "CONFIG_INVALID"
+    return err.code === "INTERNAL" ||
+      err.code === "DEPENDENCY_MISSING" ||
+      err.code === "CONFIG_INVALID" ||
+      err.code === "PORT_IN_USE"
       ? ExitCode.failure
       : ExitCode.refused;
   }

@@ -8,13 +8,17 @@ export async function runStart(args: string[]): Promise<number> {
     throw new ValidationError(
       `start takes no arguments (configure it with environment variables); got ${args.join(" ")}`,
     );
-  const stack = await startStack(config());
+  const cfg = config();
+  const stack = await startStack(cfg);
   process.stdout.write(
     `livedrop is running\n${stack.lines.map((l) => `  ${l}`).join("\n")}\nCtrl-C stops everything.\n`,
   );
-  return untilSignal(async (signal) => {
-    process.stdout.write(`\n${signal}: stopping...\n`);
-    await stack.stop();
-    process.stdout.write("stopped\n");
-  });
+  return untilSignal(
+    async (signal) => {
+      process.stdout.write(`\n${signal}: stopping...\n`);
+      await stack.stop();
+      process.stdout.write("stopped\n");
+    },
+    { graceMs: cfg.LIVEDROP_STOP_GRACE_MS, stopping: stack.stopping },
+  );
 }

@@ -22,10 +22,13 @@ export async function runWorker(args: string[]): Promise<number> {
   process.stdout.write(
     `livedrop worker running (order store: ${store.kind}${shadow ? "; shadow lane too" : ""}); Ctrl-C stops it\n`,
   );
-  return untilSignal(async () => {
-    await shadow?.close();
-    await pipeline.stop();
-    await store.close();
-    await engine.close();
-  });
+  return untilSignal(
+    async () => {
+      await shadow?.close();
+      await pipeline.stop();
+      await store.close();
+      await engine.close();
+    },
+    { graceMs: cfg.LIVEDROP_STOP_GRACE_MS },
+  );
 }

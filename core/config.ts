@@ -46,6 +46,23 @@ export const configSchema = z.object({
    */
   LIVEDROP_APPENDFSYNC: appendfsync.default("always"),
   /**
+   * First wait before the launcher restarts an embedded redis-server that died, milliseconds;
+   * doubles after each failed restart up to LIVEDROP_REDIS_RESTART_MAX_MS. Default 500.
+   */
+  LIVEDROP_REDIS_RESTART_MIN_MS: z.coerce.number().int().min(10).max(600_000).default(500),
+  /** Longest wait between restarts of the embedded redis-server, milliseconds. Default 10000. */
+  LIVEDROP_REDIS_RESTART_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  /**
+   * Longest one shutdown step (a component's stop) may take before a long-running command moves
+   * on to the next, milliseconds. Default 5000.
+   */
+  LIVEDROP_STOP_STEP_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /**
+   * Longest a whole shutdown (SIGINT/SIGTERM) may take; after it the process exits anyway (exit
+   * code 1), logging what was still running. Milliseconds, default 30000.
+   */
+  LIVEDROP_STOP_GRACE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  /**
    * Namespace in front of every Redis key. Default `ld`. 1-24 letters, digits, `-`, `_` (the
    * shadow lane uses `<prefix>-shadow`).
    */

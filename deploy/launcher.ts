@@ -1,21 +1,22 @@
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import {
   type Config,
   childLogger,
   connectRedis,
   describeTarget,
-  ErrorCode,
   type RedisClient,
   redisTargetFromConfig,
-  SetupError,
 } from "../core/index.ts";
 import { startMediaNode } from "../media/index.ts";
 import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { demoRoom, prepareClient } from "./client-demo.ts";
 import { startGatewayNode } from "./gateway-node.ts";
-import { isPortFree } from "./ports.ts";
+import { claimDataDir, liveLauncher, stopOrphanRedis } from "./launcher-pid.ts";
+import { isPortFree, refuseTakenPort } from "./ports.ts";
 import { RedisServerProcess } from "./redis-server.ts";
+import { RedisSupervisor } from "./redis-supervisor.ts";
 import { openShadowLane } from "./shadow-lane.ts";
 
 export interface RunningStack {
@@ -23,53 +24,72 @@ export interface RunningStack {
   readonly lines: readonly string[];
   /** Stops every component, children last; safe to call twice. */
   stop(): Promise<void>;
+  /** The stop step under way (for a forced exit's log line), if any. */
+  stopping(): string | undefined;
 }
 
 /**
  * The local launcher behind `npm start`: an embedded redis-server (unless REDIS_URL or
- * REDIS_CLUSTER_NODES point elsewhere), the sale engine and its expiry sweep, the order store
- * (PGlite unless DATABASE_URL), the order pipeline and the gateway. Later tiers (media,
- * client) join here.
+ * REDIS_CLUSTER_NODES point elsewhere), supervised and restarted when it dies, the sale engine
+ * and its expiry sweep, the order store (PGlite unless DATABASE_URL), the order pipeline, the
+ * shadow lane, the gateway and the media tier. A taken port fails fast with PORT_IN_USE, before
+ * anything starts.
  */
 export async function startStack(cfg: Config): Promise<RunningStack> {
   const log = childLogger("launcher");
   const target = redisTargetFromConfig(cfg);
   const lines: string[] = [];
-  const stops: (() => Promise<void>)[] = [];
+  const memory = new MemoryLine();
+  const stops: { name: string; fn: () => Promise<void> }[] = [];
   let stopped = false;
+  let current: string | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     // Each step gets a bounded time: a component stuck on a dead dependency (say, a queue worker
     // waiting for a Redis that is already gone) must not keep the launcher from exiting.
-    for (const fn of stops.reverse())
-      await withinStopBudget(fn()).catch((err: unknown) => log.warn({ err }, "stop step failed"));
+    for (const { name, fn } of stops.reverse()) {
+      current = name;
+      await withinBudget(fn(), cfg.LIVEDROP_STOP_STEP_MS).catch((err: unknown) =>
+        log.warn({ err: (err as Error).message, step: name }, "stop step failed"),
+      );
+    }
+    current = undefined;
   };
 
   try {
+    mkdirSync(cfg.dataDir, { recursive: true });
+    if (!cfg.GATEWAY_REUSE_PORT) await refuseTakenPort(cfg.GATEWAY_PORT, cfg.GATEWAY_HOST, "GATEWAY_PORT");
+    const dir = path.join(cfg.dataDir, "redis");
+    if (target.embedded && !(await isPortFree(cfg.LIVEDROP_REDIS_PORT))) {
+      // Ours, left by a launcher that died (no parent-death signal on this system)? Take it over.
+      if (liveLauncher(cfg.dataDir) === undefined) await stopOrphanRedis(dir, cfg.LIVEDROP_STOP_STEP_MS, log);
+      await refuseTakenPort(cfg.LIVEDROP_REDIS_PORT, "127.0.0.1", "LIVEDROP_REDIS_PORT");
+    }
+    const release = claimDataDir(cfg.dataDir);
+    stops.push({ name: "data directory", fn: async () => release() });
     if (target.embedded) {
-      const dir = path.join(cfg.dataDir, "redis");
-      if (!(await isPortFree(cfg.LIVEDROP_REDIS_PORT))) {
-        throw new SetupError(
-          ErrorCode.CONFIG_INVALID,
-          `port ${cfg.LIVEDROP_REDIS_PORT} is in use (another \`npm start\`?): stop it, or set LIVEDROP_REDIS_PORT, or point REDIS_URL at a running server`,
-        );
-      }
       const server = await RedisServerProcess.start({
         port: cfg.LIVEDROP_REDIS_PORT,
         dir,
         appendfsync: cfg.LIVEDROP_APPENDFSYNC,
         ownProcessGroup: true,
       });
-      stops.push(() => server.stop());
+      const supervisor = new RedisSupervisor(server, {
+        log,
+        minBackoffMs: cfg.LIVEDROP_REDIS_RESTART_MIN_MS,
+        maxBackoffMs: cfg.LIVEDROP_REDIS_RESTART_MAX_MS,
+      });
+      stops.push({ name: "embedded redis-server", fn: () => supervisor.stop() });
       lines.push(
-        `redis        ${server.url}  embedded, AOF appendfsync ${cfg.LIVEDROP_APPENDFSYNC}, data ${dir}`,
+        `redis        ${server.url}  embedded, AOF appendfsync ${cfg.LIVEDROP_APPENDFSYNC}, data ${dir}, restarted if it dies`,
       );
+      memory.after("redis");
     }
 
     const redis = connectRedis(target);
     redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
-    stops.push(async () => redis.disconnect());
+    stops.push({ name: "redis connection", fn: async () => redis.disconnect() });
     if (!target.embedded) {
       await redis.ping();
       lines.push(`redis        ${describeTarget(target)}  external${await fsyncNote(redis, cfg)}`);
@@ -78,52 +98,71 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX });
     const drops = await engine.listDrops();
     lines.push(`sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record`);
+    memory.after("sale engine");
 
     const store = await openOrderStore(cfg);
-    stops.push(() => store.close());
+    stops.push({ name: "order store", fn: () => store.close() });
     const pipeline = await startOrderPipeline({ cfg, engine, store });
-    stops.push(() => pipeline.stop());
+    stops.push({ name: "order pipeline", fn: () => pipeline.stop() });
     lines.push(
       `orders       ${describeStore(cfg)}, ${await store.count()} order(s); relay, workers, hold expiry and reconciler running`,
     );
+    memory.after("orders");
     const shadow =
       cfg.LIVEDROP_SHADOW === "on" ? await openShadowLane(cfg, redis, { pipeline: true }) : undefined;
     if (shadow) {
-      stops.push(() => shadow.close());
+      stops.push({ name: "shadow lane", fn: () => shadow.close() });
       lines.push(
-        `shadow       load-test lane on: keys "${shadow.keyPrefix}", own queues and order tables, sandbox payments only (LIVEDROP_SHADOW=off turns it off)`,
+        `shadow       load-test lane on: keys "${shadow.keyPrefix}", own queues and order tables (opened on first use), sandbox payments only (LIVEDROP_SHADOW=off turns it off)`,
       );
+      memory.after("shadow");
     }
     const node = await startGatewayNode(cfg, { engine, store, redis, ...(shadow ? { shadow } : {}) });
     const gateway = node.server;
-    stops.push(() => node.close());
+    stops.push({ name: "gateway", fn: () => node.close() });
     lines.push(
       `gateway      ${gateway.url}  WebSocket /ws, JSON API /api/v1, health /healthz, readiness /readyz, metrics /metrics`,
     );
+    memory.after("gateway");
     lines.push(`client       ${await prepareClient(log)}, served by the gateway`);
     lines.push(...(await demoRoom(cfg, engine, gateway.url)));
+    memory.after("client");
     // The media tier and the test-pattern demo room; a media failure leaves the rest running.
     const media = await startMediaNode(cfg, { demoRoom: "demo" });
-    stops.push(() => media.stop());
+    stops.push({ name: "media", fn: () => media.stop() });
     lines.push(...media.lines);
+    memory.after("media");
+    lines.push(memory.line());
     lines.push("cli          npx livedrop drop help | npx livedrop orders help");
   } catch (err) {
     await stop();
     throw err;
   }
-  return { lines, stop };
+  return { lines, stop, stopping: () => current };
 }
 
-/** Longest one stop step may take before the launcher moves on, ms. */
-const STOP_STEP_BUDGET_MS = 10_000;
+/** The launcher's resident memory after each component started: where `npm start`'s RSS goes. */
+class MemoryLine {
+  private readonly steps: string[] = [];
 
-function withinStopBudget(step: Promise<void>): Promise<void> {
+  after(component: string): void {
+    this.steps.push(`${component} ${mb(process.memoryUsage.rss())}`);
+  }
+
+  line(): string {
+    const m = process.memoryUsage();
+    return `memory       launcher RSS after ${this.steps.join(", ")}; now JS heap ${mb(m.heapUsed)}, external ${mb(m.external)} (child processes not counted)`;
+  }
+}
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MB`;
+}
+
+function withinBudget(step: Promise<void>, budgetMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const budget = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`gave up after ${STOP_STEP_BUDGET_MS} ms`)),
-      STOP_STEP_BUDGET_MS,
-    );
+    timer = setTimeout(() => reject(new Error(`gave up after ${budgetMs} ms`)), budgetMs);
   });
   return Promise.race([step, budget]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,5 @@
 import net from "node:net";
+import { ErrorCode, SetupError } from "../core/index.ts";
 
 function listenOnce(port: number, host: string): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -31,4 +32,18 @@ export async function freePort(host = "127.0.0.1", alsoFree: readonly number[] =
 
 export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   return listenOnce(port, host).then((p) => p !== undefined);
+}
+
+/**
+ * Fails fast with PORT_IN_USE when `port` is taken, naming the setting that moves it: checked
+ * before a long-running command opens anything. (The listen itself stays exclusive, so losing
+ * the race after this check still fails with PORT_IN_USE.)
+ */
+export async function refuseTakenPort(port: number, host: string, setting: string): Promise<void> {
+  if (await isPortFree(port, host)) return;
+  throw new SetupError(
+    ErrorCode.PORT_IN_USE,
+    `port ${port} (${setting}) is in use (another \`npm start\` or \`livedrop gateway\`?): stop it, or set ${setting}`,
+    { port },
+  );
 }

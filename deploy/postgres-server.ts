@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -29,8 +29,10 @@ const FAST_OPTIONS = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page
 
 export async function startPrivatePostgres(
   database = "livedrop",
-  options: { durable?: boolean } = {},
+  options: { durable?: boolean; portAttempts?: number; pickPort?: () => Promise<number> } = {},
 ): Promise<PrivatePostgres> {
+  /** Ports tried when another process takes the free port before PostgreSQL binds it. */
+  const portAttempts = options.portAttempts ?? 5;
   const serverOptions = options.durable ? BASE_OPTIONS : [...BASE_OPTIONS, ...FAST_OPTIONS];
   const bin = postgresBin();
   const runAs = process.getuid?.() === 0 ? postgresUser() : undefined;
@@ -61,15 +63,19 @@ export async function startPrivatePostgres(
       "--locale=C",
       "--no-sync",
     ]);
-    // The free port can be taken between the check and the bind: try a few.
+    // The free port can be taken between the check and the bind: a bind failure is retried on
+    // a new port, any other failure is reported at once.
     for (let attempt = 1; !started; attempt++) {
-      port = await freePort();
-      const options = [`-p ${port}`, `-k ${dir}`, ...serverOptions].join(" ");
+      port = await (options.pickPort ?? freePort)();
+      const serverArgs = [`-p ${port}`, `-k ${dir}`, ...serverOptions].join(" ");
+      const logStart = fileSize(logFile);
       try {
-        await run("pg_ctl", ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "30", "-o", options]);
+        await run("pg_ctl", ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "30", "-o", serverArgs]);
         started = true;
       } catch (err) {
-        if (attempt >= 3) throw new Error(`${(err as Error).message}\n${tail(logFile)}`);
+        const log = readSince(logFile, logStart);
+        if (!/address already in use/i.test(log) || attempt >= portAttempts)
+          throw new Error(`${(err as Error).message}\n${log.split("\n").slice(-20).join("\n")}`);
       }
     }
     const admin = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
@@ -169,9 +175,18 @@ function runTool(file: string, args: string[], cwd: string, asPostgres: boolean)
   });
 }
 
-function tail(file: string): string {
+function fileSize(file: string): number {
   try {
-    return readFileSync(file, "utf8").split("\n").slice(-20).join("\n");
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What the log gained since byte `from` (this attempt's lines only). */
+function readSince(file: string, from: number): string {
+  try {
+    return readFileSync(file).subarray(from).toString();
   } catch {
     return "";
   }

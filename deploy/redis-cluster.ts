@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./ports.ts";
 import { RedisServerProcess } from "./redis-server.ts";
 
 const run = promisify(execFile);
@@ -23,10 +22,10 @@ export class RedisClusterProcess {
     const nodes: RedisServerProcess[] = [];
     try {
       for (let i = 0; i < count; i++) {
-        const port = await freePort("127.0.0.1", [10000]);
         nodes.push(
+          // Port 0: a free port pair (node and bus), tried again if another process takes it first.
           await RedisServerProcess.start({
-            port,
+            port: 0,
             dir: path.join(options.dir, `node-${i}`),
             cluster: true,
             appendfsync: options.appendfsync ?? "everysec",

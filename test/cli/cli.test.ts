@@ -74,7 +74,7 @@ describe("`livedrop start` with the embedded Redis", () => {
     // A second launcher on the same port is refused with a clear message.
     const second = await livedrop(["start"], env);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/port \d+ is in use/);
+    expect(second.stderr).toContain(`error PORT_IN_USE: port ${env.GATEWAY_PORT} (GATEWAY_PORT) is in use`);
 
     expect(await first.stop("SIGINT")).toBe(0);
     expect(first.output()).toContain("stopped");
