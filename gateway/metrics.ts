@@ -29,6 +29,18 @@ export function createMetrics() {
       help: "Sockets closed with TOO_SLOW (4008) because their send queue passed the limit",
       registers: [registry],
     }),
+    roomStepTimeouts: new Counter({
+      name: "livedrop_gateway_room_step_timeouts_total",
+      help: "Steps of a room's delivery order abandoned past GATEWAY_ROOM_STEP_TIMEOUT_MS, by kind",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    joinFailures: new Counter({
+      name: "livedrop_gateway_room_enter_failures_total",
+      help: "Joins and resumes answered UNAVAILABLE (deadline passed or Redis failed), by kind",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -82,7 +82,13 @@ export const joinedFrame = z.object({
   /** Offset of the last event included in this snapshot: resume from here. */
   offset: offsetSchema,
   viewers: countSchema,
+  /** The room's drops that are not ended, live and paused first (newest first), then the soonest. */
   drops,
+  /**
+   * True when the room has drops not in `drops` (ended ones, or past the snapshot's cap): page
+   * through them over HTTP (`GET /api/v1/rooms/:room/drops`).
+   */
+  moreDrops: z.boolean().optional(),
   /** Recent chat, oldest first. */
   chat: chatMessages,
 });
@@ -178,6 +184,8 @@ export const ackFrame = z.discriminatedUnion("ok", [
     ok: z.literal(false),
     code: wireErrorCodeSchema,
     message: messageSchema,
+    /** Retry after a short backoff with the same idempotency key (set with UNAVAILABLE). */
+    retryable: z.boolean().optional(),
   }),
 ]);
 
@@ -222,7 +230,10 @@ export const resyncFrame = z.object({
   room: roomIdSchema,
   epoch: epochSchema,
   offset: offsetSchema,
+  /** As in `joined`: the drops not ended, at most the snapshot's cap. */
   drops,
+  /** As in `joined`: more drops exist than `drops` holds. */
+  moreDrops: z.boolean().optional(),
 });
 
 /**
@@ -245,6 +256,8 @@ export const errorFrame = z.object({
   reqId: reqIdSchema.optional(),
   /** The room a refusal concerns (join, chat, resume), when there is one. */
   room: roomIdSchema.optional(),
+  /** Sending the same frame again later may succeed (set with UNAVAILABLE). */
+  retryable: z.boolean().optional(),
 });
 
 export const serverFrameSchema = z.discriminatedUnion("t", [

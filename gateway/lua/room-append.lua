@@ -4,10 +4,11 @@
 -- KEYS[1] room log stream   KEYS[2] room meta hash (epoch, v:<dropId>)   KEYS[3] room channel
 -- ARGV[1] drop id ('' for events that are not a drop's, e.g. chat)   ARGV[2] drop version (0 if none)
 -- ARGV[3] event JSON   ARGV[4] approximate log length to keep
+-- ARGV[5] seconds an idle room's log and meta live (refreshed by every append)
 -- Returns: {1, epoch, offset} appended | {0, epoch} duplicate, skipped
 -- Events: publishes {"e":epoch,"o":offset,"ev":event} on the room channel
 local log_key, meta_key, channel = KEYS[1], KEYS[2], KEYS[3]
-local drop_id, version, event, maxlen = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local drop_id, version, event, maxlen, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 
 -- The epoch names this log's lifetime: a log lost with its meta starts a new epoch, which tells
 -- resuming clients that offsets from before mean nothing now.
@@ -26,5 +27,8 @@ if drop_id ~= '' then
 end
 
 local offset = redis.call('XADD', log_key, 'MAXLEN', '~', maxlen, '*', 'ev', event)
+-- A room nobody appends to any more (a made-up or finished room) leaves nothing behind.
+redis.call('EXPIRE', log_key, ttl)
+redis.call('EXPIRE', meta_key, ttl)
 redis.call('SPUBLISH', channel, '{"e":"' .. epoch .. '","o":"' .. offset .. '","ev":' .. event .. '}')
 return { 1, epoch, offset }

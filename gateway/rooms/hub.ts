@@ -1,22 +1,33 @@
 import type { Logger, RedisClient } from "../../core/index.ts";
 import { parseEventMessage, type SaleEngine } from "../../sale-engine/index.ts";
+import { NewDropWatch } from "./new-drop-watch.ts";
 import type { RoomLog, RoomMessage } from "./room-log.ts";
+
+/** One room with local viewers. */
+interface LocalRoom {
+  members: number;
+  /** Settles once the room channel and the room's drops are subscribed; undefined after a failure. */
+  ready: Promise<void> | undefined;
+  /** Drops followed for this room: settles once the drop's channel is subscribed and logged. */
+  readonly drops: Map<string, Promise<void>>;
+  /** Drop channels subscribed (or being subscribed) for this room: what a leave unsubscribes. */
+  readonly dropChannels: Set<string>;
+}
 
 /**
  * This node's link between Redis and its local rooms. A room with local viewers is subscribed
  * once (sharded pub/sub on the room's channel) however many viewers it has here; the node also
  * follows the room's drops and offers their events to the room log, which logs each once
  * across all nodes. What arrives on a room channel is handed to `deliver` for local fan-out.
+ * New drops are noticed through one watch of the drop registry (NewDropWatch), so an idle room
+ * costs Redis nothing between its join and its leave.
  */
 export class RoomHub {
-  private readonly members = new Map<string, number>();
-  private readonly followed = new Map<string, Set<string>>();
+  private readonly rooms = new Map<string, LocalRoom>();
   private readonly roomOfChannel = new Map<string, string>();
-  /** Per room with local viewers: settles once its channel subscription is live. */
-  private readonly subscribed = new Map<string, Promise<void>>();
   private readonly users = new Map<string, number>();
   private readonly userOfChannel = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly watch: NewDropWatch;
   private closed = false;
 
   constructor(
@@ -28,60 +39,73 @@ export class RoomHub {
     /** The shard channel of a user's order updates, and where they go locally. */
     private readonly userChannel: (userId: string) => string,
     private readonly deliverToUser: (userId: string, payload: string) => void,
+    /** How often the drop registry is checked for new drops, milliseconds. */
+    newDropCheckMs = 1_000,
   ) {
     subscriber.on("smessage", (channel: string, message: string) => this.onMessage(channel, message));
-    // New drops of a followed room are picked up within a second.
-    this.timer = setInterval(() => {
-      for (const room of this.members.keys())
-        this.followDrops(room).catch((err: unknown) => this.warn(err, room));
-    }, 1_000);
+    this.watch = new NewDropWatch(engine, newDropCheckMs, {
+      wanted: (room) => this.rooms.has(room),
+      follow: (room, dropId) => this.followDrop(room, dropId),
+      recheck: () => {
+        for (const room of this.rooms.keys()) this.followDrops(room).catch((err) => this.warn(err, room));
+      },
+      warn: (err) => this.warn(err, "*"),
+    });
   }
 
   localViewers(room: string): number {
-    return this.members.get(room) ?? 0;
+    return this.rooms.get(room)?.members ?? 0;
   }
 
   /** Local viewers per room with any. */
   localCounts(): Map<string, number> {
-    return new Map(this.members);
+    return new Map([...this.rooms].map(([room, r]) => [room, r.members]));
   }
 
   /**
    * A local viewer entered `room`: subscribe on the first one. Every caller waits until the
-   * room's subscription is live, so no snapshot is read before live events can arrive.
+   * room's subscription is live, so no snapshot is read before live events can arrive. A failed
+   * subscription is tried again by the next viewer to enter.
    */
-  async enter(room: string): Promise<void> {
-    const n = (this.members.get(room) ?? 0) + 1;
-    this.members.set(room, n);
-    if (n > 1) return this.subscribed.get(room);
+  enter(room: string): Promise<void> {
+    let r = this.rooms.get(room);
+    if (!r) {
+      r = { members: 0, ready: undefined, drops: new Map(), dropChannels: new Set() };
+      this.rooms.set(room, r);
+    }
+    r.members++;
+    if (r.ready) return r.ready;
+    const entry = r;
     const channel = this.roomLog.channel(room);
     this.roomOfChannel.set(channel, room);
     const ready = (async () => {
+      // The registry watch is primed first, so a drop created after the room's drops were read
+      // below is a new drop to the watch.
+      await this.watch.primed();
       await this.subscriber.ssubscribe(channel);
-      await this.followDrops(room);
+      if (this.rooms.get(room) === entry) await this.followDrops(room);
     })();
-    this.subscribed.set(room, ready);
-    ready.catch(() => this.subscribed.delete(room));
+    entry.ready = ready;
+    ready.catch(() => {
+      if (entry.ready === ready) entry.ready = undefined;
+    });
     return ready;
   }
 
   /** A local viewer left: unsubscribe after the last one. */
   async leave(room: string): Promise<void> {
-    const n = (this.members.get(room) ?? 0) - 1;
-    if (n > 0) {
-      this.members.set(room, n);
-      return;
-    }
-    this.members.delete(room);
-    this.subscribed.delete(room);
-    const channels = [
-      this.roomLog.channel(room),
-      ...[...(this.followed.get(room) ?? [])].map((d) => this.engine.keys.drop(d).events),
-    ];
-    this.followed.delete(room);
+    const r = this.rooms.get(room);
+    if (!r) return;
+    r.members--;
+    if (r.members > 0) return;
+    this.rooms.delete(room);
+    const channel = this.roomLog.channel(room);
+    this.roomOfChannel.delete(channel);
     if (this.closed) return;
+    // Issued after any subscription of this room on the same connection, so it lands after it.
     // One call per channel: on a cluster, one SUNSUBSCRIBE may only name channels of one slot.
-    await Promise.all(channels.map((channel) => this.subscriber.sunsubscribe(channel)));
+    const channels = [channel, ...r.dropChannels];
+    await Promise.all(channels.map((c) => this.subscriber.sunsubscribe(c)));
   }
 
   /** A socket of `userId` opened here: follow the user's order updates (once per node). */
@@ -108,17 +132,26 @@ export class RoomHub {
 
   close(): void {
     this.closed = true;
-    clearInterval(this.timer);
+    this.watch.close();
   }
 
-  /** Subscribes to drops of the room not followed yet and logs their current state once. */
+  /** Follows every drop of the room not followed yet. */
   private async followDrops(room: string): Promise<void> {
-    const known = this.followed.get(room) ?? new Set<string>();
-    this.followed.set(room, known);
-    for (const dropId of await this.engine.dropsInRoom(room)) {
-      if (known.has(dropId)) continue;
-      known.add(dropId);
-      await this.subscriber.ssubscribe(this.engine.keys.drop(dropId).events);
+    const ids = await this.engine.dropsInRoom(room);
+    await Promise.all(ids.map((dropId) => this.followDrop(room, dropId)));
+  }
+
+  /** Subscribes to a drop of a local room and logs its current state once. */
+  private followDrop(room: string, dropId: string): Promise<void> {
+    const r = this.rooms.get(room);
+    if (!r) return Promise.resolve(); // left meanwhile
+    const following = r.drops.get(dropId);
+    if (following) return following;
+    // Recorded before subscribing: a leave from now on unsubscribes it too.
+    const channel = this.engine.keys.drop(dropId).events;
+    r.dropChannels.add(channel);
+    const follow = (async () => {
+      await this.subscriber.ssubscribe(channel);
       // Whatever changed while nobody followed this drop, the log gets its state now.
       const s = await this.engine.status(dropId);
       await this.roomLog.append(
@@ -136,7 +169,13 @@ export class RoomHub {
         },
         { dropId, v: s.version },
       );
-    }
+    })();
+    r.drops.set(dropId, follow);
+    // A failed follow is tried again by the next join or registry check.
+    follow.catch(() => {
+      if (r.drops.get(dropId) === follow) r.drops.delete(dropId);
+    });
+    return follow;
   }
 
   private onMessage(channel: string, message: string): void {

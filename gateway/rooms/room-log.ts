@@ -17,6 +17,12 @@ export interface RoomMessage {
   readonly ev: unknown;
 }
 
+/** The epoch a joiner of a room with no log yet gets: any resume from it is a resync. */
+export const EMPTY_EPOCH = "0";
+
+/** Entries read from the log per call while a replay pages through it. */
+const REPLAY_PAGE = 500;
+
 export type ReplayResult =
   | { readonly kind: "events"; readonly epoch: string; readonly messages: RoomMessage[] }
   | { readonly kind: "resync"; readonly epoch: string; readonly offset: string };
@@ -32,7 +38,9 @@ export class RoomLog {
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
-    /** Entries kept per room (approximate, Redis MAXLEN ~). */
+    /** Seconds a room's log and meta live after its last append. */
+    private readonly idleTtlS: number,
+    /** Entries kept per room (approximate, Redis MAXLEN ~); all of them are replayable. */
     readonly historyLength = 2_000,
   ) {
     this.cmd = register(redis);
@@ -57,51 +65,55 @@ export class RoomLog {
       drop?.v ?? 0,
       JSON.stringify(event),
       this.historyLength,
+      this.idleTtlS,
     );
     return reply[0] === 1
       ? { appended: true, epoch: String(reply[1]), offset: String(reply[2]) }
       : { appended: false, epoch: String(reply[1]) };
   }
 
-  /** The room's epoch, created when the room is first used. */
-  async ensureEpoch(room: string): Promise<string> {
-    const k = roomKeys(this.prefix, room);
-    await this.redis.hsetnx(k.meta, "epoch", `${Date.now()}${Math.floor(Math.random() * 1e6)}`);
-    return (await this.redis.hget(k.meta, "epoch")) ?? "";
-  }
-
-  /** The room's current epoch and last offset (`0-0` for an empty log). */
+  /**
+   * The room's current epoch and last offset. Reading writes nothing: a room without a log yet
+   * (its epoch is made by its first append) answers EMPTY_EPOCH and `0-0`.
+   */
   async position(room: string): Promise<{ epoch: string; offset: string }> {
     const k = roomKeys(this.prefix, room);
     const [epoch, last] = await Promise.all([
       this.redis.hget(k.meta, "epoch"),
       this.redis.xrevrange(k.log, "+", "-", "COUNT", 1),
     ]);
-    return { epoch: epoch ?? "", offset: last[0]?.[0] ?? "0-0" };
+    return { epoch: epoch ?? EMPTY_EPOCH, offset: last[0]?.[0] ?? "0-0" };
   }
 
   /**
-   * What a client missed since `offset` in `epoch`: the events, or a resync when the epoch
-   * changed or the gap is older than the history kept.
+   * What a client missed since `offset` in `epoch`: every event still in the log after it (paged,
+   * so the whole history kept is replayable), or a resync when the epoch changed or the gap is
+   * older than the history kept.
    */
-  async since(room: string, epoch: string, offset: string, limit = 1_000): Promise<ReplayResult> {
+  async since(room: string, epoch: string, offset: string): Promise<ReplayResult> {
     const k = roomKeys(this.prefix, room);
     const now = await this.position(room);
-    if (now.epoch !== epoch || !/^\d+-\d+$/.test(offset)) return { kind: "resync", ...now };
+    if (epoch === EMPTY_EPOCH || now.epoch !== epoch || !/^\d+-\d+$/.test(offset))
+      return { kind: "resync", ...now };
     // Redis remembers the newest id it trimmed: anything after the client's offset gone means a gap.
     const trimmed = await this.maxDeletedId(k.log);
     if (trimmed === undefined || compareIds(offset, trimmed) < 0) return { kind: "resync", ...now };
-    const entries = await this.redis.xrange(k.log, `(${offset}`, "+", "COUNT", limit);
-    if (entries.length === limit) return { kind: "resync", ...now };
-    return {
-      kind: "events",
-      epoch,
-      messages: entries.map(([id, fields]) => ({
-        e: epoch,
-        o: id,
-        ev: JSON.parse(fields[1] ?? "null") as unknown,
-      })),
-    };
+    const messages: RoomMessage[] = [];
+    let after = offset;
+    for (;;) {
+      const page = await this.redis.xrange(k.log, `(${after}`, "+", "COUNT", REPLAY_PAGE);
+      for (const [id, fields] of page)
+        messages.push({ e: epoch, o: id, ev: JSON.parse(fields[1] ?? "null") as unknown });
+      if (page.length < REPLAY_PAGE) break;
+      // A log growing faster than it is read: a snapshot serves better than chasing its tail.
+      if (messages.length > 2 * this.historyLength) return { kind: "resync", ...now };
+      after = page.at(-1)?.[0] ?? after;
+    }
+    // Trimmed while paging past the client's offset: part of the gap is gone after all.
+    const trimmedAfter = await this.maxDeletedId(k.log);
+    if (trimmedAfter !== undefined && compareIds(offset, trimmedAfter) < 0)
+      return { kind: "resync", ...(await this.position(room)) };
+    return { kind: "events", epoch, messages };
   }
 
   private async maxDeletedId(log: string): Promise<string | undefined> {

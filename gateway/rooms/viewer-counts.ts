@@ -68,7 +68,11 @@ export class ViewerCounts {
     }
     for (const [room, count] of local) {
       const key = this.key(room);
-      await this.redis.hset(key, this.nodeId, `${count}|${now}`);
+      // The hash lives only while some node reports into it: an abandoned room leaves no key.
+      await Promise.all([
+        this.redis.hset(key, this.nodeId, `${count}|${now}`),
+        this.redis.pexpire(key, 2 * STALE_AFTER_MS),
+      ]);
       this.reported.add(room);
       const { total, stale } = sumReports(await this.redis.hgetall(key), now);
       if (stale.length > 0) await this.redis.hdel(key, ...stale);

@@ -1,13 +1,15 @@
 import type { Checkout } from "../../orders/index.ts";
 import { type ClientFrame, type ServerFrame, WireErrorCode } from "../../protocol/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
-import { type Claims, canHost, canModerate } from "../auth/index.ts";
+import { type Claims, canModerate } from "../auth/index.ts";
 import { ChatRefusal, type RoomChat } from "./chat.ts";
 import { wireError } from "./frames.ts";
 
 /**
  * What a connection's requests do: buy, pay, host controls, chat, moderation. Each returns the
- * frame to answer with; rights are checked here, on the server, from the token's claims.
+ * frame to answer with. Who may send which frame is judged before, in one table (frame-rules.ts);
+ * every call to Redis or the order store goes through `within`, so a dependency that is away
+ * gets the caller the retryable UNAVAILABLE answer in bounded time instead of silence.
  */
 export interface ActionDeps {
   readonly engine: SaleEngine;
@@ -15,6 +17,8 @@ export interface ActionDeps {
   readonly chat: RoomChat;
   /** Counts a buy click (the ops funnel); absent on lanes kept out of analytics. */
   readonly countBuy?: ((dropId: string) => void) | undefined;
+  /** `work`, or the UNAVAILABLE error past the dependency deadline (deadline.ts). */
+  readonly within: <T>(work: Promise<T>, what: string) => Promise<T>;
 }
 
 type Frame<T extends ClientFrame["t"]> = Extract<ClientFrame, { t: T }>;
@@ -26,6 +30,8 @@ const refusedAck = (reqId: string, code: Code, message: string): ServerFrame => 
   ok: false,
   code,
   message,
+  // UNAVAILABLE: nothing is known to have happened; the same request may be sent again.
+  ...(code === WireErrorCode.UNAVAILABLE ? { retryable: true } : {}),
 });
 const failedAck = (reqId: string, err: unknown): ServerFrame => {
   const e = wireError(err);
@@ -35,12 +41,15 @@ const failedAck = (reqId: string, err: unknown): ServerFrame => {
 export async function buy(d: ActionDeps, claims: Claims, f: Frame<"buy">): Promise<ServerFrame> {
   d.countBuy?.(f.dropId);
   try {
-    const r = await d.engine.reserve({
-      dropId: f.dropId,
-      userId: claims.userId,
-      qty: f.qty,
-      idempotencyKey: f.idempotencyKey,
-    });
+    const r = await d.within(
+      d.engine.reserve({
+        dropId: f.dropId,
+        userId: claims.userId,
+        qty: f.qty,
+        idempotencyKey: f.idempotencyKey,
+      }),
+      "the sale engine",
+    );
     return {
       t: "ack",
       reqId: f.reqId,
@@ -62,12 +71,15 @@ export async function buy(d: ActionDeps, claims: Claims, f: Frame<"buy">): Promi
 
 export async function pay(d: ActionDeps, claims: Claims, f: Frame<"pay">): Promise<ServerFrame> {
   try {
-    const o = await d.checkout.pay({
-      reservationId: f.reservationId,
-      userId: claims.userId,
-      token: f.token,
-      idempotencyKey: f.idempotencyKey,
-    });
+    const o = await d.within(
+      d.checkout.pay({
+        reservationId: f.reservationId,
+        userId: claims.userId,
+        token: f.token,
+        idempotencyKey: f.idempotencyKey,
+      }),
+      "checkout",
+    );
     return {
       t: "ack",
       reqId: f.reqId,
@@ -85,19 +97,19 @@ export async function pay(d: ActionDeps, claims: Claims, f: Frame<"pay">): Promi
   }
 }
 
-/** Host controls: the token must hold the room, and the drop must be in that room. */
-export async function host(d: ActionDeps, claims: Claims, f: Frame<"host">): Promise<ServerFrame> {
-  if (!canHost(claims, f.room))
-    return refusedAck(f.reqId, WireErrorCode.FORBIDDEN, `only a host of room ${f.room} may do this`);
+/** Host controls (the frame rule checked the host holds the room): the drop must be in that room. */
+export async function host(d: ActionDeps, _claims: Claims, f: Frame<"host">): Promise<ServerFrame> {
   const a = f.action;
   try {
-    const drop = await d.engine.status(a.dropId);
+    const drop = await d.within(d.engine.status(a.dropId), "the sale engine");
     if (drop.roomId !== f.room)
       return refusedAck(f.reqId, WireErrorCode.FORBIDDEN, `drop ${a.dropId} is not in room ${f.room}`);
-    const outcome =
+    const outcome = await d.within(
       a.kind === "restock"
-        ? { changed: true, state: (await d.engine.restock(a.dropId, a.qty)).state }
-        : await d.engine[a.kind](a.dropId);
+        ? d.engine.restock(a.dropId, a.qty).then((s) => ({ changed: true, state: s.state }))
+        : d.engine[a.kind](a.dropId),
+      "the sale engine",
+    );
     return {
       t: "ack",
       reqId: f.reqId,
@@ -115,46 +127,48 @@ export async function host(d: ActionDeps, claims: Claims, f: Frame<"host">): Pro
   }
 }
 
-/** Posts a chat message; the sender gets it back at once, whatever sampling the room gets. */
-export async function chat(
-  d: ActionDeps,
-  claims: Claims,
-  joined: boolean,
-  f: Frame<"chat">,
-): Promise<ServerFrame> {
+/**
+ * Posts a chat message (the frame rule checked the sender is in the room); the sender gets it
+ * back at once, whatever sampling the room gets. Rate limit and slow mode spare those who may
+ * moderate this room, not a moderator of some other room.
+ */
+export async function chat(d: ActionDeps, claims: Claims, f: Frame<"chat">): Promise<ServerFrame> {
   const refuse = (code: Code, message: string): ServerFrame => ({
     t: "error",
     code,
     message,
     reqId: f.clientMsgId,
     room: f.room,
+    ...(code === WireErrorCode.UNAVAILABLE ? { retryable: true } : {}),
   });
-  if (!joined) return refuse(WireErrorCode.NOT_IN_ROOM, `join ${f.room} first`);
   try {
-    const message = await d.chat.post(
-      { userId: claims.userId, name: claims.name, role: claims.role },
-      f.room,
-      f.text,
-    );
+    const author = {
+      userId: claims.userId,
+      name: claims.name,
+      role: claims.role,
+      privileged: canModerate(claims, f.room),
+    };
+    const message = await d.within(d.chat.post(author, f.room, f.text), "chat");
     return { t: "chat", room: f.room, messages: [message] };
   } catch (err) {
     if (err instanceof ChatRefusal) return refuse(err.code, err.message);
+    const e = wireError(err);
+    if (e.code === WireErrorCode.UNAVAILABLE) return refuse(e.code, e.message);
     throw err;
   }
 }
 
-/** Moderation by a moderator or host of the room; acked when the frame carries a reqId. */
+/** Moderation (the frame rule checked the rights); acked when the frame carries a reqId. */
 export async function moderate(
   d: ActionDeps,
   claims: Claims,
   f: Frame<"moderation">,
 ): Promise<ServerFrame | undefined> {
-  if (!canModerate(claims, f.room)) {
-    const message = `only a moderator or host of room ${f.room} may do this`;
-    return f.reqId
-      ? refusedAck(f.reqId, WireErrorCode.FORBIDDEN, message)
-      : { t: "error", code: WireErrorCode.FORBIDDEN, message };
+  try {
+    await d.within(d.chat.moderate(claims.name, f.room, f.action), "moderation");
+  } catch (err) {
+    if (f.reqId) return failedAck(f.reqId, err);
+    throw err;
   }
-  await d.chat.moderate(claims.name, f.room, f.action);
   return f.reqId ? { t: "ack", reqId: f.reqId, ok: true, result: { kind: "moderation" } } : undefined;
 }

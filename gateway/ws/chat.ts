@@ -14,6 +14,8 @@ export interface ChatAuthor {
   readonly userId: string;
   readonly name: string;
   readonly role: Role;
+  /** May moderate this room (moderator or host of it, or admin): spared rate limit and slow mode. */
+  readonly privileged: boolean;
 }
 
 /** A chat refusal, with the wire code the sender gets. */
@@ -54,6 +56,8 @@ export class RoomChat {
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly roomLog: RoomLog,
+    /** The moderation hash of a room expires after this long without a moderation, seconds. */
+    private readonly idleTtlS: number,
   ) {}
 
   private modKey(room: string): string {
@@ -61,7 +65,7 @@ export class RoomChat {
   }
 
   async post(author: ChatAuthor, room: string, text: string, now = Date.now()): Promise<ChatMessage> {
-    const privileged = author.role !== "viewer";
+    const privileged = author.privileged;
     const [banned, mutedUntil, slow] = await this.redis.hmget(
       this.modKey(room),
       `ban:${author.userId}`,
@@ -129,6 +133,8 @@ export class RoomChat {
       case "delete":
         break; // the logged notice is the tombstone
     }
+    // Bans and timeouts live as long as the room is in use, not forever.
+    if (notice.kind !== "delete") await this.redis.expire(key, this.idleTtlS);
     await this.roomLog.append(room, {
       type: "chat.moderation",
       action: notice,

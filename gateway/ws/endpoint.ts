@@ -1,12 +1,18 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
 import { WIRE_LIMITS, WireErrorCode } from "../../protocol/index.ts";
 import type { TokenService } from "../auth/index.ts";
+import { ClientAddress } from "../client-address.ts";
 import { type Conn, MAX_BACKPRESSURE, SocketServer } from "./socket-server.ts";
 
 export interface WebSocketEndpointOptions {
   readonly tokens: TokenService;
-  /** Open connections allowed per client address on this node, both lanes together. */
+  /**
+   * Connections allowed per client address on this node, both lanes together: open ones plus
+   * upgrades still checking their token.
+   */
   readonly maxConnectionsPerIp: number;
+  /** Who the client is behind trusted proxies (GATEWAY_TRUSTED_PROXIES). Default: trusts none. */
+  readonly clientAddress?: ClientAddress;
   readonly live: SocketServer;
   /** The shadow (load-test) lane; absent when this deployment runs none. */
   readonly shadow?: SocketServer | undefined;
@@ -21,6 +27,12 @@ export interface WebSocketEndpointOptions {
  */
 export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpointOptions): void {
   const perIp = new Map<string, number>();
+  const addresses = o.clientAddress ?? new ClientAddress([]);
+  const release = (ip: string) => {
+    const left = (perIp.get(ip) ?? 1) - 1;
+    if (left > 0) perIp.set(ip, left);
+    else perIp.delete(ip);
+  };
   const laneOf = (conn: Conn): SocketServer => (conn.claims.shadow && o.shadow ? o.shadow : o.live);
 
   const refuse = (res: HttpResponse, status: string, code: string, message: string) =>
@@ -35,8 +47,14 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
     const key = req.getHeader("sec-websocket-key");
     const protocol = req.getHeader("sec-websocket-protocol");
     const extensions = req.getHeader("sec-websocket-extensions");
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
-    if ((perIp.get(ip) ?? 0) >= o.maxConnectionsPerIp) {
+    const ip = addresses.resolve(
+      Buffer.from(res.getRemoteAddressAsText()).toString(),
+      req.getHeader("x-forwarded-for"),
+    );
+    // Counted from the start of the upgrade, not from open: a burst of upgrades all waiting on
+    // their token check would otherwise all pass the cap.
+    const held = perIp.get(ip) ?? 0;
+    if (held >= o.maxConnectionsPerIp) {
       refuse(
         res,
         "429 Too Many Requests",
@@ -45,29 +63,49 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
       );
       return;
     }
+    perIp.set(ip, held + 1);
+    // The slot is the upgrade's until it opens (then the socket's, released on close), or is
+    // given back once if it is refused or the client goes away first.
+    let slot = true;
+    const giveBack = () => {
+      if (!slot) return;
+      slot = false;
+      release(ip);
+    };
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
+      giveBack();
     });
-    o.tokens.verify(token).then((verified) => {
-      if (aborted) return;
-      res.cork(() => {
-        if (!verified.ok) {
-          refuse(res, "401 Unauthorized", WireErrorCode.UNAUTHORIZED, `token refused (${verified.reason})`);
-          return;
-        }
-        if (verified.claims.shadow && !(o.shadow && o.shadowEnabled())) {
-          refuse(
-            res,
-            "403 Forbidden",
-            WireErrorCode.SHADOW_DISABLED,
-            "shadow (load-test) traffic is switched off",
-          );
-          return;
-        }
-        res.upgrade(SocketServer.newConn(verified.claims, ip), key, protocol, extensions, context);
+    o.tokens
+      .verify(token)
+      .then((verified) => {
+        if (aborted) return;
+        res.cork(() => {
+          if (!verified.ok) {
+            giveBack();
+            refuse(res, "401 Unauthorized", WireErrorCode.UNAUTHORIZED, `token refused (${verified.reason})`);
+            return;
+          }
+          if (verified.claims.shadow && !(o.shadow && o.shadowEnabled())) {
+            giveBack();
+            refuse(
+              res,
+              "403 Forbidden",
+              WireErrorCode.SHADOW_DISABLED,
+              "shadow (load-test) traffic is switched off",
+            );
+            return;
+          }
+          slot = false; // from here the socket's: released by close
+          res.upgrade(SocketServer.newConn(verified.claims, ip), key, protocol, extensions, context);
+        });
+      })
+      .catch(() => {
+        if (aborted) return;
+        giveBack();
+        res.cork(() => refuse(res, "500 Internal Server Error", WireErrorCode.INTERNAL, "internal error"));
       });
-    });
   };
 
   app.ws<Conn>("/ws", {
@@ -77,17 +115,11 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
     idleTimeout: 60,
     sendPingsAutomatically: true,
     upgrade,
-    open: (ws: WebSocket<Conn>) => {
-      const conn = ws.getUserData();
-      perIp.set(conn.ip, (perIp.get(conn.ip) ?? 0) + 1);
-      laneOf(conn).open(ws);
-    },
+    open: (ws: WebSocket<Conn>) => laneOf(ws.getUserData()).open(ws),
     message: (ws: WebSocket<Conn>, message: ArrayBuffer) => laneOf(ws.getUserData()).message(ws, message),
     close: (ws: WebSocket<Conn>) => {
       const conn = ws.getUserData();
-      const left = (perIp.get(conn.ip) ?? 1) - 1;
-      if (left > 0) perIp.set(conn.ip, left);
-      else perIp.delete(conn.ip);
+      release(conn.ip);
       laneOf(conn).close(ws);
     },
   });

@@ -23,15 +23,21 @@ import * as actions from "./actions.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { type ChatEvent, RoomChat } from "./chat.ts";
 import { ChatBatcher } from "./chat-batcher.ts";
-import { dropSnapshot, frameOf, isDropLevel, wireError } from "./frames.ts";
+import { withDeadline } from "./deadline.ts";
+import { errorFor, refusal } from "./frame-rules.ts";
+import { frameOf, isDropLevel, wireError } from "./frames.ts";
 import { RoomBroadcaster } from "./room-broadcaster.ts";
+import { RoomOrder, type StepKind, type StepSignal } from "./room-order.ts";
 import { buyerHint, RoomPacer } from "./room-pacer.ts";
+import { roomSnapshot } from "./snapshot.ts";
 
 export interface Conn {
   readonly connId: string;
   readonly ip: string;
   readonly claims: Claims;
   readonly rooms: Set<string>;
+  /** Per room: the ticket of the membership a pending join serves (a leave or rejoin voids it). */
+  readonly tickets: Map<string, number>;
   closed: boolean;
   violations: number;
 }
@@ -53,7 +59,35 @@ export interface SocketServerOptions {
   readonly countBuy?: (dropId: string) => void;
   /** Whether this lane serves frames now (the shadow lane's kill switch). Default: always. */
   readonly serving?: () => boolean;
+  /** Frames one connection may send per second (GATEWAY_WS_FRAME_RATE). Default 20. */
+  readonly frameRate?: number;
+  /** Burst of frames per connection after a quiet spell (GATEWAY_WS_FRAME_BURST). Default 40. */
+  readonly frameBurst?: number;
+  /** Rooms one connection may be in (GATEWAY_MAX_ROOMS_PER_SOCKET). Default 8. */
+  readonly maxRoomsPerSocket?: number;
+  /** Room memberships of one user on this node, all sockets (GATEWAY_MAX_ROOMS_PER_USER). Default 32. */
+  readonly maxRoomsPerUser?: number;
+  /** Deadline of a step in a room's order, and of a join or resume (GATEWAY_ROOM_STEP_TIMEOUT_MS). Default 3000. */
+  readonly roomStepTimeoutMs?: number;
+  /** Deadline of an action's Redis or order-store calls (GATEWAY_DEPENDENCY_TIMEOUT_MS). Default 3000. */
+  readonly dependencyTimeoutMs?: number;
+  /** Drops a `joined` or `resync` snapshot carries at most (GATEWAY_SNAPSHOT_MAX_DROPS). Default 64. */
+  readonly snapshotMaxDrops?: number;
+  /** Seconds an idle room's log, meta and moderation keys live (GATEWAY_ROOM_IDLE_TTL_S). Default 604800. */
+  readonly roomIdleTtlS?: number;
 }
+
+/** The defaults of the optional limits above: the config's defaults of the same fields. */
+export const SOCKET_DEFAULTS = {
+  frameRate: 20,
+  frameBurst: 40,
+  maxRoomsPerSocket: 8,
+  maxRoomsPerUser: 32,
+  roomStepTimeoutMs: 3_000,
+  dependencyTimeoutMs: 3_000,
+  snapshotMaxDrops: 64,
+  roomIdleTtlS: 604_800,
+} as const;
 
 /** Bytes a socket may have queued before it is closed with TOO_SLOW rather than skipped. */
 const SLOW_SOCKET_BYTES = 1024 * 1024;
@@ -73,9 +107,6 @@ const SLOW_SCAN_EVERY_BYTES = 256 * 1024;
 /** A join answered later than this is logged, with the time spent subscribing and in the batch. */
 const SLOW_JOIN_MS = 2_000;
 const SLOW_JOIN_LOG_EVERY_MS = 5_000;
-/** Frames per second per connection, and the burst after a quiet spell. */
-const FRAMES_PER_SECOND = 20;
-const FRAME_BURST = 40;
 /** Rate-limit refusals after which the connection is closed. */
 const MAX_VIOLATIONS = 50;
 
@@ -94,9 +125,16 @@ export class SocketServer {
   private readonly limiters = new WeakMap<Conn, RateLimiter>();
   /** A closed uWS socket throws on any access, its user data too: keep our own handle. */
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
-  private readonly delivery = new Map<string, Promise<void>>();
-  /** Sockets whose join waits for the room's next join step. */
-  private readonly pendingJoins = new Map<string, { sockets: WebSocket<Conn>[]; served: Promise<void> }>();
+  private readonly order: RoomOrder;
+  /** Sockets whose join waits for the room's next join step, with their membership tickets. */
+  private readonly pendingJoins = new Map<
+    string,
+    { joiners: { ws: WebSocket<Conn>; conn: Conn; ticket: number }[]; served: Promise<void> }
+  >();
+  /** Room memberships per user on this node (the per-user room cap). */
+  private readonly userRooms = new Map<string, number>();
+  private nextTicket = 0;
+  private readonly limits: Required<Pick<SocketServerOptions, keyof typeof SOCKET_DEFAULTS>>;
   /**
    * Product, window and limits per drop for drop frames (the event carries state and counts):
    * fetched once, so a burst of drop events costs no Redis round trip each.
@@ -116,7 +154,7 @@ export class SocketServer {
   /** Bytes published to each room since its sockets were last scanned for slow ones. */
   private readonly unscannedBytes = new Map<string, number>();
   private readonly pacer = new RoomPacer((room, frame) => {
-    this.inRoomOrder(room, async () => this.publish(room, frame)).catch(() => undefined);
+    this.inRoomOrder(room, "publish", async () => this.publish(room, frame)).catch(() => undefined);
   });
 
   private readonly topic: (room: string) => string;
@@ -129,9 +167,25 @@ export class SocketServer {
     const ns = o.topicPrefix ?? "";
     this.topic = (room) => `${ns}room:${room}`;
     this.userTopic = (userId) => `${ns}user:${userId}`;
-    this.roomLog = new RoomLog(o.redis, o.keyPrefix);
-    this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog);
-    this.actions = { engine: o.engine, checkout: o.checkout, chat: this.chat, countBuy: o.countBuy };
+    const limits = { ...SOCKET_DEFAULTS };
+    for (const name of Object.keys(SOCKET_DEFAULTS) as (keyof typeof SOCKET_DEFAULTS)[]) {
+      const value = o[name];
+      if (value !== undefined) (limits as Record<string, number>)[name] = value;
+    }
+    this.limits = limits;
+    this.order = new RoomOrder(limits.roomStepTimeoutMs, (room, kind) => {
+      o.metrics.roomStepTimeouts.inc({ kind });
+      o.log.warn({ room, kind, timeoutMs: limits.roomStepTimeoutMs }, "room step abandoned");
+    });
+    this.roomLog = new RoomLog(o.redis, o.keyPrefix, limits.roomIdleTtlS);
+    this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog, limits.roomIdleTtlS);
+    this.actions = {
+      engine: o.engine,
+      checkout: o.checkout,
+      chat: this.chat,
+      countBuy: o.countBuy,
+      within: (work, what) => withDeadline(work, limits.dependencyTimeoutMs, what),
+    };
     this.hub = new RoomHub(
       o.subscriber,
       o.engine,
@@ -146,9 +200,9 @@ export class SocketServer {
       o.keyPrefix,
       () => this.hub.localCounts(),
       (room, count) =>
-        this.inRoomOrder(room, async () => this.publish(room, { t: "viewers", room, count })).catch(
-          () => undefined,
-        ),
+        this.inRoomOrder(room, "publish", async () =>
+          this.publish(room, { t: "viewers", room, count }),
+        ).catch(() => undefined),
       o.log,
     );
   }
@@ -167,14 +221,22 @@ export class SocketServer {
 
   /** The state of a new connection, attached at upgrade. */
   static newConn(claims: Claims, ip: string): Conn {
-    return { connId: randomUUID(), ip, claims, rooms: new Set(), closed: false, violations: 0 };
+    return {
+      connId: randomUUID(),
+      ip,
+      claims,
+      rooms: new Set(),
+      tickets: new Map(),
+      closed: false,
+      violations: 0,
+    };
   }
 
   open(ws: WebSocket<Conn>): void {
     const conn = ws.getUserData();
     this.conns.set(ws, conn);
     this.sockets.add(ws);
-    this.limiters.set(conn, new RateLimiter(FRAMES_PER_SECOND, FRAME_BURST));
+    this.limiters.set(conn, new RateLimiter(this.limits.frameRate, this.limits.frameBurst));
     this.o.metrics.connections.inc();
     // Order and payment updates of this user follow on the same socket.
     ws.subscribe(this.userTopic(conn.claims.userId));
@@ -197,11 +259,7 @@ export class SocketServer {
     this.sockets.delete(ws);
     this.o.metrics.connections.dec();
     this.hub.leaveUser(conn.claims.userId).catch(() => undefined);
-    for (const room of conn.rooms) this.roomSockets.get(room)?.delete(ws);
-    for (const room of conn.rooms)
-      this.hub
-        .leave(room)
-        .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, "leave failed"));
+    for (const room of [...conn.rooms]) this.removeMember(ws, conn, room);
   }
 
   message(ws: WebSocket<Conn>, message: ArrayBuffer): void {
@@ -213,7 +271,7 @@ export class SocketServer {
         this.send(ws, {
           t: "error",
           code: WireErrorCode.RATE_LIMITED,
-          message: `more than ${FRAMES_PER_SECOND} frames a second`,
+          message: `more than ${this.limits.frameRate} frames a second`,
         });
       return;
     }
@@ -236,15 +294,12 @@ export class SocketServer {
   }
 
   private async handle(ws: WebSocket<Conn>, conn: Conn, frame: ClientFrame): Promise<void> {
-    if (this.o.serving && !this.o.serving() && frame.t !== "ping" && frame.t !== "leave") {
-      this.send(ws, {
-        t: "error",
-        code: WireErrorCode.SHADOW_DISABLED,
-        message: "shadow (load-test) traffic is switched off",
-        ...("reqId" in frame ? { reqId: frame.reqId } : {}),
-      });
-      return;
-    }
+    // Who may send what: one table (frame-rules.ts), judged before any handler.
+    const refused = refusal(frame, conn.claims, {
+      serving: this.o.serving?.() ?? true,
+      joined: (room) => conn.rooms.has(room),
+    });
+    if (refused) return this.send(ws, refused);
     switch (frame.t) {
       case "ping":
         this.send(ws, {
@@ -255,16 +310,12 @@ export class SocketServer {
         });
         return;
       case "join":
-        return this.join(ws, conn, frame.room);
+        return this.join(ws, conn, frame);
       case "leave":
-        if (conn.rooms.delete(frame.room)) {
-          if (!conn.closed) ws.unsubscribe(this.topic(frame.room));
-          this.roomSockets.get(frame.room)?.delete(ws);
-          await this.hub.leave(frame.room);
-        }
+        this.removeMember(ws, conn, frame.room);
         return;
       case "resume":
-        return this.resume(ws, conn, frame.room, frame.epoch, frame.offset);
+        return this.resume(ws, conn, frame);
       case "buy":
         return this.answer(ws, await actions.buy(this.actions, conn.claims, frame));
       case "pay":
@@ -272,10 +323,7 @@ export class SocketServer {
       case "host":
         return this.answer(ws, await actions.host(this.actions, conn.claims, frame));
       case "chat":
-        return this.answer(
-          ws,
-          await actions.chat(this.actions, conn.claims, conn.rooms.has(frame.room), frame),
-        );
+        return this.answer(ws, await actions.chat(this.actions, conn.claims, frame));
       case "moderation":
         return this.answer(ws, await actions.moderate(this.actions, conn.claims, frame));
     }
@@ -314,27 +362,107 @@ export class SocketServer {
     }
   }
 
-  private async join(ws: WebSocket<Conn>, conn: Conn, room: string): Promise<void> {
-    if (conn.rooms.has(room)) return;
-    conn.rooms.add(room);
-    const startedAt = Date.now();
-    await this.hub.enter(room);
-    const subscribedAt = Date.now();
-    // Joins waiting for the room are served together: one read of the log position, the drops
-    // and the recent chat for all of them, so a join storm (a drop announced on air) costs a few
-    // Redis round trips per batch instead of per viewer, and live events are not held up.
-    const waiting = this.pendingJoins.get(room);
-    let served: Promise<void>;
-    if (waiting) {
-      waiting.sockets.push(ws);
-      served = waiting.served;
-    } else {
-      served = this.inRoomOrder(room, () => this.serveJoins(room));
-      this.pendingJoins.set(room, { sockets: [ws], served });
+  /**
+   * Adds `room` to the connection's rooms within the caps, counted per user; undefined (after
+   * answering TOO_MANY_ROOMS) when a cap is reached. The ticket names this membership: a join
+   * still pending when the socket leaves or rejoins does not serve it.
+   */
+  private addMember(ws: WebSocket<Conn>, conn: Conn, room: string): number | undefined {
+    const { maxRoomsPerSocket, maxRoomsPerUser } = this.limits;
+    const userRooms = this.userRooms.get(conn.claims.userId) ?? 0;
+    const full =
+      conn.rooms.size >= maxRoomsPerSocket
+        ? `at most ${maxRoomsPerSocket} rooms per connection: leave one first`
+        : userRooms >= maxRoomsPerUser
+          ? `at most ${maxRoomsPerUser} rooms per user: leave one first`
+          : undefined;
+    if (full) {
+      this.send(ws, { t: "error", code: WireErrorCode.TOO_MANY_ROOMS, message: full, room });
+      return undefined;
     }
-    await served;
-    // A join is a viewer staring at a spinner: a slow one is worth a line, with where it waited
-    // (at most one line per SLOW_JOIN_LOG_EVERY_MS, counting the others, so a storm is no flood).
+    conn.rooms.add(room);
+    this.userRooms.set(conn.claims.userId, userRooms + 1);
+    const ticket = ++this.nextTicket;
+    conn.tickets.set(room, ticket);
+    return ticket;
+  }
+
+  /** Ends a membership (leave, close, failed join): the room's hub count and topic follow. */
+  private removeMember(ws: WebSocket<Conn>, conn: Conn, room: string): void {
+    if (!conn.rooms.delete(room)) return;
+    conn.tickets.delete(room);
+    const left = (this.userRooms.get(conn.claims.userId) ?? 1) - 1;
+    if (left > 0) this.userRooms.set(conn.claims.userId, left);
+    else this.userRooms.delete(conn.claims.userId);
+    if (!conn.closed) ws.unsubscribe(this.topic(room));
+    const set = this.roomSockets.get(room);
+    set?.delete(ws);
+    if (set?.size === 0) this.roomSockets.delete(room);
+    this.hub
+      .leave(room)
+      .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, room }, "leave failed"));
+  }
+
+  /**
+   * A join or resume of a room the connection was not in: `work` runs after the room's
+   * subscription is live, and the whole of it has the room step deadline. Past it, or on a
+   * failure, the membership is undone and the socket hears why (UNAVAILABLE, retryable), so a
+   * join is always answered, whatever Redis does.
+   */
+  private async enterWithin(
+    ws: WebSocket<Conn>,
+    conn: Conn,
+    frame: Extract<ClientFrame, { t: "join" | "resume" }>,
+    work: (ticket: number, subscribedAt: number) => Promise<void>,
+  ): Promise<void> {
+    const room = frame.room;
+    const ticket = this.addMember(ws, conn, room);
+    if (ticket === undefined) return;
+    const kind: StepKind = frame.t;
+    try {
+      const entered = (async () => {
+        await this.hub.enter(room);
+        await work(ticket, Date.now());
+      })();
+      await withDeadline(entered, this.limits.roomStepTimeoutMs, `${kind} of room ${room}`);
+    } catch (err) {
+      if (conn.tickets.get(room) !== ticket) return; // left or rejoined meanwhile
+      this.removeMember(ws, conn, room);
+      const e = wireError(err);
+      if (e.code === WireErrorCode.INTERNAL)
+        this.o.log.warn({ err: (err as Error).message, room }, `${kind} failed`);
+      this.o.metrics.joinFailures.inc({ kind });
+      this.send(ws, errorFor(frame, WireErrorCode.UNAVAILABLE, `could not ${kind} ${room} now: retry`));
+    }
+  }
+
+  private async join(ws: WebSocket<Conn>, conn: Conn, frame: Extract<ClientFrame, { t: "join" }>) {
+    const room = frame.room;
+    if (conn.rooms.has(room)) return;
+    const startedAt = Date.now();
+    await this.enterWithin(ws, conn, frame, async (ticket, subscribedAt) => {
+      // Joins waiting for the room are served together: one read of the log position, the drops
+      // and the recent chat for all of them, so a join storm (a drop announced on air) costs a
+      // few Redis round trips per batch instead of per viewer, and live events are not held up.
+      const waiting = this.pendingJoins.get(room);
+      let served: Promise<void>;
+      if (waiting) {
+        waiting.joiners.push({ ws, conn, ticket });
+        served = waiting.served;
+      } else {
+        served = this.inRoomOrder(room, "join", (signal) => this.serveJoins(room, signal));
+        this.pendingJoins.set(room, { joiners: [{ ws, conn, ticket }], served });
+      }
+      await served;
+      this.noteSlowJoin(room, startedAt, subscribedAt);
+    });
+  }
+
+  /**
+   * A join is a viewer staring at a spinner: a slow one is worth a line, with where it waited
+   * (at most one line per SLOW_JOIN_LOG_EVERY_MS, counting the others, so a storm is no flood).
+   */
+  private noteSlowJoin(room: string, startedAt: number, subscribedAt: number): void {
     const totalMs = Date.now() - startedAt;
     if (totalMs < SLOW_JOIN_MS) return;
     this.slowJoins.count++;
@@ -354,77 +482,81 @@ export class SocketServer {
 
   /**
    * Runs in the room's delivery order: no live event can overtake the snapshot, and every event
-   * after the snapshot's offset arrives live (the sockets are subscribed in the same step).
+   * after the snapshot's offset arrives live (the sockets are subscribed in the same step). Reads
+   * only: joining a room writes nothing to Redis.
    */
-  private async serveJoins(room: string): Promise<void> {
-    const batch = this.pendingJoins.get(room)?.sockets ?? [];
+  private async serveJoins(room: string, signal: StepSignal): Promise<void> {
+    const batch = this.pendingJoins.get(room)?.joiners ?? [];
     this.pendingJoins.delete(room);
-    const epoch = await this.roomLog.ensureEpoch(room);
-    const { offset } = await this.roomLog.position(room);
-    const [drops, chat] = await Promise.all([this.snapshots(room), this.chat.recent(room)]);
+    const { epoch, offset } = await this.roomLog.position(room);
+    const [snapshot, chat] = await Promise.all([this.snapshot(room), this.chat.recent(room)]);
+    if (signal.abandoned) return; // its joiners were answered with UNAVAILABLE
     const frame = encodeServerFrame({
       t: "joined",
       room,
       epoch,
       offset,
       viewers: this.hub.localViewers(room),
-      drops,
+      ...snapshot,
       chat,
     });
-    for (const ws of batch) {
-      if (this.conns.get(ws)?.closed !== false) continue;
+    for (const { ws, conn, ticket } of batch) {
+      // Closed, left, or left and joined again (that join has its own batch) since it asked.
+      if (conn.closed || conn.tickets.get(room) !== ticket) continue;
       this.enterRoom(ws, room);
       ws.cork(() => ws.send(frame));
     }
   }
 
-  private async resume(
-    ws: WebSocket<Conn>,
-    conn: Conn,
-    room: string,
-    epoch: string,
-    offset: string,
-  ): Promise<void> {
-    if (!conn.rooms.has(room)) {
-      conn.rooms.add(room);
-      await this.hub.enter(room);
-    }
+  private async resume(ws: WebSocket<Conn>, conn: Conn, frame: Extract<ClientFrame, { t: "resume" }>) {
+    const { room, epoch, offset } = frame;
     // Replayed in the room's delivery order (see join): what was logged before the replay read
     // arrives in it; anything later arrives live after it, never before.
-    await this.inRoomOrder(room, async () => {
-      const replay = await this.roomLog.since(room, epoch, offset);
-      const frames: ServerFrame[] = [];
-      if (replay.kind === "resync") {
-        frames.push({
-          t: "resync",
-          room,
-          epoch: replay.epoch || (await this.roomLog.ensureEpoch(room)),
-          offset: replay.offset,
-          drops: await this.snapshots(room),
-        });
-      } else {
-        for (const m of replay.messages) {
-          const frame = await this.frame(room, m);
-          if (frame) frames.push(frame);
+    const replay = (ticket: number) =>
+      this.inRoomOrder(room, "resume", async (signal) => {
+        const replayed = await this.roomLog.since(room, epoch, offset);
+        const frames: ServerFrame[] = [];
+        if (replayed.kind === "resync") {
+          frames.push({
+            t: "resync",
+            room,
+            epoch: replayed.epoch,
+            offset: replayed.offset,
+            ...(await this.snapshot(room)),
+          });
+        } else {
+          for (const m of replayed.messages) {
+            const f = await this.frame(room, m);
+            if (f) frames.push(f);
+          }
         }
+        if (signal.abandoned || conn.closed || conn.tickets.get(room) !== ticket) return;
+        this.enterRoom(ws, room);
+        for (const f of frames) this.send(ws, f);
+        if (replayed.kind === "events") {
+          this.send(ws, {
+            t: "resumed",
+            room,
+            epoch: replayed.epoch,
+            offset: replayed.messages.at(-1)?.o ?? offset,
+          });
+        }
+      });
+    const ticket = conn.tickets.get(room);
+    if (ticket !== undefined) {
+      // Already in the room: only the replay, with the same deadline.
+      try {
+        await withDeadline(replay(ticket), this.limits.roomStepTimeoutMs, `resume of room ${room}`);
+      } catch {
+        this.send(ws, errorFor(frame, WireErrorCode.UNAVAILABLE, `could not resume ${room} now: retry`));
       }
-      if (this.conns.get(ws)?.closed !== false) return;
-      this.enterRoom(ws, room);
-      for (const frame of frames) this.send(ws, frame);
-      if (replay.kind === "events") {
-        this.send(ws, {
-          t: "resumed",
-          room,
-          epoch: replay.epoch,
-          offset: replay.messages.at(-1)?.o ?? offset,
-        });
-      }
-    });
+      return;
+    }
+    await this.enterWithin(ws, conn, frame, (t) => replay(t));
   }
 
-  private async snapshots(room: string) {
-    const ids = await this.o.engine.dropsInRoom(room);
-    return (await Promise.all(ids.map((id) => this.o.engine.status(id)))).map(dropSnapshot);
+  private snapshot(room: string) {
+    return roomSnapshot(this.o.engine, room, this.limits.snapshotMaxDrops);
   }
 
   private async frame(room: string, m: RoomMessage): Promise<ServerFrame | undefined> {
@@ -441,7 +573,7 @@ export class SocketServer {
 
   /** Room messages go out in log order, per room, to every local socket in the room. */
   private deliver(room: string, m: RoomMessage): void {
-    this.inRoomOrder(room, async () => {
+    this.inRoomOrder(room, "deliver", async (signal) => {
       const chatEvent = m.ev as Partial<ChatEvent>;
       if (chatEvent.type === "chat.message" && chatEvent.message)
         return this.chatBatcher.add(room, chatEvent.message);
@@ -455,7 +587,8 @@ export class SocketServer {
         });
       }
       const frame = await this.frame(room, m);
-      if (!frame) return;
+      // Abandoned past its deadline: later steps went on, so this one must not write any more.
+      if (!frame || signal.abandoned) return;
       if (frame.t === "stock") {
         this.pacer.stock(frame);
         const ev = m.ev as { type?: string; qty?: number; user?: string };
@@ -503,13 +636,8 @@ export class SocketServer {
   }
 
   /** Runs `step` after every earlier step of the room: deliveries, joins and resumes in one order. */
-  private inRoomOrder(room: string, step: () => Promise<void>): Promise<void> {
-    const run = (this.delivery.get(room) ?? Promise.resolve()).then(step);
-    this.delivery.set(
-      room,
-      run.catch(() => undefined),
-    );
-    return run;
+  private inRoomOrder(room: string, kind: StepKind, step: (signal: StepSignal) => Promise<void>) {
+    return this.order.run(room, kind, step);
   }
 
   /** Sends to one socket, corked (async callers), unless it closed meanwhile. */

@@ -70,6 +70,7 @@ describe("protocol codes stay in step with the server", () => {
         "STOCK_OVERFLOW",
         "PAYMENT_DECLINED",
         "PAYMENT_TIMEOUT",
+        "UNAVAILABLE",
         "INTERNAL",
       ].sort(),
     );
