@@ -1,12 +1,18 @@
 import type { RedisClient } from "../core/index.ts";
-import { validate } from "../core/index.ts";
+import { ErrorCode, isLivedropError, validate } from "../core/index.ts";
+import { ActiveIndex } from "./active-index.ts";
 import { KeyedBatcher } from "./batcher.ts";
 import { scriptError } from "./errors.ts";
+import { type DropLogEntry, lastLogId, readLog, streamIdSchema } from "./event-log.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 import {
+  activeGraceMsSchema,
+  DEFAULTS,
   type DropDefinition,
   dropDefinitionSchema,
   dropIdSchema,
+  eventLogLengthSchema,
+  eventReadCountSchema,
   expireBatchSchema,
   LIMITS,
   type Product,
@@ -35,6 +41,13 @@ export interface SaleEngineOptions {
   readonly prefix?: string;
   /** Close the Redis connection in `close()`. Default false: the caller owns it. */
   readonly ownsConnection?: boolean;
+  /** Entries kept in each drop's event log (approximate, MAXLEN ~). Default 2000. */
+  readonly eventLogLength?: number;
+  /**
+   * How long an active-index entry whose drop does not exist is kept before a sweep removes it,
+   * ms (covers a createDrop in flight). Default 60000.
+   */
+  readonly activeGraceMs?: number;
 }
 
 /** The order of fields in the status script's answer (after ok, now, state). */
@@ -72,8 +85,11 @@ const STATUS_OF: Record<string, ReservationStatus> = {
  */
 export class SaleEngine {
   readonly keys: KeySpace;
+  /** Entries kept in each drop's event log (approximate). */
+  readonly eventLogLength: number;
   private readonly redis: RedisClient;
   private readonly cmd: ScriptCommands;
+  private readonly active: ActiveIndex;
   private readonly ownsConnection: boolean;
   private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, ScriptReply>(
     (dropId, batch) => this.reserveBatch(dropId, batch),
@@ -86,6 +102,13 @@ export class SaleEngine {
     this.keys = keySpace(options.prefix ?? "ld");
     this.cmd = registerScripts(options.redis);
     this.ownsConnection = options.ownsConnection ?? false;
+    this.eventLogLength = validate(
+      eventLogLengthSchema,
+      options.eventLogLength ?? DEFAULTS.eventLogLength,
+      "event log length",
+    );
+    const graceMs = validate(activeGraceMsSchema, options.activeGraceMs ?? DEFAULTS.activeGraceMs, "grace");
+    this.active = new ActiveIndex(options.redis, this.keys, this.cmd, graceMs);
   }
 
   static async create(options: SaleEngineOptions): Promise<SaleEngine> {
@@ -97,9 +120,11 @@ export class SaleEngine {
     const d = validate(dropDefinitionSchema, definition, "drop definition");
     const k = this.keys.drop(d.dropId);
     const params = canonicalParams(d);
+    const entered = await this.active.enter(d.dropId);
     const reply = await this.cmd.ldCreate(
       k.state,
       k.events,
+      k.log,
       d.dropId,
       params,
       d.roomId,
@@ -108,8 +133,12 @@ export class SaleEngine {
       d.holdMs,
       d.perUserLimit,
       d.initialStock,
+      this.eventLogLength,
     );
-    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: d.dropId });
+    if (reply[0] !== 1) {
+      if (entered !== null) await this.active.undo(d.dropId, entered);
+      throw scriptError(String(reply[1]), { dropId: d.dropId });
+    }
     await this.redis.zadd(this.keys.dropRegistry, "NX", Number(reply[2]), d.dropId);
     await this.redis.sadd(this.keys.roomDrops(d.roomId), d.dropId);
     return { created: reply[1] === 1, status: await this.status(d.dropId) };
@@ -144,11 +173,13 @@ export class SaleEngine {
     const k = this.keys.drop(dropId);
     const args: (string | number)[] = [dropId, batch.length];
     for (const r of batch) args.push(r.userId, r.qty, r.idempotencyKey);
+    args.push(this.eventLogLength);
     return (await this.cmd.ldReserve(
       k.state,
       k.holds,
       k.outbox,
       k.events,
+      k.log,
       ...args,
     )) as unknown as ScriptReply[];
   }
@@ -158,7 +189,16 @@ export class SaleEngine {
     const rid = validate(reservationIdSchema, reservationId, "reservation id");
     const dropId = dropIdOfReservation(rid);
     const k = this.keys.drop(dropId);
-    const reply = await this.cmd.ldConfirm(k.state, k.holds, k.outbox, k.events, dropId, rid);
+    const reply = await this.cmd.ldConfirm(
+      k.state,
+      k.holds,
+      k.outbox,
+      k.events,
+      k.log,
+      dropId,
+      rid,
+      this.eventLogLength,
+    );
     if (reply[0] !== 1) {
       const details: Record<string, unknown> = { reservationId: rid };
       if (reply[2] !== undefined) details.status = STATUS_OF[String(reply[2])];
@@ -172,7 +212,16 @@ export class SaleEngine {
     const rid = validate(reservationIdSchema, reservationId, "reservation id");
     const dropId = dropIdOfReservation(rid);
     const k = this.keys.drop(dropId);
-    const reply = await this.cmd.ldRelease(k.state, k.holds, k.outbox, k.events, dropId, rid);
+    const reply = await this.cmd.ldRelease(
+      k.state,
+      k.holds,
+      k.outbox,
+      k.events,
+      k.log,
+      dropId,
+      rid,
+      this.eventLogLength,
+    );
     if (reply[0] !== 1) throw scriptError(String(reply[1]), { reservationId: rid });
     return {
       reservationId: rid,
@@ -181,22 +230,47 @@ export class SaleEngine {
     };
   }
 
-  /** Releases up to `batch` holds of one drop whose deadline has passed (Redis TIME). */
+  /**
+   * Releases up to `batch` holds of one drop whose deadline has passed (Redis TIME). A drop found
+   * settled for good (ended, no hold, outbox empty) leaves the active index.
+   */
   async expireDue(dropId: string, batch = 500): Promise<ExpireResult> {
     const id = validate(dropIdSchema, dropId, "drop id");
     const size = validate(expireBatchSchema, batch, "batch size");
     const k = this.keys.drop(id);
-    const reply = await this.cmd.ldExpire(k.state, k.holds, k.outbox, k.events, id, size);
+    const reply = await this.cmd.ldExpire(
+      k.state,
+      k.holds,
+      k.outbox,
+      k.events,
+      k.log,
+      id,
+      size,
+      this.eventLogLength,
+    );
     if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id });
-    return { dropId: id, serverTime: Number(reply[1]), expired: reply.slice(2).map(String) };
+    const settled = reply[2] === 1;
+    if (settled) await this.active.settled(id);
+    return { dropId: id, serverTime: Number(reply[1]), expired: reply.slice(3).map(String), settled };
   }
 
-  /** One sweep over every drop: expires all due holds, batch by batch. */
+  /**
+   * One sweep over the active drops: expires all due holds, batch by batch; settled drops leave
+   * the index (see expireDue), and so do entries of drops that do not exist (past the grace).
+   * Returns the drops where holds expired.
+   */
   async expireAllDue(batch = 500): Promise<ExpireResult[]> {
     const results: ExpireResult[] = [];
-    for (const dropId of await this.listDrops()) {
+    for (const dropId of await this.activeDrops()) {
       for (;;) {
-        const result = await this.expireDue(dropId, batch);
+        let result: ExpireResult;
+        try {
+          result = await this.expireDue(dropId, batch);
+        } catch (err) {
+          if (!(isLivedropError(err) && err.code === ErrorCode.DROP_NOT_FOUND)) throw err;
+          await this.active.missing(dropId);
+          break;
+        }
         if (result.expired.length > 0) results.push(result);
         if (result.expired.length < batch) break;
       }
@@ -204,11 +278,60 @@ export class SaleEngine {
     return results;
   }
 
+  /**
+   * Drops the background loops visit: every drop but those that ended with nothing pending
+   * (no hold, no outbox entry left for the relay). Oldest entry first.
+   */
+  activeDrops(): Promise<string[]> {
+    return this.active.list();
+  }
+
+  /** The active drops of a room (see activeDrops). */
+  async activeDropsInRoom(roomId: string): Promise<string[]> {
+    return this.active.filter(await this.dropsInRoom(roomId));
+  }
+
+  /**
+   * Puts every registered drop that is neither active nor retired back into the active index:
+   * drops created before the index existed or by an older engine. Idempotent; the expiry
+   * sweeper runs it at start and then rarely. Returns how many it added.
+   */
+  repairActiveIndex(): Promise<number> {
+    return this.active.repair();
+  }
+
+  /**
+   * A drop's event log after `afterId` (exclusive; `0`: from the oldest kept), oldest first:
+   * the same JSON arrays its channel carried, with their stream ids. The log keeps about
+   * `eventLogLength` entries; events carry the drop's gap-free version `v`, so a reader sees
+   * when entries it wanted were trimmed (the first `v` is above the last it had + 1).
+   */
+  async readEvents(dropId: string, afterId = "0", count = 100): Promise<DropLogEntry[]> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const after = validate(streamIdSchema, afterId, "stream id");
+    const n = validate(eventReadCountSchema, count, "event count");
+    return readLog(this.redis, this.keys.drop(id).log, after, n);
+  }
+
+  /** The stream id of a drop's newest event log entry, or null when it has none. */
+  async lastEventId(dropId: string): Promise<string | null> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    return lastLogId(this.redis, this.keys.drop(id).log);
+  }
+
   async restock(dropId: string, qty: number): Promise<DropStatus> {
     const id = validate(dropIdSchema, dropId, "drop id");
     const n = validate(restockQtySchema, qty, "restock quantity");
     const k = this.keys.drop(id);
-    const reply = await this.cmd.ldRestock(k.state, k.events, id, n, LIMITS.maxTotalStock);
+    const reply = await this.cmd.ldRestock(
+      k.state,
+      k.events,
+      k.log,
+      id,
+      n,
+      LIMITS.maxTotalStock,
+      this.eventLogLength,
+    );
     if (reply[0] !== 1) {
       const details: Record<string, unknown> = { dropId: id };
       if (reply[1] === "STOCK_OVERFLOW") details.maxRestock = Number(reply[2]);
@@ -307,7 +430,7 @@ export class SaleEngine {
     return this.redis.smembers(this.keys.roomDrops(room));
   }
 
-  /** Every drop id, oldest first. */
+  /** Every drop id ever created, by start time (see activeDrops for the ones still live). */
   async listDrops(): Promise<string[]> {
     return this.redis.zrange(this.keys.dropRegistry, 0, -1);
   }
@@ -324,7 +447,7 @@ export class SaleEngine {
   ): Promise<TransitionResult> {
     const id = validate(dropIdSchema, dropId, "drop id");
     const k = this.keys.drop(id);
-    const reply = await this.cmd.ldTransition(k.state, k.events, id, action);
+    const reply = await this.cmd.ldTransition(k.state, k.events, k.log, id, action, this.eventLogLength);
     if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id, action });
     return { dropId: id, changed: reply[1] === 1, state: String(reply[2]) as DropState };
   }

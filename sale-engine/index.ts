@@ -1,8 +1,10 @@
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
 export { type ScriptCode, scriptError } from "./errors.ts";
+export { type DropLogEntry, streamIdSchema } from "./event-log.ts";
 export { parseEventMessage } from "./events.ts";
 export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 export {
+  DEFAULTS as SALE_ENGINE_DEFAULTS,
   type DropDefinition,
   dropDefinitionSchema,
   dropFieldsSchema,
@@ -17,7 +19,7 @@ export {
   roomIdSchema,
   userIdSchema,
 } from "./schema.ts";
-export { type ExpirySweeper, startExpirySweeper } from "./sweeper.ts";
+export { ACTIVE_REPAIR_MS, type ExpirySweeper, startExpirySweeper } from "./sweeper.ts";
 export type {
   DropState,
   DropStatus,

@@ -14,13 +14,27 @@ export interface DropKeys {
   readonly outbox: string;
   /** Shard channel (SPUBLISH): every change of the drop, as JSON. */
   readonly events: string;
+  /**
+   * Stream: the same messages as the channel, kept (about `eventLogLength` entries, MAXLEN ~) so
+   * a reader that was not subscribed can catch up from a stream id.
+   */
+  readonly log: string;
 }
 
 export interface KeySpace {
   readonly prefix: string;
   drop(dropId: string): DropKeys;
-  /** Sorted set of every drop id (score: start time), for sweeps and listings. */
+  /** Sorted set of every drop id (score: start time), for listings. */
   readonly dropRegistry: string;
+  /**
+   * Sorted set of the drops the background loops visit (score: when added, ms): every drop but
+   * those that ended with nothing pending. Written by the engine (plain commands and the
+   * `index-*` scripts), never by a drop's scripts: on Redis Cluster a script may only touch one
+   * slot, and the index has its own hash tag `{drops}`, shared with `retiredDrops`.
+   */
+  readonly activeDrops: string;
+  /** Set of the drops that left `activeDrops` for good (ended, nothing pending). */
+  readonly retiredDrops: string;
   /** Set of the drop ids of a room (the gateway follows a room's drops). */
   roomDrops(roomId: string): string;
 }
@@ -31,12 +45,20 @@ export function keySpace(prefix: string): KeySpace {
   return {
     prefix,
     dropRegistry: `${prefix}:drops`,
+    activeDrops: `${prefix}:{drops}:active`,
+    retiredDrops: `${prefix}:{drops}:retired`,
     roomDrops: (roomId) => `${prefix}:room:{${roomId}}:drops`,
     drop(dropId) {
       let keys = cache.get(dropId);
       if (!keys) {
         const base = `${prefix}:drop:{${dropId}}`;
-        keys = { state: base, holds: `${base}:holds`, outbox: `${base}:outbox`, events: `${base}:events` };
+        keys = {
+          state: base,
+          holds: `${base}:holds`,
+          outbox: `${base}:outbox`,
+          events: `${base}:events`,
+          log: `${base}:log`,
+        };
         if (cache.size >= 10_000) cache.clear();
         cache.set(dropId, keys);
       }

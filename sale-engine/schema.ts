@@ -9,6 +9,16 @@ export const LIMITS = {
   minHoldMs: 1_000,
   maxHoldMs: 24 * 60 * 60 * 1000,
   maxPriceMinor: 1_000_000_000_000,
+  /** Entries one `readEvents` call returns at most. */
+  maxEventRead: 1_000,
+} as const;
+
+/** Engine defaults (SaleEngineOptions). */
+export const DEFAULTS = {
+  /** Entries kept in each drop's event log (approximate, MAXLEN ~); the gateway's room log keeps as many. */
+  eventLogLength: 2_000,
+  /** How long an active-index entry whose drop does not exist is kept, ms (a createDrop in flight). */
+  activeGraceMs: 60_000,
 } as const;
 
 export const dropIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 of A-Z a-z 0-9 _ -");
@@ -68,6 +78,13 @@ export const reserveRequestSchema = z.strictObject({
 
 export const restockQtySchema = z.number().int().min(1).max(LIMITS.maxStock);
 export const expireBatchSchema = z.number().int().min(1).max(10_000);
+export const eventReadCountSchema = z.number().int().min(1).max(LIMITS.maxEventRead);
+export const eventLogLengthSchema = z.number().int().min(1).max(10_000_000);
+export const activeGraceMsSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 60 * 60 * 1000);
 
 export type Product = z.infer<typeof productSchema>;
 export type DropDefinition = z.infer<typeof dropDefinitionSchema>;

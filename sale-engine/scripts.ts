@@ -2,14 +2,16 @@ import { type LuaCommands, luaCommands } from "../core/index.ts";
 
 /** The sale engine's scripts in `lua/`, each prefixed with `lua/_prelude.lua`. */
 export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
-  ldCreate: { file: "create", keys: 2 },
-  ldReserve: { file: "reserve", keys: 4 },
-  ldConfirm: { file: "confirm", keys: 4 },
-  ldRelease: { file: "release", keys: 4 },
-  ldExpire: { file: "expire", keys: 4 },
-  ldRestock: { file: "restock", keys: 2 },
-  ldTransition: { file: "transition", keys: 2 },
+  ldCreate: { file: "create", keys: 3 },
+  ldReserve: { file: "reserve", keys: 5 },
+  ldConfirm: { file: "confirm", keys: 5 },
+  ldRelease: { file: "release", keys: 5 },
+  ldExpire: { file: "expire", keys: 5 },
+  ldRestock: { file: "restock", keys: 3 },
+  ldTransition: { file: "transition", keys: 3 },
   ldStatus: { file: "status", keys: 1 },
+  ldIndexRetire: { file: "index-retire", keys: 2 },
+  ldIndexRepair: { file: "index-repair", keys: 2 },
 });
 
 export type ScriptCommands = LuaCommands<
@@ -21,5 +23,7 @@ export type ScriptCommands = LuaCommands<
   | "ldRestock"
   | "ldTransition"
   | "ldStatus"
+  | "ldIndexRetire"
+  | "ldIndexRepair"
 >;
 export type { ScriptReply } from "../core/index.ts";

@@ -69,6 +69,8 @@ export interface ExpireResult {
   readonly dropId: string;
   readonly expired: readonly string[];
   readonly serverTime: number;
+  /** The drop has ended and nothing of it is pending: it left the active index. */
+  readonly settled: boolean;
 }
 
 interface EventBase {

@@ -1,10 +1,12 @@
-import type { Logger } from "../../core/index.ts";
-import type { SaleEngine } from "../../sale-engine/index.ts";
-import type { OrderStore } from "../store/index.ts";
+import { ErrorCode, isLivedropError, type Logger } from "../../core/index.ts";
+import type { ReservationRecord, SaleEngine } from "../../sale-engine/index.ts";
+import type { Order, OrderStore } from "../store/index.ts";
 import { createJob, type OrderJob, type PlannedJob, statusJob } from "./jobs.ts";
 import type { OrderQueues } from "./queues.ts";
 
 const SCAN_LIMIT = 5_000;
+/** Pending orders read per store query (the store's list limit). */
+const PENDING_LIMIT = 500;
 /** Default time the relay gets to turn a hold into an order before the reconciler steps in. */
 export const RELAY_GRACE_MS = 10_000;
 
@@ -12,7 +14,8 @@ export const RELAY_GRACE_MS = 10_000;
  * The safety net behind the relay: periodically compares the sale engine with the order store
  * and enqueues what is missing. Holds without an order get a create job; pending orders whose
  * hold was settled in Redis get a status job. Job ids make it harmless to find the same gap
- * twice.
+ * twice. It visits the active drops only (see SaleEngine.activeDrops), plus one store query for
+ * pending orders of drops that left that index, so its idle cost does not grow with history.
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -49,14 +52,18 @@ export class Reconciler {
     await this.running;
   }
 
-  /** One comparison of every drop; returns how many jobs it enqueued. */
+  /** One comparison of every active drop; returns how many jobs it enqueued. */
   async pass(): Promise<number> {
     let enqueued = 0;
-    for (const dropId of await this.engine.listDrops()) {
+    const active = await this.engine.activeDrops();
+    for (const dropId of active) {
       const jobs = [...(await this.missingOrders(dropId)), ...(await this.staleStatuses(dropId))];
       if (jobs.length > 0) await this.queues.orders.addBulk(jobs);
       enqueued += jobs.length;
     }
+    const orphans = await this.orphanStatuses(new Set(active));
+    if (orphans.length > 0) await this.queues.orders.addBulk(orphans);
+    enqueued += orphans.length;
     this.repaired += enqueued;
     return enqueued;
   }
@@ -86,14 +93,42 @@ export class Reconciler {
   }
 
   private async staleStatuses(dropId: string): Promise<PlannedJob<OrderJob>[]> {
-    const pending = await this.store.list({ dropId, status: "pending_payment", limit: 500 });
+    return this.statusJobs(
+      await this.store.list({ dropId, status: "pending_payment", limit: PENDING_LIMIT }),
+    );
+  }
+
+  /**
+   * Pending orders of drops that are no longer active: every hold of such a drop is settled, so
+   * each is a status job that was lost or failed for good. Usually none; one store query.
+   */
+  private async orphanStatuses(active: Set<string>): Promise<PlannedJob<OrderJob>[]> {
+    const pending = await this.store.list({ status: "pending_payment", limit: PENDING_LIMIT });
+    return this.statusJobs(pending.filter((o) => !active.has(o.dropId)));
+  }
+
+  /** A status job for each pending order whose hold is settled in the sale engine. */
+  private async statusJobs(pending: Order[]): Promise<PlannedJob<OrderJob>[]> {
     const jobs: PlannedJob<OrderJob>[] = [];
     for (const order of pending) {
-      const hold = await this.engine.reservation(order.reservationId);
+      let hold: ReservationRecord;
+      try {
+        hold = await this.engine.reservation(order.reservationId);
+      } catch (err) {
+        // An order this engine's key space does not know (another prefix's store): not ours.
+        if (isLivedropError(err) && err.code === ErrorCode.RESERVATION_NOT_FOUND) continue;
+        throw err;
+      }
       if (hold.status === "held") continue;
       const to = hold.status === "confirmed" ? "paid" : hold.status === "expired" ? "expired" : "cancelled";
       jobs.push(
-        statusJob({ kind: "status", reservationId: order.reservationId, dropId, to, reason: "reconciled" }),
+        statusJob({
+          kind: "status",
+          reservationId: order.reservationId,
+          dropId: order.dropId,
+          to,
+          reason: "reconciled",
+        }),
       );
     }
     return jobs;

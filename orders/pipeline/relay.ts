@@ -11,7 +11,7 @@ const CLAIM_IDLE_MS = 15_000;
 type StreamEntry = [id: string, fields: string[]];
 
 /**
- * Drains every drop's outbox stream into BullMQ: at-least-once. An entry is acknowledged and
+ * Drains every active drop's outbox stream into BullMQ: at-least-once. An entry is acknowledged and
  * deleted only after its jobs were added; job ids make re-adding after a crash a no-op. Uses a
  * consumer group, so several relays can run and a dead one's pending entries are claimed.
  */
@@ -69,12 +69,15 @@ export class OutboxRelay {
     }
   }
 
-  /** One pass over every drop's outbox; returns how many entries it moved. */
+  /**
+   * One pass over the outboxes of the active drops (a drop leaves that index only once its
+   * outbox is empty, so no entry is skipped); returns how many entries it moved.
+   */
   async pass(): Promise<number> {
     const claim = Date.now() - this.lastClaim > CLAIM_IDLE_MS / 3;
     if (claim) this.lastClaim = Date.now();
     let moved = 0;
-    for (const dropId of await this.engine.listDrops()) {
+    for (const dropId of await this.engine.activeDrops()) {
       if (this.stopped) break;
       const stream = this.engine.keys.drop(dropId).outbox;
       await this.ensureGroup(stream);

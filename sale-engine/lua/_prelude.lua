@@ -57,25 +57,40 @@ local function event_json(type, fields_json, head, ver, state, available, held, 
     .. '","available":' .. available .. ',"held":' .. held .. ',"sold":' .. sold .. '}'
 end
 
--- Publishes events (a list of JSON strings) as one JSON array on the drop's shard channel and,
--- when `outbox_key` is given, appends the same array as one entry to the drop's outbox stream.
-local function emit(channel, outbox_key, events)
+-- The event log's length (entries, trimmed with MAXLEN ~), passed by the engine as an ARGV;
+-- nil unless a whole number in 1..10^9.
+local function log_length(s)
+  local n = tonumber(s)
+  if n and n >= 1 and n <= 1000000000 and n == math.floor(n) then return n end
+  return nil
+end
+
+-- Where one script's events go, every key under the drop's hash tag: the shard channel, the
+-- event log stream (about `log_len` entries) and, for reservation events, the outbox stream.
+local function sink(channel, log_key, log_len, outbox_key)
+  return { channel = channel, log = log_key, log_len = log_len, outbox = outbox_key }
+end
+
+-- Publishes events (a list of JSON strings) as one JSON array on the drop's shard channel and
+-- appends the same array as one entry (field `e`) to the event log and, if any, the outbox.
+local function emit(out, events)
   local payload = '[' .. table.concat(events, ',') .. ']'
-  if outbox_key then
-    redis.call('XADD', outbox_key, '*', 'e', payload)
+  if out.outbox then
+    redis.call('XADD', out.outbox, '*', 'e', payload)
   end
-  redis.call('SPUBLISH', channel, payload)
+  redis.call('XADD', out.log, 'MAXLEN', '~', out.log_len, '*', 'e', payload)
+  redis.call('SPUBLISH', out.channel, payload)
 end
 
 -- For single-change scripts: one event, then the counters in `m` plus the (name, value, ...)
--- pairs in `...` written in one HSET, then the event emitted.
-local function commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, type, fields_json, ...)
+-- pairs in `...` written in one HSET, then the event emitted to `out` (see sink).
+local function commit_and_emit(state_key, out, drop_id, m, now, type, fields_json, ...)
   m.ver = m.ver + 1
   local event = event_json(type, fields_json, event_head(drop_id, m, now), m.ver,
     effective_state(m.mode, m.starts, m.ends, m.available, now), m.available, m.held, m.sold)
   redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver,
     'seq', m.seq, ...)
-  emit(channel, outbox_key, { event })
+  emit(out, { event })
 end
 
 -- Ids that go into keys, fields and event JSON unescaped (checked again here so a direct
@@ -89,7 +104,7 @@ local function record(rec, status)
 end
 
 -- Hand a held reservation's units back (release or expiry). Caller has checked status == H.
-local function return_hold(state_key, holds_key, channel, outbox_key, drop_id, m, now, rid, rec, status)
+local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, status)
   local qty = tonumber(rec[2])
   m.held = m.held - qty
   m.available = m.available + qty
@@ -100,7 +115,7 @@ local function return_hold(state_key, holds_key, channel, outbox_key, drop_id, m
   end
   local reason = 'released'
   if status == 'X' then reason = 'expired' end
-  commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, 'reservation.released',
+  commit_and_emit(state_key, out, drop_id, m, now, 'reservation.released',
     '"reservation":"' .. rid .. '","user":"' .. rec[1] .. '","qty":' .. qty .. ',"reason":"' .. reason .. '",',
     'r:' .. rid, record(rec, status))
 end

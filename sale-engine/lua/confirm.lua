@@ -1,11 +1,15 @@
 -- confirm: a paid hold becomes sold (held -> sold). Idempotent; refused after release.
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- ARGV[1] drop id   ARGV[2] reservation id
+-- KEYS[5] event log stream
+-- ARGV[1] drop id   ARGV[2] reservation id   ARGV[3] event log length (entries, MAXLEN ~)
 -- Returns: {1, replayed} | {0, 'RESERVATION_NOT_FOUND'} | {0, 'ALREADY_RELEASED', status}
 --        | {0, 'HOLD_EXPIRED'} (deadline passed: the hold is expired right here, stock returns)
+--        | {0, 'INVALID_INPUT'} (bad log length)
 -- Events: reservation.confirmed, or reservation.released (reason expired)
-local state_key, holds_key, outbox_key, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local drop_id, rid = ARGV[1], ARGV[2]
+local state_key, holds_key = KEYS[1], KEYS[2]
+local drop_id, rid, log_len = ARGV[1], ARGV[2], log_length(ARGV[3])
+if not log_len then return { 0, 'INVALID_INPUT' } end
+local out = sink(KEYS[4], KEYS[5], log_len, KEYS[3])
 
 local m, raw = read_meta(state_key, 'r:' .. rid)
 if not (m and raw) then return { 0, 'RESERVATION_NOT_FOUND' } end
@@ -15,7 +19,7 @@ if rec[4] ~= 'H' then return { 0, 'ALREADY_RELEASED', rec[4] } end
 
 local now = now_ms()
 if now >= tonumber(rec[3]) then
-  return_hold(state_key, holds_key, channel, outbox_key, drop_id, m, now, rid, rec, 'X')
+  return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, 'X')
   return { 0, 'HOLD_EXPIRED' }
 end
 
@@ -23,7 +27,7 @@ local qty = tonumber(rec[2])
 m.held = m.held - qty
 m.sold = m.sold + qty
 redis.call('ZREM', holds_key, rid)
-commit_and_emit(state_key, channel, outbox_key, drop_id, m, now, 'reservation.confirmed',
+commit_and_emit(state_key, out, drop_id, m, now, 'reservation.confirmed',
   '"reservation":"' .. rid .. '","user":"' .. rec[1] .. '","qty":' .. qty .. ',',
   'r:' .. rid, record(rec, 'C'))
 return { 1, 0 }

@@ -1,13 +1,16 @@
 -- create: define a drop. Re-creating with identical parameters is a no-op.
 -- KEYS[1] drop state hash   KEYS[2] event channel (shard channel, same hash tag)
+-- KEYS[3] event log stream
 -- ARGV[1] drop id        ARGV[2] canonical parameter JSON (compared on re-create)
 -- ARGV[3] room id        ARGV[4] starts at, ms epoch ('' = now)   ARGV[5] ends at, ms (0 = none)
 -- ARGV[6] hold ms        ARGV[7] per-user limit                   ARGV[8] initial stock
+-- ARGV[9] event log length (entries, MAXLEN ~)
 -- Returns: {1, created (1|0), starts} | {0, 'DROP_CONFLICT'} | {0, 'INVALID_INPUT'}
 -- Events: drop.created
-local state_key, channel = KEYS[1], KEYS[2]
-local drop_id, params = ARGV[1], ARGV[2]
-if not (safe_id(drop_id) and safe_id(ARGV[3])) then return { 0, 'INVALID_INPUT' } end
+-- The engine adds the drop to its active index (another slot) before calling this script.
+local state_key = KEYS[1]
+local drop_id, params, log_len = ARGV[1], ARGV[2], log_length(ARGV[9])
+if not (safe_id(drop_id) and safe_id(ARGV[3]) and log_len) then return { 0, 'INVALID_INPUT' } end
 
 local existing = redis.call('HMGET', state_key, 'params', 'starts')
 if existing[1] then
@@ -26,7 +29,7 @@ local m = {
   available = tonumber(ARGV[8]), held = 0, sold = 0, ver = 0, seq = 0,
   hold = tonumber(ARGV[6]), limit = tonumber(ARGV[7]),
 }
-commit_and_emit(state_key, channel, nil, drop_id, m, now, 'drop.created',
+commit_and_emit(state_key, sink(KEYS[2], KEYS[3], log_len), drop_id, m, now, 'drop.created',
   '"starts":' .. starts .. ',"ends":' .. ends .. ',"limit":' .. m.limit .. ',"hold":' .. m.hold .. ',',
   'params', params, 'room', m.room, 'mode', m.mode, 'starts', starts, 'ends', ends,
   'hold', m.hold, 'limit', m.limit, 'initial', m.available, 'restocked', 0, 'created', now)

@@ -2,8 +2,9 @@
 -- each moving `qty` units from available to a hold with a payment deadline. Batching is how a
 -- hot drop stays fast: the Redis calls below are paid once per batch, not once per buyer.
 -- KEYS[1] drop state hash   KEYS[2] holds zset (rid -> deadline ms)   KEYS[3] outbox stream
--- KEYS[4] event channel
+-- KEYS[4] event channel   KEYS[5] event log stream
 -- ARGV[1] drop id   ARGV[2] n   then n times: user id, qty, idempotency key
+-- ARGV[3 + 3n] event log length (entries, MAXLEN ~)
 -- Returns: one answer per request, in order:
 --          {1, rid, deadline, available, replayed}
 --          (a hold is recorded per user and idempotency key: a retry with the same key, in this
@@ -12,10 +13,18 @@
 --          INSUFFICIENT_STOCK: a refusal changes nothing and is not recorded, so a retry with the
 --          same key is evaluated afresh (after T0, a resume or a release it may be held)
 --        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} (the key holds a hold of another qty)
---        | {0, 'QTY_ABOVE_LIMIT', limit} | {0, 'INVALID_INPUT'} (not recorded, nothing changed)
--- Events: reservation.placed, one per hold, published as one array and appended to the outbox
-local state_key, holds_key, outbox_key, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+--        | {0, 'QTY_ABOVE_LIMIT', limit} | {0, 'INVALID_INPUT'} (not recorded, nothing changed;
+--          for every request when the log length is bad)
+-- Events: reservation.placed, one per hold, published as one array and appended to the event log
+--         and the outbox
+local state_key, holds_key = KEYS[1], KEYS[2]
 local drop_id, n = ARGV[1], tonumber(ARGV[2])
+local log_len = n and log_length(ARGV[3 + 3 * n])
+if not log_len then
+  local bad = { { 0, 'INVALID_INPUT' } }
+  for i = 2, n or 1 do bad[i] = bad[1] end
+  return bad
+end
 
 -- One HMGET: the meta fields, then each request's recorded answer and the user's units.
 local fields = { 'room', 'mode', 'starts', 'ends', 'available', 'held', 'sold', 'ver', 'hold', 'limit', 'seq' }
@@ -105,6 +114,6 @@ end
 if #events > 0 then
   redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'ver', m.ver, 'seq', m.seq, unpack(writes))
   redis.call('ZADD', holds_key, unpack(holds))
-  emit(channel, outbox_key, events)
+  emit(sink(KEYS[4], KEYS[5], log_len, KEYS[3]), events)
 end
 return answers

@@ -1,4 +1,5 @@
 import os from "node:os";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLivedropError, loadConfig, type RedisClient } from "../../core/index.ts";
 import {
@@ -296,6 +297,111 @@ describe("reconciler", () => {
       expect(second.reconciler.repaired).toBeGreaterThanOrEqual(1);
       expect(second.relay.relayed).toBe(0);
     } finally {
+      await second.stop();
+      await engine2.close();
+    }
+  });
+});
+
+describe("background loops visit active drops only", () => {
+  type Loop = "relay" | "sweeper" | "reconciler";
+  type Visit = { loop: Loop; drop: string };
+
+  /** The per-drop command each loop sends (MONITOR lines of a real Redis), or undefined. */
+  function visitOf(prefix: string, args: string[], source: string): Visit | undefined {
+    if (source === "lua") return undefined;
+    const dropOf = (key: string | undefined) => {
+      const m = key?.match(/^(.*):drop:\{([^}]+)\}/);
+      return m && m[1] === prefix ? m[2] : undefined;
+    };
+    const command = args[0]?.toLowerCase();
+    const drop =
+      command === "xreadgroup"
+        ? dropOf(args[args.indexOf("STREAMS") + 1])
+        : command === "evalsha" || command === "eval"
+          ? dropOf(args[3])
+          : command === "zrange"
+            ? dropOf(args[1])
+            : undefined;
+    if (drop === undefined) return undefined;
+    const loop: Loop = command === "xreadgroup" ? "relay" : command === "zrange" ? "reconciler" : "sweeper";
+    return { loop, drop };
+  }
+
+  /**
+   * Drops the three loops visit in passes that all began after this call: waits until each loop
+   * went past `sentinel` twice (so any pass begun earlier is over), then collects until each has
+   * gone past it once more.
+   */
+  async function visitedDrops(visits: Visit[], sentinel: string): Promise<Set<string>> {
+    const passes = (from: number, loop: Loop) =>
+      visits.slice(from).filter((v) => v.loop === loop && v.drop === sentinel).length;
+    const loops: Loop[] = ["relay", "sweeper", "reconciler"];
+    const start = visits.length;
+    await expect
+      .poll(() => loops.every((l) => passes(start, l) >= 2), { timeout: 30_000, interval: 50 })
+      .toBe(true);
+    const cut = visits.length;
+    await expect
+      .poll(() => loops.every((l) => passes(cut, l) >= 1), { timeout: 30_000, interval: 50 })
+      .toBe(true);
+    return new Set(visits.slice(cut).map((v) => `${v.loop}:${v.drop}`));
+  }
+
+  it("ended drops leave the index once their orders are relayed and are not visited again; a drop with a pending hold is visited until it settles", async () => {
+    const p2 = uniquePrefix("idle");
+    const engine2 = await SaleEngine.create({ redis: redis.client(), prefix: p2 });
+    const [quiet, sold, released, pending, sentinel] = [1, 2, 3, 4, 5].map(() => dropDefinition());
+    for (const d of [quiet, sold, released, pending, sentinel]) await engine2!.createDrop(d!);
+    const buy = (d: { dropId: string }, userId: string) =>
+      engine2.reserve({ dropId: d.dropId, userId, qty: 1, idempotencyKey: key() });
+    const paid = await buy(sold!, "pam");
+    await engine2.confirm(paid.reservationId);
+    const dropped = await buy(released!, "rex");
+    await engine2.release(dropped.reservationId);
+    const open = await buy(pending!, "pia");
+    for (const d of [quiet, sold, released, pending]) await engine2.end(d!.dropId);
+
+    const cfg = loadConfig({
+      REDIS_URL: redis.url,
+      LIVEDROP_KEY_PREFIX: p2,
+      LIVEDROP_DATA_DIR: os.tmpdir(),
+      LIVEDROP_EXPIRE_SWEEP_MS: "100",
+      LOG_LEVEL: "silent",
+    });
+    const monitor = await (redis.client() as Redis).monitor();
+    const visits: Visit[] = [];
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      const v = visitOf(p2, args, source);
+      if (v) visits.push(v);
+    });
+    const second = await startOrderPipeline({ cfg, engine: engine2, store, reconcileMs: 200 });
+    try {
+      // Ended drops stay until the relay has taken their events: their orders exist.
+      await orderOf(paid.reservationId, "paid");
+      await orderOf(dropped.reservationId, "cancelled");
+      const ids = (drops: ({ dropId: string } | undefined)[]) => drops.map((d) => d!.dropId).sort();
+      await expect
+        .poll(async () => (await engine2.activeDrops()).sort(), { timeout: 30_000, interval: 50 })
+        .toEqual(ids([pending, sentinel]));
+      const whileHeld = await visitedDrops(visits, sentinel!.dropId);
+      for (const loop of ["relay", "sweeper", "reconciler"])
+        expect(whileHeld).toContain(`${loop}:${pending!.dropId}`);
+      for (const d of [quiet, sold, released])
+        expect([...whileHeld].filter((v) => v.endsWith(`:${d!.dropId}`))).toEqual([]);
+
+      await orderOf(open.reservationId);
+      await engine2.release(open.reservationId);
+      await orderOf(open.reservationId, "cancelled");
+      await expect
+        .poll(async () => engine2.activeDrops(), { timeout: 30_000, interval: 50 })
+        .toEqual([sentinel!.dropId]);
+      const after = await visitedDrops(visits, sentinel!.dropId);
+      expect([...after].sort()).toEqual(
+        ["reconciler", "relay", "sweeper"].map((loop) => `${loop}:${sentinel!.dropId}`),
+      );
+    } finally {
+      monitor.disconnect();
       await second.stop();
       await engine2.close();
     }
