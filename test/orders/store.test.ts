@@ -356,6 +356,59 @@ describe.each([pgliteBackend(), postgresBackend()])("order store on $name", (bac
     expect(await store.paymentAttempts(other.reservationId)).toEqual([]);
   });
 
+  it("migration 003 carries earlier payment rows over: each capture ends succeeded, refunded, or captured for the reconciler", async () => {
+    const target = await backend.freshTarget();
+    const [client] = await backend.clients(target, 1);
+    const db = client!;
+    const all = loadMigrations();
+    await migrate(db, all.slice(0, 2));
+    const order = (id: string, user: string, status: string, paymentRef: string | null) =>
+      db.query(
+        `INSERT INTO orders (reservation_id, drop_id, room_id, user_id, sku, title, qty, unit_price_minor,
+           total_minor, currency, status, hold_deadline, payment_ref, paid_at)
+         VALUES ($1, 'd', 'r', $2, 'S', 'T', 1, 100, 100, 'USD', $3, now(), $4,
+           CASE WHEN $3 IN ('paid', 'refunded') THEN now() END)`,
+        [id, user, status, paymentRef],
+      );
+    const attempt = (rid: string, key: string, status: string, ref: string | null) =>
+      db.query(
+        `INSERT INTO payment_attempts (reservation_id, idempotency_key, status, provider_ref, amount_minor, currency)
+         VALUES ($1, $2, $3, $4, 100, 'USD')`,
+        [rid, key, status, ref],
+      );
+    await order("d.1", "u1", "expired", null);
+    await attempt("d.1", "k1", "succeeded", "ch_1");
+    await attempt("d.1", "refund-k1", "refunded", "ch_1");
+    await order("d.2", "u2", "pending_payment", null);
+    await attempt("d.2", "k2", "succeeded", "ch_2");
+    await order("d.3", "u3", "paid", "ch_3b");
+    await attempt("d.3", "k3a", "succeeded", "ch_3a");
+    await attempt("d.3", "k3b", "succeeded", "ch_3b");
+    await order("d.4", "u4", "paid", null);
+    await attempt("d.4", "k4", "succeeded", "ch_4");
+    await attempt("d.4", "k4-declined", "declined", null);
+
+    expect(await migrate(db, all)).toEqual(all.slice(2).map((m) => m.name));
+    const rows = await db.query<{ idempotency_key: string; status: string; refund_ref: string | null }>(
+      "SELECT idempotency_key, status, refund_ref FROM payment_attempts ORDER BY id",
+    );
+    expect(rows.map((r) => [r.idempotency_key, r.status, r.refund_ref])).toEqual([
+      ["k1", "refunded", "ch_1"],
+      ["refund-k1", "refunded", null],
+      ["k2", "captured", null],
+      ["k3a", "captured", null],
+      ["k3b", "succeeded", null],
+      ["k4", "succeeded", null],
+      ["k4-declined", "declined", null],
+    ]);
+    // Earlier rows keep the key they sent the provider; keys are now unique per payer only.
+    const [kept] = await db.query<{ user_id: string; provider_key: string }>(
+      "SELECT user_id, provider_key FROM payment_attempts WHERE idempotency_key = 'k2'",
+    );
+    expect(kept).toEqual({ user_id: "u2", provider_key: "k2" });
+    await db.close();
+  });
+
   it("idempotency keys are per payer: another buyer's same key records its own attempt", async () => {
     const dropId = uniqueDrop("paykey");
     const { order: mine } = await store.createOrder(newOrder(dropId, 1));
