@@ -17,6 +17,7 @@ import { registerStaticFiles } from "./http/static-files.ts";
 import type { ShadowLane } from "./lane.ts";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
+import { UnfollowedDropLogger } from "./rooms/unfollowed-drops.ts";
 import { ShadowSwitch } from "./shadow-switch.ts";
 import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
 import { SocketServer } from "./ws/socket-server.ts";
@@ -79,6 +80,8 @@ export class GatewayServer {
   readonly limits: GatewayLimits;
   private readonly clientAddress: ClientAddress;
   private readonly router: ApiRouter;
+  /** Per lane: logs the drop events of rooms no gateway follows (one lease holder per lane). */
+  private readonly unfollowed: UnfollowedDropLogger[] = [];
 
   private constructor(
     private readonly o: GatewayServerOptions,
@@ -142,6 +145,19 @@ export class GatewayServer {
           serving: () => shadowSwitch.enabled(),
         })
       : undefined;
+    this.unfollowed.push(
+      new UnfollowedDropLogger(o.redis, o.engine, this.sockets.roomLog, o.keyPrefix, o.log),
+    );
+    if (o.shadow && this.shadowSockets)
+      this.unfollowed.push(
+        new UnfollowedDropLogger(
+          o.redis,
+          o.shadow.engine,
+          this.shadowSockets.roomLog,
+          o.shadow.keyPrefix,
+          o.log.child({ lane: "shadow" }),
+        ),
+      );
     registerWebSocketEndpoint(this.app, {
       tokens: o.tokens,
       maxConnectionsPerIp: this.limits.maxConnectionsPerIp,
@@ -176,6 +192,7 @@ export class GatewayServer {
     this.sockets.shutdown();
     this.shadowSockets?.shutdown();
     this.shadowSwitch.close();
+    for (const u of this.unfollowed) u.close();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     await this.clicks.close();
