@@ -127,7 +127,17 @@ export class MediaTier {
     let server: MediaHttpServer;
     let shadowSwitch: ShadowSwitch | undefined;
     try {
-      if (o.redis && cfg.LIVEDROP_SHADOW === "on")
+      // The switch starts "on" and keeps its last state when Redis fails; with no shadow lane here,
+      // a Redis unreachable at start means shadow traffic stays off instead.
+      const reachable = o.redis
+        ? await o.redis.ping().then(
+            () => true,
+            () => false,
+          )
+        : false;
+      if (o.redis && !reachable)
+        log.warn("Redis unreachable: shadow (load-test) traffic is off on this media node");
+      if (o.redis && reachable && cfg.LIVEDROP_SHADOW === "on")
         shadowSwitch = await ShadowSwitch.create(o.redis, cfg.LIVEDROP_KEY_PREFIX, log);
       const shadowOn = shadowSwitch;
       server = await MediaHttpServer.create({

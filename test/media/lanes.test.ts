@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RedisClient } from "../../core/index.ts";
+import { connectRedis, type RedisClient } from "../../core/index.ts";
 import { type AnyRoute, checkRoutes, type Rule } from "../../media/http/router.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
 import { type MediaStack, startMediaStack, waitFor } from "./harness.ts";
@@ -285,15 +285,21 @@ describe("media lanes and roles: one rule per route, enforced by the router", ()
     expect((await s.api(shadowViewer, "GET", base(ROOM))).status).toBe(200);
   });
 
-  it("a tier without Redis refuses shadow tokens (403 SHADOW_DISABLED) and serves live ones", async () => {
-    const bare = await startMediaStack({ MEDIA_HLS: "false", MEDIA_WORKERS: "1" });
-    try {
-      const shadow = await bare.api(await bare.token("s1", "viewer", [], true), "GET", base("x"));
-      expect([shadow.status, shadow.json.error?.code]).toEqual([403, "SHADOW_DISABLED"]);
-      expect((await bare.api(await bare.token("v1"), "GET", base("x"))).status).toBe(200);
-    } finally {
-      await bare.stop();
+  it("a tier without Redis, or whose Redis does not answer at start, refuses shadow tokens and serves live ones", async () => {
+    // Port 1 on loopback: nothing listens, so the connection is refused at once.
+    const dead = connectRedis({ url: "redis://127.0.0.1:1" }, { maxRetriesPerRequest: 1 });
+    dead.on("error", () => undefined);
+    for (const o of [{}, { redis: dead }]) {
+      const bare = await startMediaStack({ MEDIA_HLS: "false", MEDIA_WORKERS: "1" }, o);
+      try {
+        const shadow = await bare.api(await bare.token("s1", "viewer", [], true), "GET", base("x"));
+        expect([shadow.status, shadow.json.error?.code]).toEqual([403, "SHADOW_DISABLED"]);
+        expect((await bare.api(await bare.token("v1"), "GET", base("x"))).status).toBe(200);
+      } finally {
+        await bare.stop();
+      }
     }
+    dead.disconnect();
   });
 
   it("a route without a rule, or a host rule without a room in its path, is refused at start-up", () => {
