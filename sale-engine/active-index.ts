@@ -66,9 +66,24 @@ export class ActiveIndex {
   }
 
   /**
+   * The cheap check behind periodic repairs: three counts. Every registered drop is active or
+   * retired unless one was missed, so a full repair runs only when the registry is larger.
+   * (Entries not yet or never registered, a createDrop in flight or one that died, can hide a
+   * miss until they go; the full repair at each sweeper start covers the rest.)
+   */
+  async repairIfNeeded(): Promise<number> {
+    const [registered, active, retired] = await Promise.all([
+      this.redis.zcard(this.keys.dropRegistry),
+      this.redis.zcard(this.keys.activeDrops),
+      this.redis.scard(this.keys.retiredDrops),
+    ]);
+    return registered > active + retired ? this.repair() : 0;
+  }
+
+  /**
    * Puts back every registered drop that is neither active nor retired (drops created before
-   * the index existed, or by an engine that does not keep it). A few commands whatever the
-   * history: the registry and the index are read whole, the comparison runs in Lua.
+   * the index existed, or by an engine that does not keep it). Reads the whole registry and
+   * compares in Lua, so it costs in proportion to the history: run it rarely.
    */
   async repair(): Promise<number> {
     const ids = await this.redis.zrange(this.keys.dropRegistry, 0, -1);

@@ -293,11 +293,12 @@ export class SaleEngine {
 
   /**
    * Puts every registered drop that is neither active nor retired back into the active index:
-   * drops created before the index existed or by an older engine. Idempotent; the expiry
-   * sweeper runs it at start and then rarely. Returns how many it added.
+   * drops created before the index existed or by an older engine. Idempotent; reads the whole
+   * registry. With `ifCounts`, three counts first and the repair only if they show a missing
+   * drop (what the expiry sweeper runs periodically). Returns how many drops it added.
    */
-  repairActiveIndex(): Promise<number> {
-    return this.active.repair();
+  repairActiveIndex(options: { ifCounts?: boolean } = {}): Promise<number> {
+    return options.ifCounts ? this.active.repairIfNeeded() : this.active.repair();
   }
 
   /**

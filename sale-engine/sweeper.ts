@@ -12,8 +12,9 @@ export interface ExpirySweeper {
  * Periodically expires due holds on every active drop: the safety net that returns stock even
  * when no other component is watching deadlines. Each sweep also retires drops that ended with
  * nothing pending (see SaleEngine.expireAllDue), so it costs what the live drops cost, not the
- * history. The first sweep and then one every `repairMs` (default 60000 ms) also repair the
- * active index (drops created before it existed). Errors (Redis restarting) are logged, not thrown.
+ * history. The first sweep repairs the active index (drops created before it existed); then
+ * every `repairMs` (default 60000 ms) a check of three counts repairs it only if a drop is
+ * missing. Errors (Redis restarting) are logged, not thrown.
  */
 export function startExpirySweeper(
   engine: SaleEngine,
@@ -29,7 +30,7 @@ export function startExpirySweeper(
   const tick = async () => {
     try {
       if (Date.now() - repairedAt >= repairMs) {
-        const added = await engine.repairActiveIndex();
+        const added = await engine.repairActiveIndex({ ifCounts: repairedAt > Number.NEGATIVE_INFINITY });
         repairedAt = Date.now();
         if (added > 0) log.info({ added }, "active drop index repaired");
       }
