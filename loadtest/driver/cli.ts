@@ -26,15 +26,19 @@ export async function runLoadtest(args: string[]): Promise<number> {
 /** Tokens for k6's TOKENS_FILE: shadow ones from the admin endpoint, or signed with --token-secret. */
 async function writeTokens(o: TokensOptions): Promise<number> {
   let tokens: string[];
+  let error: string | undefined;
   if (o.tokenSecret) {
     const local = await localTokens(o.tokenSecret);
-    tokens = o.role === "host" ? [await local.host(o.room)] : await local.viewers(o.count);
+    tokens = o.role === "host" ? [await local.host(o.room)] : (await local.viewers(o.count)).tokens;
   } else {
     if (!o.url || !o.adminToken)
       throw new ValidationError("tokens needs --url and --admin-token, or --token-secret");
-    const source = shadowTokens(new Api(o.url, new Recorder()), o.adminToken);
-    tokens = o.role === "host" ? [await source.host(o.room)] : await source.viewers(o.count);
+    const source = shadowTokens(new Api(o.url, new Recorder()), o.adminToken, o.tokenBatch);
+    if (o.role === "host") tokens = [await source.host(o.room)];
+    else ({ tokens, error } = await source.viewers(o.count));
   }
+  // A short file would leave VUs without tokens: say so and fail, after writing what there is.
+  if (error) process.stderr.write(`only ${tokens.length} of ${o.count} tokens: ${error}\n`);
   const json = `${JSON.stringify({ tokens })}\n`;
   if (o.out) {
     mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
@@ -43,5 +47,5 @@ async function writeTokens(o: TokensOptions): Promise<number> {
   } else {
     process.stdout.write(json);
   }
-  return 0;
+  return error ? 1 : 0;
 }

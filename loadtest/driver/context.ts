@@ -18,6 +18,11 @@ export interface RunContext {
   readonly api: Api;
   readonly recorder: Recorder;
   readonly tokens: TokenSource;
+  /**
+   * Tokens for `count` viewers; fewer when minting stopped short, the missing ones already
+   * counted (`viewer_failures{reason:token}`) and noted. Use it rather than `tokens.viewers`.
+   */
+  viewerTokens(count: number): Promise<string[]>;
   readonly progress: Progress;
   /** Load worker processes to use, 0 = decide from the number of sockets. */
   readonly workers: number;

@@ -26,7 +26,11 @@ export async function until(
   }
 }
 
-/** ramping-vus: sessions follow `stages`; tokens are reused in turn when sessions come back. */
+/**
+ * ramping-vus: sessions of planned viewers follow `stages`; viewer slot i uses token i. A slot
+ * without a token (minting stopped short: counted already) opens nothing, since sharing another
+ * viewer's token would make two viewers one user.
+ */
 export async function rampingSessions(
   pool: WorkerPool,
   stages: readonly Stage[],
@@ -37,17 +41,17 @@ export async function rampingSessions(
   const total = totalSeconds(stages);
   const started = Date.now();
   let current = 0;
-  let next = 0;
+  // Slots past the tokens never open, so only the ones below tokens.length count as sessions.
+  const live = (slots: number) => Math.min(slots, tokens.length);
   for (;;) {
     const elapsed = (Date.now() - started) / 1000;
     if (elapsed >= total) break;
     const target = Math.round(targetAt(stages, elapsed));
     if (target > current) {
-      const batch: string[] = [];
-      for (let i = current; i < target; i++) batch.push(tokens[next++ % tokens.length] ?? "");
-      pool.open(spec, batch);
-    } else if (target < current) {
-      pool.close(current - target);
+      const batch = tokens.slice(current, target);
+      if (batch.length) pool.open(spec, batch, true);
+    } else if (live(current) > live(target)) {
+      pool.close(live(current) - live(target));
     }
     current = target;
     tick(target);

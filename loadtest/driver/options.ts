@@ -17,10 +17,14 @@ export const USAGE = `npm run loadtest -- ${SCENARIO_NAMES.join("|")} [flags]
   --arrivals PER_S --host-every-ms MS --order-wait-ms MS
                          override the scenario's CI-scale parameters (loadtest/lib/scenarios.ts)
   --workers N            load worker processes (default: one per 1,500 sockets, at most 4)
+  --token-batch N        shadow viewer tokens per admin request (default 5000, the endpoint's most)
   --out DIR              where <name>-summary.json and <name>-report.html go (default artifacts/loadtest)
   --quiet                no progress on stderr
-npm run loadtest -- tokens --count N [--role viewer|host] [--room ROOM] [--out FILE] (--url URL --admin-token T | --token-secret S)
+npm run loadtest -- tokens --count N [--role viewer|host] [--room ROOM] [--out FILE] [--token-batch N] (--url URL --admin-token T | --token-secret S)
                          write tokens as JSON for k6's TOKENS_FILE`;
+
+/** Shadow viewer tokens per admin request by default: the admin endpoint's most per request. */
+export const DEFAULT_TOKEN_BATCH = 5_000;
 
 const count = z.coerce.number().int().min(1).max(1_000_000);
 const seconds = z.coerce.number().min(0).max(86_400);
@@ -37,6 +41,8 @@ export interface DriverOptions {
   readonly workers: number;
   readonly outDir: string;
   readonly quiet: boolean;
+  /** Shadow viewer tokens per admin request. */
+  readonly tokenBatch: number;
 }
 
 export interface TokensOptions {
@@ -47,6 +53,7 @@ export interface TokensOptions {
   readonly adminToken?: string;
   readonly tokenSecret?: string;
   readonly out?: string;
+  readonly tokenBatch: number;
 }
 
 const OPTIONS = {
@@ -66,6 +73,7 @@ const OPTIONS = {
   "host-every-ms": { type: "string" },
   "order-wait-ms": { type: "string" },
   workers: { type: "string", default: "0" },
+  "token-batch": { type: "string" },
   out: { type: "string" },
   quiet: { type: "boolean", default: false },
   count: { type: "string" },
@@ -104,6 +112,7 @@ export function parseDriverArgs(
     ...(adminToken ? { adminToken } : {}),
     ...(tokenSecret ? { tokenSecret } : {}),
     room,
+    tokenBatch: opt(count, v["token-batch"], "token-batch") ?? DEFAULT_TOKEN_BATCH,
   };
   if (name === "tokens") {
     const role = opt(z.enum(["viewer", "host"]), v.role, "role") ?? "viewer";

@@ -42,14 +42,17 @@ export class WorkerPool {
     return this.children.length;
   }
 
-  /** Opens one session per token, spread over the workers. */
-  open(spec: BehaviourSpec, tokens: readonly string[]): void {
+  /**
+   * Opens one session per token, spread over the workers. `planned`: planned viewers (each that
+   * joins counts in viewers_connected), not arrivals on top of them (shoppers, second sockets).
+   */
+  open(spec: BehaviourSpec, tokens: readonly string[], planned: boolean): void {
     const n = this.children.length;
     if (tokens.length < n) {
       // Few at a time (ramps, arrivals): take turns so the load stays even.
       for (const token of tokens) {
         const c = this.children[this.rr++ % n];
-        if (c) this.send(c, { type: "open", spec, tokens: [token], firstRef: this.nextRef++ });
+        if (c) this.send(c, { type: "open", spec, tokens: [token], firstRef: this.nextRef++, planned });
       }
       return;
     }
@@ -57,7 +60,7 @@ export class WorkerPool {
     this.children.forEach((c, i) => {
       const slice = tokens.slice(i * share, (i + 1) * share);
       if (slice.length)
-        this.send(c, { type: "open", spec, tokens: slice, firstRef: this.nextRef + i * share });
+        this.send(c, { type: "open", spec, tokens: slice, firstRef: this.nextRef + i * share, planned });
     });
     this.nextRef += tokens.length;
   }

@@ -26,12 +26,16 @@ export type BehaviourSpec =
 
 export type ToWorker =
   | { readonly type: "init"; readonly wsUrl: string; readonly baseUrl: string; readonly wanted: string[] }
-  /** Open one session per token; `firstRef` numbers them (outcomes carry the number). */
+  /**
+   * Open one session per token; `firstRef` numbers them (outcomes carry the number). `planned`:
+   * they are planned viewers, so each one that joins counts in viewers_connected.
+   */
   | {
       readonly type: "open";
       readonly spec: BehaviourSpec;
       readonly tokens: string[];
       readonly firstRef: number;
+      readonly planned: boolean;
     }
   /** End `count` of the open sessions (a ramp going down). */
   | { readonly type: "close"; readonly count: number }

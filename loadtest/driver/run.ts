@@ -1,11 +1,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ValidationError } from "../../core/index.ts";
+import { ENTRY_FAILURE_KEYS } from "../lib/admission.ts";
+import { generatorFields, generatorReport } from "../lib/generator.ts";
 import { renderHtml, renderText } from "../lib/report.ts";
-import { paramsFor, type ScenarioName, thresholdsFor } from "../lib/scenarios.ts";
-import { checkThresholds, type RunSummary, resultLine, spikeLine } from "../lib/summary.ts";
+import { paramsFor, plannedViewers, type ScenarioName, thresholdsFor } from "../lib/scenarios.ts";
+import { checkThresholds, lastLineOf, type RunSummary } from "../lib/summary.ts";
 import { Api, ApiError } from "./api.ts";
 import type { RunContext, Scenario } from "./context.ts";
+import { GeneratorMonitor } from "./generator-monitor.ts";
 import type { DriverOptions } from "./options.ts";
 import { WorkerPool } from "./pool.ts";
 import { Progress } from "./progress.ts";
@@ -36,19 +39,28 @@ export interface RunReport {
   readonly files: readonly string[];
 }
 
+/** Hooks for tests: wrap the run's token source (e.g. one that stops minting part-way). */
+export interface RunHooks {
+  readonly tokens?: (source: TokenSource) => TokenSource;
+}
+
 /** Runs one scenario at CI scale against `--url` or a private stack, and writes its report. */
-export async function runScenario(o: DriverOptions): Promise<RunReport> {
+export async function runScenario(o: DriverOptions, hooks: RunHooks = {}): Promise<RunReport> {
   const progress = new Progress(o.name, o.quiet);
   const params = paramsFor(o.name, "ci", o.overrides);
-  const thresholds = thresholdsFor(o.name, "ci");
-  const recorder = new Recorder(new Set(Object.keys(thresholds)));
+  const thresholds = thresholdsFor(o.name, "ci", params);
+  const wanted = [...Object.keys(thresholds), ...ENTRY_FAILURE_KEYS];
+  const recorder = new Recorder(new Set(wanted));
   let stack: OwnStack | undefined;
   const pools: WorkerPool[] = [];
+  const tokenNotes: string[] = [];
+  let monitor: GeneratorMonitor | undefined;
   try {
     if (!o.url) stack = await startOwnStack(o.shadow, (l) => progress.log(l));
     const baseUrl = o.url ?? stack?.baseUrl ?? "";
     const api = new Api(baseUrl, recorder);
-    const tokens = await tokenSource(o, api, stack, progress);
+    const real = await tokenSource(o, api, stack, progress);
+    const tokens = hooks.tokens ? hooks.tokens(real) : real;
     const ctx: RunContext = {
       name: o.name,
       params,
@@ -59,26 +71,41 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
       api,
       recorder,
       tokens,
+      viewerTokens: async (count) => {
+        const minted = await tokens.viewers(count);
+        const missing = count - minted.tokens.length;
+        if (missing > 0) {
+          recorder.count("viewer_failures", missing, { reason: "token" });
+          const note = `${missing} of ${count} viewer tokens could not be minted: ${minted.error ?? "no reason given"}`;
+          tokenNotes.push(note);
+          progress.log(note);
+        }
+        return minted.tokens.slice(0, count);
+      },
       progress,
       workers: o.workers,
       startPool: (sockets) => {
         const pool = WorkerPool.start(
           o.workers || Math.min(4, Math.max(1, Math.ceil(sockets / SOCKETS_PER_WORKER))),
-          { wsUrl: `${baseUrl.replace(/^http/, "ws")}/ws`, baseUrl, wanted: Object.keys(thresholds) },
+          { wsUrl: `${baseUrl.replace(/^http/, "ws")}/ws`, baseUrl, wanted },
         );
         pools.push(pool);
         return pool;
       },
     };
     const startedAt = new Date();
+    // The driver's own process (executors, HTTP calls) is part of the generator too.
+    monitor = new GeneratorMonitor(recorder, true);
     progress.log(
       `${o.name} against ${baseUrl}${tokens.shadow ? " (shadow traffic)" : ""}: ${JSON.stringify(params)}`,
     );
     const outcome = await SCENARIO_RUNS[o.name](ctx);
+    monitor.stop();
     progress.done();
     const durationMs = Date.now() - startedAt.getTime();
     const metrics = recorder.summarize(durationMs / 1000, thresholds);
-    const notes = [...(outcome.notes ?? []), ...closeNotes(pools)];
+    const generator = generatorReport(metrics);
+    const notes = [...tokenNotes, ...(outcome.notes ?? []), ...closeNotes(pools)];
     const results = checkThresholds(thresholds, metrics);
     const summary: RunSummary = {
       loadtest: o.name,
@@ -91,15 +118,23 @@ export async function runScenario(o: DriverOptions): Promise<RunReport> {
       params: { ...params, room: o.room },
       thresholds: results,
       metrics,
-      result: outcome.result(metrics),
+      result: {
+        viewers: params.viewers,
+        viewersPlanned: plannedViewers(params),
+        viewersConnected: metrics.viewers_connected?.values.count ?? 0,
+        ...outcome.result(metrics),
+        ...generatorFields(generator),
+      },
       ...(outcome.series ? { series: outcome.series } : {}),
       ...(notes.length ? { notes } : {}),
+      generator,
     };
     const files = writeReport(o.outDir, summary);
     if (!o.quiet) process.stderr.write(renderText(summary));
     progress.log(`report: ${files.join(", ")}`);
-    return { summary, lastLine: lastLine(summary), files };
+    return { summary, lastLine: lastLineOf(summary), files };
   } finally {
+    monitor?.stop();
     progress.done();
     await stack?.stop();
   }
@@ -117,19 +152,6 @@ function closeNotes(pools: readonly WorkerPool[]): string[] {
   return [`the server closed or refused ${total} socket(s): ${parts.join(", ")}`];
 }
 
-function lastLine(s: RunSummary): string {
-  if (s.loadtest !== "spike") return resultLine(s);
-  const r = s.result;
-  return spikeLine({
-    viewers: Number(r.viewers),
-    stock: Number(r.stock),
-    sold: Number(r.sold),
-    oversold: Number(r.oversold),
-    ackP99Ms: Number(r.ackP99Ms),
-    holdsWithoutOrder: Number(r.holdsWithoutOrder),
-  });
-}
-
 function writeReport(dir: string, s: RunSummary): string[] {
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, `${s.loadtest}-summary.json`);
@@ -141,7 +163,7 @@ function writeReport(dir: string, s: RunSummary): string[] {
 
 /** Tokens: shadow ones from the admin endpoint, or signed locally with a known secret. */
 async function tokenSource(
-  o: Pick<DriverOptions, "shadow" | "adminToken" | "tokenSecret" | "url">,
+  o: Pick<DriverOptions, "shadow" | "adminToken" | "tokenSecret" | "url" | "tokenBatch">,
   api: Api,
   stack: OwnStack | undefined,
   progress: Progress,
@@ -180,7 +202,7 @@ async function tokenSource(
     await api.setShadow(admin, true);
     progress.log("shadow traffic was off on the private stack: switched it on");
   }
-  return shadowTokens(api, admin);
+  return shadowTokens(api, admin, o.tokenBatch);
 }
 
 export { SCENARIO_RUNS };

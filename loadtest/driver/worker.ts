@@ -1,7 +1,10 @@
 import WebSocket from "ws";
+import { onEntry, recordEntry } from "../lib/admission.ts";
 import { chatter, flashBuy, type HttpPay, shop, watch } from "../lib/behaviours.ts";
 import { type Runtime, Session } from "../lib/session.ts";
+import { closeIfOpen, sendIfOpen } from "../lib/socket-send.ts";
 import { Api } from "./api.ts";
+import { GeneratorMonitor } from "./generator-monitor.ts";
 import type { BehaviourSpec, FromWorker, Outcome, ToWorker } from "./protocol.ts";
 import { Recorder } from "./recorder.ts";
 
@@ -23,6 +26,7 @@ const runtime: Runtime = {
 let wsUrl = "";
 let api: Api | undefined;
 let recorder = new Recorder();
+let monitor: GeneratorMonitor | undefined;
 const open = new Set<Session>();
 const outcomes: Outcome[] = [];
 const closes: Record<string, number> = {};
@@ -33,15 +37,10 @@ let queue: Promise<void> = Promise.resolve();
 
 const send = (m: FromWorker) => process.send?.(m);
 
-function connect(token: string, spec: BehaviourSpec, ref: number): Promise<void> {
+function connect(token: string, spec: BehaviourSpec, ref: number, planned: boolean): Promise<void> {
   const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
   const session = new Session(
-    {
-      send: (text) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(text);
-      },
-      close: () => ws.close(),
-    },
+    { send: (text) => sendIfOpen(ws, text), close: () => closeIfOpen(ws) },
     runtime,
     recorder,
     runtime.now(),
@@ -49,6 +48,7 @@ function connect(token: string, spec: BehaviourSpec, ref: number): Promise<void>
   );
   open.add(session);
   session.onClose(() => open.delete(session));
+  onEntry(session, spec.room, (failure) => recordEntry(recorder, failure, planned));
   ws.on("message", (data) => session.message(data.toString()));
   ws.on("close", (code) => {
     if (!session.endedOnPurpose && !session.isClosed) tallyClose(`close ${code}`);
@@ -106,14 +106,20 @@ function start(s: Session, spec: BehaviourSpec, ref: number, token: string): voi
   }
 }
 
-async function openAll(spec: BehaviourSpec, tokens: string[], firstRef: number): Promise<void> {
+async function openAll(
+  spec: BehaviourSpec,
+  tokens: string[],
+  firstRef: number,
+  planned: boolean,
+): Promise<void> {
   for (let i = 0; i < tokens.length; i += BATCH) {
     const batch = tokens.slice(i, i + BATCH);
-    await Promise.all(batch.map((t, j) => connect(t, spec, firstRef + i + j)));
+    await Promise.all(batch.map((t, j) => connect(t, spec, firstRef + i + j, planned)));
   }
 }
 
 async function stop(): Promise<void> {
+  monitor?.stop();
   for (const s of [...open]) s.end();
   const deadline = Date.now() + 6_000;
   while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -136,10 +142,11 @@ process.on("message", (m: ToWorker) => {
       wsUrl = m.wsUrl;
       recorder = new Recorder(new Set(m.wanted));
       api = new Api(m.baseUrl, recorder);
+      monitor = new GeneratorMonitor(recorder);
       return;
     case "open":
       // Opens run one after another, so a ramp's batches connect in order.
-      queue = queue.then(() => openAll(m.spec, m.tokens, m.firstRef));
+      queue = queue.then(() => openAll(m.spec, m.tokens, m.firstRef, m.planned));
       return;
     case "close": {
       const victims = [...open].slice(-m.count);

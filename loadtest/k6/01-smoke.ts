@@ -7,31 +7,46 @@ import { chatter, shop } from "../lib/behaviours.ts";
 import { api, httpPay, json } from "./lib/api.ts";
 import { loadConfig } from "./lib/config.ts";
 import { auditDrop, endDrop, type RunData, setupDrop } from "./lib/drop.ts";
-import { openSession } from "./lib/socket.ts";
+import { calibrateProbe, probe, probeScenario, vusOf } from "./lib/generator.ts";
+import { metric } from "./lib/metrics.ts";
 import { handleSummaryFor, k6Options } from "./lib/summary.ts";
-import { tokenPool, viewerToken } from "./lib/tokens.ts";
+import { setupTokens, tokenPool } from "./lib/tokens.ts";
+import { openCounted, openViewer } from "./lib/viewer.ts";
 
 const cfg = loadConfig("smoke");
 const pool = tokenPool(cfg);
 const p = cfg.params;
-
-export const options: Options = {
-  ...k6Options("smoke"),
-  scenarios: {
-    smoke: { executor: "per-vu-iterations", vus: p.viewers, iterations: 1, maxDuration: `${p.holdS + 60}s` },
+const scenarios = {
+  smoke: {
+    executor: "per-vu-iterations" as const,
+    exec: "shopper",
+    vus: p.viewers,
+    iterations: 1,
+    maxDuration: `${p.holdS + 60}s`,
   },
+  generator: probeScenario(10),
 };
 
+export const options: Options = { ...k6Options("smoke", p), scenarios };
+
 export function setup(): RunData {
-  return setupDrop(cfg, "smoke", { stock: Math.max(p.stock, p.viewers), perUserLimit: 1 });
+  const probeData = calibrateProbe();
+  return {
+    ...setupDrop(cfg, "smoke", { stock: Math.max(p.stock, p.viewers), perUserLimit: 1 }),
+    ...setupTokens(cfg, pool, vusOf(scenarios)),
+    probe: probeData,
+  };
 }
 
-export default function (data: RunData): void {
+export function shopper(data: RunData): void {
   const vu = exec.vu.idInTest;
-  const token = viewerToken(cfg, pool, vu);
+  const viewer = openViewer(cfg, pool, data, `smoke${vu}`);
+  if (!viewer) {
+    metric("journey_ok").add(false);
+    return;
+  }
+  const { session: buyer, token } = viewer;
   check(api.drop(cfg, data.dropId, "browse", token), { "drop is readable": (r) => r.status === 200 });
-
-  const buyer = openSession(cfg, token, `smoke${vu}`);
   shop(
     buyer,
     {
@@ -55,8 +70,12 @@ export default function (data: RunData): void {
   );
 
   // A second socket of the same viewer chats a few messages and leaves.
-  const talker = openSession(cfg, token, `smokechat${vu}`);
-  chatter(talker, { room: cfg.room, everyMs: 1_200, stayMs: 4_000 });
+  const talker = openCounted(cfg, token, `smokechat${vu}`, false);
+  if (talker) chatter(talker, { room: cfg.room, everyMs: 1_200, stayMs: 4_000 });
+}
+
+export function generatorProbe(data: RunData): void {
+  probe(data.probe);
 }
 
 export function teardown(data: RunData): void {

@@ -5,43 +5,62 @@ import { check, sleep } from "k6";
 import exec from "k6/execution";
 import type { Options } from "k6/options";
 import { chatter } from "../lib/behaviours.ts";
-import { rampHoldStages } from "../lib/scenarios.ts";
+import { rampHoldStages, totalSeconds } from "../lib/scenarios.ts";
 import { api } from "./lib/api.ts";
 import { loadConfig } from "./lib/config.ts";
-import { openSession } from "./lib/socket.ts";
+import { calibrateProbe, type ProbeCalibration, probe, probeScenario, vusOf } from "./lib/generator.ts";
 import { handleSummaryFor, k6Options } from "./lib/summary.ts";
-import { tokenPool, viewerToken } from "./lib/tokens.ts";
+import { type SetupTokens, setupTokens, tokenPool } from "./lib/tokens.ts";
+import { openViewer } from "./lib/viewer.ts";
 
 const cfg = loadConfig("chat");
 const pool = tokenPool(cfg);
 const p = cfg.params;
-
-export const options: Options = {
-  ...k6Options("chat"),
-  scenarios: {
-    chatters: {
-      executor: "ramping-vus",
-      exec: "chat",
-      startVUs: 0,
-      stages: rampHoldStages(p.viewers, p.rampS, p.holdS),
-      gracefulRampDown: "10s",
-    },
+const stages = rampHoldStages(p.viewers, p.rampS, p.holdS);
+const scenarios = {
+  chatters: {
+    executor: "ramping-vus" as const,
+    exec: "chat",
+    startVUs: 0,
+    stages,
+    gracefulRampDown: "10s",
   },
+  generator: probeScenario(totalSeconds(stages)),
 };
 
-export function setup(): { startedAt: string } {
-  check(api.health(cfg), { "target is ready": (r) => r.status === 200 });
-  return { startedAt: new Date().toISOString() };
+export const options: Options = { ...k6Options("chat", p), scenarios };
+
+interface ChatData extends SetupTokens {
+  readonly startedAt: string;
+  readonly probe: ProbeCalibration;
 }
 
-export function chat(): void {
+export function setup(): ChatData {
+  const probeData = calibrateProbe();
+  check(api.health(cfg), { "target is ready": (r) => r.status === 200 });
+  return {
+    startedAt: new Date().toISOString(),
+    ...setupTokens(cfg, pool, vusOf(scenarios)),
+    probe: probeData,
+  };
+}
+
+export function chat(data: ChatData): void {
   const left = exec.scenario.startTime + (p.rampS + p.holdS) * 1000 - Date.now();
   if (left < 2_000) {
     sleep(1);
     return;
   }
-  const session = openSession(cfg, viewerToken(cfg, pool, exec.vu.idInTest), `c${exec.vu.idInTest}`);
-  chatter(session, { room: cfg.room, everyMs: p.chatEveryMs, stayMs: left });
+  const viewer = openViewer(cfg, pool, data, `c${exec.vu.idInTest}`);
+  if (!viewer) {
+    sleep(1); // counted; do not spin on a VU that has no token
+    return;
+  }
+  chatter(viewer.session, { room: cfg.room, everyMs: p.chatEveryMs, stayMs: left });
+}
+
+export function generatorProbe(data: ChatData): void {
+  probe(data.probe);
 }
 
 export const handleSummary = handleSummaryFor("chat", cfg);

@@ -6,52 +6,69 @@ import { check, sleep } from "k6";
 import exec from "k6/execution";
 import type { Options } from "k6/options";
 import { shop, watch } from "../lib/behaviours.ts";
-import { arrivalStages, rampHoldStages } from "../lib/scenarios.ts";
+import { arrivalStages, rampHoldStages, totalSeconds } from "../lib/scenarios.ts";
 import { api, httpPay, json } from "./lib/api.ts";
 import { loadConfig } from "./lib/config.ts";
 import { auditDrop, endDrop, type RunData, setupDrop } from "./lib/drop.ts";
-import { openSession } from "./lib/socket.ts";
+import { calibrateProbe, probe, probeScenario, vusOf } from "./lib/generator.ts";
+import { metric } from "./lib/metrics.ts";
 import { handleSummaryFor, k6Options } from "./lib/summary.ts";
-import { tokenPool, viewerToken } from "./lib/tokens.ts";
+import { setupTokens, tokenPool } from "./lib/tokens.ts";
+import { openCounted, openViewer, tokenOrCount } from "./lib/viewer.ts";
 
 const cfg = loadConfig("full-link");
 const pool = tokenPool(cfg);
 const p = cfg.params;
-
-export const options: Options = {
-  ...k6Options("full-link"),
-  teardownTimeout: "3m",
-  scenarios: {
-    watchers: {
-      executor: "ramping-vus",
-      exec: "watcher",
-      startVUs: 0,
-      stages: rampHoldStages(p.viewers, p.rampS, p.holdS),
-      gracefulRampDown: "10s",
-    },
-    shoppers: {
-      executor: "ramping-arrival-rate",
-      exec: "shopper",
-      startRate: 0,
-      timeUnit: "1s",
-      stages: arrivalStages(p.arrivalsPerS, p.rampS, p.holdS),
-      preAllocatedVUs: Math.max(10, p.arrivalsPerS * 5),
-      maxVUs: Math.max(50, p.arrivalsPerS * 30),
-    },
+const watcherStages = rampHoldStages(p.viewers, p.rampS, p.holdS);
+const shopperStages = arrivalStages(p.arrivalsPerS, p.rampS, p.holdS);
+const scenarios = {
+  watchers: {
+    executor: "ramping-vus" as const,
+    exec: "watcher",
+    startVUs: 0,
+    stages: watcherStages,
+    gracefulRampDown: "10s",
   },
+  shoppers: {
+    executor: "ramping-arrival-rate" as const,
+    exec: "shopper",
+    startRate: 0,
+    timeUnit: "1s",
+    stages: shopperStages,
+    preAllocatedVUs: Math.max(10, p.arrivalsPerS * 5),
+    maxVUs: Math.max(50, p.arrivalsPerS * 30),
+  },
+  generator: probeScenario(Math.max(totalSeconds(watcherStages), totalSeconds(shopperStages))),
 };
 
+export const options: Options = { ...k6Options("full-link", p), teardownTimeout: "3m", scenarios };
+
 export function setup(): RunData {
+  const probeData = calibrateProbe();
   // A shopper VU buys once per iteration; a high per-user limit lets it come back.
-  return setupDrop(cfg, "full-link", { stock: p.stock, perUserLimit: 1_000 });
+  return {
+    ...setupDrop(cfg, "full-link", { stock: p.stock, perUserLimit: 1_000 }),
+    ...setupTokens(cfg, pool, vusOf(scenarios)),
+    probe: probeData,
+  };
 }
 
 export function shopper(data: RunData): void {
   const vu = exec.vu.idInTest;
-  const token = viewerToken(cfg, pool, vu);
+  // Shoppers arrive on top of the planned viewers: a failed one counts in journey_ok and
+  // viewer_failures, not in viewers_connected.
+  const token = tokenOrCount(cfg, pool, data);
+  if (!token) {
+    metric("journey_ok").add(false);
+    return;
+  }
   const browse = api.drop(cfg, data.dropId, "browse", token);
   if (!check(browse, { "drop is on sale": (r) => json<{ state?: string }>(r)?.state === "live" })) return;
-  const session = openSession(cfg, token, `s${vu}-${exec.vu.iterationInScenario}`);
+  const session = openCounted(cfg, token, `s${vu}-${exec.vu.iterationInScenario}`, false);
+  if (!session) {
+    metric("journey_ok").add(false);
+    return;
+  }
   const overHttp = exec.vu.iterationInScenario % 2 === 1;
   shop(
     session,
@@ -76,14 +93,22 @@ export function shopper(data: RunData): void {
   );
 }
 
-export function watcher(): void {
+export function watcher(data: RunData): void {
   const left = exec.scenario.startTime + (p.rampS + p.holdS) * 1000 - Date.now();
   if (left < 2_000) {
     sleep(1);
     return;
   }
-  const session = openSession(cfg, viewerToken(cfg, pool, exec.vu.idInTest), `w${exec.vu.idInTest}`);
-  watch(session, { room: cfg.room, stayMs: Math.min(left, cfg.sessionS * 1000) });
+  const viewer = openViewer(cfg, pool, data, `w${exec.vu.idInTest}`);
+  if (!viewer) {
+    sleep(1); // counted; do not spin on a VU that has no token
+    return;
+  }
+  watch(viewer.session, { room: cfg.room, stayMs: Math.min(left, cfg.sessionS * 1000) });
+}
+
+export function generatorProbe(data: RunData): void {
+  probe(data.probe);
 }
 
 export function teardown(data: RunData): void {

@@ -72,7 +72,7 @@ const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}
 h3{font-size:14px;margin:18px 0 2px}.muted{color:#5b6475}.badge{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600;color:#fff}
 .pass{background:#1f8a4c}.fail{background:#c2342b}table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #dde2ea;padding:3px 9px;text-align:left}
-th{background:#f3f5f9}td.ok{color:#1f8a4c;font-weight:600}td.bad{color:#c2342b;font-weight:600}code{background:#f3f5f9;padding:0 3px}
+th{background:#f3f5f9}td.ok{color:#1f8a4c;font-weight:600}td.bad{color:#c2342b;font-weight:600}p.ok{color:#1f8a4c}p.bad{color:#c2342b;font-weight:600}code{background:#f3f5f9;padding:0 3px}
 svg .bar{fill:#4a78c2}svg .l{font-size:11px;fill:#5b6475}svg .v{font-size:11px;fill:#1d2330}svg .mark{stroke-width:1.5;stroke-dasharray:4 3}
 svg .ok{stroke:#1f8a4c}svg .bad{stroke:#c2342b}svg .axis{stroke:#aab2c0}svg .line{fill:none;stroke:#4a78c2;stroke-width:1.8}`;
 
@@ -125,6 +125,7 @@ export function renderHtml(s: RunSummary): string {
 <h1>livedrop load test: ${esc(s.loadtest)} ${verdict}</h1>
 <div class="muted">${esc(s.runner)} runner · ${esc(s.target)} · ${s.shadow ? "shadow traffic" : "real traffic"} · started ${esc(s.startedAt)} · ${fmt(s.durationMs / 1000)} s</div>
 <h2>Result</h2>${kv(s.result)}
+${s.generator ? `<h2>Load generator</h2><p class="${s.generator.saturated ? "bad" : "ok"}">${esc(generatorVerdict(s))}</p>` : ""}
 <h2>Thresholds</h2>${thresholdTable}
 ${series ? `<h2>Over time</h2>${series}` : ""}
 <h2>Latencies</h2>${trends || '<p class="muted">no latency samples</p>'}
@@ -133,6 +134,24 @@ ${series ? `<h2>Over time</h2>${series}` : ""}
 ${s.notes?.length ? `<h2>Notes</h2><ul>${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}
 </body></html>
 `;
+}
+
+/** One sentence: saturated or not, why, and what that means for failed thresholds. */
+export function generatorVerdict(s: RunSummary): string {
+  const g = s.generator;
+  if (!g) return "not measured";
+  const figures = [
+    g.cpuPct !== undefined ? `CPU p95 ${fmt(g.cpuPct)} % of a core` : "",
+    g.hostCpuPct !== undefined ? `machine CPU p95 ${fmt(g.hostCpuPct)} %` : "",
+    g.cpuSlowdown !== undefined ? `work slowdown p95 ${fmt(g.cpuSlowdown)}×` : "",
+    g.lagP95Ms !== undefined ? `loop delay p95 ${fmt(g.lagP95Ms)} ms` : "",
+    g.iterationLagP95Ms !== undefined ? `iteration lag p95 ${fmt(g.iterationLagP95Ms)} ms` : "",
+    g.droppedIterations !== undefined ? `${fmt(g.droppedIterations)} dropped iterations` : "",
+  ].filter(Boolean);
+  const measured = figures.length ? ` (${figures.join(", ")})` : "";
+  if (!g.saturated) return `not saturated${measured}`;
+  const blame = s.ok ? "" : "; failed latency thresholds may be the generator's, not the service's";
+  return `SATURATED: ${g.reasons.join("; ")}${measured}${blame}`;
 }
 
 /** A few lines for the terminal: verdict, thresholds, then the key trends. */
@@ -148,6 +167,7 @@ export function renderText(s: RunSummary): string {
       `  ${name}: med ${fmt(m.values.med)} p95 ${fmt(m.values["p(95)"])} p99 ${fmt(m.values["p(99)"])} max ${fmt(m.values.max)} (n=${fmt(m.values.count)})`,
     );
   }
+  if (s.generator) lines.push(`  load generator: ${generatorVerdict(s)}`);
   for (const n of s.notes ?? []) lines.push(`  note: ${n}`);
   return `${lines.join("\n")}\n`;
 }

@@ -181,10 +181,27 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
   },
 };
 
-/** The thresholds a runner applies: CI replacements on top of the production ones. */
-export function thresholdsFor(name: ScenarioName, scale: "k6" | "ci"): Thresholds {
+/**
+ * Share of the planned viewers that must have got a token, connected and joined (default 0.99):
+ * a run where fewer got in measured a smaller crowd than it claims, so it fails.
+ */
+export const MIN_VIEWERS_CONNECTED = 0.99;
+
+/** The planned viewers of a run: the sockets of the closed model (full-link: the watchers). */
+export function plannedViewers(params: Pick<LoadParams, "viewers">): number {
+  return params.viewers;
+}
+
+/**
+ * The thresholds a runner applies: CI replacements on top of the production ones, and, given
+ * the run's parameters, `viewers_connected` at MIN_VIEWERS_CONNECTED of the planned viewers.
+ */
+export function thresholdsFor(name: ScenarioName, scale: "k6" | "ci", params?: LoadParams): Thresholds {
   const spec = SCENARIOS[name];
-  return scale === "ci" ? { ...spec.thresholds, ...(spec.ciThresholds ?? {}) } : spec.thresholds;
+  const base = scale === "ci" ? { ...spec.thresholds, ...(spec.ciThresholds ?? {}) } : spec.thresholds;
+  if (!params) return base;
+  const least = Math.ceil(plannedViewers(params) * MIN_VIEWERS_CONNECTED);
+  return { ...base, viewers_connected: [`count>=${least}`] };
 }
 
 /** Parameters with overrides (only finite numbers count). */
@@ -301,6 +318,45 @@ export const METRICS = {
   drop_events: { kind: "counter", help: "drop frames received by viewers" },
   chat_received: { kind: "counter", help: "chat messages from others received" },
   ws_session_ok: { kind: "rate", help: "sessions that ended as planned (not closed by the server)" },
+  viewers_connected: {
+    kind: "counter",
+    help: "planned viewers that got a token, connected and joined the room (each counted once)",
+  },
+  viewer_failures: {
+    kind: "counter",
+    help: "attempts that could not get a token, connect or join (tag reason: token, connect, join)",
+  },
+  ws_sends_dropped: {
+    kind: "counter",
+    help: "frames not sent because the socket was no longer (or not yet) open",
+  },
+  generator_cpu_pct: {
+    kind: "trend",
+    help: "Node driver: each load process's CPU, sampled every second (% of one core)",
+  },
+  generator_host_cpu_pct: {
+    kind: "trend",
+    help: "Node driver: the generator machine's CPU, sampled every second (% of all cores)",
+  },
+  generator_loop_lag_ms: {
+    kind: "trend",
+    time: true,
+    help: "load generator's event-loop delay: Node, each process's longest stall a second; k6, the probe's timer overshoot",
+  },
+  generator_iteration_lag_ms: {
+    kind: "trend",
+    time: true,
+    help: "k6: how late the generator probe's iterations started against their schedule",
+  },
+  generator_cpu_slowdown: {
+    kind: "trend",
+    help: "k6: a fixed piece of work's time over its time in setup() (1 = the generator's CPUs are idle)",
+  },
+  dropped_iterations: {
+    kind: "counter",
+    builtin: true,
+    help: "k6: arrivals the arrival-rate executors could not start (no free VU)",
+  },
   chat_refused: { kind: "rate", help: "chat messages refused (rate limit, slow mode)" },
   journey_ok: { kind: "rate", help: "shoppers that went hold → order → paid" },
   shadow_refused: { kind: "counter", help: "requests refused with SHADOW_DISABLED (the kill switch)" },

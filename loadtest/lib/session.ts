@@ -9,9 +9,13 @@ import { type MetricName, STEP_OF } from "./scenarios.ts";
  * its recorder). The behaviours in behaviours.ts drive it.
  */
 
-/** The socket: a k6 `WebSocket` or a `ws` one, behind the two calls a session makes. */
+/**
+ * The socket: a k6 `WebSocket` or a `ws` one, behind the two calls a session makes. Adapters
+ * send through socket-send.ts's sendIfOpen: `send` answers false, never throws, when the socket
+ * is not open.
+ */
 export interface SocketPort {
-  send(text: string): void;
+  send(text: string): boolean;
   close(): void;
 }
 
@@ -120,6 +124,11 @@ export class Session {
     return this.done;
   }
 
+  /** The server's welcome frame arrived (the connection was accepted). */
+  get isWelcomed(): boolean {
+    return this.welcomed;
+  }
+
   /** The runner closed it (end()), rather than the server or the network. */
   get endedOnPurpose(): boolean {
     return this.ending;
@@ -135,8 +144,10 @@ export class Session {
     this.closeListeners.push(listener);
   }
 
+  /** Sends unless the session is over; a frame the socket could not take is counted, not thrown. */
   send(frame: OutFrame): void {
-    if (!this.done) this.socket.send(JSON.stringify(frame));
+    if (this.done) return;
+    if (!this.socket.send(JSON.stringify(frame))) this.count("ws_sends_dropped", 1);
   }
 
   /** Sends a frame with a reqId; `cb` gets its ack or error frame, or undefined on timeout / close. */

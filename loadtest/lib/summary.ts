@@ -1,3 +1,4 @@
+import type { GeneratorReport } from "./generator.ts";
 import { METRICS, type MetricKind, type ScenarioName, type Thresholds } from "./scenarios.ts";
 
 /**
@@ -45,6 +46,8 @@ export interface RunSummary {
   /** Over time (the Node driver samples these; k6's summary has no time series). */
   readonly series?: readonly Series[];
   readonly notes?: readonly string[];
+  /** Whether the load generator was saturated, and the figures that say so. */
+  readonly generator?: GeneratorReport;
 }
 
 const OPS = ["<=", ">=", "===", "==", "!=", "<", ">"] as const;
@@ -165,27 +168,35 @@ export function percentilesIn(thresholds: Thresholds): number[] {
   return out;
 }
 
-/** The spike's result line, in this order (the last stdout line of a spike run). */
-export function spikeLine(r: {
-  viewers: number;
-  stock: number;
-  sold: number;
-  oversold: number;
-  ackP99Ms: number;
-  holdsWithoutOrder: number;
-}): string {
-  return JSON.stringify({
-    loadtest: "spike",
-    viewers: r.viewers,
-    stock: r.stock,
-    sold: r.sold,
-    oversold: r.oversold,
-    ackP99Ms: round(r.ackP99Ms, 1),
-    holdsWithoutOrder: r.holdsWithoutOrder,
-  });
+/**
+ * The spike's result line (the last stdout line of a spike run): these fields in this order,
+ * then the generator's (generatorFields). `viewers` is the planned crowd, as it always was.
+ */
+export const SPIKE_LINE_FIELDS = [
+  "viewers",
+  "viewersPlanned",
+  "viewersConnected",
+  "stock",
+  "sold",
+  "oversold",
+  "ackP99Ms",
+  "holdsWithoutOrder",
+] as const;
+
+export function spikeLine(result: RunSummary["result"]): string {
+  const line: Record<string, number | string | boolean> = { loadtest: "spike" };
+  for (const k of SPIKE_LINE_FIELDS)
+    line[k] = k === "ackP99Ms" ? round(Number(result[k]), 1) : Number(result[k]);
+  for (const [k, v] of Object.entries(result)) if (!(k in line)) line[k] = v;
+  return JSON.stringify(line);
 }
 
 /** The compact last line of any other scenario: its name, pass/fail and key numbers. */
 export function resultLine(summary: Pick<RunSummary, "loadtest" | "ok" | "result">): string {
   return JSON.stringify({ loadtest: summary.loadtest, ok: summary.ok, ...summary.result });
+}
+
+/** The last stdout line of a run: the spike's line, or `{loadtest, ok, …}`. */
+export function lastLineOf(summary: Pick<RunSummary, "loadtest" | "ok" | "result">): string {
+  return summary.loadtest === "spike" ? spikeLine(summary.result) : resultLine(summary);
 }

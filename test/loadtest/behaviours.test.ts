@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { Recorder } from "../../loadtest/driver/recorder.ts";
-import { type BuyOutcome, chatter, flashBuy, type ShopOutcome, shop } from "../../loadtest/lib/behaviours.ts";
+import { onEntry, recordEntry } from "../../loadtest/lib/admission.ts";
+import {
+  type BuyOutcome,
+  chatter,
+  flashBuy,
+  type ShopOutcome,
+  shop,
+  watch,
+} from "../../loadtest/lib/behaviours.ts";
 import type { DropView, OutFrame } from "../../loadtest/lib/frames.ts";
 import { type Runtime, Session } from "../../loadtest/lib/session.ts";
 import { clientFrameSchema, type ServerFrame } from "../../protocol/index.ts";
@@ -76,6 +84,7 @@ function connect(serve: (f: OutFrame, reply: Reply) => void, recorder: Recorder)
         expect(clientFrameSchema.safeParse(frame).success, text).toBe(true);
         sent.push(frame);
         serve(frame, reply);
+        return true;
       },
       close() {
         if (!closed) setTimeout(() => session.closed(), 1);
@@ -251,5 +260,45 @@ describe("shared load-test behaviours", () => {
     expect(m.chat_refused?.values.passes).toBe(1);
     expect(m.chat_delivery_ms?.values.min).toBeGreaterThanOrEqual(40);
     expect(m.ws_session_ok?.values.rate).toBe(1);
+  });
+
+  it("a planned viewer that joins counts in viewers_connected; one refused or closed before joining counts its failed step", async () => {
+    const r = new Recorder(new Set(["viewer_failures{reason:connect}", "viewer_failures{reason:join}"]));
+    const entered = (session: Session, planned: boolean) =>
+      new Promise<void>((resolve) =>
+        onEntry(session, "r1", (failure) => {
+          recordEntry(r, failure, planned);
+          resolve();
+        }),
+      );
+    // Joins: counted once.
+    const { session: ok } = connect((f, reply) => basics(f, reply, []), r);
+    const okEntered = entered(ok, true);
+    watch(ok, { room: "r1" });
+    await okEntered;
+    // Joins, but is not one of the planned viewers (a shopper): not counted.
+    const { session: shopper } = connect((f, reply) => basics(f, reply, []), r);
+    const shopperEntered = entered(shopper, false);
+    watch(shopper, { room: "r1" });
+    await shopperEntered;
+    // Welcomed, then closed before its join was answered.
+    const { session: dropped } = connect(() => undefined, r);
+    const droppedEntered = entered(dropped, true);
+    watch(dropped, { room: "r1" });
+    await new Promise<void>((resolve) => dropped.on("welcome", () => setTimeout(resolve, 5)));
+    dropped.closed();
+    await droppedEntered;
+    // Refused: closed with no welcome at all.
+    const refused = new Session({ send: () => false, close: () => undefined }, runtime, r, Date.now());
+    const refusedEntered = entered(refused, true);
+    refused.closed();
+    await refusedEntered;
+
+    const m = r.summarize(1, {});
+    expect(m.viewers_connected?.values.count).toBe(1);
+    expect(m.viewer_failures?.values.count).toBe(2);
+    expect(m["viewer_failures{reason:join}"]?.values.count).toBe(1);
+    expect(m["viewer_failures{reason:connect}"]?.values.count).toBe(1);
+    for (const s of [ok, shopper]) s.end();
   });
 });

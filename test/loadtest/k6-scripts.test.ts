@@ -91,10 +91,44 @@ describe("k6 scripts", () => {
     expect(scripts).toEqual(SCENARIO_NAMES.map((n) => SCENARIOS[n].script).sort());
     for (const name of SCENARIO_NAMES) {
       const source = readFileSync(path.join(k6Dir, SCENARIOS[name].script), "utf8");
-      expect(source, name).toContain(`k6Options("${name}")`);
+      expect(source, name).toContain(`k6Options("${name}", p)`);
       expect(source, name).toContain(`handleSummaryFor("${name}", cfg)`);
       expect(source, name).toMatch(/export const options: Options/);
       expect(source, name).not.toContain('k6/ws"');
+    }
+  });
+
+  it("every frame goes out through sendIfOpen: no other file sends on a socket", () => {
+    const raw: string[] = [];
+    for (const file of [...tsFiles(k6Dir), ...tsFiles(libDir)]) {
+      const lines = readFileSync(file, "utf8").split("\n");
+      lines.forEach((line, i) => {
+        if (/^\s*(\/\/|\*)/.test(line) || !/\.send\(/.test(line)) return;
+        const allowed =
+          (rel(file) === "loadtest/lib/socket-send.ts" && line.includes("ws.send(text)")) ||
+          (rel(file) === "loadtest/lib/session.ts" && /this\.socket\.send\(|\bthis\.send\(/.test(line)) ||
+          /\bs\.send\(f\./.test(line); // behaviours: Session.send, which goes through the port
+        if (!allowed) raw.push(`${rel(file)}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(raw).toEqual([]);
+    const socket = readFileSync(path.join(k6Dir, "lib/socket.ts"), "utf8");
+    expect(socket).toContain("send: (text) => sendIfOpen(ws, text)");
+    expect(socket).not.toMatch(/ws\.close\(\)/);
+  });
+
+  it("VU code gets its token and socket only through the counting helpers (no fail(), no raw openSession)", () => {
+    for (const name of SCENARIO_NAMES) {
+      const source = readFileSync(path.join(k6Dir, SCENARIOS[name].script), "utf8");
+      // Each exported VU function: from `export function x(` to the next top-level `}`.
+      for (const m of source.matchAll(/^export function (\w+)\([\s\S]*?^}/gm)) {
+        const fn = m[1] ?? "";
+        if (fn === "setup" || fn === "teardown") continue;
+        expect(m[0], `${name} ${fn}`).not.toMatch(/\bfail\(|\bviewerToken\(|\bopenSession\(/);
+      }
+      expect(source, name).toMatch(/\bopenViewer\(/);
+      expect(source, name).toMatch(/export function generatorProbe\(/);
+      expect(source, name).toContain("setupTokens(cfg, pool, vusOf(scenarios))");
     }
   });
 });

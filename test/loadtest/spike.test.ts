@@ -44,24 +44,32 @@ describe("npm run loadtest -- spike", () => {
     const run = await npmLoadtest(["spike", "--viewers", "2000", "--stock", "200", "--out", out], 540_000);
     const lines = run.stdout.trim().split("\n");
     const last = JSON.parse(lines.at(-1) ?? "{}") as Record<string, unknown>;
-    expect(Object.keys(last), run.stderr).toEqual([
+    expect(Object.keys(last).slice(0, 9), run.stderr).toEqual([
       "loadtest",
       "viewers",
+      "viewersPlanned",
+      "viewersConnected",
       "stock",
       "sold",
       "oversold",
       "ackP99Ms",
       "holdsWithoutOrder",
     ]);
+    // Then the load generator's verdict and figures.
+    expect(typeof last.generatorSaturated, run.stderr).toBe("boolean");
+    expect(typeof last.generatorCpuP95Pct).toBe("number");
+    expect(typeof last.generatorLagP95Ms).toBe("number");
     expect(last, run.stderr).toMatchObject({
       loadtest: "spike",
       viewers: 2000,
+      viewersPlanned: 2000,
       stock: 200,
       sold: 200,
       oversold: 0,
       holdsWithoutOrder: 0,
     });
     expect(last.ackP99Ms).toBeGreaterThan(0);
+    expect(last.viewersConnected).toBeGreaterThanOrEqual(1980);
 
     const summary = JSON.parse(readFileSync(path.join(out, "spike-summary.json"), "utf8")) as RunSummary;
     expect(

@@ -5,7 +5,7 @@ import { rampingSessions, Sampler } from "../executors.ts";
 /** Chat storm (k6: 04-chat-storm.ts): chatters ramp up and each chats every `chatEveryMs`. */
 export async function chat(ctx: RunContext): Promise<ScenarioOutcome> {
   const p = ctx.params;
-  const tokens = await ctx.tokens.viewers(p.viewers);
+  const tokens = await ctx.viewerTokens(p.viewers);
   const pool = ctx.startPool(p.viewers);
   const sampler = new Sampler(pool, [
     ["sockets open", "sockets", "open"],

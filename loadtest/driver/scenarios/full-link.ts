@@ -13,11 +13,16 @@ import { rampingArrivals, rampingSessions, Sampler, until } from "../executors.t
 export async function fullLink(ctx: RunContext): Promise<ScenarioOutcome> {
   const p = ctx.params;
   const shoppers = Math.max(20, Math.ceil(p.arrivalsPerS * 10));
-  const [watchers, buyers, host] = await Promise.all([
-    ctx.tokens.viewers(p.viewers),
+  const [watchers, minted, host] = await Promise.all([
+    ctx.viewerTokens(p.viewers),
     ctx.tokens.viewers(shoppers),
     ctx.tokens.host(ctx.room),
   ]);
+  // Shoppers arrive on top of the planned viewers and take turns with these tokens, as k6 VUs do.
+  const buyers = minted.tokens;
+  const buyerNote = minted.error
+    ? [`shopper tokens: ${minted.tokens.length} of ${shoppers} (${minted.error})`]
+    : [];
   const dropId = runDropId("full-link");
   await ctx.api.createDrop(ctx.room, host, loadTestDrop(dropId, p.stock, { perUserLimit: 1_000 }));
   const pool = ctx.startPool(p.viewers + p.arrivalsPerS * 5);
@@ -27,9 +32,16 @@ export async function fullLink(ctx: RunContext): Promise<ScenarioOutcome> {
     ["units held", "units", "holds"],
   ]);
   try {
+    let skipped = 0;
     const shop = (i: number) => {
       // Like the k6 shopper: read the drop over HTTP first, then go through the socket.
-      const token = buyers[i % buyers.length] ?? "";
+      const token = buyers[i % Math.max(1, buyers.length)];
+      if (!token) {
+        skipped += 1;
+        ctx.recorder.count("viewer_failures", 1, { reason: "token" });
+        ctx.recorder.rate("journey_ok", false);
+        return;
+      }
       void ctx.api.drop(dropId, "browse", token);
       const spec = {
         kind: "shop",
@@ -39,7 +51,7 @@ export async function fullLink(ctx: RunContext): Promise<ScenarioOutcome> {
         orderWaitMs: p.orderWaitMs,
         payOverHttp: i % 2 === 1,
       } as const;
-      pool.open(spec, [token]);
+      pool.open(spec, [token], false);
     };
     const [, arrived] = await Promise.all([
       rampingSessions(
@@ -60,9 +72,9 @@ export async function fullLink(ctx: RunContext): Promise<ScenarioOutcome> {
       }),
     ]);
     await until(
-      () => pool.tallies().done >= arrived,
+      () => pool.tallies().done + skipped >= arrived,
       p.orderWaitMs + 10_000,
-      () => ctx.progress.update("shoppers done", pool.tallies().done, arrived),
+      () => ctx.progress.update("shoppers done", pool.tallies().done + skipped, arrived),
     );
     const { dumps, outcomes } = await pool.stop();
     for (const d of dumps) ctx.recorder.merge(d);
@@ -84,6 +96,7 @@ export async function fullLink(ctx: RunContext): Promise<ScenarioOutcome> {
         holdsWithoutOrder: audit.holdsWithoutOrder,
       }),
       series: sampler.stop(),
+      notes: buyerNote,
     };
   } finally {
     sampler.stop();

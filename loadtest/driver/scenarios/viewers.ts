@@ -11,7 +11,7 @@ import { rampingSessions, Sampler } from "../executors.ts";
  */
 export async function viewers(ctx: RunContext): Promise<ScenarioOutcome> {
   const p = ctx.params;
-  const [tokens, host] = await Promise.all([ctx.tokens.viewers(p.viewers), ctx.tokens.host(ctx.room)]);
+  const [tokens, host] = await Promise.all([ctx.viewerTokens(p.viewers), ctx.tokens.host(ctx.room)]);
   const dropId = runDropId("viewers");
   await ctx.api.createDrop(
     ctx.room,

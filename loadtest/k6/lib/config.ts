@@ -1,31 +1,8 @@
-import { type LoadParams, paramsFor, type ScenarioName } from "../../lib/scenarios.ts";
+import { GENERATOR_LIMITS } from "../../lib/generator.ts";
+import { paramsFor, type ScenarioName } from "../../lib/scenarios.ts";
+import type { K6Config } from "./config-shape.ts";
 
-/**
- * Everything a k6 run is told, read once from `__ENV` (k6 -e NAME=value, or the environment).
- * The README's "Load testing" section lists every variable.
- */
-export interface K6Config {
-  /** `https://staging.example.com`: the gateway's HTTP base. */
-  readonly baseUrl: string;
-  /** `wss://staging.example.com/ws`, derived from baseUrl unless WS_URL is set. */
-  readonly wsUrl: string;
-  readonly room: string;
-  /** Shadow traffic (default on): tokens minted by the admin endpoint, isolated end to end. */
-  readonly shadow: boolean;
-  readonly adminToken: string;
-  readonly hostToken: string;
-  /** JSON file of viewer tokens (`npm run loadtest -- tokens`), loaded once into a SharedArray. */
-  readonly tokensFile: string;
-  /** Use this existing drop instead of creating one. */
-  readonly dropId: string;
-  /** Where handleSummary writes `<scenario>-summary.json` and `<scenario>-report.html`. */
-  readonly summaryDir: string;
-  /** Viewers scenario: one viewer session lasts about this long, then it reconnects. */
-  readonly sessionS: number;
-  /** Spike: late buyers arriving per second after T0 (open model); 0 turns them off. */
-  readonly latePerS: number;
-  readonly params: LoadParams;
-}
+export type { K6Config } from "./config-shape.ts";
 
 const num = (name: string): number | undefined => {
   const raw = __ENV[name];
@@ -69,6 +46,14 @@ export function loadConfig(scenario: ScenarioName): K6Config {
     summaryDir: (__ENV.SUMMARY_DIR || ".").replace(/\/+$/, ""),
     sessionS: num("SESSION_S") ?? 300,
     latePerS: num("LATE_PER_S") ?? Math.max(1, Math.round(params.viewers / 200)),
+    tokenBatch: Math.max(1, num("TOKEN_BATCH") ?? 5_000),
+    generatorLimits: {
+      cpuPct: GENERATOR_LIMITS.cpuPct,
+      cpuSlowdown: num("GENERATOR_MAX_SLOWDOWN") ?? GENERATOR_LIMITS.cpuSlowdown,
+      lagMs: num("GENERATOR_MAX_LAG_MS") ?? GENERATOR_LIMITS.lagMs,
+      iterationLagMs: num("GENERATOR_MAX_ITERATION_LAG_MS") ?? GENERATOR_LIMITS.iterationLagMs,
+      droppedIterations: num("GENERATOR_MAX_DROPPED") ?? GENERATOR_LIMITS.droppedIterations,
+    },
     params,
   };
 }

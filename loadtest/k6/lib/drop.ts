@@ -4,11 +4,16 @@ import { runDropId } from "../../lib/ids.ts";
 import type { ScenarioName } from "../../lib/scenarios.ts";
 import { api, type DropStatusView, errorCode, json } from "./api.ts";
 import type { K6Config } from "./config.ts";
+import type { ProbeCalibration } from "./generator.ts";
 import { metric } from "./metrics.ts";
-import { hostToken } from "./tokens.ts";
+import { hostToken, type SetupTokens } from "./tokens.ts";
 
-/** What setup() hands every VU (small on purpose: k6 copies it into each one). */
-export interface RunData {
+/**
+ * What setup() hands every VU. k6 copies it into each one: besides the drop it holds only the
+ * probe's calibration and, when setup() minted them, the viewer tokens (tokens.ts).
+ */
+export interface RunData extends SetupTokens {
+  readonly probe?: ProbeCalibration;
   readonly startedAt: string;
   readonly dropId: string;
   readonly hostToken: string;

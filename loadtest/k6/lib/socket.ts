@@ -1,6 +1,7 @@
 import { clearTimeout, setTimeout } from "k6/timers";
 import { WebSocket } from "k6/websockets";
 import { type Runtime, Session } from "../../lib/session.ts";
+import { closeIfOpen, sendIfOpen } from "../../lib/socket-send.ts";
 import type { K6Config } from "./config.ts";
 import { k6Sink } from "./metrics.ts";
 
@@ -13,7 +14,8 @@ export const k6Runtime: Runtime = {
 
 /**
  * Opens `/ws?token=` with k6/websockets and wires it to a shared Session. The VU's iteration lasts
- * until the socket closes and the session's timers are gone (k6 waits for its event loop).
+ * until the socket closes and the session's timers are gone (k6 waits for its event loop). Every
+ * send goes through sendIfOpen: k6 throws InvalidStateError on a socket that is not open.
  */
 export function openSession(cfg: K6Config, token: string, idPrefix: string): Session {
   const startedAt = Date.now();
@@ -21,7 +23,7 @@ export function openSession(cfg: K6Config, token: string, idPrefix: string): Ses
     tags: { step: "connect" },
   });
   const session = new Session(
-    { send: (text) => ws.send(text), close: () => ws.close() },
+    { send: (text) => sendIfOpen(ws, text), close: () => closeIfOpen(ws) },
     k6Runtime,
     k6Sink,
     startedAt,
@@ -34,7 +36,7 @@ export function openSession(cfg: K6Config, token: string, idPrefix: string): Ses
   ws.onerror = () => {
     session.closed();
     // An error need not close the socket; the VU's iteration would wait on it forever.
-    if (ws.readyState !== WebSocket.CLOSED) ws.close();
+    closeIfOpen(ws);
   };
   return session;
 }

@@ -1,14 +1,21 @@
+import { generatorFields, generatorReport } from "../../lib/generator.ts";
 import { renderHtml, renderText } from "../../lib/report.ts";
-import { METRICS, type ScenarioName, TREND_STATS, thresholdsFor } from "../../lib/scenarios.ts";
+import {
+  type LoadParams,
+  METRICS,
+  plannedViewers,
+  type ScenarioName,
+  TREND_STATS,
+  thresholdsFor,
+} from "../../lib/scenarios.ts";
 import {
   evaluateThreshold,
+  lastLineOf,
   type MetricSummary,
   type RunSummary,
-  resultLine,
-  spikeLine,
   type ThresholdResult,
 } from "../../lib/summary.ts";
-import type { K6Config } from "./config.ts";
+import type { K6Config } from "./config-shape.ts";
 
 /**
  * handleSummary for every script: k6's end-of-test data becomes the shared RunSummary, written as
@@ -46,9 +53,10 @@ const K6_BUILTINS = [
   "vus_max",
 ];
 
-export function k6Options(name: ScenarioName) {
+/** Thresholds (with viewers_connected against the run's planned viewers) and trend stats. */
+export function k6Options(name: ScenarioName, params: LoadParams) {
   const thresholds: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(thresholdsFor(name, "k6"))) thresholds[k] = [...v];
+  for (const [k, v] of Object.entries(thresholdsFor(name, "k6", params))) thresholds[k] = [...v];
   return { thresholds, summaryTrendStats: [...TREND_STATS] };
 }
 
@@ -75,6 +83,7 @@ export function toRunSummary(
     }
   }
   const setup = data.setup_data ?? {};
+  const generator = generatorReport(metrics, cfg.generatorLimits);
   return {
     loadtest: name,
     runner: "k6",
@@ -86,19 +95,26 @@ export function toRunSummary(
     params: { ...cfg.params, room: cfg.room },
     thresholds,
     metrics,
-    result: result(metrics, setup),
+    result: { ...result(metrics, setup), ...generatorFields(generator) },
+    generator,
+    ...(typeof setup.tokenError === "string" ? { notes: [setup.tokenError] } : {}),
   };
 }
 
 const count = (m: Record<string, MetricSummary>, name: string) => m[name]?.values.count ?? 0;
 
-/** The result line of each scenario; the spike's is the one the issue names. */
+/** The result line of each scenario (the generator's fields are added by toRunSummary). */
 export function resultFor(name: ScenarioName, cfg: K6Config) {
   return (m: Record<string, MetricSummary>, setup: Record<string, unknown>): RunSummary["result"] => {
+    const crowd = {
+      viewers: cfg.params.viewers,
+      viewersPlanned: plannedViewers(cfg.params),
+      viewersConnected: count(m, "viewers_connected"),
+    };
     if (name === "spike") {
       const stock = Number(setup.stock ?? cfg.params.stock);
       return {
-        viewers: cfg.params.viewers,
+        ...crowd,
         stock,
         sold: count(m, "units_taken"),
         // The API audit, and the buyers' own count of acknowledged holds: whichever is worse.
@@ -108,7 +124,7 @@ export function resultFor(name: ScenarioName, cfg: K6Config) {
       };
     }
     return {
-      viewers: cfg.params.viewers,
+      ...crowd,
       sessions: m.ws_session_ok
         ? (m.ws_session_ok.values.passes ?? 0) + (m.ws_session_ok.values.fails ?? 0)
         : 0,
@@ -121,20 +137,8 @@ export function resultFor(name: ScenarioName, cfg: K6Config) {
 export function handleSummaryFor(name: ScenarioName, cfg: K6Config) {
   return (data: K6SummaryData): Record<string, string> => {
     const summary = toRunSummary(name, cfg, data, resultFor(name, cfg));
-    const r = summary.result;
-    const last =
-      name === "spike"
-        ? spikeLine({
-            viewers: Number(r.viewers),
-            stock: Number(r.stock),
-            sold: Number(r.sold),
-            oversold: Number(r.oversold),
-            ackP99Ms: Number(r.ackP99Ms),
-            holdsWithoutOrder: Number(r.holdsWithoutOrder),
-          })
-        : resultLine(summary);
     return {
-      stdout: `${renderText(summary)}${last}\n`,
+      stdout: `${renderText(summary)}${lastLineOf(summary)}\n`,
       [`${cfg.summaryDir}/${name}-summary.json`]: `${JSON.stringify(summary, null, 2)}\n`,
       [`${cfg.summaryDir}/${name}-report.html`]: renderHtml(summary),
     };
