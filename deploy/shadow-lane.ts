@@ -6,8 +6,9 @@ import {
   redisTargetFromConfig,
 } from "../core/index.ts";
 import type { ShadowLane } from "../gateway/index.ts";
-import { Checkout, openOrderStore, SandboxPaymentProvider, startOrderPipeline } from "../orders/index.ts";
+import { Checkout, orderStoreTarget, SandboxPaymentProvider, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
+import { lazyOrderStore } from "./lazy-order-store.ts";
 
 /** The Redis namespace of shadow (load-test) traffic: every key, queue and channel apart. */
 export function shadowKeyPrefix(keyPrefix: string): string {
@@ -26,7 +27,8 @@ export interface OpenShadowLane extends ShadowLane {
 
 /**
  * The shadow lane of one process: a sale engine under `<prefix>-shadow` on the shared Redis
- * connection, its own order store (own PostgreSQL schema or PGlite directory), a checkout that can
+ * connection, its own order store (own PostgreSQL schema or PGlite directory, opened on first
+ * use), a checkout that can
  * only ever use the sandbox payment provider, and, with `pipeline`, its own order pipeline
  * (BullMQ queues `{<prefix>-shadow-orders}`).
  */
@@ -37,7 +39,8 @@ export async function openShadowLane(
 ): Promise<OpenShadowLane> {
   const lane = shadowConfig(cfg);
   const engine = await SaleEngine.create({ redis, prefix: lane.LIVEDROP_KEY_PREFIX });
-  const store = await openOrderStore(cfg, "shadow");
+  // Opened on first use: most runs never send shadow traffic (saves an embedded PGlite's memory).
+  const store = lazyOrderStore(orderStoreTarget(cfg, "shadow"));
   const pipeline = options.pipeline ? await startOrderPipeline({ cfg: lane, engine, store }) : undefined;
   const subscriber = connectSubscriber(redisTargetFromConfig(cfg));
   const log = childLogger("shadow");
