@@ -33,7 +33,9 @@ export async function startMediaNode(
   const log = childLogger("media");
   let tier: MediaTier;
   // Few retries: a missing Redis must not hold up the start (the switch then reads as off).
-  const ownRedis = o.redis ? undefined : connectRedis(redisTargetFromConfig(cfg), { maxRetriesPerRequest: 2 });
+  const ownRedis = o.redis
+    ? undefined
+    : connectRedis(redisTargetFromConfig(cfg), { maxRetriesPerRequest: 2 });
   ownRedis?.on("error", (err) => log.debug({ err: err.message }, "media redis connection error"));
   const redis = o.redis ?? (ownRedis as RedisClient);
   try {
