@@ -3,6 +3,7 @@ import type { DropSnapshot, ServerFrame } from "../../protocol/index.ts";
 import { WireErrorCode } from "../../protocol/index.ts";
 import type { DropStatus, SaleEvent } from "../../sale-engine/index.ts";
 import type { RoomMessage } from "../rooms/room-log.ts";
+import type { ChatEvent } from "./chat.ts";
 
 export function dropSnapshot(s: DropStatus): DropSnapshot {
   return {
@@ -39,8 +40,13 @@ export function isDropLevel(ev: LoggedEvent): boolean {
  * the caller passes (fetched once per such event); stock changes need nothing more.
  */
 export function frameOf(room: string, m: RoomMessage, status?: DropStatus): ServerFrame | undefined {
-  const ev = m.ev as LoggedEvent;
+  const ev = m.ev as LoggedEvent | ChatEvent;
   if (!ev || typeof ev !== "object" || !("type" in ev)) return undefined;
+  // Chat in the log (a resume replays it): the frames live chat goes out as.
+  if (ev.type === "chat.message") return { t: "chat", room, messages: [ev.message] };
+  if (ev.type === "chat.moderation")
+    return { t: "moderation", room, action: ev.action, by: ev.by, at: ev.at };
+  if (typeof (ev as { drop?: unknown }).drop !== "string") return undefined; // not a sale event
   if (isDropLevel(ev)) {
     if (!status) return undefined;
     // The event's counters and version are the truth at this offset; the status adds the rest.
