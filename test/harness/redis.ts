@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connectRedis, type RedisClient } from "../../core/index.ts";
-import { freePort, RedisClusterProcess, RedisServerProcess } from "../../deploy/index.ts";
+import { RedisClusterProcess, RedisServerProcess } from "../../deploy/index.ts";
 
 /**
  * Private servers for tests: each helper starts its own process on a free loopback port in a
@@ -22,7 +22,7 @@ export async function startPrivateRedis(
 ): Promise<PrivateRedis> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-redis-"));
   const server = await RedisServerProcess.start({
-    port: await freePort(),
+    port: 0, // picked by the server helper, which retries if another test takes it first
     dir,
     appendfsync: options.appendfsync ?? "always",
   });
