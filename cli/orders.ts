@@ -99,7 +99,7 @@ async function refund(
     const checkout = new Checkout({
       engine,
       store,
-      payments: new SandboxPaymentProvider(),
+      payments: SandboxPaymentProvider.inRedis(engine.connection, engine.keys.prefix),
       redis: engine.connection,
       keyPrefix: engine.keys.prefix,
     });

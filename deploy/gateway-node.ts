@@ -48,7 +48,8 @@ export async function startGatewayNode(
     checkout: new Checkout({
       engine: deps.engine,
       store: deps.store,
-      payments: new SandboxPaymentProvider(),
+      // Its books live in Redis, so the payment reconciler can look up what a crashed checkout captured.
+      payments: SandboxPaymentProvider.inRedis(deps.redis, cfg.LIVEDROP_KEY_PREFIX),
       redis: deps.redis,
       keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
     }),

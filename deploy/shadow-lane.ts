@@ -55,7 +55,7 @@ export async function openShadowLane(
     checkout: new Checkout({
       engine,
       store,
-      payments: new SandboxPaymentProvider(),
+      payments: SandboxPaymentProvider.inRedis(redis, lane.LIVEDROP_KEY_PREFIX),
       redis,
       keyPrefix: lane.LIVEDROP_KEY_PREFIX,
     }),
