@@ -149,7 +149,12 @@ export const configSchema = z.object({
   /** Drops a room snapshot (`joined`, `resync`) carries at most: the active ones first. Default 64. */
   GATEWAY_SNAPSHOT_MAX_DROPS: z.coerce.number().int().min(1).max(256).default(64),
   /** A room log (and its meta) idle this long expires from Redis, seconds. Default 604800 (7 days). */
-  GATEWAY_ROOM_IDLE_TTL_S: z.coerce.number().int().min(60).max(365 * 86_400).default(604_800),
+  GATEWAY_ROOM_IDLE_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 86_400)
+    .default(604_800),
   /** Lifetime of issued guest tokens, seconds. Default 86400 (a day). */
   GATEWAY_GUEST_TOKEN_TTL_S: z.coerce
     .number()

@@ -12,9 +12,13 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Pro
     timer = setTimeout(
       () =>
         reject(
-          new LivedropError(ErrorCode.UNAVAILABLE, `${what} did not complete within ${ms} ms; retry shortly`, {
-            retryable: true,
-          }),
+          new LivedropError(
+            ErrorCode.UNAVAILABLE,
+            `${what} did not complete within ${ms} ms; retry shortly`,
+            {
+              retryable: true,
+            },
+          ),
         ),
       ms,
     );
