@@ -71,6 +71,7 @@ export class Api {
         status = 0;
       }
       if (status === 429 && attempt < 8) {
+        this.sink.count("http_rate_limited", 1, { step });
         await new Promise((r) => setTimeout(r, 250 * 2 ** Math.min(attempt, 4)));
         continue;
       }

@@ -51,7 +51,7 @@ export async function rampingSessions(
       const batch = tokens.slice(current, target);
       if (batch.length) pool.open(spec, batch, true);
     } else if (live(current) > live(target)) {
-      pool.close(live(current) - live(target));
+      pool.close(live(current) - live(target), spec.kind);
     }
     current = target;
     tick(target);

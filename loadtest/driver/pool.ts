@@ -65,12 +65,12 @@ export class WorkerPool {
     this.nextRef += tokens.length;
   }
 
-  /** Ends `count` sessions, taken evenly from the workers. */
-  close(count: number): void {
+  /** Ends `count` sessions doing `kind` (never a shopper mid-journey for a watchers' ramp), evenly. */
+  close(count: number, kind: BehaviourSpec["kind"]): void {
     const n = this.children.length;
     this.children.forEach((c, i) => {
       const mine = Math.floor(count / n) + (i < count % n ? 1 : 0);
-      if (mine > 0) this.send(c, { type: "close", count: mine });
+      if (mine > 0) this.send(c, { type: "close", count: mine, kind });
     });
   }
 

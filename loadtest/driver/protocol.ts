@@ -37,8 +37,8 @@ export type ToWorker =
       readonly firstRef: number;
       readonly planned: boolean;
     }
-  /** End `count` of the open sessions (a ramp going down). */
-  | { readonly type: "close"; readonly count: number }
+  /** End `count` of the open sessions doing `kind` (a ramp going down; others keep going). */
+  | { readonly type: "close"; readonly count: number; readonly kind: BehaviourSpec["kind"] }
   /** End everything and report. */
   | { readonly type: "stop" };
 

@@ -27,7 +27,8 @@ let wsUrl = "";
 let api: Api | undefined;
 let recorder = new Recorder();
 let monitor: GeneratorMonitor | undefined;
-const open = new Set<Session>();
+/** Open sessions and what each does (a ramp closes only its own kind). */
+const open = new Map<Session, BehaviourSpec["kind"]>();
 const outcomes: Outcome[] = [];
 const closes: Record<string, number> = {};
 const tallyClose = (why: string) => {
@@ -46,7 +47,7 @@ function connect(token: string, spec: BehaviourSpec, ref: number, planned: boole
     runtime.now(),
     `w${process.pid}x${ref}`,
   );
-  open.add(session);
+  open.set(session, spec.kind);
   session.onClose(() => open.delete(session));
   onEntry(session, spec.room, (failure) => recordEntry(recorder, failure, planned));
   ws.on("message", (data) => session.message(data.toString()));
@@ -120,7 +121,7 @@ async function openAll(
 
 async function stop(): Promise<void> {
   monitor?.stop();
-  for (const s of [...open]) s.end();
+  for (const s of [...open.keys()]) s.end();
   const deadline = Date.now() + 6_000;
   while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   // Disconnect only once the (large) final message has gone out.
@@ -149,8 +150,8 @@ process.on("message", (m: ToWorker) => {
       queue = queue.then(() => openAll(m.spec, m.tokens, m.firstRef, m.planned));
       return;
     case "close": {
-      const victims = [...open].slice(-m.count);
-      for (const s of victims) s.end();
+      const victims = [...open].filter(([, kind]) => kind === m.kind).slice(-m.count);
+      for (const [s] of victims) s.end();
       return;
     }
     case "stop":

@@ -16,6 +16,7 @@ export const ENTRY_FAILURE_KEYS = ENTRY_FAILURES.map((r) => `viewer_failures{rea
 /**
  * Calls `cb` once: with nothing when the session has joined `room`, with the failed step when
  * it closed first (no welcome: the connection was refused or failed; welcome: the join was).
+ * A session the runner ended itself before it got in (the run or a ramp ending) is neither.
  */
 export function onEntry(s: Session, room: string, cb: (failure?: EntryFailure) => void): void {
   let settled = false;
@@ -27,7 +28,10 @@ export function onEntry(s: Session, room: string, cb: (failure?: EntryFailure) =
   s.on("joined", (j) => {
     if (j.room === room) settle();
   });
-  s.onClose(() => settle(s.isWelcomed ? "join" : "connect"));
+  s.onClose(() => {
+    if (s.endedOnPurpose) settled = true;
+    else settle(s.isWelcomed ? "join" : "connect");
+  });
 }
 
 /**

@@ -326,6 +326,10 @@ export const METRICS = {
     kind: "counter",
     help: "attempts that could not get a token, connect or join (tag reason: token, connect, join)",
   },
+  http_rate_limited: {
+    kind: "counter",
+    help: "HTTP answers 429 that were waited out and retried (tag step); the retry's outcome is what http_req_failed counts",
+  },
   ws_sends_dropped: {
     kind: "counter",
     help: "frames not sent because the socket was no longer (or not yet) open",

@@ -294,6 +294,16 @@ describe("shared load-test behaviours", () => {
     refused.closed();
     await refusedEntered;
 
+    // Ended by the runner (a ramp going down) before it got in: neither connected nor failed.
+    const { session: ended } = connect(() => undefined, r);
+    let endedSettled = false;
+    onEntry(ended, "r1", () => {
+      endedSettled = true;
+    });
+    ended.end();
+    await new Promise<void>((resolve) => ended.onClose(resolve));
+    expect(endedSettled).toBe(false);
+
     const m = r.summarize(1, {});
     expect(m.viewers_connected?.values.count).toBe(1);
     expect(m.viewer_failures?.values.count).toBe(2);

@@ -3,6 +3,7 @@ import http, { type RefinedResponse, type ResponseType } from "k6/http";
 import type { HttpPay } from "../../lib/behaviours.ts";
 import type { OrderStatus } from "../../lib/frames.ts";
 import type { K6Config } from "./config.ts";
+import { metric } from "./metrics.ts";
 
 /**
  * The gateway's JSON API as k6 calls, each tagged with its step so results can be read per step
@@ -48,6 +49,7 @@ export function call(
       params,
     );
     if (res.status !== 429 || attempt >= 8) return res;
+    metric("http_rate_limited").add(1, { step: tags.step });
     sleep(0.25 * 2 ** Math.min(attempt, 4));
   }
 }
