@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<numbe
   fanout: () => import("./fanout.ts"),
   buy: () => import("./buy.ts"),
   media: () => import("./media.ts"),
+  idle: () => import("./idle.ts"),
 };
 
 /** `npm run bench -- NAME [flags]`: each bench prints progress on stderr and one JSON line last on stdout. */
