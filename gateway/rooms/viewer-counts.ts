@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { Logger, RedisClient } from "../../core/index.ts";
+import { type Logger, luaCommands, type RedisClient } from "../../core/index.ts";
 import { roomKeys } from "./room-log.ts";
+
+const register = luaCommands(new URL("../lua/", import.meta.url), {
+  ldViewerReport: { file: "viewer-report", keys: 1 },
+});
 
 /** How often each node reports its viewers, and after how long a silent node's report expires. */
 export const VIEWER_REPORT_MS = 2_000;
@@ -30,13 +34,15 @@ export async function roomViewers(redis: RedisClient, prefix: string, room: stri
 /**
  * Viewer counts summed across gateway nodes: every node writes its local count of each room
  * into the room's hash (field = node id, value = `count|time`) every 2 s, sums the fresh
- * fields, drops stale ones (a node that died), and hands changed totals to `publish`.
+ * fields, drops stale ones (a node that died), and hands changed totals to `publish`; one script
+ * call per room and round (lua/viewer-report.lua).
  */
 export class ViewerCounts {
   readonly nodeId = randomUUID();
   private readonly reported = new Set<string>();
   private readonly totals = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  private readonly cmd: ReturnType<typeof register>;
 
   constructor(
     private readonly redis: RedisClient,
@@ -45,6 +51,7 @@ export class ViewerCounts {
     private readonly publish: (room: string, total: number) => void,
     readonly log: Logger,
   ) {
+    this.cmd = register(redis);
     this.timer = setInterval(() => {
       this.report().catch((err: unknown) =>
         log.warn({ err: (err as Error).message }, "viewer count report failed"),
@@ -66,21 +73,26 @@ export class ViewerCounts {
         this.totals.delete(room);
       }
     }
-    for (const [room, count] of local) {
-      const key = this.key(room);
-      // The hash lives only while some node reports into it: an abandoned room leaves no key.
-      await Promise.all([
-        this.redis.hset(key, this.nodeId, `${count}|${now}`),
-        this.redis.pexpire(key, 2 * STALE_AFTER_MS),
-      ]);
-      this.reported.add(room);
-      const { total, stale } = sumReports(await this.redis.hgetall(key), now);
-      if (stale.length > 0) await this.redis.hdel(key, ...stale);
-      if (this.totals.get(room) !== total) {
-        this.totals.set(room, total);
-        this.publish(room, total);
-      }
-    }
+    // One script call per room: write this node's count, drop dead nodes' reports, sum the rest.
+    await Promise.all(
+      [...local].map(async ([room, count]) => {
+        const total = Number(
+          await this.cmd.ldViewerReport(
+            this.key(room),
+            this.nodeId,
+            count,
+            now,
+            STALE_AFTER_MS,
+            2 * STALE_AFTER_MS,
+          ),
+        );
+        this.reported.add(room);
+        if (this.totals.get(room) !== total) {
+          this.totals.set(room, total);
+          this.publish(room, total);
+        }
+      }),
+    );
   }
 
   private key(room: string): string {
