@@ -165,6 +165,19 @@ describe("drop lifecycle", () => {
     expect(await engine.unitsOfUser(def.dropId, "u1")).toBe(1);
   });
 
+  it("a refusal recorded by an earlier engine version is ignored: the key is evaluated afresh", async () => {
+    const def = dropDefinition();
+    await engine.createDrop(def);
+    const k = key();
+    await redis.client().hset(engine.keys.drop(def.dropId).state, `i:u1|${k}`, "2|0|SOLD_OUT");
+    const held = await engine.reserve({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: k });
+    expect(held).toMatchObject({ reservationId: `${def.dropId}.1`, replayed: false });
+    expect(await engine.reserve({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: k })).toEqual({
+      ...held,
+      replayed: true,
+    });
+  });
+
   it("ENDED refusals write nothing", async () => {
     const def = dropDefinition();
     await engine.createDrop(def);
