@@ -21,11 +21,16 @@ export async function roomSnapshot(
   room: string,
   max: number,
 ): Promise<{ drops: DropSnapshot[]; moreDrops: boolean }> {
-  const ids = await engine.dropsInRoom(room);
+  // Settled drops (ended, nothing pending) left the engine's active index: only the others'
+  // statuses are read, so an old room's history costs its joins nothing.
+  const [ids, total] = await Promise.all([
+    engine.activeDropsInRoom(room),
+    engine.connection.scard(engine.keys.roomDrops(room)),
+  ]);
   const statuses = await Promise.all(ids.map((id) => engine.status(id)));
   const active = statuses.filter((s) => s.state !== "ended").sort(rank);
   return {
     drops: active.slice(0, max).map(dropSnapshot),
-    moreDrops: ids.length > Math.min(active.length, max),
+    moreDrops: total > Math.min(active.length, max),
   };
 }
