@@ -318,7 +318,7 @@ describe("background loops visit active drops only", () => {
     const drop =
       command === "xreadgroup"
         ? dropOf(args[args.indexOf("STREAMS") + 1])
-        : command === "evalsha" || command === "eval"
+        : (command === "evalsha" || command === "eval") && args[2] === "5" // expire (not status: 1 key)
           ? dropOf(args[3])
           : command === "zrange"
             ? dropOf(args[1])
@@ -404,6 +404,46 @@ describe("background loops visit active drops only", () => {
       monitor.disconnect();
       await second.stop();
       await engine2.close();
+    }
+  });
+});
+
+describe("reconciler after a drop left the index", () => {
+  it("a pending order of a settled, retired drop whose status event was lost is brought up to date", async () => {
+    const p3 = uniquePrefix("orphan");
+    const client: RedisClient = redis.client();
+    const engine3 = await SaleEngine.create({ redis: client, prefix: p3 });
+    const cfg = loadConfig({
+      REDIS_URL: redis.url,
+      LIVEDROP_KEY_PREFIX: p3,
+      LIVEDROP_DATA_DIR: os.tmpdir(),
+      LOG_LEVEL: "silent",
+    });
+    const def = dropDefinition();
+    await engine3.createDrop(def);
+    const first = await startOrderPipeline({ cfg, engine: engine3, store });
+    const hold = await engine3.reserve({ dropId: def.dropId, userId: "ora", qty: 1, idempotencyKey: key() });
+    try {
+      await orderOf(hold.reservationId);
+    } finally {
+      await first.stop();
+    }
+    // With no relay running, the release event is lost; the drop ends and leaves the index.
+    await engine3.release(hold.reservationId);
+    await client.xtrim(engine3.keys.drop(def.dropId).outbox, "MAXLEN", 0);
+    await engine3.end(def.dropId);
+    await engine3.expireAllDue();
+    expect(await engine3.activeDrops()).not.toContain(def.dropId);
+    expect((await store.get(hold.reservationId))?.status).toBe("pending_payment");
+
+    const second = await startOrderPipeline({ cfg, engine: engine3, store, reconcileMs: 200 });
+    try {
+      await orderOf(hold.reservationId, "cancelled");
+      expect(second.reconciler.repaired).toBeGreaterThanOrEqual(1);
+      expect(second.relay.relayed).toBe(0);
+    } finally {
+      await second.stop();
+      await engine3.close();
     }
   });
 });
