@@ -253,6 +253,16 @@ export const configSchema = z.object({
    * its ports and limit slots come back (abandoned or hostile joins), milliseconds. Default 15000.
    */
   MEDIA_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /**
+   * Rooms one host (user id) may hold open on a media node at once: a room opens when its host
+   * fetches capabilities, opens a send transport or an ingest, and counts until it ends. Past it,
+   * 429 MEDIA_ROOM_LIMIT. Default 2.
+   */
+  MEDIA_MAX_ROOMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(2),
+  /** Rooms (each with its mediasoup routers) a media node holds at once; past it, 429 MEDIA_ROOM_LIMIT. Default 200. */
+  MEDIA_MAX_ROOMS: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** A room that is not live and has no transport this long is closed (a host that never went live), ms. Default 60000. */
+  MEDIA_ROOM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** How often the payment reconciler looks for payment attempts a crash left unfinished, ms. Default 5000. */
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   /**

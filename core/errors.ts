@@ -37,7 +37,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  * engine's script codes (derived from ErrorCode) stay exactly the sale codes.
  */
 export const MediaErrorCode = {
-  /** Consume asked of a room with no producer. HTTP 409. */
+  /** A viewer's call (capabilities, receive transport, consume) for a room with no producer. HTTP 409. */
   MEDIA_ROOM_NOT_LIVE: "MEDIA_ROOM_NOT_LIVE",
   MEDIA_TRANSPORT_NOT_FOUND: "MEDIA_TRANSPORT_NOT_FOUND",
   MEDIA_PRODUCER_NOT_FOUND: "MEDIA_PRODUCER_NOT_FOUND",
@@ -54,6 +54,8 @@ export const MediaErrorCode = {
   MEDIA_TRANSPORT_LIMIT: "MEDIA_TRANSPORT_LIMIT",
   /** The node cannot open a transport now (no free RTC port, worker gone): retry later. HTTP 503. */
   MEDIA_UNAVAILABLE: "MEDIA_UNAVAILABLE",
+  /** The host already runs as many rooms on this media node as allowed, or the node is full. HTTP 429. */
+  MEDIA_ROOM_LIMIT: "MEDIA_ROOM_LIMIT",
 } as const;
 export type MediaErrorCode = (typeof MediaErrorCode)[keyof typeof MediaErrorCode];
 

@@ -36,6 +36,8 @@ export interface TransportEntry {
 
 export interface RoomOptions {
   readonly name: string;
+  /** The host (user id) whose action opened the room: the room counts against that host's cap. */
+  readonly host: string;
   readonly pool: WorkerPool;
   readonly maxConsumersPerRouter: number;
   readonly listenIp: string;
@@ -64,6 +66,7 @@ const DISCONNECT_GRACE_MS = 10_000;
  */
 export class Room {
   readonly name: string;
+  readonly host: string;
   readonly createdAt = Date.now();
   private readonly transports = new Map<string, TransportEntry>();
   private readonly producers = new Map<string, types.Producer>();
@@ -78,6 +81,7 @@ export class Room {
     readonly fanout: RouterFanout,
   ) {
     this.name = o.name;
+    this.host = o.host;
   }
 
   static async create(o: RoomOptions): Promise<Room> {

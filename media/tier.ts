@@ -113,6 +113,11 @@ export class MediaTier {
         perUser: cfg.MEDIA_MAX_TRANSPORTS_PER_USER,
         perRoom: cfg.MEDIA_MAX_TRANSPORTS_PER_ROOM,
       }),
+      caps: {
+        perHost: cfg.MEDIA_MAX_ROOMS_PER_USER,
+        total: cfg.MEDIA_MAX_ROOMS,
+        idleMs: cfg.MEDIA_ROOM_IDLE_MS,
+      },
       log,
       onChange: (room) => {
         publish(room.name);
@@ -213,10 +218,10 @@ export class MediaTier {
     };
   }
 
-  /** RTP ingest opened in-process with host rights (the launcher's demo room). */
+  /** RTP ingest opened in-process with host rights (the launcher's demo room); `owner` is its host. */
   async openIngest(room: string, request: IngestRequest, owner = "livedrop-ingest"): Promise<IngestResponse> {
     const parsed = ingestRequestSchema.parse(request);
-    return openIngest(await this.rooms.open(room), owner, parsed, this.ingestTimeoutMs, this.log);
+    return openIngest(await this.rooms.open(room, owner), owner, parsed, this.ingestTimeoutMs, this.log);
   }
 
   /** Ends a room as if its host stopped. */

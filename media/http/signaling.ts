@@ -1,5 +1,5 @@
 import { type Logger, MediaErrorCode, RejectedError, validate } from "../../core/index.ts";
-import type { Claims } from "../../gateway/index.ts";
+import { type Claims, canHost } from "../../gateway/index.ts";
 import { ingestRequestSchema, openIngest } from "../ingest.ts";
 import type { types } from "../mediasoup.ts";
 import type { RoomRegistry } from "../rooms.ts";
@@ -26,12 +26,16 @@ export interface SignalingDeps {
 const idOf = (c: RouteContext<unknown>, what: string) => validate(pathIdSchema, c.params[1], what);
 /** Non-public routes always carry claims (the router refused the call otherwise). */
 const who = (c: RouteContext<unknown>): Claims => c.claims as Claims;
+/** The caller may host this room (never a shadow token): its calls may open the room. */
+const hosts = (c: RouteContext<unknown>): boolean => !who(c).shadow && canHost(who(c), c.room);
 
 /**
  * The signaling API under /media/v1/rooms/:room, in the order a client calls it: capabilities,
  * transports, connect, produce (host) or consume + resume (viewer), close; plus the room's
  * state, its event stream, RTP ingest and stop for hosts. Each route declares its rule; the
- * router enforces it (router.ts).
+ * router enforces it (router.ts). Only a host's call opens a room (`rooms.open`, capped per host
+ * and per node); a viewer's reaches live rooms only (`rooms.live`), so a made-up room id is a 409
+ * that allocates nothing.
  */
 export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
   const base = "/media/v1/rooms/(?<room>[^/]+)";
@@ -52,7 +56,9 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       name: "room.capabilities",
       rule: "viewer",
       async run(c) {
-        sendJson(c.res, 200, (await d.rooms.open(c.room)).rtpCapabilities);
+        // The host loads its device before going live; a viewer waits for the room to be live.
+        const room = hosts(c) ? await d.rooms.open(c.room, who(c).userId) : d.rooms.live(c.room);
+        sendJson(c.res, 200, room.rtpCapabilities);
       },
     }),
     defineRoute({
@@ -74,7 +80,8 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       hostIf: (b) => b.direction === "send",
       async run(c) {
         const claims = who(c);
-        const room = await d.rooms.open(c.room);
+        const room =
+          c.body.direction === "send" ? await d.rooms.open(c.room, claims.userId) : d.rooms.live(c.room);
         const entry = await room.createWebRtcTransport(claims.userId, c.body.direction, claims.shadow);
         const t = entry.transport as types.WebRtcTransport;
         sendJson(c.res, 200, {
@@ -178,7 +185,7 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       rule: "host",
       body: ingestRequestSchema,
       async run(c) {
-        const r = await d.rooms.open(c.room);
+        const r = await d.rooms.open(c.room, who(c).userId);
         sendJson(c.res, 200, await openIngest(r, who(c).userId, c.body, d.ingestTimeoutMs, d.log));
       },
     }),

@@ -91,7 +91,10 @@ describe("transports that never connect are reaped", () => {
       MEDIA_WORKERS: "1",
       MEDIA_MAX_TRANSPORTS_PER_USER: "3",
       MEDIA_CONNECT_TIMEOUT_MS: "1000",
+      MEDIA_INGEST_TIMEOUT_MS: "600000",
     });
+    // Viewers reach live rooms only.
+    await s.tier.openIngest(room, { audio: {} });
   });
   afterAll(async () => {
     await s?.stop();
@@ -130,7 +133,10 @@ describe("a node out of RTC ports", () => {
       MEDIA_RTC_MIN_PORT: String(min),
       MEDIA_RTC_MAX_PORT: String(min + PORTS - 1),
       MEDIA_CONNECT_TIMEOUT_MS: "600000",
+      MEDIA_INGEST_TIMEOUT_MS: "600000",
     });
+    // Viewers reach live rooms only; the audio ingest holds 2 of the range's UDP ports (RTP, RTCP).
+    await s.tier.openIngest("port-room", { audio: {} });
   });
   afterAll(async () => {
     await s?.stop();

@@ -46,18 +46,26 @@ describe("media signaling API", () => {
     expect(ingest.audio).toMatchObject({ codec: "opus", payloadType: 100, channels: 2 });
   });
 
-  it("a room nobody streams to is not live (200, live:false), and consuming from it is 409 MEDIA_ROOM_NOT_LIVE", async () => {
+  it("a room nobody streams to is not live (200, live:false); its capabilities, transports and consume are 409 MEDIA_ROOM_NOT_LIVE", async () => {
     const idle = "idle-room";
     const r = await s.api(viewer, "GET", `/media/v1/rooms/${idle}`);
     expect(r.json).toEqual({ room: idle, live: false, producers: [], hls: null });
+    const caps = await s.api(viewer, "GET", `/media/v1/rooms/${idle}/rtp-capabilities`);
+    expect([caps.status, caps.json.error?.code]).toEqual([409, "MEDIA_ROOM_NOT_LIVE"]);
     const t = await s.api(viewer, "POST", `/media/v1/rooms/${idle}/transports`, { direction: "recv" });
-    const caps = (await s.api(viewer, "GET", `/media/v1/rooms/${idle}/rtp-capabilities`)).json;
-    const c = await s.api(viewer, "POST", `/media/v1/rooms/${idle}/transports/${t.json.id}/consume`, {
-      producerId: ingest.video?.producerId,
-      rtpCapabilities: caps,
-    });
-    expect(c.status).toBe(409);
-    expect(c.json.error?.code).toBe("MEDIA_ROOM_NOT_LIVE");
+    expect([t.status, t.json.error?.code]).toEqual([409, "MEDIA_ROOM_NOT_LIVE"]);
+    // The live room's transport and capabilities, used on the idle room: still not found there.
+    const c = await s.api(
+      viewer,
+      "POST",
+      `/media/v1/rooms/${idle}/transports/${await recvTransport()}/consume`,
+      {
+        producerId: ingest.video?.producerId,
+        rtpCapabilities: await capabilities(),
+      },
+    );
+    expect([c.status, c.json.error?.code]).toEqual([404, "MEDIA_TRANSPORT_NOT_FOUND"]);
+    expect(s.tier.rooms.get(idle)).toBeUndefined();
   });
 
   it("refuses calls without a valid token (401) and bad room ids (400)", async () => {

@@ -1,12 +1,23 @@
 import { loadDevice } from "./device.ts";
-import type { MediaApi } from "./media-api.ts";
+import { type MediaApi, MediaApiError } from "./media-api.ts";
 import { type PlayerSession, StreamOffline } from "./player-session.ts";
 
 /**
  * Watches the room over WebRTC (sub-second): one receive transport, a consumer per producer
- * of the host, resumed once attached (the media tier creates them paused).
+ * of the host, resumed once attached (the media tier creates them paused). The media tier
+ * answers a viewer's calls for a room that is not live with 409 MEDIA_ROOM_NOT_LIVE (it ended
+ * meanwhile): that is StreamOffline, so the player waits for the room's next `live` push.
  */
 export async function watchWebRtc(api: MediaApi, video: HTMLVideoElement): Promise<PlayerSession> {
+  try {
+    return await watch(api, video);
+  } catch (err) {
+    if (err instanceof MediaApiError && err.code === "MEDIA_ROOM_NOT_LIVE") throw new StreamOffline();
+    throw err;
+  }
+}
+
+async function watch(api: MediaApi, video: HTMLVideoElement): Promise<PlayerSession> {
   const room = await api.roomState();
   if (!room.live || room.producers.length === 0) throw new StreamOffline();
   const device = await loadDevice(api);
