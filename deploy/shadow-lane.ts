@@ -41,7 +41,9 @@ export async function openShadowLane(
   const engine = await SaleEngine.create({ redis, prefix: lane.LIVEDROP_KEY_PREFIX });
   // Opened on first use: most runs never send shadow traffic (saves an embedded PGlite's memory).
   const store = lazyOrderStore(orderStoreTarget(cfg, "shadow"));
-  const pipeline = options.pipeline ? await startOrderPipeline({ cfg: lane, engine, store }) : undefined;
+  const pipeline = options.pipeline
+    ? await startOrderPipeline({ cfg: lane, engine, store, storeUnopened: () => !store.opened })
+    : undefined;
   const subscriber = connectSubscriber(redisTargetFromConfig(cfg));
   const log = childLogger("shadow");
   subscriber.on("error", (err) => log.warn({ err: err.message }, "redis subscriber error"));

@@ -43,6 +43,8 @@ export interface PipelineOptions {
    * Default: the sandbox with its books in this Redis (`<prefix>:sandbox:`).
    */
   readonly payments?: PaymentProvider;
+  /** True while `store` was never opened (a store that opens on first use); see Reconciler. */
+  readonly storeUnopened?: () => boolean;
 }
 
 export interface RunningPipeline {
@@ -82,9 +84,14 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
   const relay = OutboxRelay.start({ redis: relayRedis, engine: o.engine, queues, log });
   // The safety net behind the delayed hold jobs: every drop's due holds, every interval.
   const sweeper = startExpirySweeper(o.engine, o.cfg.LIVEDROP_EXPIRE_SWEEP_MS, childLogger("expiry"));
-  const reconciler = new Reconciler(o.engine, o.store, queues, log, o.reconcileGraceMs).start(
-    o.reconcileMs ?? 5_000,
-  );
+  const reconciler = new Reconciler(
+    o.engine,
+    o.store,
+    queues,
+    log,
+    o.reconcileGraceMs,
+    o.storeUnopened,
+  ).start(o.reconcileMs ?? 5_000);
   const paymentReconciler = new PaymentReconciler(
     {
       engine: o.engine,
@@ -94,7 +101,11 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
       keyPrefix: prefix,
       ...(faultPointFromConfig(o.cfg) ? { faultPoint: faultPointFromConfig(o.cfg) } : {}),
     },
-    { stuckMs: o.cfg.LIVEDROP_PAYMENT_STUCK_MS, batch: o.cfg.LIVEDROP_PAYMENT_RECONCILE_BATCH },
+    {
+      stuckMs: o.cfg.LIVEDROP_PAYMENT_STUCK_MS,
+      batch: o.cfg.LIVEDROP_PAYMENT_RECONCILE_BATCH,
+      ...(o.storeUnopened ? { storeUnopened: o.storeUnopened } : {}),
+    },
     childLogger("payments"),
   ).start(o.cfg.LIVEDROP_PAYMENT_RECONCILE_MS);
   let stopped = false;

@@ -6,6 +6,11 @@ export interface PaymentReconcilerOptions {
   readonly stuckMs: number;
   /** Attempts one pass handles at most. */
   readonly batch: number;
+  /**
+   * True while the store was never opened in this process (the shadow lane's store opens on
+   * first use): a pass then skips it rather than open it just to look.
+   */
+  readonly storeUnopened?: () => boolean;
 }
 
 /** What one pass did, by outcome. */
@@ -64,6 +69,7 @@ export class PaymentReconciler {
 
   /** One scan of unfinished attempts, oldest step first. */
   async pass(): Promise<PaymentPass> {
+    if (this.o.storeUnopened?.()) return { paid: 0, refunded: 0, uncaptured: 0, failed: 0 };
     const stuck = await this.deps.store.unfinishedPaymentAttempts({
       olderThanMs: this.o.stuckMs,
       limit: this.o.batch,

@@ -29,6 +29,12 @@ export class Reconciler {
     private readonly queues: OrderQueues,
     private readonly log: Logger,
     private readonly graceMs = RELAY_GRACE_MS,
+    /**
+     * True while the store was never opened in this process (the shadow lane's store opens on
+     * first use): passes then skip the store-first checks instead of opening it to look. Holds
+     * still reach the store (they open it), so no hold is left without its order.
+     */
+    private readonly storeUnopened: () => boolean = () => false,
   ) {}
 
   start(intervalMs: number): this {
@@ -93,6 +99,7 @@ export class Reconciler {
   }
 
   private async staleStatuses(dropId: string): Promise<PlannedJob<OrderJob>[]> {
+    if (this.storeUnopened()) return [];
     return this.statusJobs(
       await this.store.list({ dropId, status: "pending_payment", limit: PENDING_LIMIT }),
     );
@@ -103,6 +110,7 @@ export class Reconciler {
    * each is a status job that was lost or failed for good. Usually none; one store query.
    */
   private async orphanStatuses(active: Set<string>): Promise<PlannedJob<OrderJob>[]> {
+    if (this.storeUnopened()) return [];
     const pending = await this.store.list({ status: "pending_payment", limit: PENDING_LIMIT });
     return this.statusJobs(pending.filter((o) => !active.has(o.dropId)));
   }
