@@ -1,5 +1,5 @@
-import { type Job, Worker } from "bullmq";
-import type { Logger, RedisClient } from "../../core/index.ts";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { ErrorCode, isLivedropError, type Logger, type RedisClient } from "../../core/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
 import { ensureOrder } from "../ensure-order.ts";
 import type { Order, OrderStore } from "../store/index.ts";
@@ -66,9 +66,15 @@ export class OrderWorker {
       return created ? `created ${order.reservationId}` : `exists ${order.reservationId}`;
     }
     await this.ensureOrder(data.reservationId);
-    const { changed, order } = await this.o.store.transition(data.reservationId, data.to, {
-      reason: data.reason,
-    });
+    const { changed, order } = await this.o.store
+      .transition(data.reservationId, data.to, { reason: data.reason })
+      .catch((err: unknown) => {
+        // The order already moved on (a status job overtaken by a later one, e.g. paid then
+        // refunded): retrying cannot change that, so the job fails once, kept for the audit.
+        if (isLivedropError(err) && err.code === ErrorCode.ORDER_STATE_CONFLICT)
+          throw new UnrecoverableError(err.message);
+        throw err;
+      });
     if (changed) await publishOrderUpdate(this.o.connection, this.o.keyPrefix, `order.${data.to}`, order);
     return changed ? `${data.to} ${order.reservationId}` : `already ${order.status}`;
   }
