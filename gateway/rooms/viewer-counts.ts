@@ -1,48 +1,46 @@
 import { randomUUID } from "node:crypto";
-import { type Logger, luaCommands, type RedisClient } from "../../core/index.ts";
-import { roomKeys } from "./room-log.ts";
-
-const register = luaCommands(new URL("../lua/", import.meta.url), {
-  ldViewerReport: { file: "viewer-report", keys: 1 },
-});
+import type { Logger, RedisClient } from "../../core/index.ts";
 
 /** How often each node reports its viewers, and after how long a silent node's report expires. */
 export const VIEWER_REPORT_MS = 2_000;
 const STALE_AFTER_MS = 3 * VIEWER_REPORT_MS;
 
-function viewersKey(prefix: string, room: string): string {
-  return `${roomKeys(prefix, room).meta}:viewers`;
+/** Sorted set of the gateway nodes reporting viewers (score: time of the last report, ms). */
+function nodesKey(prefix: string): string {
+  return `${prefix}:viewers:nodes`;
 }
 
-/** A room's hash of node reports (`count|time` per node): the fresh total and the stale nodes. */
-function sumReports(reports: Record<string, string>, now: number): { total: number; stale: string[] } {
-  let total = 0;
-  const stale: string[] = [];
-  for (const [node, value] of Object.entries(reports)) {
-    const [n = "0", at = "0"] = value.split("|");
-    if (now - Number(at) > STALE_AFTER_MS) stale.push(node);
-    else total += Number(n);
-  }
-  return { total, stale };
+/** One node's report: hash of room -> its local viewers there (rooms with none are absent). */
+function nodeKey(prefix: string, nodeId: string): string {
+  return `${prefix}:viewers:node:{${nodeId}}`;
+}
+
+/** The nodes whose last report is fresh. */
+async function freshNodes(redis: RedisClient, prefix: string, now: number): Promise<string[]> {
+  return redis.zrangebyscore(nodesKey(prefix), now - STALE_AFTER_MS, "+inf");
 }
 
 /** Viewers of `room` over every node's fresh report (read-only: for dashboards). */
 export async function roomViewers(redis: RedisClient, prefix: string, room: string, now = Date.now()) {
-  return sumReports(await redis.hgetall(viewersKey(prefix, room)), now).total;
+  const nodes = await freshNodes(redis, prefix, now);
+  const counts = await Promise.all(nodes.map((node) => redis.hget(nodeKey(prefix, node), room)));
+  return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
 }
 
 /**
- * Viewer counts summed across gateway nodes: every node writes its local count of each room
- * into the room's hash (field = node id, value = `count|time`) every 2 s, sums the fresh
- * fields, drops stale ones (a node that died), and hands changed totals to `publish`; one script
- * call per room and round (lua/viewer-report.lua).
+ * Viewer counts summed across gateway nodes. Every 2 s each node writes one hash of its local
+ * count per room, heartbeats in the set of reporting nodes, reads the other fresh nodes' counts
+ * of its own rooms (one read per node), and hands changed totals to `publish`. A round costs a
+ * few commands per node whatever the number of rooms, so joined-but-idle rooms cost Redis
+ * nothing each; a node that died drops out of the totals once its heartbeat is stale, and its
+ * hash expires.
  */
 export class ViewerCounts {
   readonly nodeId = randomUUID();
-  private readonly reported = new Set<string>();
+  /** Rooms in this node's last report. */
+  private reported = new Set<string>();
   private readonly totals = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
-  private readonly cmd: ReturnType<typeof register>;
 
   constructor(
     private readonly redis: RedisClient,
@@ -51,7 +49,6 @@ export class ViewerCounts {
     private readonly publish: (room: string, total: number) => void,
     readonly log: Logger,
   ) {
-    this.cmd = register(redis);
     this.timer = setInterval(() => {
       this.report().catch((err: unknown) =>
         log.warn({ err: (err as Error).message }, "viewer count report failed"),
@@ -63,39 +60,34 @@ export class ViewerCounts {
     clearInterval(this.timer);
   }
 
-  /** One round: write this node's counts, read every node's, publish the totals that changed. */
+  /** One round: write this node's counts, read every other node's, publish the totals that changed. */
   async report(now = Date.now()): Promise<void> {
     const local = this.localCounts();
-    for (const room of this.reported) {
-      if (!local.has(room)) {
-        await this.redis.hdel(this.key(room), this.nodeId);
-        this.reported.delete(room);
-        this.totals.delete(room);
-      }
+    const own = nodeKey(this.prefix, this.nodeId);
+    const gone = [...this.reported].filter((room) => !local.has(room));
+    const writes: Promise<unknown>[] = [];
+    if (gone.length > 0) writes.push(this.redis.hdel(own, ...gone));
+    if (local.size > 0) {
+      writes.push(this.redis.hset(own, Object.fromEntries(local)));
+      writes.push(this.redis.pexpire(own, 2 * STALE_AFTER_MS));
     }
-    // One script call per room: write this node's count, drop dead nodes' reports, sum the rest.
-    await Promise.all(
-      [...local].map(async ([room, count]) => {
-        const total = Number(
-          await this.cmd.ldViewerReport(
-            this.key(room),
-            this.nodeId,
-            count,
-            now,
-            STALE_AFTER_MS,
-            2 * STALE_AFTER_MS,
-          ),
-        );
-        this.reported.add(room);
-        if (this.totals.get(room) !== total) {
-          this.totals.set(room, total);
-          this.publish(room, total);
-        }
-      }),
+    const nodes = nodesKey(this.prefix);
+    writes.push(this.redis.zadd(nodes, now, this.nodeId));
+    writes.push(this.redis.zremrangebyscore(nodes, "-inf", now - 2 * STALE_AFTER_MS));
+    await Promise.all(writes);
+    this.reported = new Set(local.keys());
+    for (const room of gone) this.totals.delete(room);
+    if (local.size === 0) return;
+    const rooms = [...local.keys()];
+    const others = (await freshNodes(this.redis, this.prefix, now)).filter((n) => n !== this.nodeId);
+    const theirs = await Promise.all(
+      others.map((node) => this.redis.hmget(nodeKey(this.prefix, node), ...rooms)),
     );
-  }
-
-  private key(room: string): string {
-    return viewersKey(this.prefix, room);
+    rooms.forEach((room, i) => {
+      const total = theirs.reduce((sum, counts) => sum + Number(counts[i] ?? 0), local.get(room) ?? 0);
+      if (this.totals.get(room) === total) return;
+      this.totals.set(room, total);
+      this.publish(room, total);
+    });
   }
 }
