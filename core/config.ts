@@ -263,6 +263,8 @@ export const configSchema = z.object({
   MEDIA_MAX_ROOMS: z.coerce.number().int().min(1).max(100_000).default(200),
   /** A room that is not live and has no transport this long is closed (a host that never went live), ms. Default 60000. */
   MEDIA_ROOM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** Room event streams (SSE) one user id may hold open on a media node; past it, 429 MEDIA_EVENT_STREAM_LIMIT. Default 8. */
+  MEDIA_MAX_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(8),
   /** How often the payment reconciler looks for payment attempts a crash left unfinished, ms. Default 5000. */
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   /**

@@ -56,6 +56,8 @@ export const MediaErrorCode = {
   MEDIA_UNAVAILABLE: "MEDIA_UNAVAILABLE",
   /** The host already runs as many rooms on this media node as allowed, or the node is full. HTTP 429. */
   MEDIA_ROOM_LIMIT: "MEDIA_ROOM_LIMIT",
+  /** The user holds as many open room event streams on this media node as allowed. HTTP 429. */
+  MEDIA_EVENT_STREAM_LIMIT: "MEDIA_EVENT_STREAM_LIMIT",
 } as const;
 export type MediaErrorCode = (typeof MediaErrorCode)[keyof typeof MediaErrorCode];
 

@@ -90,7 +90,7 @@ export class MediaTier {
       log,
     });
     const hlsRoot = cfg.MEDIA_HLS_DIR ? path.resolve(cfg.MEDIA_HLS_DIR) : path.join(cfg.dataDir, "hls");
-    const events = new RoomEvents();
+    const events = new RoomEvents(cfg.MEDIA_MAX_EVENT_STREAMS_PER_USER);
     // The tier is referenced by callbacks wired before it exists; they only run after create().
     let tier: MediaTier | undefined;
     const publish = (room: string) => tier && events.publish(room, tier.state(room));

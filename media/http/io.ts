@@ -16,6 +16,7 @@ const STATUS_OF_CODE: Partial<Record<string, number>> = {
   [MediaErrorCode.MEDIA_REFUSED]: 409,
   [MediaErrorCode.MEDIA_TRANSPORT_LIMIT]: 429,
   [MediaErrorCode.MEDIA_ROOM_LIMIT]: 429,
+  [MediaErrorCode.MEDIA_EVENT_STREAM_LIMIT]: 429,
   [MediaErrorCode.MEDIA_UNAVAILABLE]: 503,
   [ErrorCode.DEPENDENCY_MISSING]: 503,
 };

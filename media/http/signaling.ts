@@ -68,7 +68,7 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       rule: "viewer",
       tokenIn: "query",
       async run(c) {
-        d.events.subscribe(c.room, c.res, d.state(c.room));
+        d.events.subscribe(c.room, who(c).userId, c.res, d.state(c.room));
       },
     }),
     defineRoute({

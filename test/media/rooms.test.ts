@@ -10,6 +10,7 @@ import { type ApiReply, type MediaStack, startMediaStack, waitFor } from "./harn
 const rooms = (room: string, p = "") => `/media/v1/rooms/${room}${p}`;
 const PER_HOST = 2;
 const NODE_ROOMS = 6;
+const STREAMS_PER_USER = 3;
 
 interface Inventory {
   workers: { routers: number }[];
@@ -32,6 +33,7 @@ describe("media rooms: only hosts open them, within caps", () => {
       MEDIA_MAX_ROOMS: String(NODE_ROOMS),
       MEDIA_ROOM_IDLE_MS: "1000",
       MEDIA_CONNECT_TIMEOUT_MS: "1000",
+      MEDIA_MAX_EVENT_STREAMS_PER_USER: String(STREAMS_PER_USER),
       // Hundreds of calls from one user and one address: the rate limits have their own test.
       MEDIA_SIGNALING_ADDRESS_BURST: "100000",
       MEDIA_SIGNALING_USER_BURST: "100000",
@@ -50,6 +52,8 @@ describe("media rooms: only hosts open them, within caps", () => {
   const ingest = (token: string, room: string): Promise<ApiReply> =>
     s.api(token, "POST", rooms(room, "/ingest"), { audio: {} });
   const codeOf = (r: ApiReply) => [r.status, r.json.error?.code];
+  const events = (room: string, token: string) =>
+    fetch(`${s.tier.url}${rooms(room, "/events")}?token=${token}`);
   /** Runs `n` calls `batch` at a time (a busy machine, one HTTP agent). */
   const inBatches = async (n: number, batch: number, call: (i: number) => Promise<ApiReply>) => {
     const out: ApiReply[] = [];
@@ -83,11 +87,8 @@ describe("media rooms: only hosts open them, within caps", () => {
       "MEDIA_CONSUMER_NOT_FOUND",
     ]);
     // Event streams hold their connection only: closed, nothing of them stays.
-    const streams = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        fetch(`${s.tier.url}${rooms(`made-up-${i}`, "/events")}?token=${viewer}`),
-      ),
-    );
+    const watchers = await Promise.all(Array.from({ length: 20 }, (_, i) => s.token(`watcher-${i}`)));
+    const streams = await Promise.all(watchers.map((t, i) => events(`made-up-${i}`, t)));
     expect(streams.map((r) => r.status)).toEqual(Array(20).fill(200));
     for (const r of streams) await r.body?.cancel();
     await waitFor(
@@ -176,5 +177,38 @@ describe("media rooms: only hosts open them, within caps", () => {
     expect((await ingest(host, "u-3")).status).toBe(200);
     const metrics = await (await fetch(`${s.tier.url}/metrics`)).text();
     expect(metrics).not.toMatch(/livedrop_media_http_requests_total\{[^}]*status="500"/);
+  });
+
+  it("a user holds at most MEDIA_MAX_EVENT_STREAMS_PER_USER open event streams (429 MEDIA_EVENT_STREAM_LIMIT); another user still watches; a closed stream gives its slot back", async () => {
+    const mine = await Promise.all(
+      Array.from({ length: STREAMS_PER_USER }, (_, i) => events(`watched-${i}`, viewer)),
+    );
+    expect(mine.map((r) => r.status)).toEqual(Array(STREAMS_PER_USER).fill(200));
+    const over = await events("watched-x", viewer);
+    expect([over.status, ((await over.json()) as { error: { code: string } }).error.code]).toEqual([
+      429,
+      "MEDIA_EVENT_STREAM_LIMIT",
+    ]);
+    const other = await events("watched-x", await s.token("another-watcher"));
+    expect(other.status).toBe(200);
+    await mine[0]?.body?.cancel();
+    const again = await waitFor(
+      "the stream slot to come back",
+      async () => {
+        const r = await events("watched-x", viewer);
+        if (r.status !== 200) await r.body?.cancel();
+        return r;
+      },
+      (r) => r.status === 200,
+      10_000,
+    );
+    for (const r of [...mine.slice(1), other, again]) await r.body?.cancel();
+    await waitFor(
+      "every stream closed",
+      () => s.tier.events.count,
+      (n) => n === 0,
+      10_000,
+    );
+    expect(s.tier.rooms.get("watched-x")).toBeUndefined();
   });
 });
