@@ -87,28 +87,33 @@ describe("media tier with a browser", () => {
   it("the same live room writes HLS segments that hls.js plays in Chromium (currentTime advances)", async () => {
     const room = "pattern";
     const viewer = await s.token("hls-viewer");
-    const state = await waitFor(
-      "the HLS playlist",
-      async () => (await s.api(viewer, "GET", `/media/v1/rooms/${room}`)).json,
-      (j) => j.hls !== null,
-      90_000,
-    );
-    const playlistUrl = (state.hls as { playlistUrl: string }).playlistUrl;
-    const playlist = await fetch(playlistUrl);
-    expect(playlist.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
-    expect(playlist.headers.get("cache-control")).toMatch(/no-cache/);
-    const text = await playlist.text();
-    expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:/);
-    expect(text).toMatch(/#EXT-X-TARGETDURATION:1\b/);
-    const segment = /^(\w+\.ts)$/m.exec(text)?.[1];
-    const seg = await fetch(new URL(segment as string, playlistUrl));
-    expect(seg.headers.get("content-type")).toBe("video/mp2t");
-    expect((await seg.arrayBuffer()).byteLength).toBeGreaterThan(1_000);
-
-    const page = await open();
+    let page: Page | undefined;
     try {
+      const state = await waitFor(
+        "the HLS playlist",
+        async () => (await s.api(viewer, "GET", `/media/v1/rooms/${room}`)).json,
+        (j) => j.hls !== null,
+        90_000,
+      );
+      const playlistUrl = (state.hls as { playlistUrl: string }).playlistUrl;
+      const playlist = await fetch(playlistUrl);
+      expect(playlist.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
+      expect(playlist.headers.get("cache-control")).toMatch(/no-cache/);
+      const text = await playlist.text();
+      expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:/);
+      // 1 s segments; a starved encoder's late keyframe can stretch one, and ffmpeg rounds it up.
+      const target = Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(text)?.[1]);
+      expect(target).toBeGreaterThanOrEqual(1);
+      expect(target).toBeLessThanOrEqual(3);
+      const segment = /^(\w+\.ts)$/m.exec(text)?.[1];
+      const seg = await fetch(new URL(segment as string, playlistUrl));
+      expect(seg.headers.get("content-type")).toBe("video/mp2t");
+      expect((await seg.arrayBuffer()).byteLength).toBeGreaterThan(1_000);
+
+      page = await open();
       await page.evaluate((url) => (globalThis as unknown as PageGlobal).ld.playHls(url), playlistUrl);
-      const hlsStats = () => page.evaluate(() => (globalThis as unknown as PageGlobal).ld.hlsStats());
+      const playing = page;
+      const hlsStats = () => playing.evaluate(() => (globalThis as unknown as PageGlobal).ld.hlsStats());
       const started = await waitFor("hls.js playback", hlsStats, (st) => (st?.currentTime ?? 0) > 1, 60_000);
       const later = await waitFor(
         "currentTime to advance",
@@ -124,7 +129,7 @@ describe("media tier with a browser", () => {
       await page.screenshot({ path: artifactPath("media-pattern-hls.png") });
     } finally {
       // The pattern room's encoder and HLS stop here even on failure: the next test needs the CPU.
-      await page.close();
+      await page?.close();
       await broadcast?.stop();
       broadcast = undefined;
       await s.api(await s.token("encoder", "host", [room]), "POST", `/media/v1/rooms/${room}/stop`);
