@@ -62,15 +62,16 @@ export class Reconciler {
   async pass(): Promise<number> {
     let enqueued = 0;
     const active = await this.engine.activeDrops();
-    for (const dropId of active) {
-      const jobs = [...(await this.missingOrders(dropId)), ...(await this.staleStatuses(dropId))];
-      if (jobs.length > 0) await this.queues.orders.addBulk(jobs);
+    // Counted as each batch is queued: its jobs may be done before the pass is.
+    const enqueue = async (jobs: PlannedJob<OrderJob>[]) => {
+      if (jobs.length === 0) return;
+      await this.queues.orders.addBulk(jobs);
       enqueued += jobs.length;
-    }
-    const orphans = await this.orphanStatuses(new Set(active));
-    if (orphans.length > 0) await this.queues.orders.addBulk(orphans);
-    enqueued += orphans.length;
-    this.repaired += enqueued;
+      this.repaired += jobs.length;
+    };
+    for (const dropId of active)
+      await enqueue([...(await this.missingOrders(dropId)), ...(await this.staleStatuses(dropId))]);
+    await enqueue(await this.orphanStatuses(new Set(active)));
     return enqueued;
   }
 
