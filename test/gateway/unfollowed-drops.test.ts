@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { roomViewers } from "../../gateway/rooms/viewer-counts.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
 import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
 import { TestSocket } from "../harness/ws-client.ts";
@@ -37,15 +38,7 @@ describe("drop events of a room nobody follows", () => {
     viewer.close();
     await viewer.closed;
     // The room's last viewer anywhere has gone: wait until no node reports one.
-    await expect
-      .poll(
-        async () =>
-          Object.keys(await g.redis.client().hgetall(`${g.stack.prefix}:room:{${room}}:meta:viewers`)).length,
-        {
-          timeout: 15_000,
-        },
-      )
-      .toBe(0);
+    await expect.poll(() => roomViewers(g.redis.client(), g.stack.prefix, room), { timeout: 15_000 }).toBe(0);
 
     // Changes while nobody follows the room.
     await g.stack.engine.reserve({ dropId: def.dropId, userId: "u2", qty: 2, idempotencyKey: key() });
