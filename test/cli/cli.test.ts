@@ -3,34 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, isPortFree } from "../../deploy/index.ts";
-import { livedrop, startLivedrop } from "../harness/cli.ts";
+import { dropCreateArgs, livedrop, startLivedrop } from "../harness/cli.ts";
 import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
 
-const createArgs = (id: string) => [
-  "drop",
-  "create",
-  "--id",
-  id,
-  "--room",
-  "demo",
-  "--sku",
-  "SNK-1",
-  "--title",
-  "Neon runner",
-  "--price",
-  "129.90",
-  "--currency",
-  "USD",
-  "--image",
-  "https://cdn.example.com/neon.jpg",
-  "--stock",
-  "50",
-  "--limit",
-  "2",
-  "--hold",
-  "5m",
-  "--json",
-];
+const createArgs = (id: string) => dropCreateArgs(id, "--hold", "5m");
 
 describe("`livedrop start` with the embedded Redis", () => {
   let dataDir: string;

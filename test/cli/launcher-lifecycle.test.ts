@@ -4,32 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, isPortFree, parentDeathSupported } from "../../deploy/index.ts";
-import { livedrop, startLivedrop } from "../harness/cli.ts";
+import { dropCreateArgs, livedrop, startLivedrop } from "../harness/cli.ts";
 import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
-
-const createArgs = (id: string) => [
-  "drop",
-  "create",
-  "--id",
-  id,
-  "--room",
-  "demo",
-  "--sku",
-  "SNK-1",
-  "--title",
-  "Neon runner",
-  "--price",
-  "129.90",
-  "--currency",
-  "USD",
-  "--image",
-  "https://cdn.example.com/neon.jpg",
-  "--stock",
-  "50",
-  "--limit",
-  "2",
-  "--json",
-];
 
 /** Polls `check` until it holds, up to `timeoutMs`. */
 async function until(
@@ -112,7 +88,7 @@ describe("the launcher's processes", () => {
   it("a second launcher or gateway on a taken port exits at once with PORT_IN_USE naming the port; a killed redis-server is restarted with its data; SIGTERM exits within the grace period", async () => {
     const first = await startLivedrop(env);
     try {
-      expect((await livedrop(createArgs("keep-1"), env)).code).toBe(0);
+      expect((await livedrop(dropCreateArgs("keep-1"), env)).code).toBe(0);
 
       // Another launcher (own data directory and Redis port) on the same gateway port.
       const t0 = Date.now();

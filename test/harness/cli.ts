@@ -10,6 +10,35 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * `livedrop drop create` of a small demo drop with id `id`, as JSON; `extra` options go before
+ * `--json`.
+ */
+export const dropCreateArgs = (id: string, ...extra: string[]): string[] => [
+  "drop",
+  "create",
+  "--id",
+  id,
+  "--room",
+  "demo",
+  "--sku",
+  "SNK-1",
+  "--title",
+  "Neon runner",
+  "--price",
+  "129.90",
+  "--currency",
+  "USD",
+  "--image",
+  "https://cdn.example.com/neon.jpg",
+  "--stock",
+  "50",
+  "--limit",
+  "2",
+  ...extra,
+  "--json",
+];
+
 /** Runs `livedrop ARGS` as a real child process with `env` added to a clean environment. */
 export function livedrop(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve) => {
