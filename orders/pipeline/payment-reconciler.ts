@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/index.ts";
 import { resolveUnknown, type SettleDeps, settleCaptured } from "../payments/settle.ts";
+import { type PeriodicPass, repeatPass } from "./periodic.ts";
 
 export interface PaymentReconcilerOptions {
   /** How long an attempt may sit at one step before it is taken for abandoned, ms. */
@@ -31,8 +32,7 @@ export interface PaymentPass {
  * reconcilers (one per worker process) and retried pays may work on one attempt at once.
  */
 export class PaymentReconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private loop: PeriodicPass | undefined;
   private stopped = false;
   /** Attempts finished since start. */
   finished = 0;
@@ -44,27 +44,22 @@ export class PaymentReconciler {
   ) {}
 
   start(intervalMs: number): this {
-    const tick = () => {
-      this.running = this.pass()
-        .then((p) => {
-          if (p.paid + p.refunded + p.uncaptured + p.failed > 0)
-            this.log.info(p, "payment reconciler finished attempts");
-        })
-        .catch((err: unknown) =>
-          this.log.warn({ err: (err as Error).message }, "payment reconcile pass failed"),
-        )
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, intervalMs);
+    this.loop = repeatPass(
+      intervalMs,
+      async () => {
+        const p = await this.pass();
+        if (p.paid + p.refunded + p.uncaptured + p.failed > 0)
+          this.log.info(p, "payment reconciler finished attempts");
+      },
+      (err) => this.log.warn({ err: err.message }, "payment reconcile pass failed"),
+    );
     return this;
   }
 
   async stop(): Promise<void> {
+    // Also ends a pass under way early: it handles no further attempt.
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop?.stop();
   }
 
   /** One scan of unfinished attempts, oldest step first. */

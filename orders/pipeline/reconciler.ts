@@ -2,6 +2,7 @@ import { ErrorCode, isLivedropError, type Logger } from "../../core/index.ts";
 import type { ReservationRecord, SaleEngine } from "../../sale-engine/index.ts";
 import type { Order, OrderStore } from "../store/index.ts";
 import { createJob, type OrderJob, type PlannedJob, statusJob } from "./jobs.ts";
+import { type PeriodicPass, repeatPass } from "./periodic.ts";
 import type { OrderQueues } from "./queues.ts";
 
 const SCAN_LIMIT = 5_000;
@@ -18,9 +19,7 @@ export const RELAY_GRACE_MS = 10_000;
  * pending orders of drops that left that index, so its idle cost does not grow with history.
  */
 export class Reconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private loop: PeriodicPass | undefined;
   repaired = 0;
 
   constructor(
@@ -38,24 +37,19 @@ export class Reconciler {
   ) {}
 
   start(intervalMs: number): this {
-    const tick = () => {
-      this.running = this.pass()
-        .then((n) => {
-          if (n > 0) this.log.info({ repaired: n }, "reconciler enqueued missing order work");
-        })
-        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "reconcile pass failed"))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, intervalMs);
+    this.loop = repeatPass(
+      intervalMs,
+      async () => {
+        const n = await this.pass();
+        if (n > 0) this.log.info({ repaired: n }, "reconciler enqueued missing order work");
+      },
+      (err) => this.log.warn({ err: err.message }, "reconcile pass failed"),
+    );
     return this;
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop?.stop();
   }
 
   /** One comparison of every active drop; returns how many jobs it enqueued. */
