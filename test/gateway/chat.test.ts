@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ServerFrame } from "../../protocol/index.ts";
-import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
+import { useGatewayStack } from "../harness/gateway.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 
-let g: GatewayStack;
-
-beforeAll(async () => {
-  g = await startGatewayStack();
-}, 120_000);
-
-afterAll(async () => {
-  await g?.stop();
-});
+const g = useGatewayStack();
 
 type ChatFrame = Extract<ServerFrame, { t: "chat" }>;
 
@@ -21,8 +13,8 @@ async function joined(
   role: "viewer" | "moderator" | "host" = "viewer",
 ): Promise<TestSocket> {
   const s = await TestSocket.connect(
-    g.server.url,
-    await g.token(userId, role, role === "viewer" ? [] : [room]),
+    g().server.url,
+    await g().token(userId, role, role === "viewer" ? [] : [room]),
   );
   s.send({ t: "join", room });
   await s.next((f) => f.t === "joined");
@@ -42,7 +34,7 @@ describe("room chat", () => {
     await ann.next((f) => f.t === "chat" && f.messages.some((m) => m.userId === "ann"));
     await bob.next((f) => f.t === "chat" && f.messages.some((m) => m.userId === "ann"), 5_000);
     expect(chatTexts(bob, room)).toEqual(["<b>hello</b> & <script>x</script>"]);
-    const outsider = await TestSocket.connect(g.server.url, await g.token("carl"));
+    const outsider = await TestSocket.connect(g().server.url, await g().token("carl"));
     outsider.send({ t: "chat", room, text: "hi", clientMsgId: "c2" });
     expect(await outsider.next((f) => f.t === "error")).toMatchObject({ code: "NOT_IN_ROOM", reqId: "c2" });
     for (const s of [ann, bob, outsider]) s.close();
@@ -79,7 +71,7 @@ describe("room chat", () => {
 
     mod.send({ t: "moderation", reqId: "del", room, action: { kind: "delete", messageId: first.id } });
     await viewer.next((f) => f.t === "moderation" && f.action.kind === "delete");
-    const late = await TestSocket.connect(g.server.url, await g.token("lara"));
+    const late = await TestSocket.connect(g().server.url, await g().token("lara"));
     late.send({ t: "join", room });
     const history = (await late.next<Extract<ServerFrame, { t: "joined" }>>((f) => f.t === "joined")).chat;
     expect(history.find((m) => m.id === first.id)).toMatchObject({ deleted: true, text: "" });
@@ -91,8 +83,8 @@ describe("room chat", () => {
     const room = "chat-guarded";
     const viewer = await joined("val", room);
     const otherMod = await TestSocket.connect(
-      g.server.url,
-      await g.token("otto", "moderator", ["elsewhere"]),
+      g().server.url,
+      await g().token("otto", "moderator", ["elsewhere"]),
     );
     for (const s of [viewer, otherMod]) {
       s.send({ t: "moderation", reqId: "x", room, action: { kind: "ban", userId: "val" } });

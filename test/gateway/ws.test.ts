@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GatewayServer } from "../../gateway/index.ts";
 import { compareIds } from "../../gateway/rooms/room-log.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
-import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
+import { useGatewayStack } from "../harness/gateway.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
-let g: GatewayStack;
-
-beforeAll(async () => {
-  g = await startGatewayStack();
-}, 120_000);
-
-afterAll(async () => {
-  await g?.stop();
-});
+const g = useGatewayStack();
 
 type Offsetted = Extract<ServerFrame, { o: string }>;
 const isRoomEvent =
@@ -27,7 +19,7 @@ async function connectMany(n: number, room: string): Promise<TestSocket[]> {
   for (let i = 0; i < n; i += 200) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(200, n - i) }, async (_, j) => {
-        const s = await TestSocket.connect(g.server.url, await g.token(`viewer-${room}-${i + j}`));
+        const s = await TestSocket.connect(g().server.url, await g().token(`viewer-${room}-${i + j}`));
         s.send({ t: "join", room });
         await s.next((f) => f.t === "joined");
         return s;
@@ -40,19 +32,23 @@ async function connectMany(n: number, room: string): Promise<TestSocket[]> {
 
 /** The room log's offsets after `after`, straight from Redis. */
 async function logOffsets(room: string, after: string): Promise<string[]> {
-  const entries = await g.redis.client().xrange(`${g.stack.prefix}:room:{${room}}:log`, `(${after}`, "+");
+  const entries = await g().redis.client().xrange(`${g().stack.prefix}:room:{${room}}:log`, `(${after}`, "+");
   return entries.map(([id]) => id);
 }
 
 describe("WebSocket gateway", () => {
   it("refuses an upgrade without a valid token (401)", async () => {
-    await expect(TestSocket.connect(g.server.url, "nonsense")).rejects.toThrow("upgrade refused: 401");
+    await expect(TestSocket.connect(g().server.url, "nonsense")).rejects.toThrow("upgrade refused: 401");
   });
 
   it("limits connections per client address (429 once the limit is reached, a slot frees on close)", async () => {
-    const limited = await GatewayServer.create({ ...g.options, port: 0, limits: { maxConnectionsPerIp: 2 } });
+    const limited = await GatewayServer.create({
+      ...g().options,
+      port: 0,
+      limits: { maxConnectionsPerIp: 2 },
+    });
     try {
-      const token = await g.token("many");
+      const token = await g().token("many");
       const [one, two] = [
         await TestSocket.connect(limited.url, token),
         await TestSocket.connect(limited.url, token),
@@ -79,20 +75,20 @@ describe("WebSocket gateway", () => {
       perUserLimit: 5,
       startsAt: Date.now() + 3_600_000,
     });
-    await g.stack.engine.createDrop(def);
+    await g().stack.engine.createDrop(def);
     // The gateway follows new drops of a room within a second: wait until the snapshot is logged.
     await expect.poll(async () => (await logOffsets(room, joinedAt)).length, { timeout: 5_000 }).toBe(1);
-    await g.stack.engine.launch(def.dropId);
+    await g().stack.engine.launch(def.dropId);
     for (let i = 0; i < 5; i++)
-      await g.stack.engine.reserve({
+      await g().stack.engine.reserve({
         dropId: def.dropId,
         userId: `buyer-${i}`,
         qty: 1,
         idempotencyKey: key(),
       });
-    await g.stack.engine.pause(def.dropId);
-    await g.stack.engine.restock(def.dropId, 10);
-    await g.stack.engine.resume(def.dropId);
+    await g().stack.engine.pause(def.dropId);
+    await g().stack.engine.restock(def.dropId, 10);
+    await g().stack.engine.resume(def.dropId);
 
     await expect.poll(async () => (await logOffsets(room, joinedAt)).length, { timeout: 5_000 }).toBe(10);
     const expected = await logOffsets(room, joinedAt);
@@ -129,28 +125,28 @@ describe("WebSocket gateway", () => {
   it("a client that reconnects resumes from its offset and misses nothing; a stale epoch gets a resync", async () => {
     const room = "resume";
     const def = dropDefinition({ roomId: room, initialStock: 50, perUserLimit: 5 });
-    await g.stack.engine.createDrop(def);
+    await g().stack.engine.createDrop(def);
     // Another viewer stays in the room, so this node keeps logging the room's events meanwhile.
-    const watcher = await TestSocket.connect(g.server.url, await g.token("watcher"));
+    const watcher = await TestSocket.connect(g().server.url, await g().token("watcher"));
     watcher.send({ t: "join", room });
     await watcher.next((f) => f.t === "joined");
-    const first = await TestSocket.connect(g.server.url, await g.token("resumer"));
+    const first = await TestSocket.connect(g().server.url, await g().token("resumer"));
     first.send({ t: "join", room });
     const joined = await first.next<Extract<ServerFrame, { t: "joined" }>>((f) => f.t === "joined");
     expect(joined.drops.map((d) => d.dropId)).toEqual([def.dropId]);
-    await g.stack.engine.reserve({ dropId: def.dropId, userId: "a", qty: 1, idempotencyKey: key() });
+    await g().stack.engine.reserve({ dropId: def.dropId, userId: "a", qty: 1, idempotencyKey: key() });
     const seen = await first.next<Offsetted>((f) => isRoomEvent(room)(f) && f.t === "stock");
     first.close();
     await first.closed;
 
     // Missed while away.
-    await g.stack.engine.reserve({ dropId: def.dropId, userId: "b", qty: 2, idempotencyKey: key() });
-    await g.stack.engine.pause(def.dropId);
+    await g().stack.engine.reserve({ dropId: def.dropId, userId: "b", qty: 2, idempotencyKey: key() });
+    await g().stack.engine.pause(def.dropId);
     await expect.poll(async () => (await logOffsets(room, seen.o)).length, { timeout: 5_000 }).toBe(2);
     const missed = await logOffsets(room, seen.o);
     expect(missed.length).toBeGreaterThanOrEqual(2);
 
-    const second = await TestSocket.connect(g.server.url, await g.token("resumer"));
+    const second = await TestSocket.connect(g().server.url, await g().token("resumer"));
     second.send({ t: "resume", room, epoch: seen.e, offset: seen.o });
     await expect
       .poll(() => second.frames.filter(isRoomEvent(room)).length, { timeout: 5_000 })
@@ -166,7 +162,7 @@ describe("WebSocket gateway", () => {
       drop: { state: "paused", held: 3 },
     });
 
-    const third = await TestSocket.connect(g.server.url, await g.token("resumer"));
+    const third = await TestSocket.connect(g().server.url, await g().token("resumer"));
     third.send({ t: "resume", room, epoch: "someOtherEpoch", offset: seen.o });
     const resync = await third.next<Extract<ServerFrame, { t: "resync" }>>((f) => f.t === "resync");
     expect(resync).toMatchObject({
@@ -180,7 +176,7 @@ describe("WebSocket gateway", () => {
   });
 
   it("bad frames get typed error frames, a flood is rate limited, an oversize frame closes the socket; others keep being served", async () => {
-    const bad = await TestSocket.connect(g.server.url, await g.token("mallory"));
+    const bad = await TestSocket.connect(g().server.url, await g().token("mallory"));
     const cases: [string | Buffer, string][] = [
       ["{not json", "BAD_FRAME"],
       [Buffer.from([0xff, 0xfe, 0x00, 0x81]), "BAD_FRAME"],
@@ -199,8 +195,8 @@ describe("WebSocket gateway", () => {
     for (let i = 0; i < 100; i++) bad.send({ t: "ping", reqId: `p${i}`, clientTime: Date.now() });
     await bad.next((f) => f.t === "error" && f.code === "RATE_LIMITED");
 
-    const good = await TestSocket.connect(g.server.url, await g.token("alice"));
-    const oversize = await TestSocket.connect(g.server.url, await g.token("bob"));
+    const good = await TestSocket.connect(g().server.url, await g().token("alice"));
+    const oversize = await TestSocket.connect(g().server.url, await g().token("bob"));
     oversize.sendRaw(JSON.stringify({ t: "join", room: "x".repeat(20_000) }));
     const closed = await oversize.closed;
     expect([1006, 1009]).toContain(closed.code);
@@ -213,7 +209,7 @@ describe("WebSocket gateway", () => {
   it("a buy race over WebSocket: 1,000 sockets, 50 units, exactly 50 holds; each buyer gets its answer in one round trip", async () => {
     const room = "race";
     const def = dropDefinition({ roomId: room, initialStock: 50, perUserLimit: 1 });
-    await g.stack.engine.createDrop(def);
+    await g().stack.engine.createDrop(def);
     const sockets = await connectMany(1_000, room);
     const acks = await Promise.all(
       sockets.map(async (s, i) => {
@@ -228,21 +224,21 @@ describe("WebSocket gateway", () => {
     expect(new Set(acks.filter((a) => !a.ok).map((a) => (a.ok ? "" : a.code)))).toEqual(
       new Set(["SOLD_OUT"]),
     );
-    expect(await g.stack.engine.status(def.dropId)).toMatchObject({ held: 50, available: 0 });
+    expect(await g().stack.engine.status(def.dropId)).toMatchObject({ held: 50, available: 0 });
     for (const s of sockets) s.close();
   }, 120_000);
 
   it("host commands are checked on the server: a viewer, a moderator or another room's host is refused", async () => {
     const room = "hosted";
     const def = dropDefinition({ roomId: room, initialStock: 5 });
-    await g.stack.engine.createDrop(def);
+    await g().stack.engine.createDrop(def);
     const attempts: [string, "viewer" | "moderator" | "host", string[]][] = [
       ["v", "viewer", []],
       ["m", "moderator", [room]],
       ["h2", "host", ["elsewhere"]],
     ];
     for (const [user, role, rooms] of attempts) {
-      const s = await TestSocket.connect(g.server.url, await g.token(user, role, rooms));
+      const s = await TestSocket.connect(g().server.url, await g().token(user, role, rooms));
       for (const action of [
         { kind: "pause", dropId: def.dropId },
         { kind: "restock", dropId: def.dropId, qty: 10 },
@@ -258,7 +254,7 @@ describe("WebSocket gateway", () => {
       // Naming a room the host does hold, but a drop of another room, is refused too.
       s.close();
     }
-    const foreign = await TestSocket.connect(g.server.url, await g.token("h3", "host", ["other-room"]));
+    const foreign = await TestSocket.connect(g().server.url, await g().token("h3", "host", ["other-room"]));
     foreign.send({
       t: "host",
       reqId: "x",
@@ -270,9 +266,9 @@ describe("WebSocket gateway", () => {
       code: "FORBIDDEN",
     });
     foreign.close();
-    expect(await g.stack.engine.status(def.dropId)).toMatchObject({ state: "live", restocked: 0 });
+    expect(await g().stack.engine.status(def.dropId)).toMatchObject({ state: "live", restocked: 0 });
 
-    const host = await TestSocket.connect(g.server.url, await g.token("h1", "host", [room]));
+    const host = await TestSocket.connect(g().server.url, await g().token("h1", "host", [room]));
     host.send({ t: "host", reqId: "p", room, action: { kind: "pause", dropId: def.dropId } });
     expect(await host.next((f) => f.t === "ack" && f.reqId === "p")).toMatchObject({
       ok: true,
@@ -284,8 +280,8 @@ describe("WebSocket gateway", () => {
   it("buy and pay over one socket: the ack comes back, then the order updates follow on the same socket", async () => {
     const room = "checkout";
     const def = dropDefinition({ roomId: room, initialStock: 3 });
-    await g.stack.engine.createDrop(def);
-    const s = await TestSocket.connect(g.server.url, await g.token("shopper"));
+    await g().stack.engine.createDrop(def);
+    const s = await TestSocket.connect(g().server.url, await g().token("shopper"));
     s.send({ t: "buy", reqId: "b", dropId: def.dropId, qty: 1, idempotencyKey: key() });
     const ack = await s.next<Extract<ServerFrame, { t: "ack" }>>((f) => f.t === "ack" && f.reqId === "b");
     if (!ack.ok || ack.result.kind !== "buy") throw new Error(`buy refused: ${JSON.stringify(ack)}`);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { childLogger, loadConfig } from "../../core/index.ts";
 import { openShadowLane } from "../../deploy/index.ts";
 import { GatewayServer, type GatewayServerOptions, TokenService } from "../../gateway/index.ts";
@@ -74,5 +75,24 @@ export async function startGatewayStack(stackOptions: { shadow?: boolean } = {})
       await stack.stop();
       await Promise.all([redis?.stop(), pg?.stop()]);
     },
+  };
+}
+
+/**
+ * One gateway stack for the whole test file: started before its tests (120 s, for a private
+ * PostgreSQL on a loaded machine) and stopped after them. Returns a getter, since the stack only
+ * exists once beforeAll has run.
+ */
+export function useGatewayStack(stackOptions: { shadow?: boolean } = {}): () => GatewayStack {
+  let g: GatewayStack | undefined;
+  beforeAll(async () => {
+    g = await startGatewayStack(stackOptions);
+  }, 120_000);
+  afterAll(async () => {
+    await g?.stop();
+  });
+  return () => {
+    if (!g) throw new Error("the gateway stack is not started: use it inside a test or hook");
+    return g;
   };
 }
