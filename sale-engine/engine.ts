@@ -186,19 +186,7 @@ export class SaleEngine {
 
   /** Held -> sold. Idempotent. Refused after release or past the deadline. */
   async confirm(reservationId: string): Promise<SettleResult> {
-    const rid = validate(reservationIdSchema, reservationId, "reservation id");
-    const dropId = dropIdOfReservation(rid);
-    const k = this.keys.drop(dropId);
-    const reply = await this.cmd.ldConfirm(
-      k.state,
-      k.holds,
-      k.outbox,
-      k.events,
-      k.log,
-      dropId,
-      rid,
-      this.eventLogLength,
-    );
+    const { rid, reply } = await this.settleScript("ldConfirm", reservationId);
     if (reply[0] !== 1) {
       const details: Record<string, unknown> = { reservationId: rid };
       if (reply[2] !== undefined) details.status = STATUS_OF[String(reply[2])];
@@ -209,10 +197,24 @@ export class SaleEngine {
 
   /** Held -> available. Idempotent (also for an expired hold). Refused after confirm. */
   async release(reservationId: string): Promise<SettleResult> {
+    const { rid, reply } = await this.settleScript("ldRelease", reservationId);
+    if (reply[0] !== 1) throw scriptError(String(reply[1]), { reservationId: rid });
+    return {
+      reservationId: rid,
+      status: STATUS_OF[String(reply[2])] ?? "released",
+      replayed: reply[1] === 1,
+    };
+  }
+
+  /** Runs the confirm or release script on one hold: both take the same keys and arguments. */
+  private async settleScript(
+    script: "ldConfirm" | "ldRelease",
+    reservationId: string,
+  ): Promise<{ rid: string; reply: ScriptReply }> {
     const rid = validate(reservationIdSchema, reservationId, "reservation id");
     const dropId = dropIdOfReservation(rid);
     const k = this.keys.drop(dropId);
-    const reply = await this.cmd.ldRelease(
+    const reply = await this.cmd[script](
       k.state,
       k.holds,
       k.outbox,
@@ -222,12 +224,7 @@ export class SaleEngine {
       rid,
       this.eventLogLength,
     );
-    if (reply[0] !== 1) throw scriptError(String(reply[1]), { reservationId: rid });
-    return {
-      reservationId: rid,
-      status: STATUS_OF[String(reply[2])] ?? "released",
-      replayed: reply[1] === 1,
-    };
+    return { rid, reply };
   }
 
   /**
