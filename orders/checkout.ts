@@ -5,19 +5,12 @@ import {
   isLivedropError,
   LivedropError,
   NotFoundError,
-  type RedisClient,
   RejectedError,
   validate,
 } from "../core/index.ts";
-import {
-  idempotencyKeySchema,
-  reservationIdSchema,
-  type SaleEngine,
-  userIdSchema,
-} from "../sale-engine/index.ts";
+import { idempotencyKeySchema, reservationIdSchema, userIdSchema } from "../sale-engine/index.ts";
 import { ensureOrder } from "./ensure-order.ts";
 import {
-  type FaultPoint,
   faultPointFromConfig,
   hitFaultPoint,
   type PaymentProvider,
@@ -25,7 +18,7 @@ import {
   settleCaptured,
 } from "./payments/index.ts";
 import { publishOrderUpdate } from "./pipeline/publisher.ts";
-import type { Order, OrderStore, PaymentAttempt, PaymentAttemptStatus } from "./store/index.ts";
+import type { Order, PaymentAttempt, PaymentAttemptStatus } from "./store/index.ts";
 
 /** Error code kept on the paying attempt when its paid order is refunded. */
 const ORDER_REFUNDED = "order_refunded";
@@ -44,15 +37,11 @@ const refundRequestSchema = z.strictObject({
   reason: z.string().trim().min(1).max(200),
 });
 
-export interface CheckoutOptions {
-  readonly engine: SaleEngine;
-  readonly store: OrderStore;
-  readonly payments: PaymentProvider;
-  readonly redis: RedisClient;
-  readonly keyPrefix: string;
-  /** Test hook: the step at which this process kills itself. Default: LIVEDROP_FAULT_POINT (unset). */
-  readonly faultPoint?: FaultPoint;
-}
+/**
+ * What settling a capture needs. `faultPoint` (the step at which this process kills itself, a
+ * test hook) defaults to LIVEDROP_FAULT_POINT (unset) when the key is absent.
+ */
+export type CheckoutOptions = SettleDeps;
 
 /**
  * Pay → record the attempt (`started`) → capture → record it (`captured`) → sale-engine confirm →
