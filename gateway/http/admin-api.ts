@@ -2,6 +2,7 @@ import { z } from "zod";
 import { validate } from "../../core/index.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
 import { type ApiDeps, hostOfDropParam } from "./api.ts";
+import { parseQuery } from "./query.ts";
 import { sendJson } from "./respond.ts";
 import type { ApiRouter } from "./router.ts";
 
@@ -101,11 +102,7 @@ export function registerAdminApi(router: ApiRouter, d: ApiDeps): void {
     lanes: "any",
     handler: async ({ params, query, lane, g }) => {
       const dropId = validate(dropIdSchema, params[0], "drop id");
-      const { after, limit } = validate(
-        auditPageSchema,
-        Object.fromEntries(new URLSearchParams(query)),
-        "audit page",
-      );
+      const { after, limit } = parseQuery(auditPageSchema, query, "audit page");
       // One more than asked tells whether another page follows.
       const rows = await lane.store.dropPage({ dropId, after, limit: limit + 1 });
       const orders = rows.slice(0, limit);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { validate } from "../../core/index.ts";
 import { dropIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
+import { parseQuery } from "./query.ts";
 import { sendJson } from "./respond.ts";
 import type { ApiRouter } from "./router.ts";
 
@@ -26,11 +27,7 @@ export function registerRoomDropsRoute(router: ApiRouter): void {
     lanes: "any",
     handler: async ({ params, query, lane, g }) => {
       const room = validate(roomIdSchema, params[0], "room id");
-      const { after, limit } = validate(
-        roomDropsPageSchema,
-        Object.fromEntries(new URLSearchParams(query)),
-        "drops page",
-      );
+      const { after, limit } = parseQuery(roomDropsPageSchema, query, "drops page");
       const ids = (await lane.engine.dropsInRoom(room)).sort();
       const from = after === undefined ? 0 : ids.findIndex((id) => id > after);
       const page = from < 0 ? [] : ids.slice(from, from + limit);
