@@ -605,9 +605,24 @@ export class SocketServer {
       }
       if (frame.t === "drop") this.pacer.superseded(room, frame.drop.dropId);
       this.publish(room, frame);
-    }).catch((err: unknown) =>
-      this.o.log.warn({ err: (err as Error).message, room }, "room delivery failed"),
-    );
+    }).catch((err: unknown) => {
+      this.o.log.warn({ err: (err as Error).message, room }, "room delivery failed");
+      this.resumeEveryone(room);
+    });
+  }
+
+  /**
+   * A room event that could not be turned into its frame (Redis failed or was past the step
+   * deadline) is not silently skipped: the room's local sockets are closed with TOO_SLOW, so each
+   * reconnects and resumes from its last offset, and the replay brings the event from the log.
+   */
+  private resumeEveryone(room: string): void {
+    for (const ws of this.roomSockets.get(room) ?? []) {
+      const conn = this.conns.get(ws);
+      if (!conn || conn.closed) continue;
+      conn.closed = true;
+      ws.end(CloseCode.TOO_SLOW, "a room event was not delivered: resume from your last offset");
+    }
   }
 
   private publish(room: string, frame: ServerFrame): void {
