@@ -14,6 +14,7 @@ export {
 } from "./errors.ts";
 export { childLogger, type Logger, logger } from "./logger.ts";
 export { type LuaCommands, type LuaScriptSpec, luaCommands, type ScriptReply } from "./lua.ts";
+export { type PeriodicPass, repeatPass } from "./periodic.ts";
 export { RateLimiter } from "./rate-limit.ts";
 export {
   connectRedis,

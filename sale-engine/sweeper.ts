@@ -1,12 +1,10 @@
-import type { Logger } from "../core/index.ts";
+import { type Logger, type PeriodicPass, repeatPass } from "../core/index.ts";
 import type { SaleEngine } from "./engine.ts";
 
 /** Default time between two repairs of the active-drop index, ms. */
 export const ACTIVE_REPAIR_MS = 60_000;
 
-export interface ExpirySweeper {
-  stop(): Promise<void>;
-}
+export type ExpirySweeper = PeriodicPass;
 
 /**
  * Periodically expires due holds on every active drop: the safety net that returns stock even
@@ -22,13 +20,10 @@ export function startExpirySweeper(
   log: Logger,
   repairMs = ACTIVE_REPAIR_MS,
 ): ExpirySweeper {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
   let repairedAt = Number.NEGATIVE_INFINITY;
-
-  const tick = async () => {
-    try {
+  return repeatPass(
+    intervalMs,
+    async () => {
       if (Date.now() - repairedAt >= repairMs) {
         const added = await engine.repairActiveIndex({ ifCounts: repairedAt > Number.NEGATIVE_INFINITY });
         repairedAt = Date.now();
@@ -37,21 +32,7 @@ export function startExpirySweeper(
       const results = await engine.expireAllDue();
       const count = results.reduce((n, r) => n + r.expired.length, 0);
       if (count > 0) log.info({ expired: count, drops: results.length }, "expired due holds");
-    } catch (err) {
-      log.warn({ err }, "expiry sweep failed; retrying next interval");
-    }
-    if (!stopped) timer = setTimeout(schedule, intervalMs);
-  };
-  const schedule = () => {
-    running = tick();
-  };
-  timer = setTimeout(schedule, intervalMs);
-
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
     },
-  };
+    (err) => log.warn({ err }, "expiry sweep failed; retrying next interval"),
+  );
 }

@@ -1,6 +1,5 @@
-import type { Logger } from "../../core/index.ts";
+import { type Logger, type PeriodicPass, repeatPass } from "../../core/index.ts";
 import { resolveUnknown, type SettleDeps, settleCaptured } from "../payments/settle.ts";
-import { type PeriodicPass, repeatPass } from "./periodic.ts";
 
 export interface PaymentReconcilerOptions {
   /** How long an attempt may sit at one step before it is taken for abandoned, ms. */

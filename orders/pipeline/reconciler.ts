@@ -1,8 +1,7 @@
-import { ErrorCode, isLivedropError, type Logger } from "../../core/index.ts";
+import { ErrorCode, isLivedropError, type Logger, type PeriodicPass, repeatPass } from "../../core/index.ts";
 import type { ReservationRecord, SaleEngine } from "../../sale-engine/index.ts";
 import type { Order, OrderStore } from "../store/index.ts";
 import { createJob, type OrderJob, type PlannedJob, statusJob } from "./jobs.ts";
-import { type PeriodicPass, repeatPass } from "./periodic.ts";
 import type { OrderQueues } from "./queues.ts";
 
 const SCAN_LIMIT = 5_000;
