@@ -1,8 +1,7 @@
 import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
-import type { Logger, RedisClient } from "../../core/index.ts";
 import { RateLimiter } from "../../core/index.ts";
-import { type Checkout, type OrderUpdate, userOrderChannel } from "../../orders/index.ts";
+import { type OrderUpdate, userOrderChannel } from "../../orders/index.ts";
 import {
   type ClientFrame,
   CloseCode,
@@ -13,9 +12,8 @@ import {
   WIRE_LIMITS,
   WireErrorCode,
 } from "../../protocol/index.ts";
-import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
-import type { Claims, TokenService } from "../auth/index.ts";
-import type { GatewayMetrics } from "../metrics.ts";
+import type { DropStatus } from "../../sale-engine/index.ts";
+import type { Claims } from "../auth/index.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";
@@ -27,67 +25,14 @@ import { withDeadline } from "./deadline.ts";
 import { errorFor, refusal } from "./frame-rules.ts";
 import { frameOf, isDropLevel, wireError } from "./frames.ts";
 import { RoomBroadcaster } from "./room-broadcaster.ts";
+import { RoomCaps } from "./room-caps.ts";
 import { RoomOrder, type StepKind, type StepSignal } from "./room-order.ts";
 import { buyerHint, RoomPacer } from "./room-pacer.ts";
+import { SlowJoinLog } from "./slow-join-log.ts";
 import { roomSnapshot } from "./snapshot.ts";
+import { type Conn, SOCKET_DEFAULTS, type SocketServerOptions } from "./socket-options.ts";
 
-export interface Conn {
-  readonly connId: string;
-  readonly ip: string;
-  readonly claims: Claims;
-  readonly rooms: Set<string>;
-  /** Per room: the ticket of the membership a pending join serves (a leave or rejoin voids it). */
-  readonly tickets: Map<string, number>;
-  closed: boolean;
-  violations: number;
-}
-
-export interface SocketServerOptions {
-  readonly engine: SaleEngine;
-  readonly checkout: Checkout;
-  readonly tokens: TokenService;
-  /** Commands (room log). */
-  readonly redis: RedisClient;
-  /** A dedicated connection for sharded pub/sub subscriptions. */
-  readonly subscriber: RedisClient;
-  readonly keyPrefix: string;
-  readonly metrics: GatewayMetrics;
-  readonly log: Logger;
-  /** Namespace of this lane's uWS topics (topics are per process, shared by every lane). */
-  readonly topicPrefix?: string;
-  /** Counts buy clicks for the ops funnel; the shadow lane has none. */
-  readonly countBuy?: (dropId: string) => void;
-  /** Whether this lane serves frames now (the shadow lane's kill switch). Default: always. */
-  readonly serving?: () => boolean;
-  /** Frames one connection may send per second (GATEWAY_WS_FRAME_RATE). Default 20. */
-  readonly frameRate?: number;
-  /** Burst of frames per connection after a quiet spell (GATEWAY_WS_FRAME_BURST). Default 40. */
-  readonly frameBurst?: number;
-  /** Rooms one connection may be in (GATEWAY_MAX_ROOMS_PER_SOCKET). Default 8. */
-  readonly maxRoomsPerSocket?: number;
-  /** Room memberships of one user on this node, all sockets (GATEWAY_MAX_ROOMS_PER_USER). Default 32. */
-  readonly maxRoomsPerUser?: number;
-  /** Deadline of a step in a room's order, and of a join or resume (GATEWAY_ROOM_STEP_TIMEOUT_MS). Default 3000. */
-  readonly roomStepTimeoutMs?: number;
-  /** Deadline of an action's Redis or order-store calls (GATEWAY_DEPENDENCY_TIMEOUT_MS). Default 3000. */
-  readonly dependencyTimeoutMs?: number;
-  /** Drops a `joined` or `resync` snapshot carries at most (GATEWAY_SNAPSHOT_MAX_DROPS). Default 64. */
-  readonly snapshotMaxDrops?: number;
-  /** Seconds an idle room's log, meta and moderation keys live (GATEWAY_ROOM_IDLE_TTL_S). Default 604800. */
-  readonly roomIdleTtlS?: number;
-}
-
-/** The defaults of the optional limits above: the config's defaults of the same fields. */
-export const SOCKET_DEFAULTS = {
-  frameRate: 20,
-  frameBurst: 40,
-  maxRoomsPerSocket: 8,
-  maxRoomsPerUser: 32,
-  roomStepTimeoutMs: 3_000,
-  dependencyTimeoutMs: 3_000,
-  snapshotMaxDrops: 64,
-  roomIdleTtlS: 604_800,
-} as const;
+export { type Conn, SOCKET_DEFAULTS, type SocketServerOptions } from "./socket-options.ts";
 
 /** Bytes a socket may have queued before it is closed with TOO_SLOW rather than skipped. */
 const SLOW_SOCKET_BYTES = 1024 * 1024;
@@ -104,9 +49,6 @@ export const MAX_BACKPRESSURE = 2 * SLOW_SOCKET_BYTES;
  * MAX_BACKPRESSURE, and a burst of small events costs no walk over every socket.
  */
 const SLOW_SCAN_EVERY_BYTES = 256 * 1024;
-/** A join answered later than this is logged, with the time spent subscribing and in the batch. */
-const SLOW_JOIN_MS = 2_000;
-const SLOW_JOIN_LOG_EVERY_MS = 5_000;
 /** Rate-limit refusals after which the connection is closed. */
 const MAX_VIOLATIONS = 50;
 
@@ -131,9 +73,7 @@ export class SocketServer {
     string,
     { joiners: { ws: WebSocket<Conn>; conn: Conn; ticket: number }[]; served: Promise<void> }
   >();
-  /** Room memberships per user on this node (the per-user room cap). */
-  private readonly userRooms = new Map<string, number>();
-  private nextTicket = 0;
+  private readonly caps: RoomCaps;
   private readonly limits: Required<Pick<SocketServerOptions, keyof typeof SOCKET_DEFAULTS>>;
   /**
    * Product, window and limits per drop for drop frames (the event carries state and counts):
@@ -150,7 +90,7 @@ export class SocketServer {
     (room, payload) => this.app.publish(this.topic(room), payload),
     (room, bytes) => this.closeSlowSockets(room, bytes),
   );
-  private slowJoins = { count: 0, loggedAt: 0 };
+  private readonly slowJoins: SlowJoinLog;
   /** Bytes published to each room since its sockets were last scanned for slow ones. */
   private readonly unscannedBytes = new Map<string, number>();
   private readonly pacer = new RoomPacer((room, frame) => {
@@ -173,6 +113,8 @@ export class SocketServer {
       if (value !== undefined) (limits as Record<string, number>)[name] = value;
     }
     this.limits = limits;
+    this.caps = new RoomCaps(limits.maxRoomsPerSocket, limits.maxRoomsPerUser);
+    this.slowJoins = new SlowJoinLog(o.log);
     this.order = new RoomOrder(limits.roomStepTimeoutMs, (room, kind) => {
       o.metrics.roomStepTimeouts.inc({ kind });
       o.log.warn({ room, kind, timeoutMs: limits.roomStepTimeoutMs }, "room step abandoned");
@@ -362,38 +304,17 @@ export class SocketServer {
     }
   }
 
-  /**
-   * Adds `room` to the connection's rooms within the caps, counted per user; undefined (after
-   * answering TOO_MANY_ROOMS) when a cap is reached. The ticket names this membership: a join
-   * still pending when the socket leaves or rejoins does not serve it.
-   */
+  /** Adds `room` to the connection's rooms within the caps, or answers TOO_MANY_ROOMS. */
   private addMember(ws: WebSocket<Conn>, conn: Conn, room: string): number | undefined {
-    const { maxRoomsPerSocket, maxRoomsPerUser } = this.limits;
-    const userRooms = this.userRooms.get(conn.claims.userId) ?? 0;
-    const full =
-      conn.rooms.size >= maxRoomsPerSocket
-        ? `at most ${maxRoomsPerSocket} rooms per connection: leave one first`
-        : userRooms >= maxRoomsPerUser
-          ? `at most ${maxRoomsPerUser} rooms per user: leave one first`
-          : undefined;
-    if (full) {
-      this.send(ws, { t: "error", code: WireErrorCode.TOO_MANY_ROOMS, message: full, room });
-      return undefined;
-    }
-    conn.rooms.add(room);
-    this.userRooms.set(conn.claims.userId, userRooms + 1);
-    const ticket = ++this.nextTicket;
-    conn.tickets.set(room, ticket);
-    return ticket;
+    const added = this.caps.add(conn, room);
+    if ("ticket" in added) return added.ticket;
+    this.send(ws, { t: "error", code: WireErrorCode.TOO_MANY_ROOMS, message: added.refused, room });
+    return undefined;
   }
 
   /** Ends a membership (leave, close, failed join): the room's hub count and topic follow. */
   private removeMember(ws: WebSocket<Conn>, conn: Conn, room: string): void {
-    if (!conn.rooms.delete(room)) return;
-    conn.tickets.delete(room);
-    const left = (this.userRooms.get(conn.claims.userId) ?? 1) - 1;
-    if (left > 0) this.userRooms.set(conn.claims.userId, left);
-    else this.userRooms.delete(conn.claims.userId);
+    if (!this.caps.remove(conn, room)) return;
     if (!conn.closed) ws.unsubscribe(this.topic(room));
     const set = this.roomSockets.get(room);
     set?.delete(ws);
@@ -454,30 +375,8 @@ export class SocketServer {
         this.pendingJoins.set(room, { joiners: [{ ws, conn, ticket }], served });
       }
       await served;
-      this.noteSlowJoin(room, startedAt, subscribedAt);
+      this.slowJoins.note(room, startedAt, subscribedAt);
     });
-  }
-
-  /**
-   * A join is a viewer staring at a spinner: a slow one is worth a line, with where it waited
-   * (at most one line per SLOW_JOIN_LOG_EVERY_MS, counting the others, so a storm is no flood).
-   */
-  private noteSlowJoin(room: string, startedAt: number, subscribedAt: number): void {
-    const totalMs = Date.now() - startedAt;
-    if (totalMs < SLOW_JOIN_MS) return;
-    this.slowJoins.count++;
-    if (Date.now() - this.slowJoins.loggedAt < SLOW_JOIN_LOG_EVERY_MS) return;
-    this.o.log.warn(
-      {
-        room,
-        totalMs,
-        subscribeMs: subscribedAt - startedAt,
-        servedAfterMs: Date.now() - subscribedAt,
-        slowJoinsSinceLastLine: this.slowJoins.count,
-      },
-      "slow join",
-    );
-    this.slowJoins = { count: 0, loggedAt: Date.now() };
   }
 
   /**

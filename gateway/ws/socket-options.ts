@@ -1,0 +1,63 @@
+import type { Logger, RedisClient } from "../../core/index.ts";
+import type { Checkout } from "../../orders/index.ts";
+import type { SaleEngine } from "../../sale-engine/index.ts";
+import type { Claims, TokenService } from "../auth/index.ts";
+import type { GatewayMetrics } from "../metrics.ts";
+
+export interface Conn {
+  readonly connId: string;
+  readonly ip: string;
+  readonly claims: Claims;
+  readonly rooms: Set<string>;
+  /** Per room: the ticket of the membership a pending join serves (a leave or rejoin voids it). */
+  readonly tickets: Map<string, number>;
+  closed: boolean;
+  violations: number;
+}
+
+export interface SocketServerOptions {
+  readonly engine: SaleEngine;
+  readonly checkout: Checkout;
+  readonly tokens: TokenService;
+  /** Commands (room log). */
+  readonly redis: RedisClient;
+  /** A dedicated connection for sharded pub/sub subscriptions. */
+  readonly subscriber: RedisClient;
+  readonly keyPrefix: string;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  /** Namespace of this lane's uWS topics (topics are per process, shared by every lane). */
+  readonly topicPrefix?: string;
+  /** Counts buy clicks for the ops funnel; the shadow lane has none. */
+  readonly countBuy?: (dropId: string) => void;
+  /** Whether this lane serves frames now (the shadow lane's kill switch). Default: always. */
+  readonly serving?: () => boolean;
+  /** Frames one connection may send per second (GATEWAY_WS_FRAME_RATE). Default 20. */
+  readonly frameRate?: number;
+  /** Burst of frames per connection after a quiet spell (GATEWAY_WS_FRAME_BURST). Default 40. */
+  readonly frameBurst?: number;
+  /** Rooms one connection may be in (GATEWAY_MAX_ROOMS_PER_SOCKET). Default 8. */
+  readonly maxRoomsPerSocket?: number;
+  /** Room memberships of one user on this node, all sockets (GATEWAY_MAX_ROOMS_PER_USER). Default 32. */
+  readonly maxRoomsPerUser?: number;
+  /** Deadline of a step in a room's order, and of a join or resume (GATEWAY_ROOM_STEP_TIMEOUT_MS). Default 3000. */
+  readonly roomStepTimeoutMs?: number;
+  /** Deadline of an action's Redis or order-store calls (GATEWAY_DEPENDENCY_TIMEOUT_MS). Default 3000. */
+  readonly dependencyTimeoutMs?: number;
+  /** Drops a `joined` or `resync` snapshot carries at most (GATEWAY_SNAPSHOT_MAX_DROPS). Default 64. */
+  readonly snapshotMaxDrops?: number;
+  /** Seconds an idle room's log, meta and moderation keys live (GATEWAY_ROOM_IDLE_TTL_S). Default 604800. */
+  readonly roomIdleTtlS?: number;
+}
+
+/** The defaults of the optional limits above: the config's defaults of the same fields. */
+export const SOCKET_DEFAULTS = {
+  frameRate: 20,
+  frameBurst: 40,
+  maxRoomsPerSocket: 8,
+  maxRoomsPerUser: 32,
+  roomStepTimeoutMs: 3_000,
+  dependencyTimeoutMs: 3_000,
+  snapshotMaxDrops: 64,
+  roomIdleTtlS: 604_800,
+} as const;
