@@ -20,6 +20,7 @@ import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { UnfollowedDropLogger } from "./rooms/unfollowed-drops.ts";
 import { ShadowSwitch } from "./shadow-switch.ts";
 import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
+import { socketLimits } from "./ws/socket-options.ts";
 import { SocketServer } from "./ws/socket-server.ts";
 
 /** uWS ListenOptions (a const enum in its declarations, so spelled out here). */
@@ -128,6 +129,7 @@ export class GatewayServer {
       keyPrefix: o.keyPrefix,
       metrics: this.metrics,
       log: o.log,
+      ...socketLimits(this.limits),
     });
     // Shadow traffic: the same code on the shadow lane's engine, store and Redis namespace; its
     // topics apart from the live ones, and stopped by the kill switch.
@@ -143,6 +145,7 @@ export class GatewayServer {
           log: o.log.child({ lane: "shadow" }),
           topicPrefix: "shadow:",
           serving: () => shadowSwitch.enabled(),
+          ...socketLimits(this.limits),
         })
       : undefined;
     this.unfollowed.push(
@@ -161,6 +164,7 @@ export class GatewayServer {
     registerWebSocketEndpoint(this.app, {
       tokens: o.tokens,
       maxConnectionsPerIp: this.limits.maxConnectionsPerIp,
+      clientAddress: this.clientAddress,
       live: this.sockets,
       shadow: this.shadowSockets,
       shadowEnabled: () => shadowSwitch.enabled(),

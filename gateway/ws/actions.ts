@@ -17,7 +17,7 @@ export interface ActionDeps {
   readonly chat: RoomChat;
   /** Counts a buy click (the ops funnel); absent on lanes kept out of analytics. */
   readonly countBuy?: ((dropId: string) => void) | undefined;
-  /** `work`, or the UNAVAILABLE error past the dependency deadline (deadline.ts). */
+  /** `work`, or the UNAVAILABLE error past the dependency deadline (core withDeadline). */
   readonly within: <T>(work: Promise<T>, what: string) => Promise<T>;
 }
 

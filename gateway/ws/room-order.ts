@@ -1,4 +1,4 @@
-import { withDeadline } from "./deadline.ts";
+import { withDeadline } from "../../core/index.ts";
 
 /** What a step of a room's order is; the label of its timeout metric. */
 export type StepKind = "join" | "resume" | "deliver" | "publish";

@@ -2,6 +2,7 @@ import type { Logger, RedisClient } from "../../core/index.ts";
 import type { Checkout } from "../../orders/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
 import type { Claims, TokenService } from "../auth/index.ts";
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "../limits.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 
 export interface Conn {
@@ -52,12 +53,26 @@ export interface SocketServerOptions {
 
 /** The defaults of the optional limits above: the config's defaults of the same fields. */
 export const SOCKET_DEFAULTS = {
-  frameRate: 20,
-  frameBurst: 40,
-  maxRoomsPerSocket: 8,
-  maxRoomsPerUser: 32,
-  roomStepTimeoutMs: 3_000,
-  dependencyTimeoutMs: 3_000,
-  snapshotMaxDrops: 64,
-  roomIdleTtlS: 604_800,
+  frameRate: DEFAULT_GATEWAY_LIMITS.wsFrameRate,
+  frameBurst: DEFAULT_GATEWAY_LIMITS.wsFrameBurst,
+  maxRoomsPerSocket: DEFAULT_GATEWAY_LIMITS.maxRoomsPerSocket,
+  maxRoomsPerUser: DEFAULT_GATEWAY_LIMITS.maxRoomsPerUser,
+  roomStepTimeoutMs: DEFAULT_GATEWAY_LIMITS.roomStepTimeoutMs,
+  dependencyTimeoutMs: DEFAULT_GATEWAY_LIMITS.dependencyTimeoutMs,
+  snapshotMaxDrops: DEFAULT_GATEWAY_LIMITS.snapshotMaxDrops,
+  roomIdleTtlS: DEFAULT_GATEWAY_LIMITS.roomIdleTtlS,
 } as const;
+
+/** The socket options of a gateway's limits (both lanes get the same). */
+export function socketLimits(l: GatewayLimits) {
+  return {
+    frameRate: l.wsFrameRate,
+    frameBurst: l.wsFrameBurst,
+    maxRoomsPerSocket: l.maxRoomsPerSocket,
+    maxRoomsPerUser: l.maxRoomsPerUser,
+    roomStepTimeoutMs: l.roomStepTimeoutMs,
+    dependencyTimeoutMs: l.dependencyTimeoutMs,
+    snapshotMaxDrops: l.snapshotMaxDrops,
+    roomIdleTtlS: l.roomIdleTtlS,
+  } satisfies Partial<SocketServerOptions>;
+}

@@ -1,6 +1,6 @@
 import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
-import { RateLimiter } from "../../core/index.ts";
+import { RateLimiter, withDeadline } from "../../core/index.ts";
 import { type OrderUpdate, userOrderChannel } from "../../orders/index.ts";
 import {
   type ClientFrame,
@@ -21,7 +21,6 @@ import * as actions from "./actions.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { type ChatEvent, RoomChat } from "./chat.ts";
 import { ChatBatcher } from "./chat-batcher.ts";
-import { withDeadline } from "./deadline.ts";
 import { errorFor, refusal } from "./frame-rules.ts";
 import { frameOf, isDropLevel, wireError } from "./frames.ts";
 import { RoomBroadcaster } from "./room-broadcaster.ts";
