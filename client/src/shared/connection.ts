@@ -54,6 +54,8 @@ export class LiveConnection {
   private stopped = false;
   private freshToken = false;
   private readonly positions = new Map<string, { epoch: string; offset: string }>();
+  /** Rooms to enter again after the server answered a join or resume with a retryable error. */
+  private readonly enterTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly pending = new Map<string, Pending>();
   private readonly frameListeners = new Set<(f: ServerFrame) => void>();
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
@@ -73,6 +75,7 @@ export class LiveConnection {
     removeEventListener("online", this.retryNow);
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
+    for (const t of this.enterTimers.values()) clearTimeout(t);
     this.ws?.close(1000, "page closed");
     this.setState("stopped");
   }
@@ -199,6 +202,9 @@ export class LiveConnection {
       case "error":
         if (frame.reqId)
           this.settle(frame.reqId)?.reject(Object.assign(new Error(frame.message), { code: frame.code }));
+        // A join or resume the server could not serve in time: ask again shortly.
+        else if (frame.room && frame.retryable && this.o.rooms.includes(frame.room))
+          this.enterLater(frame.room);
         break;
     }
     for (const fn of this.frameListeners) fn(frame);
@@ -214,16 +220,34 @@ export class LiveConnection {
     this.role = frame.role;
     this.attempt = 0;
     this.o.clock.roughFromWelcome(frame.serverTime);
-    for (const room of this.o.rooms) {
-      const pos = this.positions.get(room);
-      this.send(pos ? { t: "resume", room, epoch: pos.epoch, offset: pos.offset } : { t: "join", room });
-    }
+    for (const room of this.o.rooms) this.enter(room);
     for (const p of this.pending.values()) if (p.resend) this.send(p.frame);
     this.ping(5);
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => this.ping(1), 30_000);
     this.setState("open");
     for (const fn of this.frameListeners) fn(frame);
+  }
+
+  /** Joins `room`, or resumes it from the last offset seen. */
+  private enter(room: string): void {
+    const pos = this.positions.get(room);
+    this.send(pos ? { t: "resume", room, epoch: pos.epoch, offset: pos.offset } : { t: "join", room });
+  }
+
+  /** Enters `room` again after 1–2 s (jittered, so a node's clients do not return at once). */
+  private enterLater(room: string): void {
+    clearTimeout(this.enterTimers.get(room));
+    this.enterTimers.set(
+      room,
+      setTimeout(
+        () => {
+          this.enterTimers.delete(room);
+          if (this.state === "open") this.enter(room);
+        },
+        1_000 + Math.random() * 1_000,
+      ),
+    );
   }
 
   /** `n` clock pings, 150 ms apart (several samples: the lowest round trip is trusted). */
