@@ -135,9 +135,12 @@ export class RoomHub {
     this.watch.close();
   }
 
-  /** Follows every drop of the room not followed yet. */
+  /**
+   * Follows every active drop of the room not followed yet. A retired drop (ended, nothing
+   * pending) can never change again, so a room's long history costs a join nothing.
+   */
   private async followDrops(room: string): Promise<void> {
-    const ids = await this.engine.dropsInRoom(room);
+    const ids = await this.engine.activeDropsInRoom(room);
     await Promise.all(ids.map((dropId) => this.followDrop(room, dropId)));
   }
 

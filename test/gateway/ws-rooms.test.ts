@@ -58,6 +58,10 @@ describe("rooms over WebSocket", () => {
     const ended = defs.slice(0, 290);
     for (let i = 0; i < ended.length; i += 50)
       await Promise.all(ended.slice(i, i + 50).map((d) => g.stack.engine.end(d.dropId)));
+    // The expiry sweep retires ended drops with nothing pending.
+    await expect
+      .poll(async () => (await g.stack.engine.activeDropsInRoom(room)).length, { timeout: 30_000 })
+      .toBe(10);
     const s = await TestSocket.connect(g.server.url, await g.token("crowd-viewer"));
     const raw = new Promise<string>((resolve) =>
       s.ws.on("message", (data) => {
@@ -74,6 +78,10 @@ describe("rooms over WebSocket", () => {
     expect(joined.drops.every((d) => d.state !== "ended")).toBe(true);
     expect(joined.moreDrops).toBe(true);
     expect(joined.drops.length).toBeLessThanOrEqual(SOCKET_DEFAULTS.snapshotMaxDrops);
+    // The node follows the active drops only: a room's history costs a join no subscriptions.
+    const channels = (await g.redis.client().call("PUBSUB", "SHARDCHANNELS")) as string[];
+    const followed = defs.filter((d) => channels.includes(g.stack.engine.keys.drop(d.dropId).events));
+    expect(followed.map((d) => d.dropId).sort()).toEqual([...active].sort());
     s.close();
   }, 120_000);
 
