@@ -1,15 +1,12 @@
-import uWS from "uWebSockets.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { RedisClient } from "../../core/index.ts";
 import { ClientAddress } from "../../gateway/client-address.ts";
 import { GatewayServer } from "../../gateway/index.ts";
-import { createMetrics } from "../../gateway/metrics.ts";
 import { roomViewers } from "../../gateway/rooms/viewer-counts.ts";
-import { registerWebSocketEndpoint } from "../../gateway/ws/endpoint.ts";
-import { SocketServer, type SocketServerOptions } from "../../gateway/ws/socket-server.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
 import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
+import { startSocketNode } from "../harness/socket-node.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { dropDefinition } from "../sale-engine/fixtures.ts";
 
@@ -24,42 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await g?.stop();
 });
-
-/** The WebSocket side alone, on the test's stack, with the limits a test is about. */
-async function startNode(
-  overrides: Partial<SocketServerOptions> = {},
-  endpoint: { maxConnectionsPerIp?: number; clientAddress?: ClientAddress } = {},
-) {
-  const app = uWS.App();
-  const sockets = new SocketServer(app, {
-    engine: g.options.engine,
-    checkout: g.options.checkout,
-    tokens: g.tokens,
-    redis: g.options.redis,
-    subscriber: g.redis.client(),
-    keyPrefix: g.options.keyPrefix,
-    metrics: createMetrics(),
-    log: g.options.log,
-    ...overrides,
-  });
-  registerWebSocketEndpoint(app, {
-    tokens: g.tokens,
-    maxConnectionsPerIp: endpoint.maxConnectionsPerIp ?? 1_000,
-    live: sockets,
-    shadowEnabled: () => false,
-    ...(endpoint.clientAddress ? { clientAddress: endpoint.clientAddress } : {}),
-  });
-  const listen = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
-    app.listen("127.0.0.1", 0, (s) => (s ? resolve(s) : reject(new Error("listen")))),
-  );
-  return {
-    url: `http://127.0.0.1:${uWS.us_socket_local_port(listen)}`,
-    close() {
-      sockets.shutdown();
-      uWS.us_listen_socket_close(listen);
-    },
-  };
-}
 
 /** Opens `n` sockets at once (optionally claiming an X-Forwarded-For); how many were let in. */
 async function burst(url: string, token: string, n: number, forwardedFor?: string): Promise<WebSocket[]> {
@@ -120,11 +81,12 @@ describe("WebSocket limits", () => {
   it("X-Forwarded-For names the client only behind a trusted proxy", async () => {
     const cap = 3;
     const token = await g.token("proxied");
-    const trusting = await startNode(
+    const trusting = await startSocketNode(
+      g,
       {},
       { maxConnectionsPerIp: cap, clientAddress: new ClientAddress(["127.0.0.1"]) },
     );
-    const untrusting = await startNode({}, { maxConnectionsPerIp: cap });
+    const untrusting = await startSocketNode(g, {}, { maxConnectionsPerIp: cap });
     try {
       // Behind the trusted proxy, two clients have a cap each.
       const a = await burst(trusting.url, token, 2 * cap, "203.0.113.1");
@@ -142,7 +104,7 @@ describe("WebSocket limits", () => {
   }, 60_000);
 
   it("rooms are capped per socket and per user with TOO_MANY_ROOMS naming the room; a leave frees a place", async () => {
-    const node = await startNode({ maxRoomsPerSocket: 3, maxRoomsPerUser: 4 });
+    const node = await startSocketNode(g, { maxRoomsPerSocket: 3, maxRoomsPerUser: 4 });
     try {
       const token = await g.token("collector");
       const [one, two] = [
@@ -174,7 +136,7 @@ describe("WebSocket limits", () => {
   }, 60_000);
 
   it("joining a made-up room writes no key; a room's log and meta expire after the idle TTL", async () => {
-    const node = await startNode({ roomIdleTtlS: 3_600 });
+    const node = await startSocketNode(g, { roomIdleTtlS: 3_600 });
     try {
       const s = await TestSocket.connect(node.url, await g.token("wanderer"));
       const room = `made-up-${Date.now()}`;
@@ -204,7 +166,7 @@ describe("WebSocket limits", () => {
   }, 60_000);
 
   it("idle joined rooms cost the hub nothing per room: 30 idle rooms add no per-second Redis reads of their drops", async () => {
-    const node = await startNode({ maxRoomsPerSocket: 30, maxRoomsPerUser: 30 });
+    const node = await startSocketNode(g, { maxRoomsPerSocket: 30, maxRoomsPerUser: 30 });
     try {
       const s = await TestSocket.connect(node.url, await g.token("idler"));
       const rooms = Array.from({ length: 30 }, (_, i) => `idle-${i}`);

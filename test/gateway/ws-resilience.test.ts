@@ -1,12 +1,8 @@
-import uWS from "uWebSockets.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisClient } from "../../core/index.ts";
-import type { ClientAddress } from "../../gateway/client-address.ts";
-import { createMetrics } from "../../gateway/metrics.ts";
-import { registerWebSocketEndpoint } from "../../gateway/ws/endpoint.ts";
-import { SocketServer, type SocketServerOptions } from "../../gateway/ws/socket-server.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
 import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
+import { startSocketNode } from "../harness/socket-node.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
@@ -23,41 +19,6 @@ afterAll(async () => {
   await g?.stop();
 });
 
-/** The WebSocket side alone, on the test's stack, with the limits a test is about. */
-async function startNode(overrides: Partial<SocketServerOptions> = {}, clientAddress?: ClientAddress) {
-  const app = uWS.App();
-  const metrics = createMetrics();
-  const sockets = new SocketServer(app, {
-    engine: g.options.engine,
-    checkout: g.options.checkout,
-    tokens: g.tokens,
-    redis: g.options.redis,
-    subscriber: g.redis.client(),
-    keyPrefix: g.options.keyPrefix,
-    metrics,
-    log: g.options.log,
-    ...overrides,
-  });
-  registerWebSocketEndpoint(app, {
-    tokens: g.tokens,
-    maxConnectionsPerIp: 1_000,
-    live: sockets,
-    shadowEnabled: () => false,
-    ...(clientAddress ? { clientAddress } : {}),
-  });
-  const listen = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
-    app.listen("127.0.0.1", 0, (s) => (s ? resolve(s) : reject(new Error("listen")))),
-  );
-  return {
-    url: `http://127.0.0.1:${uWS.us_socket_local_port(listen)}`,
-    metrics,
-    close() {
-      sockets.shutdown();
-      uWS.us_listen_socket_close(listen);
-    },
-  };
-}
-
 /** Pauses every client of the stack's Redis (the gateway's too) for `ms`: Redis "away". */
 async function pauseRedis(ms: number): Promise<void> {
   await admin.call("CLIENT", "PAUSE", String(ms), "ALL");
@@ -73,7 +34,7 @@ const errorOf = (room: string) => (f: ServerFrame) =>
 
 describe("WebSocket gateway while Redis is away", () => {
   it("a room step that never settles is abandoned: every later join is answered within 5 s, and the room works again after", async () => {
-    const node = await startNode({ roomStepTimeoutMs: 1_000 });
+    const node = await startSocketNode(g, { roomStepTimeoutMs: 1_000 });
     const room = "stuck-room";
     try {
       const first = await TestSocket.connect(node.url, await g.token("stuck-1"));
@@ -114,7 +75,7 @@ describe("WebSocket gateway while Redis is away", () => {
   }, 60_000);
 
   it("a buy gets the retryable UNAVAILABLE ack within the dependency deadline; the same key later returns the hold", async () => {
-    const node = await startNode({ dependencyTimeoutMs: 1_000 });
+    const node = await startSocketNode(g, { dependencyTimeoutMs: 1_000 });
     try {
       const def = dropDefinition({ roomId: "away-room", initialStock: 5, perUserLimit: 1 });
       await g.stack.engine.createDrop(def);
