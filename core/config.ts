@@ -130,6 +130,10 @@ export const configSchema = z.object({
   GATEWAY_WS_FRAME_RATE: z.coerce.number().min(0.1).max(100_000).default(20),
   /** Burst of WebSocket frames per connection after a quiet spell. Default 40. */
   GATEWAY_WS_FRAME_BURST: z.coerce.number().int().min(1).max(100_000).default(40),
+  /** Chat messages one user may post per second in a room, per node (moderators are exempt). Default 1. */
+  GATEWAY_CHAT_RATE: z.coerce.number().min(0.01).max(1_000).default(1),
+  /** Burst of chat messages one user may post in a room after a quiet spell. Default 5. */
+  GATEWAY_CHAT_BURST: z.coerce.number().int().min(1).max(10_000).default(5),
   /** Rooms one WebSocket connection may be in at once. Default 8. */
   GATEWAY_MAX_ROOMS_PER_SOCKET: z.coerce.number().int().min(1).max(10_000).default(8),
   /** Room memberships one user may hold at once on a node, all its sockets together. Default 32. */

@@ -12,6 +12,8 @@ export interface GatewayLimits {
   readonly guestTokenBurst: number;
   readonly wsFrameRate: number;
   readonly wsFrameBurst: number;
+  readonly chatRate: number;
+  readonly chatBurst: number;
   readonly maxRoomsPerSocket: number;
   readonly maxRoomsPerUser: number;
   readonly roomStepTimeoutMs: number;
@@ -32,6 +34,8 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     guestTokenBurst: cfg.GATEWAY_GUEST_TOKEN_BURST,
     wsFrameRate: cfg.GATEWAY_WS_FRAME_RATE,
     wsFrameBurst: cfg.GATEWAY_WS_FRAME_BURST,
+    chatRate: cfg.GATEWAY_CHAT_RATE,
+    chatBurst: cfg.GATEWAY_CHAT_BURST,
     maxRoomsPerSocket: cfg.GATEWAY_MAX_ROOMS_PER_SOCKET,
     maxRoomsPerUser: cfg.GATEWAY_MAX_ROOMS_PER_USER,
     roomStepTimeoutMs: cfg.GATEWAY_ROOM_STEP_TIMEOUT_MS,

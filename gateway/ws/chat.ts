@@ -40,17 +40,13 @@ export type ChatEvent =
 
 export type ModerationNotice = ModerationNoticeAction;
 
-/** Messages per second per user and room on this node, and the burst allowed. */
-const CHAT_RATE = 1;
-const CHAT_BURST = 5;
-
 /**
  * A room's chat: posting (rate limit per user, slow mode, timeouts and bans, all enforced here
  * on the server), moderation, and recent history with tombstones. Messages and moderation
  * notices go into the room log, so every node delivers them and a joining client sees history.
  */
 export class RoomChat {
-  private readonly limiter = new RateLimiter(CHAT_RATE, CHAT_BURST);
+  private readonly limiter: RateLimiter;
 
   constructor(
     private readonly redis: RedisClient,
@@ -58,7 +54,11 @@ export class RoomChat {
     private readonly roomLog: RoomLog,
     /** The moderation hash of a room expires after this long without a moderation, seconds. */
     private readonly idleTtlS: number,
-  ) {}
+    /** Messages per second per user and room on this node, and the burst allowed. */
+    private readonly rate: { readonly rate: number; readonly burst: number },
+  ) {
+    this.limiter = new RateLimiter(rate.rate, rate.burst);
+  }
 
   private modKey(room: string): string {
     return `${roomKeys(this.prefix, room).meta}:mod`;
@@ -79,7 +79,7 @@ export class RoomChat {
         `you are timed out until ${new Date(Number(mutedUntil)).toISOString()}`,
       );
     if (!privileged && !this.limiter.take(`${room}|${author.userId}`, 1, now)) {
-      throw new ChatRefusal(WireErrorCode.RATE_LIMITED, `at most ${CHAT_RATE} message a second`);
+      throw new ChatRefusal(WireErrorCode.RATE_LIMITED, `at most ${this.rate.rate} message(s) a second`);
     }
     const slowSeconds = Number(slow ?? 0);
     if (!privileged && slowSeconds > 0) {

@@ -37,6 +37,10 @@ export interface SocketServerOptions {
   readonly frameRate?: number;
   /** Burst of frames per connection after a quiet spell (GATEWAY_WS_FRAME_BURST). Default 40. */
   readonly frameBurst?: number;
+  /** Chat messages per second per user and room (GATEWAY_CHAT_RATE). Default 1. */
+  readonly chatRate?: number;
+  /** Chat burst per user and room (GATEWAY_CHAT_BURST). Default 5. */
+  readonly chatBurst?: number;
   /** Rooms one connection may be in (GATEWAY_MAX_ROOMS_PER_SOCKET). Default 8. */
   readonly maxRoomsPerSocket?: number;
   /** Room memberships of one user on this node, all sockets (GATEWAY_MAX_ROOMS_PER_USER). Default 32. */
@@ -55,6 +59,8 @@ export interface SocketServerOptions {
 export const SOCKET_DEFAULTS = {
   frameRate: DEFAULT_GATEWAY_LIMITS.wsFrameRate,
   frameBurst: DEFAULT_GATEWAY_LIMITS.wsFrameBurst,
+  chatRate: DEFAULT_GATEWAY_LIMITS.chatRate,
+  chatBurst: DEFAULT_GATEWAY_LIMITS.chatBurst,
   maxRoomsPerSocket: DEFAULT_GATEWAY_LIMITS.maxRoomsPerSocket,
   maxRoomsPerUser: DEFAULT_GATEWAY_LIMITS.maxRoomsPerUser,
   roomStepTimeoutMs: DEFAULT_GATEWAY_LIMITS.roomStepTimeoutMs,
@@ -68,6 +74,8 @@ export function socketLimits(l: GatewayLimits) {
   return {
     frameRate: l.wsFrameRate,
     frameBurst: l.wsFrameBurst,
+    chatRate: l.chatRate,
+    chatBurst: l.chatBurst,
     maxRoomsPerSocket: l.maxRoomsPerSocket,
     maxRoomsPerUser: l.maxRoomsPerUser,
     roomStepTimeoutMs: l.roomStepTimeoutMs,

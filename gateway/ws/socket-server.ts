@@ -119,7 +119,10 @@ export class SocketServer {
       o.log.warn({ room, kind, timeoutMs: limits.roomStepTimeoutMs }, "room step abandoned");
     });
     this.roomLog = new RoomLog(o.redis, o.keyPrefix, limits.roomIdleTtlS);
-    this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog, limits.roomIdleTtlS);
+    this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog, limits.roomIdleTtlS, {
+      rate: limits.chatRate,
+      burst: limits.chatBurst,
+    });
     this.actions = {
       engine: o.engine,
       checkout: o.checkout,
