@@ -47,6 +47,12 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
     const key = req.getHeader("sec-websocket-key");
     const protocol = req.getHeader("sec-websocket-protocol");
     const extensions = req.getHeader("sec-websocket-extensions");
+    // RFC 6455 asks for `Connection: Upgrade`. An upgrade that says `Connection: close` would make
+    // uWS 20.30 close the new socket right after its 101 (uWS issue 1928): refuse it plainly.
+    if (!/\bupgrade\b/i.test(req.getHeader("connection"))) {
+      refuse(res, "400 Bad Request", "BAD_REQUEST", "a WebSocket upgrade needs Connection: Upgrade");
+      return;
+    }
     const ip = addresses.resolve(
       Buffer.from(res.getRemoteAddressAsText()).toString(),
       req.getHeader("x-forwarded-for"),

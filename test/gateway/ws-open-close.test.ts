@@ -64,11 +64,11 @@ describe("WebSocket open and close", () => {
       const waiting = socket.next((f) => f.t === "joined", 60_000);
       await node.close();
       await expect(waiting).rejects.toThrow(
-        `socket closed with ${CloseCode.SERVER_SHUTDOWN} "server shutting down" before a matching frame arrived; got welcome`,
+        `socket closed with ${CloseCode.SERVER_SHUTDOWN} "server shutting down" before a matching frame arrived; got welcome,pong`,
       );
       // After the close: a frame received before it is still found; any other is refused at once.
       expect((await socket.next((f) => f.t === "welcome")).t).toBe("welcome");
-      await expect(socket.next((f) => f.t === "pong", 60_000)).rejects.toThrow(
+      await expect(socket.next((f) => f.t === "resumed", 60_000)).rejects.toThrow(
         `socket closed with ${CloseCode.SERVER_SHUTDOWN}`,
       );
     } finally {
@@ -77,11 +77,39 @@ describe("WebSocket open and close", () => {
     }
   });
 
+  it("an upgrade that says Connection: close is refused with 400 (uWS would drop it after its 101); Connection: Upgrade is served", async () => {
+    const token = await g().token("conn-header");
+    const upgrade = (connection: string) =>
+      new Promise<string>((resolve) => {
+        const s = net.connect(g().server.port, "127.0.0.1", () =>
+          s.write(
+            `GET /ws?token=${token} HTTP/1.1\r\nHost: x\r\nConnection: ${connection}\r\nUpgrade: websocket\r\n` +
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+          ),
+        );
+        let data = "";
+        s.on("data", (d) => {
+          data += d.toString("latin1");
+          // Upgraded and welcomed: the socket is alive; hang up ourselves.
+          if (data.includes('"t":"welcome"')) setTimeout(() => s.destroy(), 200);
+        });
+        s.on("close", () => resolve(data));
+      });
+    for (let i = 0; i < 5; i++) {
+      const refused = await upgrade("close");
+      expect(refused).toMatch(/^HTTP\/1\.1 400/);
+      expect(refused).toContain("BAD_REQUEST");
+    }
+    const served = await upgrade("keep-alive, Upgrade");
+    expect(served).toMatch(/^HTTP\/1\.1 101/);
+    expect(served).toContain('"t":"welcome"');
+  });
+
   it("a frame the client cannot parse closes it with 1006, and next() says which error", async () => {
     // 0x48 is how "HTTP/1.1 …" starts: RSV1 set without a negotiated extension.
     const peer = await brokenPeer(Buffer.from("HTTP/1.1 101 Switching Protocols\r\n\r\n"));
     try {
-      const socket = await TestSocket.connect(peer.url, "any");
+      const socket = await TestSocket.welcomed(peer.url, "any");
       const waiting = socket.next((f: ServerFrame) => f.t === "joined", 60_000);
       await expect(waiting).rejects.toThrow(
         /socket closed with 1006 \(no close frame\).*client error: .*RSV1/,
