@@ -48,7 +48,7 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
     const protocol = req.getHeader("sec-websocket-protocol");
     const extensions = req.getHeader("sec-websocket-extensions");
     // RFC 6455 asks for `Connection: Upgrade`. An upgrade that says `Connection: close` would make
-    // uWS 20.30 close the new socket right after its 101 (uWS issue 1928): refuse it plainly.
+    // uWS 20.30, upgrading inside a cork, close the new socket right after its 101: refuse it plainly.
     if (!/\bupgrade\b/i.test(req.getHeader("connection"))) {
       refuse(res, "400 Bad Request", "BAD_REQUEST", "a WebSocket upgrade needs Connection: Upgrade");
       return;

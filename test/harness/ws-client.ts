@@ -45,7 +45,7 @@ export class TestSocket {
   /**
    * Connects with `token` and resolves once the server's welcome arrived and a clock ping was
    * answered. uWS 20.30 can drop a socket upgraded after an asynchronous check right after its
-   * 101 and welcome (a bug of the library, uWS issue 1928): a connection dropped that way (1006
+   * 101 and welcome (a bug of that library version): a connection dropped that way (1006
    * before any answer) is opened again, as the browser client reconnects, at most 3 times.
    */
   static async connect(baseUrl: string, token: string): Promise<TestSocket> {
