@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger, RedisClient } from "../../core/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
-import type { RoomLog } from "./room-log.ts";
+import { type RoomLog, roomKeys } from "./room-log.ts";
 import { roomViewers } from "./viewer-counts.ts";
 
 /** How often the lease holder looks at the active drops, ms. */
@@ -70,11 +70,18 @@ export class UnfollowedDropLogger {
     const active = await this.engine.activeDrops();
     const live = new Set(active);
     for (const id of this.cursors.keys()) if (!live.has(id)) this.cursors.delete(id);
+    // Per room, once a scan: a room's drops share its answer.
+    const watched = new Map<string, Promise<boolean>>();
     for (const dropId of active) {
       if (this.closed) return;
       const room = await this.room(dropId);
       if (room === undefined) continue;
-      if ((await roomViewers(this.redis, this.keyPrefix, room)) > 0) {
+      if (!watched.has(room))
+        watched.set(
+          room,
+          roomViewers(this.redis, this.keyPrefix, room).then((n) => n > 0),
+        );
+      if (await watched.get(room)) {
         // A hub logs this room now; start again from the log's end when nobody watches it.
         this.cursors.delete(dropId);
         continue;
@@ -84,19 +91,26 @@ export class UnfollowedDropLogger {
   }
 
   private async catchUp(dropId: string, room: string): Promise<void> {
-    // A drop seen for the first time is read from its oldest kept entry: versions the room log
-    // already has are skipped by the append's deduplication.
-    let cursor = this.cursors.get(dropId) ?? "0";
+    // A drop seen for the first time is read from its oldest kept entry; the versions the room
+    // log already has are skipped here (one read) rather than offered to the append one by one.
+    const known = this.cursors.get(dropId);
+    const logged = known === undefined ? await this.loggedVersion(room, dropId) : 0;
+    let cursor = known ?? "0";
     for (;;) {
       const entries = await this.engine.readEvents(dropId, cursor, READ_BATCH);
       for (const entry of entries) {
         for (const event of entry.events)
-          await this.roomLog.append(room, event, { dropId: event.drop, v: event.v });
+          if (event.v > logged) await this.roomLog.append(room, event, { dropId: event.drop, v: event.v });
         cursor = entry.id;
       }
       this.cursors.set(dropId, cursor);
       if (entries.length < READ_BATCH || this.closed) return;
     }
+  }
+
+  /** The last version of `dropId` the room log holds (0 when none), as room-append.lua keeps it. */
+  private async loggedVersion(room: string, dropId: string): Promise<number> {
+    return Number((await this.redis.hget(roomKeys(this.keyPrefix, room).meta, `v:${dropId}`)) ?? 0);
   }
 
   /** A drop's room (it never changes), or undefined when the drop is gone. */
