@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
+import { resolveTokenSecret, TokenService } from "../auth/index.ts";
 import { childLogger, config, ValidationError, validate } from "../core/index.ts";
-import { resolveTokenSecret, TokenService } from "../gateway/index.ts";
 import { ingestOverHttp, startBroadcast } from "../media/index.ts";
 import { roomIdSchema } from "../protocol/index.ts";
 import { untilSignal } from "./until-signal.ts";

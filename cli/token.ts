@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
+import { resolveTokenSecret, TokenService } from "../auth/index.ts";
 import { config, ValidationError } from "../core/index.ts";
-import { resolveTokenSecret, TokenService } from "../gateway/index.ts";
 import { parseDuration } from "./args.ts";
 
 export const TOKEN_USAGE = `livedrop token --role viewer|moderator|host|admin [options]

@@ -1,6 +1,6 @@
+import { resolveTokenSecret, TokenService } from "../auth/index.ts";
 import { type BuildReport, ensureClientBuilt } from "../client/index.ts";
 import { type Config, isLivedropError, type Logger } from "../core/index.ts";
-import { resolveTokenSecret, TokenService } from "../gateway/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 
 /** The room `npm start` sets up for newcomers (the media tier streams a test pattern into it). */

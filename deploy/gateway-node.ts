@@ -1,3 +1,4 @@
+import { resolveTokenSecret, TokenService } from "../auth/index.ts";
 import {
   type Config,
   childLogger,
@@ -5,12 +6,7 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../core/index.ts";
-import {
-  GatewayServer,
-  gatewayLimitsFromConfig,
-  resolveTokenSecret,
-  TokenService,
-} from "../gateway/index.ts";
+import { GatewayServer, gatewayLimitsFromConfig } from "../gateway/index.ts";
 import { Checkout, type OrderStore, SandboxPaymentProvider } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import { type OpenShadowLane, openShadowLane } from "./shadow-lane.ts";

@@ -1,6 +1,6 @@
 import path from "node:path";
+import { resolveTokenSecret, ShadowSwitch, TokenService } from "../auth/index.ts";
 import { type Config, childLogger, type Logger, type RedisClient } from "../core/index.ts";
-import { resolveTokenSecret, ShadowSwitch, TokenService } from "../gateway/index.ts";
 import { PLAYLIST } from "./hls/egress.ts";
 import { HlsManager } from "./hls/manager.ts";
 import { RoomEvents, type RoomState } from "./http/events.ts";

@@ -12,15 +12,16 @@ const root = path.resolve(import.meta.dirname, "..");
 const MAY_IMPORT: Record<string, readonly string[]> = {
   protocol: ["sale-engine"],
   core: [],
+  auth: ["core", "protocol"],
   "sale-engine": ["core"],
   orders: ["core", "sale-engine"],
-  gateway: ["core", "sale-engine", "orders", "protocol", "client"],
-  media: ["core", "gateway", "protocol"],
-  deploy: ["core", "sale-engine", "orders", "gateway", "media", "client"],
-  cli: ["core", "sale-engine", "orders", "gateway", "media", "deploy", "bench", "protocol"],
+  gateway: ["core", "auth", "sale-engine", "orders", "protocol", "client"],
+  media: ["core", "auth", "protocol"],
+  deploy: ["core", "auth", "sale-engine", "orders", "gateway", "media", "client"],
+  cli: ["core", "auth", "sale-engine", "orders", "gateway", "media", "deploy", "bench", "protocol"],
   client: ["protocol"],
-  loadtest: ["protocol", "core", "sale-engine", "orders", "gateway", "deploy"],
-  bench: ["core", "sale-engine", "orders", "gateway", "media", "deploy", "protocol"],
+  loadtest: ["protocol", "core", "auth", "sale-engine", "orders", "gateway", "deploy"],
+  bench: ["core", "auth", "sale-engine", "orders", "gateway", "media", "deploy", "protocol"],
 };
 
 /**

@@ -1,6 +1,6 @@
+import { type Claims, canHost } from "../../auth/index.ts";
 import type { Checkout, OrderStore } from "../../orders/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
-import { type Claims, canHost } from "../auth/index.ts";
 import { HttpRefusal } from "./handler.ts";
 
 /** The engine, store and checkout one caller's requests go to: the live lane or the shadow one. */

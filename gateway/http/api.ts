@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { ShadowSwitch } from "../../auth/index.ts";
+import { canHost, type TokenService } from "../../auth/index.ts";
 import type { RateLimiter } from "../../core/index.ts";
 import { validate } from "../../core/index.ts";
 import {
@@ -8,8 +10,6 @@ import {
   reservationIdSchema,
   roomIdSchema,
 } from "../../sale-engine/index.ts";
-import { canHost, type TokenService } from "../auth/index.ts";
-import type { ShadowSwitch } from "../shadow-switch.ts";
 import type { Access, RoomLookup } from "./access.ts";
 import { registerAdminApi } from "./admin-api.ts";
 import { HttpRefusal } from "./handler.ts";

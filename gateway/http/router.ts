@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { z } from "zod";
+import type { Claims, TokenService } from "../../auth/index.ts";
 import { type RateLimiter, validate, withDeadline } from "../../core/index.ts";
-import type { Claims, TokenService } from "../auth/index.ts";
 import type { ClientAddress } from "../client-address.ts";
 import { type Access, authorize, chooseLane, type Lane, type LaneChoice, type Lanes } from "./access.ts";
 import { type HandlerContext, HttpRefusal, handle } from "./handler.ts";

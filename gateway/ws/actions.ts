@@ -1,7 +1,7 @@
+import { type Claims, canModerate } from "../../auth/index.ts";
 import type { Checkout } from "../../orders/index.ts";
 import { type ClientFrame, type ServerFrame, WireErrorCode } from "../../protocol/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
-import { type Claims, canModerate } from "../auth/index.ts";
 import { ChatRefusal, type RoomChat } from "./chat.ts";
 import { wireError } from "./frames.ts";
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Role } from "../../auth/index.ts";
 import type { RedisClient } from "../../core/index.ts";
 import { RateLimiter } from "../../core/index.ts";
 import {
@@ -7,7 +8,6 @@ import {
   type ModerationNoticeAction,
   WireErrorCode,
 } from "../../protocol/index.ts";
-import type { Role } from "../auth/index.ts";
 import { type RoomLog, roomKeys } from "../rooms/room-log.ts";
 
 export interface ChatAuthor {

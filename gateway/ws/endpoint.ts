@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "uWebSockets.js";
+import type { TokenService } from "../../auth/index.ts";
 import { WIRE_LIMITS, WireErrorCode } from "../../protocol/index.ts";
-import type { TokenService } from "../auth/index.ts";
 import { ClientAddress } from "../client-address.ts";
 import { type Conn, MAX_BACKPRESSURE, SocketServer } from "./socket-server.ts";
 

@@ -1,5 +1,5 @@
+import { type Claims, canHost, canModerate } from "../../auth/index.ts";
 import { type ClientFrame, type ServerFrame, WireErrorCode } from "../../protocol/index.ts";
-import { type Claims, canHost, canModerate } from "../auth/index.ts";
 
 type Code = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

@@ -1,7 +1,7 @@
+import type { Claims, TokenService } from "../../auth/index.ts";
 import type { Logger, RedisClient } from "../../core/index.ts";
 import type { Checkout } from "../../orders/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
-import type { Claims, TokenService } from "../auth/index.ts";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "../limits.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 

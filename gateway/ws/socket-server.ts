@@ -1,5 +1,6 @@
 import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
+import type { Claims } from "../../auth/index.ts";
 import { RateLimiter, withDeadline } from "../../core/index.ts";
 import { type OrderUpdate, userOrderChannel } from "../../orders/index.ts";
 import {
@@ -13,7 +14,6 @@ import {
   WireErrorCode,
 } from "../../protocol/index.ts";
 import type { DropStatus } from "../../sale-engine/index.ts";
-import type { Claims } from "../auth/index.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomLog, type RoomMessage } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { TokenService } from "../../gateway/index.ts";
+import { TokenService } from "../../auth/index.ts";
 import { SHADOW_DISABLED } from "../lib/frames.ts";
 import { type Api, ApiError } from "./api.ts";
 import { DEFAULT_TOKEN_BATCH } from "./options.ts";

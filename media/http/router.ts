@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import { type Claims, canHost, type TokenService } from "../../auth/index.ts";
 import { type RateLimiter, validate } from "../../core/index.ts";
-import { type Claims, canHost, type TokenService } from "../../gateway/index.ts";
 import { roomIdSchema } from "../../protocol/index.ts";
 import { HttpRefusal, readJsonBody } from "./io.ts";
 

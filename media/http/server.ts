@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { TokenService } from "../../auth/index.ts";
 import { type Logger, RateLimiter } from "../../core/index.ts";
-import type { TokenService } from "../../gateway/index.ts";
 import type { MediaMetrics } from "../metrics.ts";
 import { CORS_HEADERS, sendError, sendFailure } from "./io.ts";
 import { type AnyRoute, admit, checkRoutes, type RouteRule } from "./router.ts";

@@ -1,5 +1,5 @@
+import { type Claims, canHost } from "../../auth/index.ts";
 import { type Logger, MediaErrorCode, RejectedError, validate } from "../../core/index.ts";
-import { type Claims, canHost } from "../../gateway/index.ts";
 import { ingestRequestSchema, openIngest } from "../ingest.ts";
 import type { types } from "../mediasoup.ts";
 import type { RoomRegistry } from "../rooms.ts";

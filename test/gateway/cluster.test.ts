@@ -1,7 +1,8 @@
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TokenService } from "../../auth/index.ts";
 import { childLogger, connectSubscriber, type RedisClient } from "../../core/index.ts";
-import { GatewayServer, TokenService } from "../../gateway/index.ts";
+import { GatewayServer } from "../../gateway/index.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
 import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
 import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayServer, TokenService } from "../../gateway/index.ts";
+import type { TokenService } from "../../auth/index.ts";
+import type { GatewayServer } from "../../gateway/index.ts";
 import { SandboxToken } from "../../orders/index.ts";
 import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
 import type { PrivateRedis } from "../harness/redis.ts";

@@ -6,8 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { build } from "vite";
+import { TokenService } from "../../auth/index.ts";
 import { childLogger, loadConfig, type RedisClient } from "../../core/index.ts";
-import { TokenService } from "../../gateway/index.ts";
 import { MediaTier } from "../../media/index.ts";
 
 /** A JSON reply: an error body, or the fields of a success. */

@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../core/index.ts";
 import {
   canHost,
   canModerate,
@@ -13,7 +12,8 @@ import {
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
   TokenService,
-} from "../../gateway/auth/index.ts";
+} from "../../auth/index.ts";
+import { loadConfig } from "../../core/index.ts";
 
 const SECRET = "test-secret-0123456789-abcdefghijklmnop";
 let tokens: TokenService;

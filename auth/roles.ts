@@ -1,4 +1,4 @@
-import { ROLES, type Role } from "../../protocol/index.ts";
+import { ROLES, type Role } from "../protocol/index.ts";
 
 /**
  * Who may do what in a room. Roles come from a signed token, so these checks run on the server

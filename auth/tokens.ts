@@ -1,6 +1,6 @@
 import { randomBytes, randomInt, webcrypto } from "node:crypto";
 import { errors, jwtVerify, SignJWT } from "jose";
-import { ErrorCode, SetupError, ValidationError, validate } from "../../core/index.ts";
+import { ErrorCode, SetupError, ValidationError, validate } from "../core/index.ts";
 import {
   type Claims,
   type IssueInput,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type Config, ErrorCode, SetupError } from "../../core/index.ts";
+import { type Config, ErrorCode, SetupError } from "../core/index.ts";
 
 const FILE_NAME = "token-secret";
 const MIN_SECRET_CHARS = 32;

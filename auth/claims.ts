@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { displayNameSchema, roleSchema, roomIdSchema, userIdSchema } from "../../protocol/index.ts";
+import { displayNameSchema, roleSchema, roomIdSchema, userIdSchema } from "../protocol/index.ts";
 
 export const TOKEN_ISSUER = "livedrop";
 export const TOKEN_AUDIENCE = "livedrop-gateway";
