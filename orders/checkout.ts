@@ -8,7 +8,12 @@ import {
   RejectedError,
   validate,
 } from "../core/index.ts";
-import { idempotencyKeySchema, reservationIdSchema, userIdSchema } from "../sale-engine/index.ts";
+import {
+  idempotencyKeySchema,
+  paymentTokenSchema,
+  reservationIdSchema,
+  userIdSchema,
+} from "../protocol/index.ts";
 import { ensureOrder } from "./ensure-order.ts";
 import {
   faultPointFromConfig,
@@ -27,7 +32,7 @@ const payRequestSchema = z.strictObject({
   reservationId: reservationIdSchema,
   userId: userIdSchema,
   /** Payment token from the buyer's browser (sandbox: tok_success, tok_declined, ...). */
-  token: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "1-64 of A-Z a-z 0-9 _"),
+  token: paymentTokenSchema,
   idempotencyKey: idempotencyKeySchema,
 });
 export type PayRequest = z.infer<typeof payRequestSchema>;

@@ -3,7 +3,6 @@ import {
   chatTextSchema,
   clientMsgIdSchema,
   dropIdSchema,
-  ENGINE_LIMITS,
   epochSchema,
   idempotencyKeySchema,
   messageIdSchema,
@@ -16,6 +15,7 @@ import {
   userIdSchema,
 } from "./fields.ts";
 import { WIRE_LIMITS } from "./limits.ts";
+import { buyQtySchema, restockQtySchema } from "./quantities.ts";
 
 /**
  * Every client→server frame: a JSON object discriminated by `t`. All strict (an unknown key is
@@ -38,7 +38,7 @@ export const buyFrame = z.strictObject({
   t: z.literal("buy"),
   reqId: reqIdSchema,
   dropId: dropIdSchema,
-  qty: z.number().int().min(1).max(WIRE_LIMITS.maxBuyQty),
+  qty: buyQtySchema,
   /** Same key, same answer: a retry after a lost ack never buys twice. */
   idempotencyKey: idempotencyKeySchema,
 });
@@ -102,7 +102,7 @@ export const hostAction = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("restock"),
     dropId: dropIdSchema,
-    qty: z.number().int().min(1).max(ENGINE_LIMITS.maxStock),
+    qty: restockQtySchema,
   }),
 ]);
 

@@ -1,29 +1,17 @@
 import { z } from "zod";
-import { LIMITS, type productSchema } from "../sale-engine/schema.ts";
 import { WIRE_LIMITS } from "./limits.ts";
+import { NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE } from "./text.ts";
 
-/**
- * Field schemas shared by client and server frames. Ids come from the sale engine's own schemas,
- * so an id the protocol accepts is one the engine accepts. That file imports only zod, which is
- * why protocol/ may import it directly (the sale engine's index pulls in ioredis; the browser
- * bundles this folder). test/protocol/contract.test.ts keeps it that way.
- */
+/** Field schemas shared by client and server frames. Ids and drop fields live in ids.ts and drop-fields.ts. */
+export { type Product as WireProduct, productSchema } from "./drop-fields.ts";
 export {
   dropIdSchema,
   idempotencyKeySchema,
-  productSchema,
+  paymentTokenSchema,
   reservationIdSchema,
   roomIdSchema,
   userIdSchema,
-} from "../sale-engine/schema.ts";
-
-/** Engine bounds the protocol repeats (restock ceiling). */
-export const ENGINE_LIMITS = { maxStock: LIMITS.maxStock } as const;
-
-export type WireProduct = z.infer<typeof productSchema>;
-
-/** C0/C1 controls (newline and tab included) and lone surrogates. */
-const noControlChars = /^[^\p{Cc}\p{Cs}]*$/u;
+} from "./ids.ts";
 
 const token64 = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -46,7 +34,7 @@ export const displayNameSchema = z
   .string()
   .min(1)
   .max(WIRE_LIMITS.maxNameChars)
-  .regex(noControlChars, "no control characters");
+  .regex(NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE);
 export const messageSchema = z.string().max(WIRE_LIMITS.maxMessageChars);
 
 /** Trimmed, 1-500 code points, no control characters (newlines included). */
@@ -55,14 +43,11 @@ export const chatTextSchema = z
   .max(WIRE_LIMITS.maxChatRawUnits)
   .trim()
   .min(1, "empty after trimming")
-  .regex(noControlChars, "no control characters")
+  .regex(NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE)
   .refine((s) => [...s].length <= WIRE_LIMITS.maxChatChars, {
     message: `at most ${WIRE_LIMITS.maxChatChars} characters`,
     params: { chatTooLong: true },
   });
-
-/** Sandbox or provider payment token; same bound as the checkout's own schema. */
-export const paymentTokenSchema = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "1-64 of A-Z a-z 0-9 _");
 
 export const ROLES = ["viewer", "moderator", "host", "admin"] as const;
 export type Role = (typeof ROLES)[number];

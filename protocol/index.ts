@@ -1,6 +1,6 @@
 /**
- * The wire protocol shared by the gateway and the browser client. Imports zod and the sale
- * engine's Node-free id schemas only, so the client can bundle it.
+ * Every contract that crosses a process: wire frames, ids, drop fields, quantity bounds. Imports
+ * zod only, so the browser client bundles it and every server folder may import it.
  */
 export {
   CLIENT_FRAME_TYPES,
@@ -24,15 +24,20 @@ export {
   type FrameData,
 } from "./codec.ts";
 export { CLOSE_ACTION, type CloseAction, CloseCode, closeAction, WireErrorCode } from "./codes.ts";
+export { type DropDefinition, dropDefinitionSchema, dropFieldsSchema, type Product } from "./drop-fields.ts";
 export {
   chatTextSchema,
   DROP_STATES,
   displayNameSchema,
   dropIdSchema,
+  dropStateSchema,
   epochSchema,
   idempotencyKeySchema,
   ORDER_STATUSES,
   offsetSchema,
+  orderStatusSchema,
+  paymentTokenSchema,
+  productSchema,
   ROLES,
   type Role,
   reqIdSchema,
@@ -55,6 +60,15 @@ export type {
 } from "./insights.ts";
 export { WIRE_LIMITS } from "./limits.ts";
 export {
+  buyQtySchema,
+  holdMsSchema,
+  initialStockSchema,
+  perUserLimitSchema,
+  priceMinorSchema,
+  restockQtySchema,
+  SALE_LIMITS,
+} from "./quantities.ts";
+export {
   type AckResult,
   ackResultSchema,
   type ChatMessage,
@@ -67,4 +81,5 @@ export {
   type ServerFrameType,
   serverFrameSchema,
 } from "./server-frames.ts";
+export { NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE } from "./text.ts";
 export { PROTOCOL_VERSION } from "./version.ts";

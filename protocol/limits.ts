@@ -1,3 +1,5 @@
+import { SALE_LIMITS } from "./quantities.ts";
+
 /** Bounds of the wire protocol, shared so that the gateway and the client enforce the same numbers. */
 export const WIRE_LIMITS = {
   /** Suggested maximum size of one client frame, bytes (the gateway may configure its own). */
@@ -6,8 +8,8 @@ export const WIRE_LIMITS = {
   maxChatChars: 500,
   /** Raw chat text before trimming, UTF-16 units: bounds the work done on padding. */
   maxChatRawUnits: 2_000,
-  /** Units in one buy. */
-  maxBuyQty: 1_000,
+  /** Units in one buy (the sale limits' own number). */
+  maxBuyQty: SALE_LIMITS.maxBuyQty,
   /** Moderator timeout, seconds (a day). */
   maxTimeoutSeconds: 86_400,
   /** Slow mode interval, seconds (an hour); 0 turns it off. */

@@ -21,6 +21,7 @@ import {
   userIdSchema,
 } from "./fields.ts";
 import { WIRE_LIMITS } from "./limits.ts";
+import { buyQtySchema } from "./quantities.ts";
 
 /**
  * Every server→client frame, discriminated by `t`. Unlike client frames these are not strict:
@@ -128,7 +129,7 @@ export const toastFrame = z.object({
   t: z.literal("toast"),
   room: roomIdSchema,
   dropId: dropIdSchema,
-  qty: z.number().int().min(1).max(WIRE_LIMITS.maxBuyQty),
+  qty: buyQtySchema,
   buyer: displayNameSchema,
 });
 
@@ -151,7 +152,7 @@ export const ackResultSchema = z.discriminatedUnion("kind", [
     kind: z.literal("buy"),
     reservationId: reservationIdSchema,
     dropId: dropIdSchema,
-    qty: z.number().int().min(1).max(WIRE_LIMITS.maxBuyQty),
+    qty: buyQtySchema,
     /** Pay by this server-clock time or the hold is released. */
     deadline: epochMsSchema,
     available: countSchema,

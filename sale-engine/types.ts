@@ -1,7 +1,7 @@
-import type { Product } from "./schema.ts";
+import type { Product, WireDropState } from "../protocol/index.ts";
 
-/** What buyers see: host mode combined with the window (server clock) and stock. */
-export type DropState = "scheduled" | "live" | "paused" | "sold_out" | "ended";
+/** What buyers see: host mode combined with the window (server clock) and stock (protocol's list). */
+export type DropState = WireDropState;
 
 export interface StockCounts {
   readonly available: number;

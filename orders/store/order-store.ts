@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ErrorCode, NotFoundError, validate } from "../../core/index.ts";
-import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "../../sale-engine/index.ts";
+import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "../../protocol/index.ts";
 import { migrate } from "./migrate.ts";
 import { PgClient } from "./pg-client.ts";
 import { PgliteClient } from "./pglite-client.ts";

@@ -1,20 +1,25 @@
 import { z } from "zod";
 import {
+  buyQtySchema,
   dropIdSchema,
-  LIMITS,
+  ORDER_STATUSES,
+  priceMinorSchema,
   productSchema,
   reservationIdSchema,
   roomIdSchema,
+  SALE_LIMITS,
   userIdSchema,
-} from "../../sale-engine/index.ts";
+  type WireOrderStatus,
+} from "../../protocol/index.ts";
 
 /**
- * Order store inputs (zod) and outputs. Ids use the sale engine's own schemas, so an id the
+ * Order store inputs (zod) and outputs. Ids and quantities use protocol's schemas (the sale engine's too), so an id the
  * engine accepted is always accepted here. Times are ms since the epoch; money is integer minor
  * units (cents), bounded so that qty x price stays a safe JavaScript integer.
  */
-export const ORDER_STATUSES = ["pending_payment", "paid", "expired", "cancelled", "refunded"] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+/** The wire's list: the order frame carries these statuses as they are stored. */
+export { ORDER_STATUSES };
+export type OrderStatus = WireOrderStatus;
 
 /** The only moves an order may make; anything else is ORDER_STATE_CONFLICT. */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
@@ -56,10 +61,10 @@ export const PAYMENT_ATTEMPT_MOVES: Readonly<Record<PaymentAttemptStatus, readon
   };
 
 export const ORDER_LIMITS = {
-  maxQty: 1_000,
-  maxUnitPriceMinor: LIMITS.maxPriceMinor,
+  maxQty: SALE_LIMITS.maxBuyQty,
+  maxUnitPriceMinor: SALE_LIMITS.maxPriceMinor,
   /** maxQty x maxUnitPriceMinor = 1e15 < 2^53. */
-  maxAmountMinor: 1_000 * LIMITS.maxPriceMinor,
+  maxAmountMinor: SALE_LIMITS.maxBuyQty * SALE_LIMITS.maxPriceMinor,
   /** Up to year 9999, the range PostgreSQL and Date.toISOString() agree on. */
   maxEpochMs: 253_402_300_799_999,
   maxListLimit: 500,
@@ -85,8 +90,8 @@ export const newOrderSchema = z.strictObject({
   userId: userIdSchema,
   sku: productSchema.shape.sku,
   title: productSchema.shape.title,
-  qty: z.number().int().min(1).max(ORDER_LIMITS.maxQty),
-  unitPriceMinor: z.number().int().min(0).max(ORDER_LIMITS.maxUnitPriceMinor),
+  qty: buyQtySchema,
+  unitPriceMinor: priceMinorSchema,
   currency,
   /** Payment deadline of the hold, ms epoch. */
   holdDeadline: epochMs,
