@@ -34,6 +34,7 @@ export {
   queuePrefix,
   Reconciler,
   type RunningPipeline,
+  roomOrderChannel,
   startOrderPipeline,
   userOrderChannel,
 } from "./pipeline/index.ts";

@@ -60,6 +60,14 @@ export type {
 } from "./insights.ts";
 export { WIRE_LIMITS } from "./limits.ts";
 export {
+  decodeOrderUpdate,
+  encodeOrderUpdate,
+  ORDER_UPDATE_TYPES,
+  type OrderUpdate,
+  type OrderUpdateType,
+  orderUpdateSchema,
+} from "./order-update.ts";
+export {
   buyQtySchema,
   holdMsSchema,
   initialStockSchema,

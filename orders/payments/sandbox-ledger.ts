@@ -1,4 +1,5 @@
 import type { RedisClient } from "../../core/index.ts";
+import { sandboxLedgerKey } from "../keys.ts";
 
 export type LedgerBook = "captures" | "refunds";
 
@@ -37,7 +38,7 @@ export function memoryLedger(): SandboxLedger {
  * every process (gateway checkout, worker's payment reconciler) sees the same captures.
  */
 export function redisLedger(redis: RedisClient, keyPrefix: string): SandboxLedger {
-  const hash = (book: LedgerBook) => `${keyPrefix}:sandbox:${book}`;
+  const hash = (book: LedgerBook) => sandboxLedgerKey(keyPrefix, book);
   return {
     async putIfAbsent(book, key, value) {
       if ((await redis.hsetnx(hash(book), key, value)) === 1) return value;

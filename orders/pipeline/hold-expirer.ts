@@ -1,8 +1,9 @@
 import { type Job, Worker } from "bullmq";
 import type { Logger, RedisClient } from "../../core/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
+import { QueueName, queuePrefix } from "../keys.ts";
 import type { ExpireJob } from "./jobs.ts";
-import { QueueName, queuePrefix, workerTiming } from "./queues.ts";
+import { workerTiming } from "./queues.ts";
 
 /**
  * Runs the delayed `holds` jobs at each payment deadline: expires the drop's due holds (the

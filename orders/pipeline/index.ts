@@ -15,16 +15,11 @@ import { type OrderQueues, openQueues } from "./queues.ts";
 import { Reconciler } from "./reconciler.ts";
 import { OutboxRelay } from "./relay.ts";
 
+export { orderChannels, QueueName, queuePrefix, roomOrderChannel, userOrderChannel } from "../keys.ts";
 export { expireJobId, jobsForEvent, type OrderJob, statusJobId } from "./jobs.ts";
 export { type PaymentPass, PaymentReconciler, type PaymentReconcilerOptions } from "./payment-reconciler.ts";
-export {
-  type OrderUpdate,
-  type OrderUpdateType,
-  orderChannels,
-  publishOrderUpdate,
-  userOrderChannel,
-} from "./publisher.ts";
-export { defaultJobOptions, type OrderQueues, openQueues, QueueName, queuePrefix } from "./queues.ts";
+export { type OrderUpdate, type OrderUpdateType, publishOrderUpdate } from "./publisher.ts";
+export { defaultJobOptions, type OrderQueues, openQueues } from "./queues.ts";
 export { Reconciler } from "./reconciler.ts";
 export { OutboxRelay } from "./relay.ts";
 

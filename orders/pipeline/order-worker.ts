@@ -2,10 +2,11 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { ErrorCode, isLivedropError, type Logger, type RedisClient } from "../../core/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
 import { ensureOrder } from "../ensure-order.ts";
+import { QueueName, queuePrefix } from "../keys.ts";
 import type { Order, OrderStore } from "../store/index.ts";
 import type { OrderJob } from "./jobs.ts";
 import { publishOrderUpdate } from "./publisher.ts";
-import { QueueName, queuePrefix, workerTiming } from "./queues.ts";
+import { workerTiming } from "./queues.ts";
 
 export interface OrderWorkerOptions {
   readonly connection: RedisClient;

@@ -1,42 +1,14 @@
 import type { RedisClient } from "../../core/index.ts";
+import { encodeOrderUpdate, type OrderUpdate, type OrderUpdateType } from "../../protocol/index.ts";
+import { orderChannels } from "../keys.ts";
 import type { Order } from "../store/index.ts";
 
-export type OrderUpdateType =
-  | "order.created"
-  | "order.paid"
-  | "order.expired"
-  | "order.cancelled"
-  | "order.refunded";
-
-export interface OrderUpdate {
-  readonly type: OrderUpdateType;
-  readonly reservationId: string;
-  readonly dropId: string;
-  readonly roomId: string;
-  readonly userId: string;
-  readonly qty: number;
-  readonly totalMinor: number;
-  readonly currency: string;
-  readonly status: Order["status"];
-  readonly at: number;
-}
-
-/** The shard channel of one buyer's order updates (the gateway follows it per connected user). */
-export function userOrderChannel(keyPrefix: string, userId: string): string {
-  return `${keyPrefix}:user:{${userId}}:orders`;
-}
-
-/** Shard channels an order update goes to: the buyer's own, and the room's. */
-export function orderChannels(keyPrefix: string, order: { userId: string; roomId: string }) {
-  return {
-    user: userOrderChannel(keyPrefix, order.userId),
-    room: `${keyPrefix}:room:{${order.roomId}}:orders`,
-  };
-}
+export type { OrderUpdate, OrderUpdateType };
 
 /**
  * Publishes an order change for the gateway to deliver (at most once, like all pub/sub: the
- * order store is the record; a client that missed one reads its order status).
+ * order store is the record; a client that missed one reads its order status). The payload is
+ * protocol's order update; the gateway reads it with `decodeOrderUpdate`.
  */
 export async function publishOrderUpdate(
   redis: RedisClient,
@@ -44,7 +16,7 @@ export async function publishOrderUpdate(
   type: OrderUpdateType,
   order: Order,
 ): Promise<void> {
-  const event: OrderUpdate = {
+  const payload = encodeOrderUpdate({
     type,
     reservationId: order.reservationId,
     dropId: order.dropId,
@@ -55,8 +27,7 @@ export async function publishOrderUpdate(
     currency: order.currency,
     status: order.status,
     at: Date.now(),
-  };
-  const payload = JSON.stringify(event);
+  });
   const channels = orderChannels(keyPrefix, order);
   await Promise.all([redis.spublish(channels.user, payload), redis.spublish(channels.room, payload)]);
 }

@@ -1,13 +1,7 @@
 import { type DefaultJobOptions, Queue } from "bullmq";
 import type { RedisClient } from "../../core/index.ts";
+import { QueueName, queuePrefix } from "../keys.ts";
 import type { ExpireJob, OrderJob } from "./jobs.ts";
-
-export const QueueName = { orders: "orders", holds: "holds" } as const;
-
-/** BullMQ key prefix: a hash tag, so each queue's keys share one Redis Cluster slot. */
-export function queuePrefix(keyPrefix: string): string {
-  return `{${keyPrefix}-orders}`;
-}
 
 export const defaultJobOptions: DefaultJobOptions = {
   attempts: 20,

@@ -11,6 +11,7 @@ import {
   SandboxToken,
   startOrderPipeline,
 } from "../../orders/index.ts";
+import { decodeOrderUpdate } from "../../protocol/index.ts";
 import { SaleEngine } from "../../sale-engine/index.ts";
 import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
@@ -87,7 +88,13 @@ describe("order pipeline (PGlite store)", () => {
     const events: OrderUpdate[] = [];
     const sub = redis.client();
     await sub.ssubscribe(orderChannels(prefix, { userId: "dana", roomId: def.roomId }).user);
-    sub.on("smessage", (_c: string, m: string) => events.push(JSON.parse(m) as OrderUpdate));
+    // Every payload is protocol's order update: what the gateway decodes.
+    const undecodable: string[] = [];
+    sub.on("smessage", (_c: string, m: string) => {
+      const u = decodeOrderUpdate(m);
+      if (u.ok) events.push(u.value);
+      else undecodable.push(u.error);
+    });
     const hold = await engine.reserve({ dropId: def.dropId, userId: "dana", qty: 2, idempotencyKey: key() });
     await orderOf(hold.reservationId);
 
@@ -128,6 +135,8 @@ describe("order pipeline (PGlite store)", () => {
       "succeeded",
     ]);
     await expect.poll(() => events.map((e) => e.type)).toEqual(["order.created", "order.paid"]);
+    expect(undecodable).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ status: "paid", userId: "dana", qty: 2, dropId: def.dropId });
   });
 
   it("an unpaid hold expires at its deadline: stock returns, the order is expired, paying afterwards is refused and changes nothing", async () => {
