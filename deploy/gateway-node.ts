@@ -1,4 +1,5 @@
 import { resolveTokenSecret, TokenService } from "../auth/index.ts";
+import { CLIENT_DIST_DIR } from "../client/index.ts";
 import {
   type Config,
   childLogger,
@@ -57,6 +58,7 @@ export async function startGatewayNode(
     reusePort: cfg.GATEWAY_REUSE_PORT,
     log,
     // Browsers reach the media tier here (signaling, events, HLS).
+    clientDir: CLIENT_DIST_DIR,
     mediaUrl: cfg.MEDIA_PUBLIC_URL ?? `http://${cfg.MEDIA_HOST}:${cfg.MEDIA_PORT}`,
     ...(shadow ? { shadow } : {}),
   }).catch(async (err: unknown) => {

@@ -1,7 +1,6 @@
 import uWS, { type HttpRequest, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
 import type { TokenService } from "../auth/index.ts";
 import { ShadowSwitch } from "../auth/index.ts";
-import { CLIENT_DIST_DIR } from "../client/index.ts";
 import { ErrorCode, type Logger, RateLimiter, type RedisClient, SetupError } from "../core/index.ts";
 import type { Checkout, OrderStore } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
@@ -45,7 +44,7 @@ export interface GatewayServerOptions {
   /** Limits and deadlines; each field defaults to its config default (core/config.ts). */
   readonly limits?: Partial<GatewayLimits>;
   readonly log: Logger;
-  /** The browser client build to serve. Default client/dist. */
+  /** The browser client build to serve (the launcher passes it); absent: an API-only gateway. */
   readonly clientDir?: string;
   /** Public base URL of the media tier, handed to browsers. Default http://127.0.0.1:8090. */
   readonly mediaUrl?: string;
@@ -104,7 +103,12 @@ export class GatewayServer {
       },
       clientAddress: this.clientAddress,
       dependencyTimeoutMs: this.limits.dependencyTimeoutMs,
-      live: { engine: o.engine, store: o.store, checkout: o.checkout },
+      live: {
+        engine: o.engine,
+        store: o.store,
+        checkout: o.checkout,
+        countBuy: (dropId) => this.clicks.count(dropId),
+      },
       shadow: o.shadow,
       shadowEnabled: () => shadowSwitch.enabled(),
     });
@@ -246,7 +250,6 @@ export class GatewayServer {
       send(g, 200, await this.metrics.registry.metrics(), this.metrics.registry.contentType);
     });
     registerApi(this.router, {
-      countBuy: (dropId) => this.clicks.count(dropId),
       tokens: this.o.tokens,
       guestTokenTtlS: this.o.guestTokenTtlS,
       guestTokenLimiter: new RateLimiter(this.limits.guestTokenRate, this.limits.guestTokenBurst),
@@ -255,12 +258,13 @@ export class GatewayServer {
     });
     const mediaUrl = this.o.mediaUrl ?? "http://127.0.0.1:8090";
     registerInsightsApi(this.router, { insights: this.insights, mediaUrl });
-    registerStaticFiles(this.app, {
-      metrics: this.metrics,
-      log: this.log,
-      root: this.o.clientDir ?? CLIENT_DIST_DIR,
-      mediaUrl,
-    });
+    if (this.o.clientDir)
+      registerStaticFiles(this.app, {
+        metrics: this.metrics,
+        log: this.log,
+        root: this.o.clientDir,
+        mediaUrl,
+      });
     this.app.any("/*", (res, req: HttpRequest) => {
       const method = req.getMethod().toUpperCase();
       const url = req.getUrl();

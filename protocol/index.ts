@@ -91,3 +91,23 @@ export {
 } from "./server-frames.ts";
 export { NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE } from "./text.ts";
 export { PROTOCOL_VERSION } from "./version.ts";
+export {
+  type BuyInput,
+  buyBodySchema,
+  buyInputSchema,
+  type ChatPostInput,
+  type CreateDropInput,
+  chatPostInputSchema,
+  createDropBodySchema,
+  createDropInputSchema,
+  type DropControlInput,
+  dropControlInputSchema,
+  type ModerateInput,
+  moderateInputSchema,
+  type PayInput,
+  payBodySchema,
+  payInputSchema,
+  type RestockInput,
+  restockBodySchema,
+  restockInputSchema,
+} from "./commands.ts";

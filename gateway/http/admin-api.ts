@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { validate } from "../../core/index.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
-import { type ApiDeps, hostOfDropParam } from "./api.ts";
+import type { ApiDeps } from "./api-deps.ts";
 import { parseQuery } from "./query.ts";
 import { sendJson } from "./respond.ts";
+import { hostOfDropParam } from "./route-access.ts";
 import type { ApiRouter } from "./router.ts";
 
 /** Most shadow tokens one request mints, and their longest life (a load test, not a login). */

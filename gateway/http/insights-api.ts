@@ -1,7 +1,7 @@
 import { validate } from "../../core/index.ts";
 import { type ClientConfigResponse, PROTOCOL_VERSION } from "../../protocol/index.ts";
 import { roomIdSchema } from "../../sale-engine/index.ts";
-import { hostOfRoomParam } from "./api.ts";
+import { hostOfRoomParam } from "./route-access.ts";
 import type { Insights } from "./insights.ts";
 import { sendJson } from "./respond.ts";
 import type { ApiRouter } from "./router.ts";

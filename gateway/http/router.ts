@@ -3,11 +3,21 @@ import { z } from "zod";
 import type { Claims, TokenService } from "../../auth/index.ts";
 import { type RateLimiter, validate, withDeadline } from "../../core/index.ts";
 import type { ClientAddress } from "../client-address.ts";
-import { type Access, authorize, chooseLane, type Lane, type LaneChoice, type Lanes } from "./access.ts";
+import {
+  type Access,
+  authorize,
+  authorizeCaller,
+  type Command,
+  chooseLane,
+  type Lane,
+  type LaneChoice,
+  type Lanes,
+  runCommand,
+} from "../commands/index.ts";
 import { type HandlerContext, HttpRefusal, handle } from "./handler.ts";
 import { readJsonBody } from "./read-body.ts";
 import { dropConnection, framingProblem } from "./request-framing.ts";
-import { type GuardedResponse, guard } from "./respond.ts";
+import { type GuardedResponse, guard, sendJson } from "./respond.ts";
 
 /** Largest JSON body the API reads; bigger ones are 413 before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -60,6 +70,21 @@ export interface RouteSpec<B = undefined> {
   /** An extra per-address limit for this route (cheap-to-ask, costly-to-serve calls). */
   readonly perAddress?: RateLimiter;
   readonly handler: (c: RouteContext<B>) => Promise<void>;
+}
+
+/** A command served over HTTP: where it lives and how a request becomes its input and answer. */
+export interface CommandRouteSpec<I, R, B> {
+  readonly method: "post" | "put";
+  readonly pattern: string;
+  readonly command: Command<I, R>;
+  /** The body's schema (what the path does not say); absent: the route takes no body. */
+  readonly body?: z.ZodType<B>;
+  /** The command's input from the path parameters and the body. */
+  readonly input: (params: readonly string[], body: B) => unknown;
+  /** The answer's status (default 200). */
+  readonly status?: (result: R) => number;
+  /** The answer's body (default: the result itself). */
+  readonly respond?: (result: R) => unknown;
 }
 
 /** One row of the route table: what the access test iterates. */
@@ -121,6 +146,44 @@ export class ApiRouter {
   }
 
   route<B = undefined>(spec: RouteSpec<B>): void {
+    this.register(spec, async (c) => {
+      await authorize(spec.access, c.claims, { input: c.params, lane: c.lane });
+      await spec.handler(c);
+    });
+  }
+
+  /**
+   * A command as a route: the command's own rule (command.ts) judges the caller, so HTTP and
+   * WebSocket callers meet the same one; the route only maps the request to the input and the
+   * result to the answer.
+   */
+  command<I, R, B = undefined>(spec: CommandRouteSpec<I, R, B>): void {
+    const { command } = spec;
+    this.register(
+      {
+        method: spec.method,
+        pattern: spec.pattern,
+        name: command.name,
+        access: command.access as Access,
+        lanes: command.lanes,
+        ...(spec.body ? { body: spec.body } : {}),
+      },
+      async (c) => {
+        const ctx = { claims: c.claims, lane: c.lane, serving: true };
+        const result = await runCommand(command, ctx, spec.input(c.params, c.body));
+        sendJson(c.g, spec.status?.(result) ?? 200, spec.respond ? spec.respond(result) : result);
+      },
+    );
+  }
+
+  /**
+   * Every route alike: framing, the caller's limit, the lane rule, the body rule, then `serve`
+   * (the role rule and the handler) under the dependency deadline.
+   */
+  private register<B>(
+    spec: Omit<RouteSpec<B>, "handler">,
+    serve: (c: RouteContext<B>) => Promise<void>,
+  ): void {
     const paramCount = (spec.pattern.match(/\/:/g) ?? []).length;
     this.rules.push({
       method: spec.method.toUpperCase(),
@@ -144,12 +207,13 @@ export class ApiRouter {
       handle(d, spec.name, g, async () => {
         const claims = await this.caller(i, spec.perAddress);
         const lane = chooseLane(spec.lanes, claims, d);
-        await authorize(spec.access, claims, { params: i.params, lane });
+        // No token, or the wrong role, is refused before the body is even read.
+        authorizeCaller(spec.access as Access<never, never>, claims);
         const parsed = spec.body
           ? validate(spec.body, await body, "request body")
           : (validate(NO_BODY, await body, `${spec.name} takes no request body; body`) as B);
         await withDeadline(
-          spec.handler({ params: i.params, query: i.query, ip: i.ip, claims, lane, body: parsed, g }),
+          serve({ params: i.params, query: i.query, ip: i.ip, claims, lane, body: parsed, g }),
           d.dependencyTimeoutMs,
           spec.name,
         );

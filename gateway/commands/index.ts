@@ -1,0 +1,26 @@
+/** The command layer: every action once, with its input, rule, handler and result. */
+export {
+  type Access,
+  authorize,
+  authorizeCaller,
+  type CommandLane,
+  chooseLane,
+  type Lane,
+  type LaneChoice,
+  type Lanes,
+  type RoomLookup,
+} from "./access.ts";
+export { buyCommand } from "./buy.ts";
+export { chatPostCommand, moderateCommand } from "./chat.ts";
+export { type Command, type CommandContext, runCommand } from "./command.ts";
+export {
+  createDropCommand,
+  DROP_CONTROLS,
+  endCommand,
+  launchCommand,
+  pauseCommand,
+  restockCommand,
+  resumeCommand,
+} from "./drop-controls.ts";
+export { payCommand } from "./pay.ts";
+export { AccessRefusal, type RefusalCode } from "./refusal.ts";

@@ -1,0 +1,13 @@
+import type { ShadowSwitch, TokenService } from "../../auth/index.ts";
+import type { RateLimiter } from "../../core/index.ts";
+
+/** What the API routes need beyond the lane each caller's requests go to. */
+export interface ApiDeps {
+  readonly tokens: TokenService;
+  readonly guestTokenTtlS: number;
+  /** Per client address, for guest tokens (cheap to ask for, so stricter). */
+  readonly guestTokenLimiter: RateLimiter;
+  readonly shadowSwitch: ShadowSwitch;
+  /** Whether this deployment runs a shadow lane at all. */
+  readonly hasShadowLane: boolean;
+}

@@ -1,0 +1,68 @@
+import {
+  buyBodySchema,
+  createDropBodySchema,
+  payBodySchema,
+  restockBodySchema,
+} from "../../protocol/index.ts";
+import {
+  buyCommand,
+  createDropCommand,
+  endCommand,
+  launchCommand,
+  pauseCommand,
+  payCommand,
+  restockCommand,
+  resumeCommand,
+} from "../commands/index.ts";
+import type { ApiRouter } from "./router.ts";
+
+/**
+ * The commands served over HTTP: each line says where a command lives and how the request becomes
+ * its input. Their rules, handlers and results are the commands' own (../commands/).
+ */
+export function registerCommandRoutes(router: ApiRouter): void {
+  router.command({
+    method: "post",
+    pattern: "/api/v1/rooms/:room/drops",
+    command: createDropCommand,
+    body: createDropBodySchema,
+    input: ([room], body) => ({ ...body, roomId: room }),
+    status: (r) => (r.created ? 201 : 200),
+    respond: (r) => ({ created: r.created, drop: r.status }),
+  });
+  for (const [action, command] of [
+    ["launch", launchCommand],
+    ["pause", pauseCommand],
+    ["resume", resumeCommand],
+    ["end", endCommand],
+  ] as const) {
+    router.command({
+      method: "post",
+      pattern: `/api/v1/drops/:dropId/${action}`,
+      command,
+      input: ([dropId]) => ({ dropId }),
+    });
+  }
+  router.command({
+    method: "post",
+    pattern: "/api/v1/drops/:dropId/restock",
+    command: restockCommand,
+    body: restockBodySchema,
+    input: ([dropId], body) => ({ ...body, dropId }),
+  });
+  router.command({
+    method: "post",
+    pattern: "/api/v1/drops/:dropId/buy",
+    command: buyCommand,
+    body: buyBodySchema,
+    input: ([dropId], body) => ({ ...body, dropId }),
+    status: (r) => (r.replayed ? 200 : 201),
+  });
+  router.command({
+    method: "post",
+    pattern: "/api/v1/orders/:reservationId/pay",
+    command: payCommand,
+    body: payBodySchema,
+    input: ([reservationId], body) => ({ ...body, reservationId }),
+  });
+}
