@@ -24,6 +24,26 @@ export {
   type FrameData,
 } from "./codec.ts";
 export { CLOSE_ACTION, type CloseAction, CloseCode, closeAction, WireErrorCode } from "./codes.ts";
+export {
+  type BuyInput,
+  buyBodySchema,
+  buyInputSchema,
+  type ChatPostInput,
+  type CreateDropInput,
+  chatPostInputSchema,
+  createDropBodySchema,
+  createDropInputSchema,
+  type DropControlInput,
+  dropControlInputSchema,
+  type ModerateInput,
+  moderateInputSchema,
+  type PayInput,
+  payBodySchema,
+  payInputSchema,
+  type RestockInput,
+  restockBodySchema,
+  restockInputSchema,
+} from "./commands.ts";
 export { type DropDefinition, dropDefinitionSchema, dropFieldsSchema, type Product } from "./drop-fields.ts";
 export {
   chatTextSchema,
@@ -49,6 +69,38 @@ export {
   type WireOrderStatus,
   type WireProduct,
 } from "./fields.ts";
+export {
+  AUDIT_PAGE_MAX,
+  auditPageQuerySchema,
+  type CreateDropResponse,
+  createDropResponseSchema,
+  type DropOrdersPage,
+  type DropStatusResponse,
+  dropOrdersPageSchema,
+  dropStatusSchema,
+  errorBodySchema,
+  type GuestTokenResponse,
+  guestTokenResponseSchema,
+  type OrderDetailsResponse,
+  type OrderResponse,
+  orderDetailsResponseSchema,
+  orderSchema,
+  type ReservationResponse,
+  ROOM_DROPS_PAGE_MAX,
+  type RoomDropsResponse,
+  reservationResponseSchema,
+  roomDropsQuerySchema,
+  roomDropsResponseSchema,
+  SHADOW_TOKEN_LIMITS,
+  type ShadowSwitchResponse,
+  type ShadowTokensResponse,
+  shadowSwitchBodySchema,
+  shadowSwitchResponseSchema,
+  shadowTokensBodySchema,
+  shadowTokensResponseSchema,
+  type TransitionResponse,
+  transitionResponseSchema,
+} from "./http-api.ts";
 export type {
   ClientConfigResponse,
   DropInsight,
@@ -91,23 +143,3 @@ export {
 } from "./server-frames.ts";
 export { NO_CONTROL_CHARS, NO_CONTROL_CHARS_MESSAGE } from "./text.ts";
 export { PROTOCOL_VERSION } from "./version.ts";
-export {
-  type BuyInput,
-  buyBodySchema,
-  buyInputSchema,
-  type ChatPostInput,
-  type CreateDropInput,
-  chatPostInputSchema,
-  createDropBodySchema,
-  createDropInputSchema,
-  type DropControlInput,
-  dropControlInputSchema,
-  type ModerateInput,
-  moderateInputSchema,
-  type PayInput,
-  payBodySchema,
-  payInputSchema,
-  type RestockInput,
-  restockBodySchema,
-  restockInputSchema,
-} from "./commands.ts";

@@ -1,39 +1,18 @@
-import { z } from "zod";
 import { validate } from "../../core/index.ts";
-import { dropIdSchema, reservationIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
+import {
+  auditPageQuerySchema,
+  dropIdSchema,
+  dropOrdersPageSchema,
+  shadowSwitchBodySchema,
+  shadowSwitchResponseSchema,
+  shadowTokensBodySchema,
+  shadowTokensResponseSchema,
+} from "../../protocol/index.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { parseQuery } from "./query.ts";
 import { sendJson } from "./respond.ts";
 import { hostOfDropParam } from "./route-access.ts";
 import type { ApiRouter } from "./router.ts";
-
-/** Most shadow tokens one request mints, and their longest life (a load test, not a login). */
-export const SHADOW_TOKEN_LIMITS = {
-  maxCount: 5_000,
-  defaultTtlSeconds: 3_600,
-  maxTtlSeconds: 86_400,
-} as const;
-/** Orders one audit page lists at most, and by default. */
-const AUDIT_PAGE_MAX = 500;
-
-/** `?after=<reservationId>&limit=N` of the order audit (query values arrive as text). */
-const auditPageSchema = z.strictObject({
-  after: reservationIdSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_MAX),
-});
-
-const shadowTokensBodySchema = z.strictObject({
-  role: z.enum(["viewer", "host"]),
-  count: z.number().int().min(1).max(SHADOW_TOKEN_LIMITS.maxCount),
-  rooms: z.array(roomIdSchema).max(32).default([]),
-  ttlSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(SHADOW_TOKEN_LIMITS.maxTtlSeconds)
-    .default(SHADOW_TOKEN_LIMITS.defaultTtlSeconds),
-});
-const switchBodySchema = z.strictObject({ enabled: z.boolean() });
 
 /**
  * Operator endpoints (live admin tokens only: a shadow token never reaches them) and the drop
@@ -54,6 +33,7 @@ export function registerAdminApi(router: ApiRouter, d: ApiDeps): void {
     access: { who: "admin" },
     lanes: "live",
     body: shadowTokensBodySchema,
+    response: shadowTokensResponseSchema,
     handler: async ({ body: r, g }) => {
       const run = Math.random().toString(36).slice(2, 8);
       const tokens = await Promise.all(
@@ -77,6 +57,7 @@ export function registerAdminApi(router: ApiRouter, d: ApiDeps): void {
     name: "admin.shadow.get",
     access: { who: "admin" },
     lanes: "live",
+    response: shadowSwitchResponseSchema,
     handler: async ({ g }) => {
       sendJson(g, 200, { enabled: d.shadowSwitch.enabled(), lane: d.hasShadowLane });
     },
@@ -88,7 +69,8 @@ export function registerAdminApi(router: ApiRouter, d: ApiDeps): void {
     name: "admin.shadow.set",
     access: { who: "admin" },
     lanes: "live",
-    body: switchBodySchema,
+    body: shadowSwitchBodySchema,
+    response: shadowSwitchResponseSchema,
     handler: async ({ body, g }) => {
       await d.shadowSwitch.set(body.enabled);
       sendJson(g, 200, { enabled: body.enabled, lane: d.hasShadowLane });
@@ -101,9 +83,10 @@ export function registerAdminApi(router: ApiRouter, d: ApiDeps): void {
     name: "drop.orders",
     access: hostOfDropParam,
     lanes: "any",
+    response: dropOrdersPageSchema,
     handler: async ({ params, query, lane, g }) => {
       const dropId = validate(dropIdSchema, params[0], "drop id");
-      const { after, limit } = parseQuery(auditPageSchema, query, "audit page");
+      const { after, limit } = parseQuery(auditPageQuerySchema, query, "audit page");
       // One more than asked tells whether another page follows.
       const rows = await lane.store.dropPage({ dropId, after, limit: limit + 1 });
       const orders = rows.slice(0, limit);

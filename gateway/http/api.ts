@@ -1,6 +1,12 @@
 import { canHost } from "../../auth/index.ts";
 import { validate } from "../../core/index.ts";
-import { dropIdSchema, reservationIdSchema } from "../../protocol/index.ts";
+import {
+  dropIdSchema,
+  dropStatusSchema,
+  guestTokenResponseSchema,
+  orderDetailsResponseSchema,
+  reservationIdSchema,
+} from "../../protocol/index.ts";
 import { registerAdminApi } from "./admin-api.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { registerCommandRoutes } from "./command-routes.ts";
@@ -24,6 +30,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
     access: { who: "anyone" },
     lanes: "any",
     perAddress: d.guestTokenLimiter,
+    response: guestTokenResponseSchema,
     handler: async ({ g }) => {
       const { token, userId } = await d.tokens.issueGuest(d.guestTokenTtlS);
       sendJson(g, 201, { token, userId, role: "viewer", expiresAt: Date.now() + d.guestTokenTtlS * 1000 });
@@ -36,6 +43,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
     name: "drop.get",
     access: { who: "anyone" },
     lanes: "any",
+    response: dropStatusSchema,
     handler: async ({ params, lane, g }) => {
       sendJson(g, 200, await lane.engine.status(validate(dropIdSchema, params[0], "drop id")));
     },
@@ -47,6 +55,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
     name: "order.get",
     access: { who: "signed-in" },
     lanes: "any",
+    response: orderDetailsResponseSchema,
     handler: async (c) => {
       const claims = callerOf(c);
       const reservationId = validate(reservationIdSchema, c.params[0], "reservation id");

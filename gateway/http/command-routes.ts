@@ -1,8 +1,13 @@
 import {
   buyBodySchema,
   createDropBodySchema,
+  createDropResponseSchema,
+  dropStatusSchema,
+  orderSchema,
   payBodySchema,
+  reservationResponseSchema,
   restockBodySchema,
+  transitionResponseSchema,
 } from "../../protocol/index.ts";
 import {
   buyCommand,
@@ -28,6 +33,7 @@ export function registerCommandRoutes(router: ApiRouter): void {
     body: createDropBodySchema,
     input: ([room], body) => ({ ...body, roomId: room }),
     status: (r) => (r.created ? 201 : 200),
+    response: createDropResponseSchema,
     respond: (r) => ({ created: r.created, drop: r.status }),
   });
   for (const [action, command] of [
@@ -41,6 +47,8 @@ export function registerCommandRoutes(router: ApiRouter): void {
       pattern: `/api/v1/drops/:dropId/${action}`,
       command,
       input: ([dropId]) => ({ dropId }),
+      response: transitionResponseSchema,
+      respond: (r) => r,
     });
   }
   router.command({
@@ -49,6 +57,8 @@ export function registerCommandRoutes(router: ApiRouter): void {
     command: restockCommand,
     body: restockBodySchema,
     input: ([dropId], body) => ({ ...body, dropId }),
+    response: dropStatusSchema,
+    respond: (r) => r,
   });
   router.command({
     method: "post",
@@ -57,6 +67,8 @@ export function registerCommandRoutes(router: ApiRouter): void {
     body: buyBodySchema,
     input: ([dropId], body) => ({ ...body, dropId }),
     status: (r) => (r.replayed ? 200 : 201),
+    response: reservationResponseSchema,
+    respond: (r) => r,
   });
   router.command({
     method: "post",
@@ -64,5 +76,7 @@ export function registerCommandRoutes(router: ApiRouter): void {
     command: payCommand,
     body: payBodySchema,
     input: ([reservationId], body) => ({ ...body, reservationId }),
+    response: orderSchema,
+    respond: (r) => r,
   });
 }

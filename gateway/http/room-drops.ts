@@ -1,17 +1,8 @@
-import { z } from "zod";
 import { validate } from "../../core/index.ts";
-import { dropIdSchema, roomIdSchema } from "../../sale-engine/index.ts";
+import { roomDropsQuerySchema, roomDropsResponseSchema, roomIdSchema } from "../../protocol/index.ts";
 import { parseQuery } from "./query.ts";
 import { sendJson } from "./respond.ts";
 import type { ApiRouter } from "./router.ts";
-
-/** Drops one page lists at most, and by default. */
-const ROOM_DROPS_PAGE_MAX = 50;
-
-const roomDropsPageSchema = z.strictObject({
-  after: dropIdSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(ROOM_DROPS_PAGE_MAX).default(ROOM_DROPS_PAGE_MAX),
-});
 
 /**
  * GET /api/v1/rooms/:room/drops?after=&limit= → `{drops, next}`: every drop of a room, ended ones
@@ -25,9 +16,10 @@ export function registerRoomDropsRoute(router: ApiRouter): void {
     name: "room.drops",
     access: { who: "anyone" },
     lanes: "any",
+    response: roomDropsResponseSchema,
     handler: async ({ params, query, lane, g }) => {
       const room = validate(roomIdSchema, params[0], "room id");
-      const { after, limit } = parseQuery(roomDropsPageSchema, query, "drops page");
+      const { after, limit } = parseQuery(roomDropsQuerySchema, query, "drops page");
       const ids = (await lane.engine.dropsInRoom(room)).sort();
       const from = after === undefined ? 0 : ids.findIndex((id) => id > after);
       const page = from < 0 ? [] : ids.slice(from, from + limit);

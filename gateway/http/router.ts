@@ -69,11 +69,13 @@ export interface RouteSpec<B = undefined> {
   readonly body?: z.ZodType<B>;
   /** An extra per-address limit for this route (cheap-to-ask, costly-to-serve calls). */
   readonly perAddress?: RateLimiter;
+  /** The schema of a successful answer's body (protocol/), kept in the route table for contract tests. */
+  readonly response?: z.ZodType;
   readonly handler: (c: RouteContext<B>) => Promise<void>;
 }
 
 /** A command served over HTTP: where it lives and how a request becomes its input and answer. */
-export interface CommandRouteSpec<I, R, B> {
+export interface CommandRouteSpec<I, R, B, O> {
   readonly method: "post" | "put";
   readonly pattern: string;
   readonly command: Command<I, R>;
@@ -83,8 +85,10 @@ export interface CommandRouteSpec<I, R, B> {
   readonly input: (params: readonly string[], body: B) => unknown;
   /** The answer's status (default 200). */
   readonly status?: (result: R) => number;
-  /** The answer's body (default: the result itself). */
-  readonly respond?: (result: R) => unknown;
+  /** The schema of the answer's body (protocol/). */
+  readonly response: z.ZodType<O>;
+  /** The answer's body. */
+  readonly respond: (result: R) => O;
 }
 
 /** One row of the route table: what the access test iterates. */
@@ -95,6 +99,8 @@ export interface RouteRule {
   readonly who: Access["who"];
   readonly lanes: Lanes;
   readonly takesBody: boolean;
+  /** The schema of a successful answer's body, when the route declares one. */
+  readonly response: z.ZodType | undefined;
 }
 
 /** The request fields a route reads, copied now: uWS requests die when the callback returns. */
@@ -157,7 +163,7 @@ export class ApiRouter {
    * WebSocket callers meet the same one; the route only maps the request to the input and the
    * result to the answer.
    */
-  command<I, R, B = undefined>(spec: CommandRouteSpec<I, R, B>): void {
+  command<I, R, O, B = undefined>(spec: CommandRouteSpec<I, R, B, O>): void {
     const { command } = spec;
     this.register(
       {
@@ -166,12 +172,13 @@ export class ApiRouter {
         name: command.name,
         access: command.access as Access,
         lanes: command.lanes,
+        response: spec.response,
         ...(spec.body ? { body: spec.body } : {}),
       },
       async (c) => {
         const ctx = { claims: c.claims, lane: c.lane, serving: true };
         const result = await runCommand(command, ctx, spec.input(c.params, c.body));
-        sendJson(c.g, spec.status?.(result) ?? 200, spec.respond ? spec.respond(result) : result);
+        sendJson(c.g, spec.status?.(result) ?? 200, spec.respond(result));
       },
     );
   }
@@ -192,6 +199,7 @@ export class ApiRouter {
       who: spec.access.who,
       lanes: spec.lanes,
       takesBody: spec.body !== undefined,
+      response: spec.response,
     });
     const d = this.d;
     this.app[spec.method](spec.pattern, (res, req) => {

@@ -1,0 +1,181 @@
+import { z } from "zod";
+import { productSchema } from "./drop-fields.ts";
+import { countSchema, dropStateSchema, epochMsSchema, orderStatusSchema, roleSchema } from "./fields.ts";
+import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
+
+/**
+ * The JSON API under /api/v1: the request bodies and queries of its non-command routes, and every
+ * response body (the commands' request bodies are in commands.ts). Requests are strict (an
+ * unknown field is a 400); responses are not: a client must accept fields added later.
+ */
+
+/** Most shadow tokens one request mints, and their longest life (a load test, not a login). */
+export const SHADOW_TOKEN_LIMITS = {
+  maxCount: 5_000,
+  defaultTtlSeconds: 3_600,
+  maxTtlSeconds: 86_400,
+} as const;
+/** Orders one audit page lists at most, and by default. */
+export const AUDIT_PAGE_MAX = 500;
+/** Drops one room page lists at most, and by default. */
+export const ROOM_DROPS_PAGE_MAX = 50;
+
+/** POST /api/v1/admin/shadow/tokens: load-test tokens, every one with the shadow claim. */
+export const shadowTokensBodySchema = z.strictObject({
+  role: z.enum(["viewer", "host"]),
+  count: z.number().int().min(1).max(SHADOW_TOKEN_LIMITS.maxCount),
+  rooms: z.array(roomIdSchema).max(32).default([]),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(SHADOW_TOKEN_LIMITS.maxTtlSeconds)
+    .default(SHADOW_TOKEN_LIMITS.defaultTtlSeconds),
+});
+/** PUT /api/v1/admin/shadow: the shadow-traffic kill switch. */
+export const shadowSwitchBodySchema = z.strictObject({ enabled: z.boolean() });
+
+/** `?after=<reservationId>&limit=N` of GET /api/v1/drops/:dropId/orders (query values arrive as text). */
+export const auditPageQuerySchema = z.strictObject({
+  after: reservationIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_MAX),
+});
+/** `?after=<dropId>&limit=N` of GET /api/v1/rooms/:room/drops. */
+export const roomDropsQuerySchema = z.strictObject({
+  after: dropIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(ROOM_DROPS_PAGE_MAX).default(ROOM_DROPS_PAGE_MAX),
+});
+
+/** Every refusal: `{error: {code, message, details?}}` with a 4xx/5xx status. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+/** POST /api/v1/tokens/guest */
+export const guestTokenResponseSchema = z.object({
+  token: z.string(),
+  userId: userIdSchema,
+  role: roleSchema,
+  expiresAt: epochMsSchema,
+});
+
+/** GET /api/v1/drops/:dropId, POST …/restock: a drop as the sale engine reports it. */
+export const dropStatusSchema = z.object({
+  dropId: dropIdSchema,
+  roomId: roomIdSchema,
+  product: productSchema,
+  state: dropStateSchema,
+  perUserLimit: countSchema,
+  holdMs: countSchema,
+  startsAt: epochMsSchema,
+  endsAt: epochMsSchema.nullable(),
+  createdAt: epochMsSchema,
+  available: countSchema,
+  held: countSchema,
+  sold: countSchema,
+  initial: countSchema,
+  restocked: countSchema,
+  /** Version of the drop's last event. */
+  version: countSchema,
+  /** The sale engine's clock when this was read (Redis TIME), ms. */
+  serverTime: epochMsSchema,
+});
+
+/** POST /api/v1/rooms/:room/drops (201 created, 200 the same definition again). */
+export const createDropResponseSchema = z.object({ created: z.boolean(), drop: dropStatusSchema });
+
+/** POST /api/v1/drops/:dropId/{launch,pause,resume,end} */
+export const transitionResponseSchema = z.object({
+  dropId: dropIdSchema,
+  state: dropStateSchema,
+  /** False when the drop already was in that state. */
+  changed: z.boolean(),
+});
+
+/** POST /api/v1/drops/:dropId/buy (201 a new hold, 200 the answer replayed for the same key). */
+export const reservationResponseSchema = z.object({
+  reservationId: reservationIdSchema,
+  dropId: dropIdSchema,
+  userId: userIdSchema,
+  qty: countSchema,
+  /** Pay by this server-clock time or the hold is released. */
+  deadline: epochMsSchema,
+  available: countSchema,
+  replayed: z.boolean(),
+});
+
+/** An order as the order store keeps it (POST …/pay answers it; GET /api/v1/orders/:id has it). */
+export const orderSchema = z.object({
+  reservationId: reservationIdSchema,
+  dropId: dropIdSchema,
+  roomId: roomIdSchema,
+  userId: userIdSchema,
+  sku: productSchema.shape.sku,
+  title: z.string(),
+  qty: countSchema,
+  unitPriceMinor: countSchema,
+  totalMinor: countSchema,
+  currency: productSchema.shape.currency,
+  status: orderStatusSchema,
+  holdDeadline: epochMsSchema,
+  paymentRef: z.string().nullable(),
+  createdAt: epochMsSchema,
+  updatedAt: epochMsSchema,
+  paidAt: epochMsSchema.nullable(),
+});
+
+/** GET /api/v1/orders/:reservationId: the order and its status history. */
+export const orderDetailsResponseSchema = z.object({
+  order: orderSchema,
+  events: z.array(
+    z.object({
+      id: countSchema,
+      reservationId: reservationIdSchema,
+      fromStatus: orderStatusSchema.nullable(),
+      toStatus: orderStatusSchema,
+      reason: z.string(),
+      details: z.record(z.string(), z.unknown()).nullable(),
+      at: epochMsSchema,
+    }),
+  ),
+});
+
+/** GET /api/v1/rooms/:room/drops: a page of the room's drops, ended ones included, in drop-id order. */
+export const roomDropsResponseSchema = z.object({
+  room: roomIdSchema,
+  drops: z.array(dropStatusSchema),
+  /** The `after` of the next page, or null on the last one. */
+  next: dropIdSchema.nullable(),
+});
+
+/** GET /api/v1/drops/:dropId/orders: a page of a drop's orders, in reservation-id order. */
+export const dropOrdersPageSchema = z.object({
+  dropId: dropIdSchema,
+  orders: z.array(
+    z.object({ reservationId: reservationIdSchema, status: orderStatusSchema, qty: countSchema }),
+  ),
+  next: reservationIdSchema.nullable(),
+  truncated: z.boolean(),
+});
+
+/** POST /api/v1/admin/shadow/tokens */
+export const shadowTokensResponseSchema = z.object({ tokens: z.array(z.string()), expiresAt: epochMsSchema });
+
+/** GET / PUT /api/v1/admin/shadow */
+export const shadowSwitchResponseSchema = z.object({ enabled: z.boolean(), lane: z.boolean() });
+
+export type GuestTokenResponse = z.infer<typeof guestTokenResponseSchema>;
+export type DropStatusResponse = z.infer<typeof dropStatusSchema>;
+export type CreateDropResponse = z.infer<typeof createDropResponseSchema>;
+export type TransitionResponse = z.infer<typeof transitionResponseSchema>;
+export type ReservationResponse = z.infer<typeof reservationResponseSchema>;
+export type OrderResponse = z.infer<typeof orderSchema>;
+export type OrderDetailsResponse = z.infer<typeof orderDetailsResponseSchema>;
+export type RoomDropsResponse = z.infer<typeof roomDropsResponseSchema>;
+export type DropOrdersPage = z.infer<typeof dropOrdersPageSchema>;
+export type ShadowTokensResponse = z.infer<typeof shadowTokensResponseSchema>;
+export type ShadowSwitchResponse = z.infer<typeof shadowSwitchResponseSchema>;
