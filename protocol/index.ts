@@ -44,6 +44,7 @@ export {
   restockBodySchema,
   restockInputSchema,
 } from "./commands.ts";
+export { type Decoded, decodeFailure, decodeJson } from "./decode.ts";
 export { type DropDefinition, dropDefinitionSchema, dropFieldsSchema, type Product } from "./drop-fields.ts";
 export {
   chatTextSchema,
@@ -119,6 +120,7 @@ export {
   type OrderUpdateType,
   orderUpdateSchema,
 } from "./order-update.ts";
+export { decodeOutboxEntry, OUTBOX_FIELD, outboxEventsSchema } from "./outbox.ts";
 export {
   buyQtySchema,
   holdMsSchema,
@@ -128,6 +130,12 @@ export {
   restockQtySchema,
   SALE_LIMITS,
 } from "./quantities.ts";
+export {
+  type ReservationEvent,
+  reservationEventSchema,
+  type SaleEvent,
+  saleEventSchema,
+} from "./sale-events.ts";
 export {
   type AckResult,
   ackResultSchema,

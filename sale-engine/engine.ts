@@ -5,6 +5,7 @@ import { KeyedBatcher } from "./batcher.ts";
 import { scriptError } from "./errors.ts";
 import { type DropLogEntry, lastLogId, readLog, streamIdSchema } from "./event-log.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
+import { OutboxConsumer } from "./outbox.ts";
 import {
   activeGraceMsSchema,
   DEFAULTS,
@@ -409,6 +410,14 @@ export class SaleEngine {
     const id = validate(dropIdSchema, dropId, "drop id");
     const user = validate(userIdSchema, userId, "user id");
     return Number((await this.redis.hget(this.keys.drop(id).state, stateField.units(user))) ?? 0);
+  }
+
+  /**
+   * A reader of the drops' outboxes (the order relay): one per process, named `consumer` in the
+   * outbox consumer group. The relay connection may be another than the engine's.
+   */
+  outbox(consumer: string, redis: RedisClient = this.redis): OutboxConsumer {
+    return new OutboxConsumer(redis, this.keys, consumer);
   }
 
   /** The Redis connection this engine runs on (shared by helpers that publish next to it). */

@@ -3,6 +3,7 @@ export { type ScriptCode, scriptError } from "./errors.ts";
 export { type DropLogEntry, streamIdSchema } from "./event-log.ts";
 export { parseEventMessage } from "./events.ts";
 export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
+export { OUTBOX_GROUP, OutboxConsumer, type OutboxEntry } from "./outbox.ts";
 export {
   DEFAULTS as SALE_ENGINE_DEFAULTS,
   type DropDefinition,

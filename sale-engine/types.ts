@@ -73,53 +73,5 @@ export interface ExpireResult {
   readonly settled: boolean;
 }
 
-interface EventBase {
-  readonly drop: string;
-  readonly room: string;
-  /** Per-drop event version: strictly increasing, gap-free. */
-  readonly v: number;
-  /** Redis TIME, ms. */
-  readonly at: number;
-  readonly state: DropState;
-  readonly available: number;
-  readonly held: number;
-  readonly sold: number;
-}
-
 /** Published on the drop's shard channel for every change; reservation events also go to the outbox. */
-export type SaleEvent = EventBase &
-  (
-    | {
-        readonly type: "drop.created";
-        readonly starts: number;
-        readonly ends: number;
-        readonly limit: number;
-        readonly hold: number;
-      }
-    | {
-        readonly type: "drop.state";
-        readonly action: "launch" | "pause" | "resume" | "end";
-        readonly starts?: number;
-      }
-    | { readonly type: "stock.restocked"; readonly qty: number }
-    | {
-        readonly type: "reservation.placed";
-        readonly reservation: string;
-        readonly user: string;
-        readonly qty: number;
-        readonly deadline: number;
-      }
-    | {
-        readonly type: "reservation.confirmed";
-        readonly reservation: string;
-        readonly user: string;
-        readonly qty: number;
-      }
-    | {
-        readonly type: "reservation.released";
-        readonly reservation: string;
-        readonly user: string;
-        readonly qty: number;
-        readonly reason: "released" | "expired";
-      }
-  );
+export type { ReservationEvent, SaleEvent } from "../protocol/index.ts";

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { countSchema, dropStateSchema, epochMsSchema } from "./fields.ts";
+import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
+import { buyQtySchema } from "./quantities.ts";
+
+/**
+ * The sale engine's events, as its Lua scripts write them (drop event channel, drop event log,
+ * outbox). Not strict: a reader of an older build ignores fields added later.
+ */
+
+/** What every event carries: the drop's state and counters at its version `v`. */
+const eventBase = {
+  drop: dropIdSchema,
+  room: roomIdSchema,
+  /** Per-drop event version: strictly increasing, gap-free. */
+  v: countSchema,
+  /** Redis TIME, ms. */
+  at: epochMsSchema,
+  state: dropStateSchema,
+  available: countSchema,
+  held: countSchema,
+  sold: countSchema,
+};
+
+const holdFields = { ...eventBase, reservation: reservationIdSchema, user: userIdSchema, qty: buyQtySchema };
+
+/** A hold's lifecycle: the events the outbox carries to the order pipeline. */
+export const reservationEventSchema = z.discriminatedUnion("type", [
+  z.object({ ...holdFields, type: z.literal("reservation.placed"), deadline: epochMsSchema }),
+  z.object({ ...holdFields, type: z.literal("reservation.confirmed") }),
+  z.object({
+    ...holdFields,
+    type: z.literal("reservation.released"),
+    reason: z.enum(["released", "expired"]),
+  }),
+]);
+
+export const saleEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    ...eventBase,
+    type: z.literal("drop.created"),
+    starts: epochMsSchema,
+    /** 0: open until the host ends it. */
+    ends: epochMsSchema,
+    limit: countSchema,
+    hold: countSchema,
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal("drop.state"),
+    action: z.enum(["launch", "pause", "resume", "end"]),
+    /** A launch moves the start to now. */
+    starts: epochMsSchema.optional(),
+  }),
+  z.object({ ...eventBase, type: z.literal("stock.restocked"), qty: countSchema }),
+  ...reservationEventSchema.options,
+]);
+
+export type SaleEvent = z.infer<typeof saleEventSchema>;
+export type ReservationEvent = z.infer<typeof reservationEventSchema>;
