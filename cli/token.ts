@@ -8,7 +8,7 @@ export const TOKEN_USAGE = `livedrop token --role viewer|moderator|host|admin [o
   --rooms a,b        rooms a host or moderator may act in
   --name NAME        display name in chat and toasts
   --ttl DURATION     lifetime, e.g. 12h, 30m (default 12h)
-  --shadow           a load-test token: isolated shadow lane (see README, Load testing)
+  --shadow           a load-test token: isolated shadow lane (see docs/load-testing.md)
 Prints a signed access token, made with GATEWAY_TOKEN_SECRET (or the development secret in the data
 directory): hand host and admin tokens to people, never put them in a page.`;
 

@@ -1,5 +1,5 @@
 /**
- * The media tier's signaling API (media/, issue 5): JSON over HTTP with the gateway's bearer
+ * The media tier's signaling API (media/): JSON over HTTP with the gateway's bearer
  * token, errors as `{error:{code,message}}`. Base URL from /api/v1/config (`mediaUrl`).
  */
 export interface MediaRoom {
