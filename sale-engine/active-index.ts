@@ -1,5 +1,6 @@
 import type { RedisClient } from "../core/index.ts";
 import type { KeySpace } from "./keys.ts";
+import { decodeCount } from "./replies.ts";
 import type { ScriptCommands } from "./scripts.ts";
 
 /** Drop ids per index-repair script call (bounds the script's argument count). */
@@ -62,7 +63,7 @@ export class ActiveIndex {
       dropId,
       cutoff,
     );
-    return Number(removed) === 1;
+    return decodeCount(removed) === 1;
   }
 
   /**
@@ -90,7 +91,7 @@ export class ActiveIndex {
     let added = 0;
     for (let start = 0; start < ids.length; start += REPAIR_CHUNK) {
       const chunk = ids.slice(start, start + REPAIR_CHUNK);
-      added += Number(
+      added += decodeCount(
         await this.cmd.ldIndexRepair(this.keys.activeDrops, this.keys.retiredDrops, Date.now(), ...chunk),
       );
     }

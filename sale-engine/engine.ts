@@ -1,4 +1,4 @@
-import type { RedisClient } from "../core/index.ts";
+import type { RedisClient, ScriptReply } from "../core/index.ts";
 import { ErrorCode, isLivedropError, validate } from "../core/index.ts";
 import { ActiveIndex } from "./active-index.ts";
 import { KeyedBatcher } from "./batcher.ts";
@@ -6,6 +6,18 @@ import { scriptError } from "./errors.ts";
 import { type DropLogEntry, lastLogId, readLog, streamIdSchema } from "./event-log.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 import { OutboxConsumer } from "./outbox.ts";
+import {
+  decodeConfirm,
+  decodeCreate,
+  decodeExpire,
+  decodeRelease,
+  decodeReserveBatch,
+  decodeRestock,
+  decodeStatus,
+  decodeTransition,
+  type ReserveReply,
+  STATUS_OF,
+} from "./replies.ts";
 import {
   activeGraceMsSchema,
   DEFAULTS,
@@ -24,14 +36,12 @@ import {
   roomIdSchema,
   userIdSchema,
 } from "./schema.ts";
-import { registerScripts, type ScriptCommands, type ScriptReply } from "./scripts.ts";
+import { registerScripts, type ScriptCommands } from "./scripts.ts";
 import type {
-  DropState,
   DropStatus,
   ExpireResult,
   Reservation,
   ReservationRecord,
-  ReservationStatus,
   SettleResult,
   TransitionResult,
 } from "./types.ts";
@@ -51,38 +61,16 @@ export interface SaleEngineOptions {
   readonly activeGraceMs?: number;
 }
 
-/** The order of fields in the status script's answer (after ok, now, state). */
-const STATUS_FIELDS = [
-  "params",
-  "room",
-  "mode",
-  "starts",
-  "ends",
-  "hold",
-  "limit",
-  "initial",
-  "restocked",
-  "available",
-  "held",
-  "sold",
-  "ver",
-  "created",
-] as const;
-
 /** Upper bound of buys per reserve script call (bounds the script's run time and argument count). */
 const MAX_RESERVE_BATCH = 64;
 
-const STATUS_OF: Record<string, ReservationStatus> = {
-  H: "held",
-  C: "confirmed",
-  R: "released",
-  X: "expired",
-};
-
 /**
- * The sale engine. Guarantees: every mutating call is one atomic Lua script on the drop's
- * slot; reserve is idempotent per (user, idempotency key); confirm and release are
- * idempotent; available + held + sold = initial + restocked at every instant.
+ * The sale engine. Guarantees: every change of a drop's stock, holds and events is one atomic
+ * Lua script on the drop's slot; reserve is idempotent per (user, idempotency key); confirm and
+ * release are idempotent; available + held + sold = initial + restocked at every instant.
+ * Cross-drop indexes live in other Redis Cluster slots, so no drop script may write them: the
+ * engine writes them around the scripts with plain commands (createDrop: the active index before
+ * its script, the registry and the room's drop set after it; see createDrop for crash safety).
  */
 export class SaleEngine {
   readonly keys: KeySpace;
@@ -92,7 +80,7 @@ export class SaleEngine {
   private readonly cmd: ScriptCommands;
   private readonly active: ActiveIndex;
   private readonly ownsConnection: boolean;
-  private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, ScriptReply>(
+  private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, ReserveReply>(
     (dropId, batch) => this.reserveBatch(dropId, batch),
     MAX_RESERVE_BATCH,
   );
@@ -116,7 +104,13 @@ export class SaleEngine {
     return new SaleEngine(options);
   }
 
-  /** Defines a drop. Same id and identical parameters: no-op (`created: false`). */
+  /**
+   * Defines a drop. Same id and identical parameters: no-op (`created: false`). The drop itself is
+   * written by one script; the active index entry comes first (so the loops never miss a live
+   * drop; a refused create takes it back, one left by a crash goes after the grace period), the
+   * registry and room set after (idempotent: a crash before them is repaired by calling again,
+   * which answers `created: false` and writes them).
+   */
   async createDrop(definition: DropDefinition): Promise<{ created: boolean; status: DropStatus }> {
     const d = validate(dropDefinitionSchema, definition, "drop definition");
     const k = this.keys.drop(d.dropId);
@@ -136,13 +130,14 @@ export class SaleEngine {
       d.initialStock,
       this.eventLogLength,
     );
-    if (reply[0] !== 1) {
+    const created = decodeCreate(reply);
+    if (!created.ok) {
       if (entered !== null) await this.active.undo(d.dropId, entered);
-      throw scriptError(String(reply[1]), { dropId: d.dropId });
+      throw scriptError(created.code, { dropId: d.dropId });
     }
-    await this.redis.zadd(this.keys.dropRegistry, "NX", Number(reply[2]), d.dropId);
+    await this.redis.zadd(this.keys.dropRegistry, "NX", created.startsAt, d.dropId);
     await this.redis.sadd(this.keys.roomDrops(d.roomId), d.dropId);
-    return { created: reply[1] === 1, status: await this.status(d.dropId) };
+    return { created: created.created, status: await this.status(d.dropId) };
   }
 
   /**
@@ -152,59 +147,52 @@ export class SaleEngine {
   async reserve(request: ReserveRequest): Promise<Reservation> {
     const r = validate(reserveRequestSchema, request, "reserve request");
     const answer = await this.reserveBatcher.submit(r.dropId, r);
-    if (answer[0] !== 1) {
-      // Third value: the replay flag (0: refusals are not recorded), or for QTY_ABOVE_LIMIT the limit.
-      const aboveLimit = answer[1] === "QTY_ABOVE_LIMIT";
-      const details: Record<string, unknown> = { dropId: r.dropId, replayed: !aboveLimit && answer[2] === 1 };
-      if (aboveLimit) details.perUserLimit = Number(answer[2]);
-      throw scriptError(String(answer[1]), details);
+    if (!answer.ok) {
+      const details =
+        "perUserLimit" in answer
+          ? { dropId: r.dropId, replayed: false, perUserLimit: answer.perUserLimit }
+          : { dropId: r.dropId, replayed: answer.replayed };
+      throw scriptError(answer.code, details);
     }
     return {
-      reservationId: String(answer[1]),
+      reservationId: answer.reservationId,
       dropId: r.dropId,
       userId: r.userId,
       qty: r.qty,
-      deadline: Number(answer[2]),
-      available: Number(answer[3]),
-      replayed: answer[4] === 1,
+      deadline: answer.deadline,
+      available: answer.available,
+      replayed: answer.replayed,
     };
   }
 
-  private async reserveBatch(dropId: string, batch: ReserveRequest[]): Promise<ScriptReply[]> {
+  private async reserveBatch(dropId: string, batch: ReserveRequest[]): Promise<ReserveReply[]> {
     const k = this.keys.drop(dropId);
     const args: (string | number)[] = [dropId, batch.length];
     for (const r of batch) args.push(r.userId, r.qty, r.idempotencyKey);
     args.push(this.eventLogLength);
-    return (await this.cmd.ldReserve(
-      k.state,
-      k.holds,
-      k.outbox,
-      k.events,
-      k.log,
-      ...args,
-    )) as unknown as ScriptReply[];
+    const reply = await this.cmd.ldReserve(k.state, k.holds, k.outbox, k.events, k.log, ...args);
+    return decodeReserveBatch(reply, batch.length);
   }
 
   /** Held -> sold. Idempotent. Refused after release or past the deadline. */
   async confirm(reservationId: string): Promise<SettleResult> {
     const { rid, reply } = await this.settleScript("ldConfirm", reservationId);
-    if (reply[0] !== 1) {
-      const details: Record<string, unknown> = { reservationId: rid };
-      if (reply[2] !== undefined) details.status = STATUS_OF[String(reply[2])];
-      throw scriptError(String(reply[1]), details);
+    const confirmed = decodeConfirm(reply);
+    if (!confirmed.ok) {
+      const details = confirmed.status
+        ? { reservationId: rid, status: confirmed.status }
+        : { reservationId: rid };
+      throw scriptError(confirmed.code, details);
     }
-    return { reservationId: rid, status: "confirmed", replayed: reply[1] === 1 };
+    return { reservationId: rid, status: "confirmed", replayed: confirmed.replayed };
   }
 
   /** Held -> available. Idempotent (also for an expired hold). Refused after confirm. */
   async release(reservationId: string): Promise<SettleResult> {
     const { rid, reply } = await this.settleScript("ldRelease", reservationId);
-    if (reply[0] !== 1) throw scriptError(String(reply[1]), { reservationId: rid });
-    return {
-      reservationId: rid,
-      status: STATUS_OF[String(reply[2])] ?? "released",
-      replayed: reply[1] === 1,
-    };
+    const released = decodeRelease(reply);
+    if (!released.ok) throw scriptError(released.code, { reservationId: rid });
+    return { reservationId: rid, status: released.status, replayed: released.replayed };
   }
 
   /** Runs the confirm or release script on one hold: both take the same keys and arguments. */
@@ -246,10 +234,10 @@ export class SaleEngine {
       size,
       this.eventLogLength,
     );
-    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id });
-    const settled = reply[2] === 1;
-    if (settled) await this.active.settled(id);
-    return { dropId: id, serverTime: Number(reply[1]), expired: reply.slice(3).map(String), settled };
+    const expired = decodeExpire(reply);
+    if (!expired.ok) throw scriptError(expired.code, { dropId: id });
+    if (expired.settled) await this.active.settled(id);
+    return { dropId: id, serverTime: expired.serverTime, expired: expired.expired, settled: expired.settled };
   }
 
   /**
@@ -331,10 +319,11 @@ export class SaleEngine {
       LIMITS.maxTotalStock,
       this.eventLogLength,
     );
-    if (reply[0] !== 1) {
-      const details: Record<string, unknown> = { dropId: id };
-      if (reply[1] === "STOCK_OVERFLOW") details.maxRestock = Number(reply[2]);
-      throw scriptError(String(reply[1]), details);
+    const restocked = decodeRestock(reply);
+    if (!restocked.ok) {
+      const details =
+        "maxRestock" in restocked ? { dropId: id, maxRestock: restocked.maxRestock } : { dropId: id };
+      throw scriptError(restocked.code, details);
     }
     return this.status(id);
   }
@@ -358,16 +347,16 @@ export class SaleEngine {
 
   async status(dropId: string): Promise<DropStatus> {
     const id = validate(dropIdSchema, dropId, "drop id");
-    const reply = await this.cmd.ldStatus(this.keys.drop(id).state, id);
-    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id });
-    const f = new Map<string, string>(STATUS_FIELDS.map((name, i) => [name, String(reply[3 + i] ?? "")]));
-    const num = (name: string) => Number(f.get(name) || 0);
-    const params = JSON.parse(f.get("params") ?? "{}") as { product: Product };
+    const reply = decodeStatus(await this.cmd.ldStatus(this.keys.drop(id).state, id));
+    if (!reply.ok) throw scriptError(reply.code, { dropId: id });
+    const f = reply.fields;
+    const num = (name: keyof typeof f) => Number(f[name] || 0);
+    const params = JSON.parse(f.params || "{}") as { product: Product };
     return {
       dropId: id,
-      roomId: f.get("room") ?? "",
+      roomId: f.room,
       product: params.product,
-      state: String(reply[2]) as DropState,
+      state: reply.state,
       available: num("available"),
       held: num("held"),
       sold: num("sold"),
@@ -379,7 +368,7 @@ export class SaleEngine {
       endsAt: num("ends") > 0 ? num("ends") : null,
       createdAt: num("created"),
       version: num("ver"),
-      serverTime: Number(reply[1]),
+      serverTime: reply.serverTime,
     };
   }
 
@@ -454,9 +443,11 @@ export class SaleEngine {
   ): Promise<TransitionResult> {
     const id = validate(dropIdSchema, dropId, "drop id");
     const k = this.keys.drop(id);
-    const reply = await this.cmd.ldTransition(k.state, k.events, k.log, id, action, this.eventLogLength);
-    if (reply[0] !== 1) throw scriptError(String(reply[1]), { dropId: id, action });
-    return { dropId: id, changed: reply[1] === 1, state: String(reply[2]) as DropState };
+    const reply = decodeTransition(
+      await this.cmd.ldTransition(k.state, k.events, k.log, id, action, this.eventLogLength),
+    );
+    if (!reply.ok) throw scriptError(reply.code, { dropId: id, action });
+    return { dropId: id, changed: reply.changed, state: reply.state };
   }
 }
 
