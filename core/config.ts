@@ -263,6 +263,31 @@ export const configSchema = z.object({
     .describe(
       "A room log (and its meta) idle this long expires from Redis, seconds. Default 604800 (7 days).",
     ),
+  GATEWAY_ROOM_APPEND_SCAN_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(60_000)
+    .default(1_000)
+    .describe(
+      "How often the lane's room appender (the one node holding its lease) renews the lease, looks for new drops and checks each drop's event log against the room log, milliseconds. Default 1000.",
+    ),
+  GATEWAY_ROOM_APPEND_LEASE_MS: z.coerce
+    .number()
+    .int()
+    .min(150)
+    .max(600_000)
+    .default(3_000)
+    .describe(
+      "Life of the room appender's lease, milliseconds: after the holder dies, drop events wait at most this long (plus one scan) before another node logs them, none lost. Default 3000.",
+    ),
+  GATEWAY_ROOM_APPEND_READ_BATCH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(200)
+    .describe("Drop event log entries the room appender reads per call while it catches up. Default 200."),
   GATEWAY_GUEST_TOKEN_TTL_S: z.coerce
     .number()
     .int()

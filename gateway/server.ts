@@ -17,7 +17,6 @@ import { registerStaticFiles } from "./http/static-files.ts";
 import type { ShadowLane } from "./lane.ts";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
-import { UnfollowedDropLogger } from "./rooms/unfollowed-drops.ts";
 import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
 import { socketLimits } from "./ws/socket-options.ts";
 import { SocketServer } from "./ws/socket-server.ts";
@@ -80,8 +79,6 @@ export class GatewayServer {
   readonly limits: GatewayLimits;
   private readonly clientAddress: ClientAddress;
   private readonly router: ApiRouter;
-  /** Per lane: logs the drop events of rooms no gateway follows (one lease holder per lane). */
-  private readonly unfollowed: UnfollowedDropLogger[] = [];
 
   private constructor(
     private readonly o: GatewayServerOptions,
@@ -152,19 +149,6 @@ export class GatewayServer {
           ...socketLimits(this.limits),
         })
       : undefined;
-    this.unfollowed.push(
-      new UnfollowedDropLogger(o.redis, o.engine, this.sockets.roomLog, o.keyPrefix, o.log),
-    );
-    if (o.shadow && this.shadowSockets)
-      this.unfollowed.push(
-        new UnfollowedDropLogger(
-          o.redis,
-          o.shadow.engine,
-          this.shadowSockets.roomLog,
-          o.shadow.keyPrefix,
-          o.log.child({ lane: "shadow" }),
-        ),
-      );
     registerWebSocketEndpoint(this.app, {
       tokens: o.tokens,
       maxConnectionsPerIp: this.limits.maxConnectionsPerIp,
@@ -200,7 +184,6 @@ export class GatewayServer {
     this.sockets.shutdown();
     this.shadowSockets?.shutdown();
     this.shadowSwitch.close();
-    for (const u of this.unfollowed) u.close();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     await this.clicks.close();

@@ -131,6 +131,17 @@ export {
   SALE_LIMITS,
 } from "./quantities.ts";
 export {
+  type DropRoomEntry,
+  decodeRoomLogEntry,
+  decodeRoomMessage,
+  type RoomChannelMessage,
+  type RoomLogEntry,
+  type RoomLogEntryType,
+  type RoomMessage,
+  roomLogEntrySchema,
+  roomMessageEnvelopeSchema,
+} from "./room-log.ts";
+export {
   type ReservationEvent,
   reservationEventSchema,
   type SaleEvent,

@@ -1,3 +1,4 @@
+export { DropEventFeed, type DropEventsHandler } from "./drop-events.ts";
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
 export { type ScriptCode, scriptError } from "./errors.ts";
 export { type DropLogEntry, streamIdSchema } from "./event-log.ts";

@@ -1,21 +1,10 @@
 import { luaCommands, type RedisClient } from "../../core/index.ts";
+import { decodeRoomLogEntry, type RoomLogEntry, type RoomMessage } from "../../protocol/index.ts";
+import { roomKeys } from "./keys.ts";
 
 const register = luaCommands(new URL("../lua/", import.meta.url), {
   ldRoomAppend: { file: "room-append", keys: 3 },
 });
-
-/** Keys of a room's log; all share the room's hash tag (one Redis Cluster slot per room). */
-export function roomKeys(prefix: string, room: string) {
-  const base = `${prefix}:room:{${room}}`;
-  return { log: `${base}:log`, meta: `${base}:meta`, channel: `${base}:events` };
-}
-
-/** One published room message: the event with its place in the room's log. */
-export interface RoomMessage {
-  readonly e: string;
-  readonly o: string;
-  readonly ev: unknown;
-}
 
 /** The epoch a joiner of a room with no log yet gets: any resume from it is a resync. */
 export const EMPTY_EPOCH = "0";
@@ -24,13 +13,20 @@ export const EMPTY_EPOCH = "0";
 const REPLAY_PAGE = 500;
 
 export type ReplayResult =
-  | { readonly kind: "events"; readonly epoch: string; readonly messages: RoomMessage[] }
+  | {
+      readonly kind: "events";
+      readonly epoch: string;
+      readonly messages: RoomMessage[];
+      /** The newest offset read (an entry that did not decode counts): where the replay ends. */
+      readonly last: string;
+    }
   | { readonly kind: "resync"; readonly epoch: string; readonly offset: string };
 
 /**
  * A room's bounded event log (Redis Stream) and channel. Appends are deduplicated per drop
- * version, so every gateway node may offer the same drop event and it is logged once; each log
- * entry's stream id is the room offset clients resume from.
+ * version, so an event offered twice (a lease hand-over, a catch-up) is logged once; each log
+ * entry's stream id is the room offset clients resume from. Entries are decoded where they are
+ * read (protocol/room-log.ts); one that does not decode is skipped by a replay.
  */
 export class RoomLog {
   private readonly cmd: ReturnType<typeof register>;
@@ -53,7 +49,7 @@ export class RoomLog {
   /** Appends unless this drop version is already logged. */
   async append(
     room: string,
-    event: unknown,
+    entry: RoomLogEntry,
     drop?: { dropId: string; v: number },
   ): Promise<{ appended: boolean; epoch: string; offset?: string }> {
     const k = roomKeys(this.prefix, room);
@@ -63,13 +59,18 @@ export class RoomLog {
       k.channel,
       drop?.dropId ?? "",
       drop?.v ?? 0,
-      JSON.stringify(event),
+      JSON.stringify(entry),
       this.historyLength,
       this.idleTtlS,
     );
     return reply[0] === 1
       ? { appended: true, epoch: String(reply[1]), offset: String(reply[2]) }
       : { appended: false, epoch: String(reply[1]) };
+  }
+
+  /** The last version of `dropId` the room log holds (0 when none), as room-append.lua keeps it. */
+  async loggedVersion(room: string, dropId: string): Promise<number> {
+    return Number((await this.redis.hget(roomKeys(this.prefix, room).meta, `v:${dropId}`)) ?? 0);
   }
 
   /**
@@ -100,10 +101,14 @@ export class RoomLog {
     if (trimmed === undefined || compareIds(offset, trimmed) < 0) return { kind: "resync", ...now };
     const messages: RoomMessage[] = [];
     let after = offset;
+    let last = offset;
     for (;;) {
       const page = await this.redis.xrange(k.log, `(${after}`, "+", "COUNT", REPLAY_PAGE);
-      for (const [id, fields] of page)
-        messages.push({ e: epoch, o: id, ev: JSON.parse(fields[1] ?? "null") as unknown });
+      for (const [id, fields] of page) {
+        const entry = decodeRoomLogEntry(fields[1] ?? "null");
+        if (entry.ok) messages.push({ e: epoch, o: id, ev: entry.value });
+        last = id;
+      }
       if (page.length < REPLAY_PAGE) break;
       // A log growing faster than it is read: a snapshot serves better than chasing its tail.
       if (messages.length > 2 * this.historyLength) return { kind: "resync", ...now };
@@ -113,7 +118,7 @@ export class RoomLog {
     const trimmedAfter = await this.maxDeletedId(k.log);
     if (trimmedAfter !== undefined && compareIds(offset, trimmedAfter) < 0)
       return { kind: "resync", ...(await this.position(room)) };
-    return { kind: "events", epoch, messages };
+    return { kind: "events", epoch, messages, last };
   }
 
   private async maxDeletedId(log: string): Promise<string | undefined> {

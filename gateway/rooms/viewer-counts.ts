@@ -1,19 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Logger, RedisClient } from "../../core/index.ts";
+import { viewerNodeKey as nodeKey, viewerNodesKey as nodesKey } from "./keys.ts";
 
 /** How often each node reports its viewers, and after how long a silent node's report expires. */
 export const VIEWER_REPORT_MS = 2_000;
 const STALE_AFTER_MS = 3 * VIEWER_REPORT_MS;
-
-/** Sorted set of the gateway nodes reporting viewers (score: time of the last report, ms). */
-function nodesKey(prefix: string): string {
-  return `${prefix}:viewers:nodes`;
-}
-
-/** One node's report: hash of room -> its local viewers there (rooms with none are absent). */
-function nodeKey(prefix: string, nodeId: string): string {
-  return `${prefix}:viewers:node:{${nodeId}}`;
-}
 
 /** The nodes whose last report is fresh. */
 async function freshNodes(redis: RedisClient, prefix: string, now: number): Promise<string[]> {

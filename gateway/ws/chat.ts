@@ -4,11 +4,14 @@ import type { RedisClient } from "../../core/index.ts";
 import { RateLimiter } from "../../core/index.ts";
 import {
   type ChatMessage,
+  decodeRoomLogEntry,
   type ModerationAction,
   type ModerationNoticeAction,
+  type RoomLogEntry,
   WireErrorCode,
 } from "../../protocol/index.ts";
-import { type RoomLog, roomKeys } from "../rooms/room-log.ts";
+import { roomKeys } from "../rooms/keys.ts";
+import type { RoomLog } from "../rooms/room-log.ts";
 
 export interface ChatAuthor {
   readonly userId: string;
@@ -28,15 +31,8 @@ export class ChatRefusal extends Error {
   }
 }
 
-/** Logged room events of the chat (next to the drop events in the same room log). */
-export type ChatEvent =
-  | { readonly type: "chat.message"; readonly message: ChatMessage }
-  | {
-      readonly type: "chat.moderation";
-      readonly action: ModerationNotice;
-      readonly by: string;
-      readonly at: number;
-    };
+/** Logged room entries of the chat (next to the drop events in the same room log). */
+export type ChatEvent = Extract<RoomLogEntry, { type: "chat.message" | "chat.moderation" }>;
 
 export type ModerationNotice = ModerationNoticeAction;
 
@@ -61,7 +57,7 @@ export class RoomChat {
   }
 
   private modKey(room: string): string {
-    return `${roomKeys(this.prefix, room).meta}:mod`;
+    return roomKeys(this.prefix, room).moderation;
   }
 
   async post(author: ChatAuthor, room: string, text: string, now = Date.now()): Promise<ChatMessage> {
@@ -85,7 +81,7 @@ export class RoomChat {
     if (!privileged && slowSeconds > 0) {
       // One message per slow-mode interval per user, across every gateway node.
       const ok = await this.redis.set(
-        `${this.modKey(room)}:slow:${author.userId}`,
+        roomKeys(this.prefix, room).slowTurn(author.userId),
         "1",
         "PX",
         slowSeconds * 1000,
@@ -150,7 +146,8 @@ export class RoomChat {
     const deleted = new Set<string>();
     const messages: ChatMessage[] = [];
     for (const [, fields] of entries) {
-      const ev = JSON.parse(fields[1] ?? "null") as ChatEvent | null;
+      const decoded = decodeRoomLogEntry(fields[1] ?? "null");
+      const ev = decoded.ok ? decoded.value : undefined;
       if (ev?.type === "chat.moderation" && ev.action.kind === "delete") deleted.add(ev.action.messageId);
       if (ev?.type === "chat.message" && messages.length < limit) messages.push(ev.message);
     }

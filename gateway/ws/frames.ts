@@ -1,9 +1,13 @@
 import { isLivedropError } from "../../core/index.ts";
-import type { DropSnapshot, ServerFrame } from "../../protocol/index.ts";
+import type {
+  DropRoomEntry,
+  DropSnapshot,
+  RoomLogEntry,
+  RoomMessage,
+  ServerFrame,
+} from "../../protocol/index.ts";
 import { WireErrorCode } from "../../protocol/index.ts";
-import type { DropStatus, SaleEvent } from "../../sale-engine/index.ts";
-import type { RoomMessage } from "../rooms/room-log.ts";
-import type { ChatEvent } from "./chat.ts";
+import type { DropStatus } from "../../sale-engine/index.ts";
 
 export function dropSnapshot(s: DropStatus): DropSnapshot {
   return {
@@ -22,31 +26,24 @@ export function dropSnapshot(s: DropStatus): DropSnapshot {
   };
 }
 
-/** A logged room event is either a drop event (sale engine) or, later, chat and moderation. */
-type LoggedEvent = SaleEvent | (Omit<SaleEvent, "type"> & { type: "drop.snapshot" });
-
 /** Drop-level changes travel as full snapshots; holds and payments as (small) stock frames. */
-export function isDropLevel(ev: LoggedEvent): boolean {
-  return (
-    ev.type === "drop.created" ||
-    ev.type === "drop.state" ||
-    ev.type === "drop.snapshot" ||
-    ev.type === "stock.restocked"
-  );
+export function isDropLevel(ev: RoomLogEntry): ev is Extract<DropRoomEntry, { type: DropLevelType }> {
+  return DROP_LEVEL.has(ev.type);
 }
+
+type DropLevelType = "drop.created" | "drop.state" | "drop.snapshot" | "stock.restocked";
+const DROP_LEVEL = new Set<string>(["drop.created", "drop.state", "drop.snapshot", "stock.restocked"]);
 
 /**
  * The frame for one room message. Drop-level events need the drop's product and window, which
  * the caller passes (fetched once per such event); stock changes need nothing more.
  */
 export function frameOf(room: string, m: RoomMessage, status?: DropStatus): ServerFrame | undefined {
-  const ev = m.ev as LoggedEvent | ChatEvent;
-  if (!ev || typeof ev !== "object" || !("type" in ev)) return undefined;
+  const ev = m.ev;
   // Chat in the log (a resume replays it): the frames live chat goes out as.
   if (ev.type === "chat.message") return { t: "chat", room, messages: [ev.message] };
   if (ev.type === "chat.moderation")
     return { t: "moderation", room, action: ev.action, by: ev.by, at: ev.at };
-  if (typeof (ev as { drop?: unknown }).drop !== "string") return undefined; // not a sale event
   if (isDropLevel(ev)) {
     if (!status) return undefined;
     // The event's counters and version are the truth at this offset; the status adds the rest.

@@ -1,5 +1,5 @@
 import type { Claims, TokenService } from "../../auth/index.ts";
-import type { Logger, RedisClient } from "../../core/index.ts";
+import { type Logger, loadConfig, type RedisClient } from "../../core/index.ts";
 import type { Checkout } from "../../orders/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "../limits.ts";
@@ -53,7 +53,16 @@ export interface SocketServerOptions {
   readonly snapshotMaxDrops?: number;
   /** Seconds an idle room's log, meta and moderation keys live (GATEWAY_ROOM_IDLE_TTL_S). Default 604800. */
   readonly roomIdleTtlS?: number;
+  /** The room appender's lease renewal and drop check interval, ms (GATEWAY_ROOM_APPEND_SCAN_MS). Default 1000. */
+  readonly roomAppendScanMs?: number;
+  /** Life of the room appender's lease, ms (GATEWAY_ROOM_APPEND_LEASE_MS). Default 3000. */
+  readonly roomAppendLeaseMs?: number;
+  /** Drop event log entries the room appender reads per call (GATEWAY_ROOM_APPEND_READ_BATCH). Default 200. */
+  readonly roomAppendReadBatch?: number;
 }
+
+/** The room appender's fields are not in GatewayLimits: their defaults come from the config's. */
+const CONFIG_DEFAULTS = loadConfig({});
 
 /** The defaults of the optional limits above: the config's defaults of the same fields. */
 export const SOCKET_DEFAULTS = {
@@ -67,6 +76,9 @@ export const SOCKET_DEFAULTS = {
   dependencyTimeoutMs: DEFAULT_GATEWAY_LIMITS.dependencyTimeoutMs,
   snapshotMaxDrops: DEFAULT_GATEWAY_LIMITS.snapshotMaxDrops,
   roomIdleTtlS: DEFAULT_GATEWAY_LIMITS.roomIdleTtlS,
+  roomAppendScanMs: CONFIG_DEFAULTS.GATEWAY_ROOM_APPEND_SCAN_MS,
+  roomAppendLeaseMs: CONFIG_DEFAULTS.GATEWAY_ROOM_APPEND_LEASE_MS,
+  roomAppendReadBatch: CONFIG_DEFAULTS.GATEWAY_ROOM_APPEND_READ_BATCH,
 } as const;
 
 /** The socket options of a gateway's limits (both lanes get the same). */

@@ -114,6 +114,8 @@ class Viewer {
       // Live delivery and replay may overlap right after a resume: keep each offset once, in order.
       const last = this.offsets.at(-1);
       if (last === undefined || compareIds(f.o, last) > 0) {
+        // As the browser client does: a room joined before its first entry gets its epoch here.
+        this.epoch = f.e;
         this.offsets.push(f.o);
         this.lastHeld = f.t === "stock" ? f.held : f.drop.held;
         if (this.replayed.from && !this.replayed.done) this.replayed.frames.push(f.o);
