@@ -1,36 +1,18 @@
 import { randomInt } from "node:crypto";
-import { z } from "zod";
+import type { z } from "zod";
 import type { Logger } from "../core/index.ts";
+import {
+  type IngestRequest,
+  type IngestResponse,
+  type IngestStream,
+  ingestRequestSchema,
+} from "../protocol/index.ts";
 import type { types } from "./mediasoup.ts";
 import type { MediaKind, Room, TransportEntry } from "./room.ts";
 import { watchSilence } from "./silence.ts";
 
-/** `POST /media/v1/rooms/:room/ingest`: which streams the encoder will send. */
-export const ingestRequestSchema = z
-  .strictObject({
-    video: z.strictObject({ codec: z.enum(["VP8", "H264"]).default("VP8") }).optional(),
-    audio: z.strictObject({ codec: z.literal("opus").default("opus") }).optional(),
-  })
-  .refine((r) => r.video || r.audio, "ask for video, audio or both");
-export type IngestRequest = z.input<typeof ingestRequestSchema>;
-
-/** Where and how to send one stream: plain RTP (no SRTP), RTCP on its own port. */
-export interface IngestStream {
-  readonly transportId: string;
-  readonly producerId: string;
-  readonly ip: string;
-  readonly port: number;
-  readonly rtcpPort: number;
-  readonly codec: "VP8" | "H264" | "opus";
-  readonly payloadType: number;
-  readonly ssrc: number;
-  readonly clockRate: number;
-  readonly channels?: number;
-}
-export interface IngestResponse {
-  readonly video?: IngestStream;
-  readonly audio?: IngestStream;
-}
+/** `POST /media/v1/rooms/:room/ingest`: its request and response bodies are protocol's. */
+export { type IngestRequest, type IngestResponse, type IngestStream, ingestRequestSchema };
 
 const CODECS = {
   VP8: { kind: "video", mimeType: "video/VP8", payloadType: 101, clockRate: 90_000 },

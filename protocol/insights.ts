@@ -1,96 +1,112 @@
+import { z } from "zod";
+import { dropStateSchema, epochMsSchema } from "./fields.ts";
+import { dropIdSchema, roomIdSchema } from "./ids.ts";
+
 /**
- * Response shapes of the insights API (the host console's room figures, the ops overview, the
- * client config). No imports on purpose: the browser client imports these types too. Counters are cumulative since the drop was created;
- * the pages turn them into rates (holds per second, orders per second) between two polls.
+ * Response bodies of the insights API (the host console's room figures, the ops overview, the
+ * client config), as zod schemas with their inferred types: the gateway builds them, the browser
+ * client reads them. Counters are cumulative since the drop was created; the pages turn them into
+ * rates (holds per second, orders per second) between two polls.
  */
 
-export interface GmvLine {
-  readonly currency: string;
-  readonly minor: number;
-}
+const count = z.number().int().min(0);
+const currency = z.string().regex(/^[A-Z]{3}$/);
 
-export interface DropInsight {
-  readonly dropId: string;
-  readonly title: string;
-  readonly state: "scheduled" | "live" | "paused" | "sold_out" | "ended";
-  readonly priceMinor: number;
-  readonly currency: string;
+export const gmvLineSchema = z.object({ currency, minor: count });
+export type GmvLine = z.infer<typeof gmvLineSchema>;
+
+export const dropInsightSchema = z.object({
+  dropId: dropIdSchema,
+  title: z.string(),
+  state: dropStateSchema,
+  priceMinor: count,
+  currency,
   /** Initial stock plus restocks. */
-  readonly stock: number;
-  readonly available: number;
-  readonly held: number;
-  readonly sold: number;
+  stock: count,
+  available: count,
+  held: count,
+  sold: count,
   /** Buy requests that reached the sale engine (accepted or refused), over every gateway node. */
-  readonly buyClicks: number;
+  buyClicks: count,
   /** Holds placed: each one becomes an order (pending payment first). */
-  readonly holds: number;
-  readonly paidOrders: number;
-  readonly unitsSold: number;
-  readonly gmvMinor: number;
+  holds: count,
+  paidOrders: count,
+  unitsSold: count,
+  gmvMinor: count,
   /** Units whose hold ran out unpaid. */
-  readonly expiredUnits: number;
-  readonly startsAt: number;
-}
+  expiredUnits: count,
+  startsAt: epochMsSchema,
+});
+export type DropInsight = z.infer<typeof dropInsightSchema>;
 
-export interface RoomInsight {
-  readonly room: string;
+export const roomInsightSchema = z.object({
+  room: roomIdSchema,
   /** Gateway server time of this snapshot, ms. */
-  readonly serverTime: number;
+  serverTime: epochMsSchema,
   /** Viewers over every gateway node (as last reported, every ~2 s). */
-  readonly viewers: number;
-  readonly drops: readonly DropInsight[];
-  readonly totals: {
-    readonly buyClicks: number;
-    readonly holds: number;
-    readonly paidOrders: number;
-    readonly unitsSold: number;
-    readonly expiredUnits: number;
-    readonly gmv: readonly GmvLine[];
-  };
+  viewers: count,
+  drops: z.array(dropInsightSchema),
+  totals: z.object({
+    buyClicks: count,
+    holds: count,
+    paidOrders: count,
+    unitsSold: count,
+    expiredUnits: count,
+    gmv: z.array(gmvLineSchema),
+  }),
   /** Paid orders ÷ holds; null before the first hold. */
-  readonly conversion: number | null;
-}
+  conversion: z.number().min(0).nullable(),
+});
+export type RoomInsight = z.infer<typeof roomInsightSchema>;
 
-export interface JobCounts {
-  readonly waiting: number;
-  readonly active: number;
-  readonly delayed: number;
-  readonly failed: number;
-  readonly completed: number;
-}
+export const jobCountsSchema = z.object({
+  waiting: count,
+  active: count,
+  delayed: count,
+  failed: count,
+  completed: count,
+});
+export type JobCounts = z.infer<typeof jobCountsSchema>;
 
-export interface Health {
-  readonly gateway: {
-    readonly ok: boolean;
+const orNull = (s: z.ZodNumber) => s.nullable();
+
+export const healthSchema = z.object({
+  gateway: z.object({
+    ok: z.boolean(),
     /** Open WebSocket connections on the node that answered. */
-    readonly connections: number;
-    readonly rssBytes: number;
-    readonly uptimeS: number;
+    connections: count,
+    rssBytes: count,
+    uptimeS: z.number().min(0),
     /** Event-loop delay, p99 over the last interval, ms. */
-    readonly eventLoopP99Ms: number;
-  };
-  readonly redis: {
-    readonly ok: boolean;
-    readonly pingMs: number | null;
-    readonly usedMemoryBytes: number | null;
-    readonly connectedClients: number | null;
-    readonly opsPerSec: number | null;
-  };
-  readonly queues: {
-    readonly ok: boolean;
-    readonly orders: JobCounts | null;
-    readonly holds: JobCounts | null;
-  };
-  readonly store: { readonly ok: boolean; readonly pingMs: number | null };
-}
+    eventLoopP99Ms: z.number().min(0),
+  }),
+  redis: z.object({
+    ok: z.boolean(),
+    pingMs: orNull(z.number().min(0)),
+    usedMemoryBytes: orNull(z.number().min(0)),
+    connectedClients: orNull(z.number().min(0)),
+    opsPerSec: orNull(z.number().min(0)),
+  }),
+  queues: z.object({
+    ok: z.boolean(),
+    orders: jobCountsSchema.nullable(),
+    holds: jobCountsSchema.nullable(),
+  }),
+  store: z.object({ ok: z.boolean(), pingMs: orNull(z.number().min(0)) }),
+});
+export type Health = z.infer<typeof healthSchema>;
 
-export interface OpsOverview {
-  readonly serverTime: number;
-  readonly rooms: readonly RoomInsight[];
-  readonly health: Health;
-}
+export const opsOverviewSchema = z.object({
+  serverTime: epochMsSchema,
+  rooms: z.array(roomInsightSchema),
+  health: healthSchema,
+});
+export type OpsOverview = z.infer<typeof opsOverviewSchema>;
 
-export interface ClientConfigResponse {
-  readonly mediaUrl: string;
-  readonly protocolVersion: number;
-}
+/** `GET /api/v1/config`: what the browser client needs before it connects. */
+export const clientConfigResponseSchema = z.object({
+  /** Base URL of the media tier (signaling, SSE, HLS). */
+  mediaUrl: z.string().min(1),
+  protocolVersion: z.number().int().min(1),
+});
+export type ClientConfigResponse = z.infer<typeof clientConfigResponseSchema>;

@@ -1,13 +1,10 @@
 import type { ServerResponse } from "node:http";
 import { MediaErrorCode, RejectedError } from "../../core/index.ts";
+import type { MediaRoomState } from "../../protocol/index.ts";
 import { CORS_HEADERS } from "./io.ts";
 
-/** What viewers learn about a room, on connect and on every change. */
-export interface RoomState {
-  readonly live: boolean;
-  readonly producers: readonly { id: string; kind: string }[];
-  readonly hls: { playlistUrl: string } | null;
-}
+/** What viewers learn about a room, on connect and on every change (protocol's body). */
+export type RoomState = MediaRoomState;
 
 /** A comment line this often keeps proxies from closing an idle stream, milliseconds. */
 const KEEPALIVE_MS = 15_000;

@@ -1,18 +1,23 @@
 import { type Claims, canHost } from "../../auth/index.ts";
 import { type Logger, MediaErrorCode, RejectedError, validate } from "../../core/index.ts";
-import { ingestRequestSchema, openIngest } from "../ingest.ts";
+import {
+  type ConsumerInfo,
+  connectRequestSchema,
+  consumeRequestSchema,
+  createTransportRequestSchema,
+  ingestRequestSchema,
+  type MediaRoom,
+  mediaPathIdSchema,
+  type Produced,
+  produceRequestSchema,
+  type TransportInfo,
+} from "../../protocol/index.ts";
+import { openIngest } from "../ingest.ts";
 import type { types } from "../mediasoup.ts";
 import type { RoomRegistry } from "../rooms.ts";
 import type { RoomEvents, RoomState } from "./events.ts";
 import { HttpRefusal, sendJson } from "./io.ts";
 import { type AnyRoute, defineRoute, type RouteContext } from "./router.ts";
-import {
-  connectSchema,
-  consumeSchema,
-  createTransportSchema,
-  pathIdSchema,
-  produceSchema,
-} from "./schemas.ts";
 
 export interface SignalingDeps {
   readonly rooms: RoomRegistry;
@@ -23,7 +28,7 @@ export interface SignalingDeps {
   readonly log: Logger;
 }
 
-const idOf = (c: RouteContext<unknown>, what: string) => validate(pathIdSchema, c.params[1], what);
+const idOf = (c: RouteContext<unknown>, what: string) => validate(mediaPathIdSchema, c.params[1], what);
 /** Non-public routes always carry claims (the router refused the call otherwise). */
 const who = (c: RouteContext<unknown>): Claims => c.claims as Claims;
 /** The caller may host this room (never a shadow token): its calls may open the room. */
@@ -47,7 +52,8 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       rule: "viewer",
       async run(c) {
         const s = d.state(c.room);
-        sendJson(c.res, 200, { room: c.room, live: s.live, producers: s.producers, hls: s.hls });
+        const body: MediaRoom = { room: c.room, live: s.live, producers: s.producers, hls: s.hls };
+        sendJson(c.res, 200, body);
       },
     }),
     defineRoute({
@@ -76,7 +82,7 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       path: new RegExp(`^${base}/transports$`),
       name: "transport.create",
       rule: "viewer",
-      body: createTransportSchema,
+      body: createTransportRequestSchema,
       hostIf: (b) => b.direction === "send",
       async run(c) {
         const claims = who(c);
@@ -84,12 +90,13 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
           c.body.direction === "send" ? await d.rooms.open(c.room, claims.userId) : d.rooms.live(c.room);
         const entry = await room.createWebRtcTransport(claims.userId, c.body.direction, claims.shadow);
         const t = entry.transport as types.WebRtcTransport;
-        sendJson(c.res, 200, {
+        const body: TransportInfo = {
           id: t.id,
-          iceParameters: t.iceParameters,
-          iceCandidates: t.iceCandidates,
-          dtlsParameters: t.dtlsParameters,
-        });
+          iceParameters: { ...t.iceParameters },
+          iceCandidates: t.iceCandidates.map((ice) => ({ ...ice })),
+          dtlsParameters: { ...t.dtlsParameters },
+        };
+        sendJson(c.res, 200, body);
       },
     }),
     defineRoute({
@@ -97,7 +104,7 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       path: new RegExp(`^${base}/transports/([^/]+)/connect$`),
       name: "transport.connect",
       rule: "viewer",
-      body: connectSchema,
+      body: connectRequestSchema,
       async run(c) {
         const id = idOf(c, "transport id");
         const dtls = c.body.dtlsParameters as types.DtlsParameters;
@@ -110,7 +117,7 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       path: new RegExp(`^${base}/transports/([^/]+)/produce$`),
       name: "transport.produce",
       rule: "host",
-      body: produceSchema,
+      body: produceRequestSchema,
       async run(c) {
         const id = idOf(c, "transport id");
         const { kind, rtpParameters } = c.body;
@@ -120,7 +127,8 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
           kind,
           rtpParameters as types.RtpParameters,
         );
-        sendJson(c.res, 200, { id: producer.id });
+        const body: Produced = { id: producer.id };
+        sendJson(c.res, 200, body);
       },
     }),
     defineRoute({
@@ -128,7 +136,7 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
       path: new RegExp(`^${base}/transports/([^/]+)/consume$`),
       name: "transport.consume",
       rule: "viewer",
-      body: consumeSchema,
+      body: consumeRequestSchema,
       async run(c) {
         const userId = who(c).userId;
         const id = idOf(c, "transport id");
@@ -146,12 +154,13 @@ export function signalingRoutes(d: SignalingDeps): AnyRoute[] {
           c.body.producerId,
           c.body.rtpCapabilities as types.RtpCapabilities,
         );
-        sendJson(c.res, 200, {
+        const body: ConsumerInfo = {
           id: consumer.id,
           producerId: consumer.producerId,
           kind: consumer.kind,
-          rtpParameters: consumer.rtpParameters,
-        });
+          rtpParameters: { ...consumer.rtpParameters },
+        };
+        sendJson(c.res, 200, body);
       },
     }),
     defineRoute({

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResponse } from "../../media/index.ts";
+import {
+  consumerInfoSchema,
+  ingestResponseSchema,
+  mediaRoomSchema,
+  transportInfoSchema,
+} from "../../protocol/index.ts";
 import { type MediaStack, startMediaStack } from "./harness.ts";
 
 /**
@@ -44,6 +50,21 @@ describe("media signaling API", () => {
     expect(kinds).toEqual(["audio", "video"]);
     expect(ingest.video).toMatchObject({ codec: "VP8", payloadType: 101, ip: "127.0.0.1" });
     expect(ingest.audio).toMatchObject({ codec: "opus", payloadType: 100, channels: 2 });
+  });
+
+  it("every answer is the body protocol's signaling schemas describe", async () => {
+    // Its own user: the calls below do not spend the rate budget of the shared viewer.
+    const me = await s.token("viewer-schemas");
+    expect(ingestResponseSchema.safeParse(ingest).error?.issues).toBeUndefined();
+    expect(mediaRoomSchema.safeParse((await s.api(me, "GET", rooms())).json).error?.issues).toBeUndefined();
+    const t = await s.api(me, "POST", rooms("/transports"), { direction: "recv" });
+    expect(transportInfoSchema.safeParse(t.json).error?.issues).toBeUndefined();
+    const c = await s.api(me, "POST", rooms(`/transports/${t.json.id}/consume`), {
+      producerId: ingest.audio?.producerId,
+      rtpCapabilities: (await s.api(me, "GET", rooms("/rtp-capabilities"))).json,
+    });
+    expect(consumerInfoSchema.safeParse(c.json).error?.issues).toBeUndefined();
+    expect((await s.api(me, "DELETE", rooms(`/transports/${t.json.id}`))).status).toBe(200);
   });
 
   it("a room nobody streams to is not live (200, live:false); its capabilities, transports and consume are 409 MEDIA_ROOM_NOT_LIVE", async () => {

@@ -25,9 +25,21 @@ describe("Lua reply decoders", () => {
       available: 3,
       replayed: true,
     });
-    expect(decodeReserve([0, "QTY_ABOVE_LIMIT", 2])).toEqual({ ok: false, code: "QTY_ABOVE_LIMIT", perUserLimit: 2 });
+    expect(decodeReserve([0, "QTY_ABOVE_LIMIT", 2])).toEqual({
+      ok: false,
+      code: "QTY_ABOVE_LIMIT",
+      perUserLimit: 2,
+    });
     expect(decodeReserve([0, "SOLD_OUT", 0])).toEqual({ ok: false, code: "SOLD_OUT", replayed: false });
-    expect(decodeReserveBatch([[1, "d.1", 5, 0, 0], [0, "SOLD_OUT", 0]], 2).map((r) => r.ok)).toEqual([true, false]);
+    expect(
+      decodeReserveBatch(
+        [
+          [1, "d.1", 5, 0, 0],
+          [0, "SOLD_OUT", 0],
+        ],
+        2,
+      ).map((r) => r.ok),
+    ).toEqual([true, false]);
     // A batch answer of the wrong length fails every request rather than answering the wrong buyer.
     expect(decodeReserveBatch([[1, "d.1", 5, 0, 0]], 2).map((r) => (r.ok ? "ok" : r.code))).toEqual([
       "MALFORMED_REPLY",
@@ -50,12 +62,17 @@ describe("Lua reply decoders", () => {
       settled: true,
       expired: ["d.1", "d.2"],
     });
-    expect(decodeRestock([0, "STOCK_OVERFLOW", 12])).toEqual({ ok: false, code: "STOCK_OVERFLOW", maxRestock: 12 });
+    expect(decodeRestock([0, "STOCK_OVERFLOW", 12])).toEqual({
+      ok: false,
+      code: "STOCK_OVERFLOW",
+      maxRestock: 12,
+    });
     expect(decodeRestock([0, "ENDED"])).toEqual({ ok: false, code: "ENDED" });
     expect(decodeTransition([1, 1, "paused"])).toEqual({ ok: true, changed: true, state: "paused" });
     const status = decodeStatus([1, 9, "live", "{}", "room-1", "active", "100", "0"]);
     expect(status).toMatchObject({ ok: true, serverTime: 9, state: "live" });
-    if (status.ok) expect(status.fields).toMatchObject({ room: "room-1", starts: "100", ends: "0", sold: "" });
+    if (status.ok)
+      expect(status.fields).toMatchObject({ room: "room-1", starts: "100", ends: "0", sold: "" });
   });
 
   it("a reply of an unexpected shape is MALFORMED_REPLY, which maps to INTERNAL", () => {

@@ -1,27 +1,17 @@
 /**
  * The media tier's signaling API (media/): JSON over HTTP with the gateway's bearer
- * token, errors as `{error:{code,message}}`. Base URL from /api/v1/config (`mediaUrl`).
+ * token, errors as `{error:{code,message}}`. Base URL from /api/v1/config (`mediaUrl`). The
+ * bodies are protocol's (protocol/media-signaling.ts).
  */
-export interface MediaRoom {
-  readonly room: string;
-  readonly live: boolean;
-  readonly producers: readonly { id: string; kind: "audio" | "video" }[];
-  readonly hls: { playlistUrl: string } | null;
-}
+import type {
+  ConsumerInfo,
+  MediaRoom,
+  MediaRoomState,
+  Produced,
+  TransportInfo,
+} from "../../../protocol/index.ts";
 
-export interface TransportInfo {
-  readonly id: string;
-  readonly iceParameters: unknown;
-  readonly iceCandidates: unknown[];
-  readonly dtlsParameters: unknown;
-}
-
-export interface ConsumerInfo {
-  readonly id: string;
-  readonly producerId: string;
-  readonly kind: "audio" | "video";
-  readonly rtpParameters: unknown;
-}
+export type { ConsumerInfo, MediaRoom, TransportInfo };
 
 export class MediaApiError extends Error {
   constructor(
@@ -82,7 +72,7 @@ export class MediaApi {
     return this.call("POST", `/transports/${transportId}/connect`, { dtlsParameters });
   }
 
-  produce(transportId: string, kind: string, rtpParameters: unknown): Promise<{ id: string }> {
+  produce(transportId: string, kind: string, rtpParameters: unknown): Promise<Produced> {
     return this.call("POST", `/transports/${transportId}/produce`, { kind, rtpParameters });
   }
 
@@ -103,7 +93,7 @@ export class MediaApi {
   }
 
   /** Room state pushes (`event: state`, data {live, producers, hls}). */
-  events(onState: (s: Pick<MediaRoom, "live" | "producers" | "hls">) => void): () => void {
+  events(onState: (s: MediaRoomState) => void): () => void {
     const source = new EventSource(`${this.url("/events")}?token=${encodeURIComponent(this.token)}`);
     source.addEventListener("state", (ev) => {
       try {

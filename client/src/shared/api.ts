@@ -1,3 +1,5 @@
+import type { ClientConfigResponse } from "../../../protocol/index.ts";
+
 /**
  * The gateway's JSON API (same origin). Errors come back as `{error:{code,message}}`; they are
  * thrown as ApiError with that code so the UI can translate it.
@@ -38,11 +40,8 @@ export async function api<T>(
   return json as T;
 }
 
-export interface ClientConfig {
-  /** Base URL of the media tier (signaling, SSE, HLS). */
-  readonly mediaUrl: string;
-  readonly protocolVersion: number;
-}
+/** `GET /api/v1/config`: protocol's response body. */
+export type ClientConfig = ClientConfigResponse;
 
 let configPromise: Promise<ClientConfig> | undefined;
 
