@@ -420,6 +420,12 @@ export class SaleEngine {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
+  /** How many drops a room has ever had (one read; see dropsInRoom for their ids). */
+  async countDropsInRoom(roomId: string): Promise<number> {
+    const room = validate(roomIdSchema, roomId, "room id");
+    return this.redis.scard(this.keys.roomDrops(room));
+  }
+
   /** The drop ids of a room. */
   async dropsInRoom(roomId: string): Promise<string[]> {
     const room = validate(roomIdSchema, roomId, "room id");

@@ -83,6 +83,10 @@ describe.each(backends)("active drop index on $name", (backend) => {
     expect((await engine.activeDropsInRoom(live.roomId)).sort()).toEqual(
       [scheduled, live, paused, soldOut].map((d) => d.dropId).sort(),
     );
+    // The room's count still has the settled ones: its history, read in one call.
+    const inRoom = await engine.dropsInRoom(live.roomId);
+    expect(inRoom).toEqual(expect.arrayContaining(all));
+    expect(await engine.countDropsInRoom(live.roomId)).toBe(inRoom.length);
   });
 
   it("a drop missing from the index (created before it existed) is put back by a repair; an entry without a drop goes after the grace period", async () => {
@@ -247,6 +251,7 @@ describe("drop event log", () => {
     }
     await expect(engine.readEvents("bad id!", "0")).rejects.toMatchObject({ code: "INVALID_INPUT" });
     await expect(engine.activeDropsInRoom("bad room!")).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(engine.countDropsInRoom("bad room!")).rejects.toMatchObject({ code: "INVALID_INPUT" });
     await expect(SaleEngine.create({ redis: redis.client(), eventLogLength: 0 })).rejects.toMatchObject({
       code: "INVALID_INPUT",
     });
