@@ -1,9 +1,8 @@
 import { validate } from "../../core/index.ts";
-import { type ClientConfigResponse, PROTOCOL_VERSION } from "../../protocol/index.ts";
-import { roomIdSchema } from "../../sale-engine/index.ts";
-import { hostOfRoomParam } from "./route-access.ts";
+import { type ClientConfigResponse, PROTOCOL_VERSION, roomIdSchema } from "../../protocol/index.ts";
 import type { Insights } from "./insights.ts";
 import { sendJson } from "./respond.ts";
+import { hostOfRoomParam } from "./route-access.ts";
 import type { ApiRouter } from "./router.ts";
 
 export interface InsightsApiDeps {
