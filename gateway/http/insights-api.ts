@@ -1,5 +1,12 @@
 import { validate } from "../../core/index.ts";
-import { type ClientConfigResponse, PROTOCOL_VERSION, roomIdSchema } from "../../protocol/index.ts";
+import {
+  type ClientConfigResponse,
+  clientConfigResponseSchema,
+  opsOverviewSchema,
+  PROTOCOL_VERSION,
+  roomIdSchema,
+  roomInsightSchema,
+} from "../../protocol/index.ts";
 import type { Insights } from "./insights.ts";
 import { sendJson } from "./respond.ts";
 import { hostOfRoomParam } from "./route-access.ts";
@@ -27,6 +34,7 @@ export function registerInsightsApi(router: ApiRouter, d: InsightsApiDeps): void
     name: "config",
     access: { who: "anyone" },
     lanes: "any",
+    response: clientConfigResponseSchema,
     handler: async ({ g }) => {
       const body: ClientConfigResponse = { mediaUrl: d.mediaUrl, protocolVersion: PROTOCOL_VERSION };
       sendJson(g, 200, body);
@@ -39,6 +47,7 @@ export function registerInsightsApi(router: ApiRouter, d: InsightsApiDeps): void
     name: "insights.room",
     access: hostOfRoomParam,
     lanes: "live",
+    response: roomInsightSchema,
     handler: async ({ params, g }) => {
       sendJson(g, 200, await d.insights.room(validate(roomIdSchema, params[0], "room id")));
     },
@@ -50,6 +59,7 @@ export function registerInsightsApi(router: ApiRouter, d: InsightsApiDeps): void
     name: "insights.ops",
     access: { who: "admin" },
     lanes: "live",
+    response: opsOverviewSchema,
     handler: async ({ g }) => {
       sendJson(g, 200, await d.insights.overview());
     },

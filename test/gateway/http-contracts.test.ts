@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorBodySchema } from "../../protocol/index.ts";
+import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
+import { dropDefinition, key } from "../sale-engine/fixtures.ts";
+
+/**
+ * Every API route answers what its protocol/ schema says: one successful call of each (in an
+ * order where each finds what it needs), its body parsed with the schema the route registered.
+ * A route without a response schema, or without a call here, fails the first test.
+ */
+
+const ROOM = "contract-room";
+const DROP = "contract-drop";
+
+let g: GatewayStack;
+let host = "";
+let viewer = "";
+let admin = "";
+/** Filled as the calls go: the hold the viewer placed. */
+let reservationId = "";
+
+interface Call {
+  readonly method: string;
+  readonly path: () => string;
+  readonly token?: () => string;
+  readonly body?: () => unknown;
+  /** Retried until it answers 2xx (the order is written asynchronously). */
+  readonly eventually?: boolean;
+}
+
+const { roomId: _room, ...dropFields } = dropDefinition({ dropId: DROP, roomId: ROOM, initialStock: 10 });
+
+/** One call per route name, in the order they run. */
+const CALLS: Record<string, Call> = {
+  "token.guest": { method: "POST", path: () => "/api/v1/tokens/guest" },
+  config: { method: "GET", path: () => "/api/v1/config" },
+  "drop.create": {
+    method: "POST",
+    path: () => `/api/v1/rooms/${ROOM}/drops`,
+    token: () => host,
+    body: () => ({ ...dropFields, startsAt: Date.now() + 3_600_000 }),
+  },
+  "drop.get": { method: "GET", path: () => `/api/v1/drops/${DROP}` },
+  "room.drops": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/drops` },
+  "drop.launch": { method: "POST", path: () => `/api/v1/drops/${DROP}/launch`, token: () => host },
+  buy: {
+    method: "POST",
+    path: () => `/api/v1/drops/${DROP}/buy`,
+    token: () => viewer,
+    body: () => ({ qty: 1, idempotencyKey: key() }),
+  },
+  "order.get": {
+    method: "GET",
+    path: () => `/api/v1/orders/${reservationId}`,
+    token: () => viewer,
+    eventually: true,
+  },
+  "order.pay": {
+    method: "POST",
+    path: () => `/api/v1/orders/${reservationId}/pay`,
+    token: () => viewer,
+    body: () => ({ token: "tok_success", idempotencyKey: key() }),
+  },
+  "drop.pause": { method: "POST", path: () => `/api/v1/drops/${DROP}/pause`, token: () => host },
+  "drop.resume": { method: "POST", path: () => `/api/v1/drops/${DROP}/resume`, token: () => host },
+  "drop.restock": {
+    method: "POST",
+    path: () => `/api/v1/drops/${DROP}/restock`,
+    token: () => host,
+    body: () => ({ qty: 5 }),
+  },
+  "drop.orders": { method: "GET", path: () => `/api/v1/drops/${DROP}/orders`, token: () => host },
+  "insights.room": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/stats`, token: () => host },
+  "insights.ops": { method: "GET", path: () => "/api/v1/ops/overview", token: () => admin },
+  "admin.shadow.get": { method: "GET", path: () => "/api/v1/admin/shadow", token: () => admin },
+  "admin.shadow.set": {
+    method: "PUT",
+    path: () => "/api/v1/admin/shadow",
+    token: () => admin,
+    body: () => ({ enabled: true }),
+  },
+  "admin.shadow.tokens": {
+    method: "POST",
+    path: () => "/api/v1/admin/shadow/tokens",
+    token: () => admin,
+    body: () => ({ role: "viewer", count: 2 }),
+  },
+  "drop.end": { method: "POST", path: () => `/api/v1/drops/${DROP}/end`, token: () => host },
+};
+
+beforeAll(async () => {
+  g = await startGatewayStack();
+  host = await g.token("contract-host", "host", [ROOM]);
+  viewer = await g.token("contract-viewer");
+  admin = await g.token("contract-admin", "admin");
+}, 120_000);
+
+afterAll(async () => {
+  await g?.stop();
+});
+
+async function send(c: Call): Promise<{ status: number; body: unknown }> {
+  const body = c.body?.();
+  const res = await fetch(`${g.server.url}${c.path()}`, {
+    method: c.method,
+    headers: {
+      ...(c.token ? { authorization: `Bearer ${c.token()}` } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe("HTTP API contracts (protocol/ schemas)", () => {
+  it("every route declares its response schema and has a call here", () => {
+    const table = g.server.routeTable;
+    expect(table.filter((r) => !r.response).map((r) => r.name)).toEqual([]);
+    expect(table.map((r) => r.name).sort()).toEqual(Object.keys(CALLS).sort());
+  });
+
+  it("each route's successful answer parses with its schema", async () => {
+    for (const [name, call] of Object.entries(CALLS)) {
+      const rule = g.server.routeTable.find((r) => r.name === name);
+      if (!rule?.response) throw new Error(`route ${name} has no response schema`);
+      expect(rule.method, name).toBe(call.method);
+      let answer = await send(call);
+      for (let tries = 0; call.eventually && answer.status === 404 && tries < 100; tries++) {
+        await new Promise((r) => setTimeout(r, 50));
+        answer = await send(call);
+      }
+      expect(answer.status, `${name}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
+      const parsed = rule.response.safeParse(answer.body);
+      expect(parsed.success, `${name}: ${parsed.error?.message}`).toBe(true);
+      if (name === "buy") reservationId = (answer.body as { reservationId: string }).reservationId;
+    }
+  });
+
+  it("refusals carry the error body", async () => {
+    const refused = await send({ method: "POST", path: () => `/api/v1/drops/${DROP}/buy`, body: () => ({}) });
+    expect(refused.status).toBe(401);
+    expect(errorBodySchema.safeParse(refused.body).success).toBe(true);
+  });
+});
