@@ -17,7 +17,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   orders: ["core", "sale-engine", "protocol"],
   gateway: ["core", "auth", "sale-engine", "orders", "protocol", "client"],
   media: ["core", "auth", "protocol"],
-  deploy: ["core", "auth", "sale-engine", "orders", "gateway", "media", "client"],
+  deploy: ["core", "auth", "sale-engine", "orders", "gateway", "media", "client", "protocol"],
   cli: ["core", "auth", "sale-engine", "orders", "gateway", "media", "deploy", "bench", "protocol"],
   client: ["protocol"],
   loadtest: ["protocol", "core", "auth", "sale-engine", "orders", "gateway", "deploy"],
