@@ -1,7 +1,7 @@
 import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import type { Claims } from "../../auth/index.ts";
-import { RateLimiter, withDeadline } from "../../core/index.ts";
+import { RateLimiter } from "../../core/index.ts";
 import { userOrderChannel } from "../../orders/index.ts";
 import {
   type ClientFrame,
@@ -18,8 +18,8 @@ import { RoomHub } from "../rooms/hub.ts";
 import { RoomAppender } from "../rooms/room-appender.ts";
 import { RoomLog } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";
-import * as actions from "./actions.ts";
 import { RoomChat } from "./chat.ts";
+import { answerCommandFrame, type CommandFramesDeps, isCommandFrame } from "./command-frames.ts";
 import { refusal } from "./frame-rules.ts";
 import { wireError } from "./frames.ts";
 import { RoomCaps } from "./room-caps.ts";
@@ -53,7 +53,7 @@ export class SocketServer {
   private readonly conns = new WeakMap<WebSocket<Conn>, Conn>();
   private readonly limits: Required<Pick<SocketServerOptions, keyof typeof SOCKET_DEFAULTS>>;
   private readonly chat: RoomChat;
-  private readonly actions: actions.ActionDeps;
+  private readonly commands: CommandFramesDeps;
   private readonly delivery: RoomDelivery;
   private readonly rooms: RoomEntry;
   private readonly userTopic: (userId: string) => string;
@@ -75,12 +75,12 @@ export class SocketServer {
       rate: limits.chatRate,
       burst: limits.chatBurst,
     });
-    this.actions = {
-      engine: o.engine,
-      checkout: o.checkout,
+    this.commands = {
+      lane: { engine: o.engine, checkout: o.checkout, countBuy: o.countBuy },
       chat: this.chat,
-      countBuy: o.countBuy,
-      within: (work, what) => withDeadline(work, limits.dependencyTimeoutMs, what),
+      serving: () => o.serving?.() ?? true,
+      dependencyTimeoutMs: limits.dependencyTimeoutMs,
+      log: o.log,
     };
     this.delivery = new RoomDelivery({
       app,
@@ -219,12 +219,15 @@ export class SocketServer {
   }
 
   private async handle(ws: WebSocket<Conn>, conn: Conn, frame: ClientFrame): Promise<void> {
-    // Who may send what: one table (frame-rules.ts), judged before any handler.
-    const refused = refusal(frame, conn.claims, {
-      serving: this.o.serving?.() ?? true,
-      joined: (room) => conn.rooms.has(room),
-    });
+    // A switched-off lane serves only ping and leave (frame-rules.ts); a command's own rule
+    // (role, room, presence) judges its sender (command-frames.ts).
+    const refused = refusal(frame, this.o.serving?.() ?? true);
     if (refused) return this.send(ws, refused);
+    if (isCommandFrame(frame))
+      return this.answer(
+        ws,
+        await answerCommandFrame(this.commands, frame, conn.claims, (r) => conn.rooms.has(r)),
+      );
     switch (frame.t) {
       case "ping":
         this.send(ws, {
@@ -241,16 +244,6 @@ export class SocketServer {
         return;
       case "resume":
         return this.resume(ws, conn, frame);
-      case "buy":
-        return this.answer(ws, await actions.buy(this.actions, conn.claims, frame));
-      case "pay":
-        return this.answer(ws, await actions.pay(this.actions, conn.claims, frame));
-      case "host":
-        return this.answer(ws, await actions.host(this.actions, conn.claims, frame));
-      case "chat":
-        return this.answer(ws, await actions.chat(this.actions, conn.claims, frame));
-      case "moderation":
-        return this.answer(ws, await actions.moderate(this.actions, conn.claims, frame));
     }
   }
 
