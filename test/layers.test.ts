@@ -15,7 +15,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   auth: ["core", "protocol"],
   "sale-engine": ["core", "protocol"],
   orders: ["core", "sale-engine", "protocol"],
-  gateway: ["core", "auth", "sale-engine", "orders", "protocol", "client"],
+  gateway: ["core", "auth", "sale-engine", "orders", "protocol"],
   media: ["core", "auth", "protocol"],
   deploy: ["core", "auth", "sale-engine", "orders", "gateway", "media", "client", "protocol"],
   cli: ["core", "auth", "sale-engine", "orders", "gateway", "media", "deploy", "bench", "protocol"],
@@ -23,6 +23,16 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   loadtest: ["protocol", "core", "auth", "sale-engine", "orders", "gateway", "deploy"],
   bench: ["core", "auth", "sale-engine", "orders", "gateway", "media", "deploy", "protocol"],
 };
+
+/** The server's layers, lowest first: a folder imports only from layers below its own. */
+const LAYERS: readonly (readonly string[])[] = [
+  ["core"],
+  ["sale-engine"],
+  ["orders"],
+  ["gateway", "media"],
+  ["deploy"],
+  ["cli"],
+];
 
 /**
  * Imports of another folder's inner file, each for a reason that outweighs the rule:
@@ -62,6 +72,20 @@ describe("folder boundaries", () => {
       .map(({ from, to }) => `${from} -> ${to}`)
       .filter((edge) => !INNER_IMPORTS_ALLOWED.has(edge));
     expect(inner).toEqual([]);
+  });
+
+  it("the allowed imports follow the layers: nothing reaches its own layer or one above", () => {
+    const upwards: string[] = [];
+    LAYERS.forEach((layer, level) => {
+      const notBelow = LAYERS.slice(level).flat();
+      for (const folder of layer)
+        for (const target of MAY_IMPORT[folder] ?? [])
+          if (notBelow.includes(target)) upwards.push(`${folder} may import ${target}`);
+    });
+    expect(upwards).toEqual([]);
+    // protocol/ is the shared contract: it imports nothing; the browser client imports only it.
+    expect(MAY_IMPORT.protocol).toEqual([]);
+    expect(MAY_IMPORT.client).toEqual(["protocol"]);
   });
 
   it("imports go only downwards in the layers", () => {
