@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<numbe
   buy: () => import("./buy.ts"),
   media: () => import("./media.ts"),
   idle: () => import("./idle.ts"),
+  "room-log-commands": () => import("./room-log-commands.ts"),
 };
 
 /** `npm run bench -- NAME [flags]`: each bench prints progress on stderr and one JSON line last on stdout. */

@@ -31,13 +31,13 @@ export class DropEventFeed {
 
   /** Subscribes to the drop's events; settles once they arrive live. */
   async follow(dropId: string): Promise<void> {
-    const channel = this.engine.keys.drop(dropId).events;
+    const channel = this.engine.keys.drop(validate(dropIdSchema, dropId, "drop id")).events;
     this.dropOfChannel.set(channel, dropId);
     await this.subscriber.ssubscribe(channel);
   }
 
   async unfollow(dropId: string): Promise<void> {
-    const channel = this.engine.keys.drop(dropId).events;
+    const channel = this.engine.keys.drop(validate(dropIdSchema, dropId, "drop id")).events;
     if (!this.dropOfChannel.delete(channel)) return;
     await this.subscriber.sunsubscribe(channel);
   }
