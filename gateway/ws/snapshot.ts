@@ -23,10 +23,7 @@ export async function roomSnapshot(
 ): Promise<{ drops: DropSnapshot[]; moreDrops: boolean }> {
   // Settled drops (ended, nothing pending) left the engine's active index: only the others'
   // statuses are read, so an old room's history costs its joins nothing.
-  const [ids, total] = await Promise.all([
-    engine.activeDropsInRoom(room),
-    engine.connection.scard(engine.keys.roomDrops(room)),
-  ]);
+  const [ids, total] = await Promise.all([engine.activeDropsInRoom(room), engine.countDropsInRoom(room)]);
   const statuses = await Promise.all(ids.map((id) => engine.status(id)));
   const active = statuses.filter((s) => s.state !== "ended").sort(rank);
   return {
