@@ -31,8 +31,11 @@ export class RoomHub {
     /** The shard channel of a user's order updates, and where they go locally. */
     private readonly userChannel: (userId: string) => string,
     private readonly deliverToUser: (userId: string, payload: string) => void,
+    /** A room's subscription is live again after the connection dropped: what it missed is in the log. */
+    private readonly resubscribed: (room: string) => void,
   ) {
     subscriber.on("smessage", (channel: string, message: string) => this.onMessage(channel, message));
+    subscriber.on("ready", () => this.onReady());
   }
 
   localViewers(room: string): number {
@@ -105,6 +108,21 @@ export class RoomHub {
 
   close(): void {
     this.closed = true;
+  }
+
+  /**
+   * The connection is (again) ready. ioredis subscribes its channels again on its own; each room's
+   * subscription is confirmed here before its sockets are brought up to date from the log, so
+   * nothing published while the connection was down is missed.
+   */
+  private onReady(): void {
+    for (const [room, r] of this.rooms) {
+      if (!r.ready || this.closed) continue;
+      this.subscriber.ssubscribe(this.roomLog.channel(room)).then(
+        () => this.resubscribed(room),
+        (err: unknown) => this.log.warn({ err: (err as Error).message, room }, "room subscription failed"),
+      );
+    }
   }
 
   private onMessage(channel: string, message: string): void {

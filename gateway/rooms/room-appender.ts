@@ -32,6 +32,8 @@ interface Followed {
   /** Live events that arrived while steps were queued: the next drain step sends them in one go. */
   backlog: SaleEvent[];
   draining: boolean;
+  /** A live message arrived since the last check: the drop's stream is flowing, maybe behind. */
+  heard: boolean;
 }
 
 /**
@@ -69,6 +71,9 @@ export class RoomAppender {
       (dropId, events) => this.onLive(dropId, events),
       (err, dropId) => this.warn(err, dropId),
     );
+    // Back from a dropped connection: what the drops published meanwhile is read from their logs
+    // now rather than at the next scan.
+    subscriber.on("ready", () => this.recheckAll());
     this.timer = setInterval(() => void this.tick(), o.scanMs);
     this.timer.unref();
     void this.tick();
@@ -106,6 +111,17 @@ export class RoomAppender {
       this.warn(err, "*");
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Each followed drop: its subscription confirmed, then its log checked against the room log. */
+  private recheckAll(): void {
+    if (!this.holding || this.closed) return;
+    for (const [dropId, d] of this.drops) {
+      this.feed.follow(dropId).then(
+        () => this.step(dropId, d, () => this.check(dropId, d, true)),
+        (err: unknown) => this.warn(err, dropId),
+      );
     }
   }
 
@@ -152,6 +168,7 @@ export class RoomAppender {
       checking: false,
       backlog: [],
       draining: false,
+      heard: false,
     };
     this.drops.set(dropId, d);
     try {
@@ -194,6 +211,7 @@ export class RoomAppender {
   private onLive(dropId: string, events: SaleEvent[]): void {
     const d = this.drops.get(dropId);
     if (!d) return;
+    d.heard = true;
     if (d.steps === 0 && !d.failed && this.offer(dropId, d, events)) return;
     d.backlog.push(...events);
     if (d.draining) return;
@@ -215,8 +233,15 @@ export class RoomAppender {
     return true;
   }
 
-  /** One read of the drop log's newest entry: catches up when the room log is behind it. */
-  private async check(dropId: string, d: Followed): Promise<void> {
+  /**
+   * One read of the drop log's newest entry. The room log behind it while live messages still
+   * come is a stream running late (a jump in it shows a loss); behind it with nothing heard
+   * since the last check means the last messages were lost: caught up from the log.
+   * `force` (after a reconnect) catches up whatever was heard.
+   */
+  private async check(dropId: string, d: Followed, force = false): Promise<void> {
+    const heard = d.heard;
+    d.heard = false;
     const latest = await this.feed.latest(dropId);
     const newest = latest?.events.at(-1)?.v;
     if (!latest || newest === undefined) return;
@@ -224,8 +249,7 @@ export class RoomAppender {
       d.cursor = latest.id;
       return;
     }
-    // Still on its way in (waiting for the next drain): not a gap.
-    if (d.logged !== undefined && newest <= (d.backlog.at(-1)?.v ?? 0)) return;
+    if (heard && !force) return;
     await this.catchUp(dropId, d);
   }
 

@@ -165,6 +165,28 @@ export class RoomDelivery {
     });
   }
 
+  /**
+   * The room channel was down a while (the subscriber reconnected): what was logged after the
+   * last delivered entry is delivered from the log, in the room's order.
+   */
+  recheck(room: string): void {
+    this.inRoomOrder(room, "deliver", async (signal) => {
+      const known = this.sequence.position(room);
+      if (!known || this.d.hub().localViewers(room) === 0) return;
+      const missed = await this.d.roomLog.since(room, known.epoch, known.offset);
+      if (missed.kind === "resync") {
+        if (missed.epoch === known.epoch && missed.offset === known.offset) return; // still empty
+        this.d.log.warn({ room }, "room messages missed past the log: sockets resume");
+        return this.resumeEveryone(room);
+      }
+      for (const entry of missed.messages) await this.deliverOne(room, entry, signal);
+      this.sequence.note(room, missed.epoch, missed.last);
+    }).catch((err: unknown) => {
+      this.d.log.warn({ err: (err as Error).message, room }, "room recheck failed");
+      this.resumeEveryone(room);
+    });
+  }
+
   /** Entries were logged between the last delivered one and `m`: deliver them from the log, then `m`. */
   private async fillGap(
     room: string,

@@ -37,6 +37,11 @@ export class RoomSequence {
     if (!this.last.has(room)) this.last.set(room, { epoch, offset });
   }
 
+  /** The offset delivered last in the room, if any. */
+  position(room: string): { readonly epoch: string; readonly offset: string } | undefined {
+    return this.last.get(room);
+  }
+
   /** The room has no local socket any more. */
   forget(room: string): void {
     this.last.delete(room);

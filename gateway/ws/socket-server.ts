@@ -101,6 +101,7 @@ export class SocketServer {
       o.log,
       (userId) => userOrderChannel(o.keyPrefix, userId),
       (userId, payload) => this.deliverOrder(userId, payload),
+      (room) => this.delivery.recheck(room),
     );
     this.rooms = new RoomEntry({
       delivery: this.delivery,

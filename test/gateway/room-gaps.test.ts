@@ -36,4 +36,27 @@ describe("room delivery across a lost room message", () => {
     await expect.poll(() => texts(viewer, room), { timeout: 5_000 }).toEqual(["first", "lost", "after"]);
     viewer.close();
   });
+
+  it("a message published while the node's subscriber was reconnecting reaches the room's sockets once it is back", async () => {
+    const room = "reconnecting";
+    const log = new RoomLog(g().options.redis, g().options.keyPrefix, 3_600);
+    const viewer = await TestSocket.connect(g().server.url, await g().token("reconnect-watcher"));
+    viewer.send({ t: "join", room });
+    await viewer.next((f) => f.t === "joined");
+    await log.append(room, chat(room, "before"));
+    await expect.poll(() => texts(viewer, room), { timeout: 5_000 }).toEqual(["before"]);
+
+    // Redis drops the node's subscriber connection; the entry is published while nobody listens.
+    const redis = g().redis.client();
+    const channel = roomKeys(g().options.keyPrefix, room).channel;
+    const listeners = async () =>
+      Number(((await redis.call("PUBSUB", "SHARDNUMSUB", channel)) as (string | number)[])[1]);
+    await redis.call("CLIENT", "KILL", "TYPE", "pubsub");
+    await log.append(room, chat(room, "while-down"));
+    expect(await listeners()).toBe(0); // it really was published to nobody
+    // No later message comes to show the break: the reconnect alone brings it from the log.
+    await expect.poll(() => texts(viewer, room), { timeout: 10_000 }).toEqual(["before", "while-down"]);
+    expect(await listeners()).toBe(1);
+    viewer.close();
+  });
 });
