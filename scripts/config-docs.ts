@@ -84,6 +84,14 @@ export function configFieldDocs(): ConfigFieldDoc[] {
 }
 
 /** The whole page. */
+/** A Markdown table with its columns padded to their widest cell, as the formatter lays them out. */
+function alignedTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
 export function renderConfigDocs(): string {
   const fields = configFieldDocs();
   const known = GROUPS.map(([prefix]) => prefix);
@@ -101,17 +109,8 @@ export function renderConfigDocs(): string {
   for (const [group, title] of titles) {
     const rows = fields.filter((f) => f.group === group);
     if (rows.length === 0) continue;
-    lines.push(
-      "",
-      `## ${title}`,
-      "",
-      "| Variable | Default | Accepts | Meaning |",
-      "| --- | --- | --- | --- |",
-    );
-    for (const f of rows)
-      lines.push(
-        `| ${code(f.name)} | ${cell(f.defaultText)} | ${cell(f.accepts)} | ${cell(f.description)} |`,
-      );
+    const table = rows.map((f) => [code(f.name), cell(f.defaultText), cell(f.accepts), cell(f.description)]);
+    lines.push("", `## ${title}`, "", ...alignedTable(["Variable", "Default", "Accepts", "Meaning"], table));
   }
   return `${lines.join("\n")}\n`;
 }

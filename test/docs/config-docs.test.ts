@@ -7,7 +7,7 @@ import { CONFIG_DOCS_PATH, configFieldDocs, renderConfigDocs } from "../../scrip
 function rowsByName(page: string): Map<string, string> {
   const rows = new Map<string, string>();
   for (const line of page.split("\n")) {
-    const name = /^\| `([A-Z][A-Z0-9_]*)` \|/.exec(line)?.[1];
+    const name = /^\| `([A-Z][A-Z0-9_]*)` +\|/.exec(line)?.[1];
     if (name) rows.set(name, line);
   }
   return rows;
