@@ -20,6 +20,9 @@ export interface GatewayLimits {
   readonly dependencyTimeoutMs: number;
   readonly snapshotMaxDrops: number;
   readonly roomIdleTtlS: number;
+  readonly roomAppendScanMs: number;
+  readonly roomAppendLeaseMs: number;
+  readonly roomAppendReadBatch: number;
 }
 
 export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
@@ -42,6 +45,9 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     dependencyTimeoutMs: cfg.GATEWAY_DEPENDENCY_TIMEOUT_MS,
     snapshotMaxDrops: cfg.GATEWAY_SNAPSHOT_MAX_DROPS,
     roomIdleTtlS: cfg.GATEWAY_ROOM_IDLE_TTL_S,
+    roomAppendScanMs: cfg.GATEWAY_ROOM_APPEND_SCAN_MS,
+    roomAppendLeaseMs: cfg.GATEWAY_ROOM_APPEND_LEASE_MS,
+    roomAppendReadBatch: cfg.GATEWAY_ROOM_APPEND_READ_BATCH,
   };
 }
 

@@ -94,5 +94,8 @@ export function socketLimits(l: GatewayLimits) {
     dependencyTimeoutMs: l.dependencyTimeoutMs,
     snapshotMaxDrops: l.snapshotMaxDrops,
     roomIdleTtlS: l.roomIdleTtlS,
+    roomAppendScanMs: l.roomAppendScanMs,
+    roomAppendLeaseMs: l.roomAppendLeaseMs,
+    roomAppendReadBatch: l.roomAppendReadBatch,
   } satisfies Partial<SocketServerOptions>;
 }
