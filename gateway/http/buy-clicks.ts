@@ -1,4 +1,5 @@
 import type { Logger, RedisClient } from "../../core/index.ts";
+import { buyClicksKey } from "../keys.ts";
 
 /** How often a node adds its local click counts to Redis. */
 const FLUSH_MS = 1_000;
@@ -28,7 +29,7 @@ export class BuyClicks {
   }
 
   private key(dropId: string): string {
-    return `${this.prefix}:insights:{${dropId}}:clicks`;
+    return buyClicksKey(this.prefix, dropId);
   }
 
   count(dropId: string): void {

@@ -1,6 +1,6 @@
 import type { Logger, RedisClient } from "../../core/index.ts";
 import { DropEventFeed, type SaleEngine, type SaleEvent } from "../../sale-engine/index.ts";
-import { appenderLeaseKey } from "./keys.ts";
+import { appenderLeaseKey } from "../keys.ts";
 import { Lease } from "./lease.ts";
 import type { RoomLog } from "./room-log.ts";
 

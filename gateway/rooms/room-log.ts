@@ -1,6 +1,6 @@
 import { luaCommands, type RedisClient } from "../../core/index.ts";
 import { decodeRoomLogEntry, type RoomLogEntry, type RoomMessage } from "../../protocol/index.ts";
-import { roomKeys } from "./keys.ts";
+import { roomKeys } from "../keys.ts";
 
 const register = luaCommands(new URL("../lua/", import.meta.url), {
   ldRoomAppend: { file: "room-append", keys: 3 },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger, RedisClient } from "../../core/index.ts";
-import { viewerNodeKey as nodeKey, viewerNodesKey as nodesKey } from "./keys.ts";
+import { viewerNodeKey as nodeKey, viewerNodesKey as nodesKey } from "../keys.ts";
 
 /** How often each node reports its viewers, and after how long a silent node's report expires. */
 export const VIEWER_REPORT_MS = 2_000;

@@ -10,7 +10,7 @@ import {
   type RoomLogEntry,
   WireErrorCode,
 } from "../../protocol/index.ts";
-import { roomKeys } from "../rooms/keys.ts";
+import { roomKeys } from "../keys.ts";
 import type { RoomLog } from "../rooms/room-log.ts";
 
 export interface ChatAuthor {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { roomKeys } from "../../gateway/rooms/keys.ts";
+import { roomKeys } from "../../gateway/keys.ts";
 import { RoomLog } from "../../gateway/rooms/room-log.ts";
 import type { RoomLogEntry } from "../../protocol/index.ts";
 import { useGatewayStack } from "../harness/gateway.ts";

@@ -1,5 +1,15 @@
 /**
- * Every Redis key and channel of the rooms module. A room's keys share the hash tag `{room}`, so
+ * Every Redis key and channel of the gateway (the sale engine's, the order side's and the shadow
+ * switch's are built in their own modules).
+ */
+
+/** String: buy clicks of a drop over every node (the ops funnel); the drop's hash tag. */
+export function buyClicksKey(prefix: string, dropId: string): string {
+  return `${prefix}:insights:{${dropId}}:clicks`;
+}
+
+/**
+ * A room's keys and channel. A room's keys share the hash tag `{room}`, so
  * room-append.lua touches one Redis Cluster slot and the room's channel is a shard channel there.
  */
 export function roomKeys(prefix: string, room: string) {
