@@ -1,18 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenService } from "../../auth/index.ts";
-import { freePort } from "../../deploy/index.ts";
 import { compareIds } from "../../gateway/rooms/room-log.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
+import { type GatewayProcess, startGatewayProcess } from "../harness/gateway-process.ts";
 import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
 import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
 import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/livedrop.mjs");
 const SECRET = "two-nodes-secret-".padEnd(48, "x");
 const ROOM = "shared";
 
@@ -20,33 +16,16 @@ let redis: PrivateRedis;
 let pg: PrivatePostgres;
 let stack: OrderStack;
 let tokens: TokenService;
-const nodes: { child: ChildProcess; url: string }[] = [];
+const nodes: GatewayProcess[] = [];
 
-/** A real `livedrop gateway` child process on a free port. */
-async function startNode(): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [bin, "gateway"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      REDIS_URL: redis.url,
-      DATABASE_URL: pg.url,
-      LIVEDROP_KEY_PREFIX: stack.prefix,
-      GATEWAY_PORT: String(port),
-      GATEWAY_TOKEN_SECRET: SECRET,
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+/** A real `livedrop gateway` child process on a free port, on this test's Redis and PostgreSQL. */
+async function startNode(): Promise<GatewayProcess> {
+  const node = await startGatewayProcess({
+    redisUrl: redis.url,
+    databaseUrl: pg.url,
+    keyPrefix: stack.prefix,
+    tokenSecret: SECRET,
   });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const text = chunk.toString();
-      if (text.includes("livedrop gateway on")) resolve();
-      // The node's warnings (slow joins, delivery errors) show in the test output.
-      for (const line of text.split("\n")) if (line.startsWith('{"level"')) process.stderr.write(`${line}\n`);
-    });
-    child.once("exit", (code) => reject(new Error(`gateway exited with ${code}`)));
-  });
-  const node = { child, url: `http://127.0.0.1:${port}` };
   nodes.push(node);
   return node;
 }
