@@ -12,4 +12,4 @@ export { isUdpPortFree } from "./hls/udp-ports.ts";
 export type { RoomState } from "./http/events.ts";
 export type { IngestRequest, IngestResponse, IngestStream } from "./ingest.ts";
 export { type MediaNode, startMediaNode } from "./node.ts";
-export { type MediaInventory, MediaTier, type MediaTierOptions } from "./tier.ts";
+export { MediaTier, type MediaTierOptions } from "./tier.ts";

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { resolveTokenSecret, ShadowSwitch, TokenService } from "../auth/index.ts";
 import { type Config, childLogger, type Logger, type RedisClient } from "../core/index.ts";
+import type { MediaInventory } from "../protocol/index.ts";
 import { PLAYLIST } from "./hls/egress.ts";
 import { HlsManager } from "./hls/manager.ts";
 import { RoomEvents, type RoomState } from "./http/events.ts";
@@ -29,16 +30,6 @@ export interface MediaTierOptions {
 const SHADOW_SWEEP_MS = 1_000;
 
 /** What is allocated right now, across every worker (leak checks, ops). */
-export interface MediaInventory {
-  readonly workers: { pid: number; routers: number; transports: number }[];
-  readonly rooms: number;
-  readonly transports: number;
-  readonly producers: number;
-  readonly consumers: number;
-  readonly ffmpegPids: number[];
-  /** HLS egresses running or still stopping (ffmpeg, files). */
-  readonly hlsEgresses: number;
-}
 
 /**
  * The media tier of one node: mediasoup workers (one per core), rooms with their routers,

@@ -137,3 +137,18 @@ export const ingestResponseSchema = z.object({
   audio: ingestStreamSchema.optional(),
 });
 export type IngestResponse = z.infer<typeof ingestResponseSchema>;
+
+/** GET /media/v1/admin/inventory: what one media node holds (from the workers' dumps). */
+export const mediaInventorySchema = z.object({
+  workers: z.array(
+    z.object({ pid: z.number().int(), routers: z.number().int(), transports: z.number().int() }),
+  ),
+  rooms: z.number().int(),
+  transports: z.number().int(),
+  producers: z.number().int(),
+  consumers: z.number().int(),
+  ffmpegPids: z.array(z.number().int()),
+  /** HLS egresses running or still stopping (ffmpeg, files). */
+  hlsEgresses: z.number().int(),
+});
+export type MediaInventory = z.infer<typeof mediaInventorySchema>;

@@ -48,17 +48,53 @@ function sourceFiles(dir: string): string[] {
     .filter((f) => !f.split(path.sep).includes("node_modules") && !f.split(path.sep).includes("dist"));
 }
 
-function crossFolderImports(): { from: string; to: string }[] {
+/** Every relative import of the product folders' files, type-only ones included. */
+function allImports(): { from: string; to: string }[] {
   const found: { from: string; to: string }[] = [];
   for (const folder of Object.keys(MAY_IMPORT))
     for (const file of sourceFiles(folder)) {
       const source = readFileSync(path.join(root, file), "utf8");
-      for (const m of source.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
-        const target = path.normalize(path.join(path.dirname(file), m[1] as string));
-        if (target.split(path.sep)[0] !== folder) found.push({ from: file, to: target });
-      }
+      for (const m of source.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g))
+        found.push({ from: file, to: path.normalize(path.join(path.dirname(file), m[1] as string)) });
     }
   return found;
+}
+
+function crossFolderImports(): { from: string; to: string }[] {
+  return allImports().filter(({ from, to }) => to.split(path.sep)[0] !== from.split(path.sep)[0]);
+}
+
+/** Each import cycle among files (Tarjan's strongly connected components of more than one file). */
+function importCycles(): string[][] {
+  const graph = new Map<string, string[]>();
+  for (const { from, to } of allImports()) graph.set(from, [...(graph.get(from) ?? []), to]);
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string | undefined;
+    do {
+      w = stack.pop();
+      if (w) component.push(w);
+    } while (w && w !== v);
+    if (component.length > 1) cycles.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return cycles;
 }
 
 describe("folder boundaries", () => {
@@ -86,6 +122,10 @@ describe("folder boundaries", () => {
     // protocol/ is the shared contract: it imports nothing; the browser client imports only it.
     expect(MAY_IMPORT.protocol).toEqual([]);
     expect(MAY_IMPORT.client).toEqual(["protocol"]);
+  });
+
+  it("no two files import each other, directly or round a loop (type-only imports included)", () => {
+    expect(importCycles()).toEqual([]);
   });
 
   it("imports go only downwards in the layers", () => {

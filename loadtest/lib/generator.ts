@@ -1,4 +1,4 @@
-import type { MetricSummary } from "./summary.ts";
+import type { MetricSummary } from "./metric-summary.ts";
 
 /**
  * Was the load generator itself the bottleneck? A generator short of CPU fires late, reads

@@ -1,4 +1,5 @@
 import type { GeneratorReport } from "./generator.ts";
+import type { MetricSummary } from "./metric-summary.ts";
 import { METRICS, type MetricKind, type ScenarioName, type Thresholds } from "./scenarios.ts";
 
 /**
@@ -7,12 +8,7 @@ import { METRICS, type MetricKind, type ScenarioName, type Thresholds } from "./
  * with its outcome, and the run's result line.
  */
 
-export interface MetricSummary {
-  readonly type: MetricKind;
-  readonly contains?: "time" | "default" | "data";
-  /** k6 value names: avg, min, med, max, p(90), p(95), p(99), count, rate, passes, fails, value. */
-  readonly values: Readonly<Record<string, number>>;
-}
+export type { MetricSummary } from "./metric-summary.ts";
 
 export interface ThresholdResult {
   readonly metric: string;

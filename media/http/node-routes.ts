@@ -1,5 +1,5 @@
+import type { MediaInventory } from "../../protocol/index.ts";
 import type { MediaMetrics } from "../metrics.ts";
-import type { MediaInventory } from "../tier.ts";
 import { HLS_PATH, serveHls } from "./hls-files.ts";
 import { CORS_HEADERS, sendJson } from "./io.ts";
 import { type AnyRoute, defineRoute } from "./router.ts";
