@@ -7,13 +7,15 @@ const USAGE = `livedrop <command>
   start                      run the whole stack (embedded Redis unless REDIS_URL is set)
   drop ...                   manage drops (see \`livedrop drop help\`)
   gateway                    run one gateway node (HTTP API + WebSocket) on GATEWAY_PORT
-  worker                     run the order pipeline (relay, order workers, hold expiry, reconciler)
+  worker                     run the order pipeline (relay, order workers, hold expiry, reconciler);
+                             probes on WORKER_PORT
+  media                      run one media node (mediasoup, signaling, ingest, HLS) on MEDIA_PORT
   orders ...                 list, show, refund orders; finance summaries (see \`livedrop orders help\`)
   token --role R [...]       mint a signed access token (see \`livedrop token --help\`)
   broadcast --room R --source testsrc|FILE [--media-url URL] [--token T]
                              send a test pattern or a media file into a room over RTP (ffmpeg)
-  bench sale-engine|orders|fanout|buy|media [--quick] [...]
-                             benchmark; prints one JSON line last`;
+  bench NAME [--quick] [...] a benchmark (sale-engine, orders, idle, fanout, buy, media,
+                             room-log-commands); prints one JSON line last`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
     case "worker": {
       const { runWorker } = await import("./worker.ts");
       return runWorker(rest);
+    }
+    case "media": {
+      const { runMedia } = await import("./media.ts");
+      return runMedia(rest);
     }
     case "orders": {
       const { ORDERS_USAGE, runOrders } = await import("./orders.ts");

@@ -2,14 +2,15 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { CLIENT_DIR, CLIENT_DIST_DIR } from "./paths.ts";
 
 /**
  * `npm run build`: the client into client/dist with Vite, then the gzip size of every script and
  * of each page's initial JavaScript (its entry plus the chunks it preloads; dynamic imports such
  * as hls.js and mediasoup-client are not part of it). Fails when the viewer page is over budget.
  */
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DIST = path.join(here, "dist");
+const here = CLIENT_DIR;
+const DIST = CLIENT_DIST_DIR;
 export const VIEWER_BUDGET_BYTES = 120 * 1024;
 const PAGES = ["live", "host", "ops", "index"] as const;
 

@@ -97,6 +97,20 @@ export const configSchema = z.object({
     .describe(
       "Namespace in front of every Redis key. Default `ld`. 1-24 letters, digits, `-`, `_` (the shadow lane uses `<prefix>-shadow`).",
     ),
+  WORKER_HOST: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe(
+      "Bind address of `livedrop worker`'s probe server (/healthz, /readyz, /metrics). Default `127.0.0.1` (set `0.0.0.0` in a pod).",
+    ),
+  WORKER_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9464)
+    .describe("Port of `livedrop worker`'s probe server. Default 9464; 0 picks a free port (tests)."),
   LIVEDROP_EXPIRE_SWEEP_MS: z.coerce
     .number()
     .int()

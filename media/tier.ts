@@ -38,6 +38,11 @@ const SHADOW_SWEEP_MS = 1_000;
  */
 export class MediaTier {
   private closed = false;
+
+  /** True once close() began: /readyz answers 503 while the rooms end. */
+  get closing(): boolean {
+    return this.closed;
+  }
   private readonly shadowSweep: NodeJS.Timeout;
 
   private constructor(
@@ -156,6 +161,7 @@ export class MediaTier {
             playlistFilter: (room, text) => hls.get(room)?.correctPlaylist(text) ?? text,
             metrics,
             healthy: () => pool.all().some((w) => !w.closed),
+            accepting: () => !(tier?.closing ?? false),
             inventory: () => (tier as MediaTier).inventory(),
           }),
           ...signalingRoutes({

@@ -41,6 +41,7 @@ const GROUPS: readonly (readonly [prefix: string, title: string])[] = [
   ["REDIS", "Redis (`REDIS_*`)"],
   ["DATABASE", "Order store (`DATABASE_*`)"],
   ["GATEWAY", "Gateway (`GATEWAY_*`)"],
+  ["WORKER", "Order pipeline worker (`WORKER_*`)"],
   ["MEDIA", "Media tier (`MEDIA_*`)"],
   ["LOG", "Logging (`LOG_*`)"],
 ];

@@ -9,6 +9,8 @@ export interface NodeRouteDeps {
   readonly playlistFilter?: (room: string, text: string) => string;
   readonly metrics: MediaMetrics;
   readonly healthy: () => boolean;
+  /** False once the node is stopping: load balancers stop sending it new viewers. */
+  readonly accepting: () => boolean;
   readonly inventory: () => Promise<MediaInventory>;
 }
 
@@ -26,6 +28,20 @@ export function nodeRoutes(d: NodeRouteDeps): AnyRoute[] {
       async run(c) {
         const ok = d.healthy();
         sendJson(c.res, ok ? 200 : 503, { status: ok ? "ok" : "no mediasoup worker" });
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path: /^\/readyz$/,
+      name: "readyz",
+      rule: "public",
+      async run(c) {
+        const worker = d.healthy() ? "ok" : "no mediasoup worker";
+        const ok = worker === "ok" && d.accepting();
+        sendJson(c.res, ok ? 200 : 503, {
+          status: ok ? "ready" : "not ready",
+          checks: { worker, draining: d.accepting() ? "no" : "yes" },
+        });
       },
     }),
     defineRoute({

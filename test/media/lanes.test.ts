@@ -38,6 +38,7 @@ const base = (room: string, p = "") => `/media/v1/rooms/${room}${p}`;
 
 const PROBES: Record<string, readonly Probe[]> = {
   healthz: [{ rule: "public", pass: 200, request: () => ({ method: "GET", path: "/healthz" }) }],
+  readyz: [{ rule: "public", pass: 200, request: () => ({ method: "GET", path: "/readyz" }) }],
   metrics: [{ rule: "public", pass: 200, request: () => ({ method: "GET", path: "/metrics" }) }],
   // HLS egress is off here: a call the rule lets through finds no playlist.
   hls: [{ rule: "public", pass: 404, request: (r) => ({ method: "GET", path: `/hls/${r}/index.m3u8` }) }],
