@@ -41,6 +41,7 @@ ENV NODE_ENV=production \
     LIVEDROP_DATA_DIR=/var/lib/livedrop \
     GATEWAY_HOST=0.0.0.0 \
     MEDIA_HOST=0.0.0.0 \
+    WORKER_HOST=0.0.0.0 \
     MEDIA_LISTEN_IP=0.0.0.0 \
     MEDIA_WORKER_BIN=/usr/local/bin/mediasoup-worker \
     MEDIA_FFMPEG_BIN=/usr/bin/ffmpeg
@@ -57,7 +58,7 @@ EXPOSE 8080 8090 9464
 # The probe finds the role from PID 1's command line (tini -- node dist/cli/main.js ROLE) and asks
 # that role's own port; ports are the configuration defaults unless the environment overrides them.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "const a=require('fs').readFileSync('/proc/1/cmdline','utf8').split('\\0').filter(Boolean);const r=a[a.length-1];const e=process.env;const p=r==='media'?e.MEDIA_PORT||8090:r==='worker'?e.WORKER_METRICS_PORT||9464:e.GATEWAY_PORT||8080;fetch('http://127.0.0.1:'+p+'/healthz').then(x=>process.exit(x.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const a=require('fs').readFileSync('/proc/1/cmdline','utf8').split('\\0').filter(Boolean);const r=a[a.length-1];const e=process.env;const p=r==='media'?e.MEDIA_PORT||8090:r==='worker'?e.WORKER_PORT||9464:e.GATEWAY_PORT||8080;fetch('http://127.0.0.1:'+p+'/healthz').then(x=>process.exit(x.ok?0:1),()=>process.exit(1))"]
 
 # tini is PID 1: it forwards SIGTERM to node (which drains within LIVEDROP_STOP_GRACE_MS) and reaps
 # the mediasoup-worker and ffmpeg children.
