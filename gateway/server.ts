@@ -16,7 +16,8 @@ import { ApiRouter, type RouteRule } from "./http/router.ts";
 import { registerStaticFiles } from "./http/static-files.ts";
 import type { ShadowLane } from "./lane.ts";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.ts";
-import { createMetrics, type GatewayMetrics } from "./metrics.ts";
+import { createMetrics, type GatewayMetrics, registerShadowGauge } from "./metrics.ts";
+import { RedisHealth } from "./redis-health.ts";
 import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
 import { socketLimits } from "./ws/socket-options.ts";
 import { SocketServer } from "./ws/socket-server.ts";
@@ -72,6 +73,7 @@ export class GatewayServer {
   /** Buy clicks per drop and the read-only figures of the host console and ops screen. */
   private readonly clicks: BuyClicks;
   private readonly insights: Insights;
+  private readonly redisHealth: RedisHealth;
 
   /** The shadow lane's WebSocket side, when this gateway serves one. */
   readonly shadowSockets: SocketServer | undefined;
@@ -90,6 +92,8 @@ export class GatewayServer {
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...o.limits };
     this.clientAddress = new ClientAddress(this.limits.trustedProxies);
     this.shadowSwitch = shadowSwitch;
+    registerShadowGauge(this.metrics.registry, () => shadowSwitch.enabled());
+    this.redisHealth = new RedisHealth(o.redis, this.metrics, o.log);
     this.router = new ApiRouter(this.app, {
       metrics: this.metrics,
       log: o.log,
@@ -184,6 +188,7 @@ export class GatewayServer {
     this.sockets.shutdown();
     this.shadowSockets?.shutdown();
     this.shadowSwitch.close();
+    this.redisHealth.close();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     await this.clicks.close();

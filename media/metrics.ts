@@ -145,6 +145,17 @@ export function createMediaMetrics(src: MetricSources) {
     },
   });
 
+  new Counter({
+    name: "livedrop_media_hls_stalls_total",
+    help: "HLS ffmpeg runs found hung (media reaching them, no new playlist) and restarted on this node",
+    registers: [registry],
+    collect() {
+      // The count lives in the HLS manager; mirrored at scrape time (it only grows).
+      this.reset();
+      this.inc(src.hls.stalls);
+    },
+  });
+
   return {
     registry,
     httpRequests: new Counter({

@@ -10,7 +10,7 @@ import type {
   RoomInsight,
 } from "../../protocol/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
-import type { GatewayMetrics } from "../metrics.ts";
+import { type GatewayMetrics, registerSaleGauges } from "../metrics.ts";
 import { roomViewers } from "../rooms/viewer-counts.ts";
 import type { BuyClicks } from "./buy-clicks.ts";
 
@@ -48,6 +48,11 @@ export class Insights {
     // A rolling window: the p99 shown covers the last ten seconds or so.
     this.resetTimer = setInterval(() => this.loopDelay.reset(), 10_000);
     this.resetTimer.unref();
+    registerSaleGauges(o.metrics.registry, async () =>
+      (await this.overview()).rooms.flatMap((r) =>
+        r.drops.map((d) => ({ room: r.room, drop: d.dropId, ...d })),
+      ),
+    );
   }
 
   async close(): Promise<void> {

@@ -219,6 +219,8 @@ export class RoomDelivery {
     const frame = await this.frame(room, { e: m.e, o: m.o, p: m.p, ev });
     // Abandoned past its deadline: later steps went on, so this one must not write any more.
     if (!frame || signal.abandoned) return;
+    // Event time (Redis clock) to this node handing the frame out; stock frames then coalesce.
+    this.d.metrics.fanoutLatency.observe(Math.max(0, Date.now() - ev.at) / 1000);
     if (frame.t === "stock") {
       this.pacer.stock(frame);
       if (ev.type === "reservation.placed" && this.pacer.toastAllowed(room)) {

@@ -68,6 +68,7 @@ export class RoomEntry {
         this.pendingJoins.set(room, { joiners: [{ ws, conn, ticket }], served });
       }
       await served;
+      this.d.metrics.joinLatency.observe((Date.now() - startedAt) / 1000);
       this.d.slowJoins.note(room, startedAt, subscribedAt);
     });
   }

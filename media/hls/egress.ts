@@ -26,6 +26,8 @@ export interface HlsEgressOptions {
    * without a new playlist, ms. Default: STALL_SEGMENTS segment lengths, at least MIN_STALL_MS.
    */
   readonly stallMs?: number;
+  /** ffmpeg was found hung and is being restarted (the node's stall counter). */
+  readonly onStall?: () => void;
 }
 
 export const PLAYLIST = "index.m3u8";
@@ -208,6 +210,7 @@ export class HlsEgress {
     const ffmpeg = this.ffmpeg;
     if (this.stopped || !ffmpeg?.running || Date.now() - this.busySince < stallMs) return;
     this.stallRestarts++;
+    this.o.onStall?.();
     this.o.log.warn(
       {
         room: this.o.room,

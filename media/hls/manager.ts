@@ -31,6 +31,8 @@ export class HlsManager {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  /** Hung ffmpeg runs restarted by any egress of this node since it started (a counter). */
+  stalls = 0;
 
   constructor(private readonly o: HlsManagerOptions) {}
 
@@ -109,6 +111,7 @@ export class HlsManager {
         listSize: this.o.listSize,
         ffmpegBin: this.o.ffmpegBin,
         log: this.o.log,
+        onStall: () => this.stalls++,
         // Called once the first playlist is on disk, then on every update: announce once.
         onPlaylist: () => {
           if (announced) return;

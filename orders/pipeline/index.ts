@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import {
   type Config,
   childLogger,
@@ -9,6 +10,7 @@ import { type SaleEngine, startExpirySweeper } from "../../sale-engine/index.ts"
 import { faultPointFromConfig, type PaymentProvider, SandboxPaymentProvider } from "../payments/index.ts";
 import type { OrderStore } from "../store/index.ts";
 import { HoldExpirer } from "./hold-expirer.ts";
+import { createPipelineMetrics } from "./metrics.ts";
 import { OrderWorker } from "./order-worker.ts";
 import { PaymentReconciler } from "./payment-reconciler.ts";
 import { type OrderQueues, openQueues } from "./queues.ts";
@@ -17,6 +19,7 @@ import { OutboxRelay } from "./relay.ts";
 
 export { orderChannels, QueueName, queuePrefix, roomOrderChannel, userOrderChannel } from "../keys.ts";
 export { expireJobId, jobsForEvent, type OrderJob, statusJobId } from "./jobs.ts";
+export { createPipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 export { type PaymentPass, PaymentReconciler, type PaymentReconcilerOptions } from "./payment-reconciler.ts";
 export { type OrderUpdate, type OrderUpdateType, publishOrderUpdate } from "./publisher.ts";
 export { defaultJobOptions, type OrderQueues, openQueues } from "./queues.ts";
@@ -40,6 +43,8 @@ export interface PipelineOptions {
   readonly payments?: PaymentProvider;
   /** True while `store` was never opened (a store that opens on first use); see Reconciler. */
   readonly storeUnopened?: () => boolean;
+  /** Where the pipeline's metrics register (orders/pipeline/metrics.ts); absent: not measured. */
+  readonly registry?: Registry;
 }
 
 export interface RunningPipeline {
@@ -67,6 +72,8 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
     c.on("error", (err) => log.debug({ err: err.message }, "redis connection error"));
   const prefix = o.cfg.LIVEDROP_KEY_PREFIX;
   const queues = openQueues(bull, prefix);
+  const metrics = o.registry ? createPipelineMetrics(o.registry) : undefined;
+  metrics?.watchQueues(queues);
   const worker = new OrderWorker({
     connection: bull,
     engine: o.engine,
@@ -74,6 +81,7 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
     keyPrefix: prefix,
     log,
     concurrency: o.concurrency ?? 32,
+    ...(metrics ? { metrics } : {}),
   });
   const expirer = new HoldExpirer(bull, o.engine, prefix, log);
   const relay = OutboxRelay.start({ redis: relayRedis, engine: o.engine, queues, log });
@@ -86,6 +94,7 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
     log,
     o.reconcileGraceMs,
     o.storeUnopened,
+    metrics,
   ).start(o.reconcileMs ?? 5_000);
   const paymentReconciler = new PaymentReconciler(
     {

@@ -5,6 +5,7 @@ import { ensureOrder } from "../ensure-order.ts";
 import { QueueName, queuePrefix } from "../keys.ts";
 import type { Order, OrderStore } from "../store/index.ts";
 import type { OrderJob } from "./jobs.ts";
+import type { PipelineMetrics } from "./metrics.ts";
 import { publishOrderUpdate } from "./publisher.ts";
 import { workerTiming } from "./queues.ts";
 
@@ -15,6 +16,7 @@ export interface OrderWorkerOptions {
   readonly keyPrefix: string;
   readonly log: Logger;
   readonly concurrency?: number;
+  readonly metrics?: PipelineMetrics;
 }
 
 /**
@@ -34,9 +36,11 @@ export class OrderWorker {
       concurrency: o.concurrency ?? 32,
       ...workerTiming,
     });
-    this.worker.on("failed", (job, err) =>
-      o.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "order job failed"),
-    );
+    this.worker.on("failed", (job, err) => {
+      o.metrics?.jobsFailed.inc();
+      o.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "order job failed");
+    });
+    this.worker.on("stalled", () => o.metrics?.jobsStalled.inc());
     this.worker.on("error", (err) => o.log.warn({ err: err.message }, "order worker error"));
   }
 
@@ -63,7 +67,11 @@ export class OrderWorker {
         currency: drop.product.currency,
         holdDeadline: data.deadline,
       });
-      if (created) await publishOrderUpdate(this.o.connection, this.o.keyPrefix, "order.created", order);
+      if (created) {
+        // Server-clock placedAt against this host's clock: the lag a buyer waits for an order.
+        this.o.metrics?.orderLag.observe(Math.max(0, Date.now() - data.placedAt) / 1000);
+        await publishOrderUpdate(this.o.connection, this.o.keyPrefix, "order.created", order);
+      }
       return created ? `created ${order.reservationId}` : `exists ${order.reservationId}`;
     }
     await this.ensureOrder(data.reservationId);

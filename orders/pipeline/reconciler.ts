@@ -2,6 +2,7 @@ import { ErrorCode, isLivedropError, type Logger, type PeriodicPass, repeatPass 
 import type { ReservationRecord, SaleEngine } from "../../sale-engine/index.ts";
 import type { Order, OrderStore } from "../store/index.ts";
 import { createJob, type OrderJob, type PlannedJob, statusJob } from "./jobs.ts";
+import type { PipelineMetrics } from "./metrics.ts";
 import type { OrderQueues } from "./queues.ts";
 
 const SCAN_LIMIT = 5_000;
@@ -33,6 +34,7 @@ export class Reconciler {
      * still reach the store (they open it), so no hold is left without its order.
      */
     private readonly storeUnopened: () => boolean = () => false,
+    private readonly metrics?: PipelineMetrics,
   ) {}
 
   start(intervalMs: number): this {
@@ -62,10 +64,39 @@ export class Reconciler {
       enqueued += jobs.length;
       this.repaired += jobs.length;
     };
-    for (const dropId of active)
-      await enqueue([...(await this.missingOrders(dropId)), ...(await this.staleStatuses(dropId))]);
+    let missing = 0;
+    for (const dropId of active) {
+      const created = await this.missingOrders(dropId);
+      missing += created.length;
+      await enqueue([...created, ...(await this.staleStatuses(dropId))]);
+    }
     await enqueue(await this.orphanStatuses(new Set(active)));
+    if (this.metrics) {
+      this.metrics.holdsWithoutOrder.set(missing);
+      await this.checkInvariant(active, this.metrics);
+      this.metrics.reconcilePasses.inc();
+    }
     return enqueued;
+  }
+
+  /** available + held + sold = initial + restocked on every active drop; anything else is a bug to page on. */
+  private async checkInvariant(active: readonly string[], m: PipelineMetrics): Promise<void> {
+    let violations = 0;
+    let oversold = 0;
+    for (const dropId of active) {
+      const s = await this.engine.status(dropId);
+      const stock = s.initial + s.restocked;
+      if (s.available + s.held + s.sold !== stock) {
+        violations++;
+        this.log.error(
+          { dropId, stock, available: s.available, held: s.held, sold: s.sold },
+          "stock invariant broken",
+        );
+      }
+      oversold += Math.max(0, s.held + s.sold - stock);
+    }
+    m.invariantViolations.set(violations);
+    m.oversoldUnits.set(oversold);
   }
 
   private async missingOrders(dropId: string): Promise<PlannedJob<OrderJob>[]> {

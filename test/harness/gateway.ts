@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Registry } from "prom-client";
 import { afterAll, beforeAll } from "vitest";
 import { TokenService } from "../../auth/index.ts";
 import { childLogger, loadConfig } from "../../core/index.ts";
@@ -22,7 +23,9 @@ export interface GatewayStack {
   stop(): Promise<void>;
 }
 
-export async function startGatewayStack(stackOptions: { shadow?: boolean } = {}): Promise<GatewayStack> {
+export async function startGatewayStack(
+  stackOptions: { shadow?: boolean; pipelineRegistry?: Registry } = {},
+): Promise<GatewayStack> {
   let pg: PrivatePostgres | undefined;
   let redis: PrivateRedis | undefined;
   [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
@@ -34,6 +37,7 @@ export async function startGatewayStack(stackOptions: { shadow?: boolean } = {})
     redisEnv: { REDIS_URL: redis.url },
     redisClient: client,
     databaseUrl: pg.url,
+    ...(stackOptions.pipelineRegistry ? { registry: stackOptions.pipelineRegistry } : {}),
   });
   const tokens = await TokenService.create({ secret: "s".repeat(48) });
   // The shadow (load-test) lane, as `npm start` runs it: own keys, queues, order schema, pipeline.

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Registry } from "prom-client";
 import { loadConfig, type RedisClient } from "../../core/index.ts";
 import {
   Checkout,
@@ -35,6 +36,8 @@ export interface OrderStackOptions {
   readonly reconcileMs?: number;
   /** Sandbox payment timeout, ms. */
   readonly paymentTimeoutMs?: number;
+  /** Where the pipeline registers its metrics (orders/pipeline/metrics.ts). */
+  readonly registry?: Registry;
 }
 
 export async function startOrderStack(o: OrderStackOptions): Promise<OrderStack> {
@@ -52,7 +55,13 @@ export async function startOrderStack(o: OrderStackOptions): Promise<OrderStack>
   const engine = await SaleEngine.create({ redis: o.redisClient, prefix });
   const store = await OrderStore.open(target);
   const cfg = loadConfig({ ...env, LIVEDROP_DATA_DIR: dataDir, LOG_LEVEL: "silent" });
-  const pipeline = await startOrderPipeline({ cfg, engine, store, reconcileMs: o.reconcileMs ?? 1_000 });
+  const pipeline = await startOrderPipeline({
+    cfg,
+    engine,
+    store,
+    reconcileMs: o.reconcileMs ?? 1_000,
+    ...(o.registry ? { registry: o.registry } : {}),
+  });
   const checkout = new Checkout({
     engine,
     store,
