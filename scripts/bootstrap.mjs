@@ -20,6 +20,7 @@ const PACKAGES = [
   { name: "postgresql", bin: "initdb", why: "order store on PostgreSQL (tests start a private server)" },
   { name: "ffmpeg", bin: "ffmpeg", why: "RTP ingest and HLS egress of the media tier" },
   { name: "chromium", bin: "chromium", why: "browser tests through playwright-core" },
+  { name: "prometheus", bin: "promtool", why: "alert rule checks and a real Prometheus in tests" },
 ];
 
 // Must match the npm `mediasoup` version exactly (DESIGN.md): Debian ships it only in experimental.
