@@ -9,6 +9,7 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../deploy/ports.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
+import { keySpace } from "../../sale-engine/index.ts";
 import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { type MediaStack, startMediaStack } from "../media/harness.ts";
@@ -275,4 +276,28 @@ describe("a real Prometheus scraping a running stack", () => {
     // And a series nobody exports has no data: the check above can tell the two apart.
     expect(await value("livedrop_no_such_metric")).toEqual([]);
   }, 90_000);
+
+  it("a drop whose counts stop adding up fires the oversell and invariant alerts in Prometheus", async () => {
+    const stack = g as GatewayStack;
+    const def = dropDefinition({ roomId: "broken-room", initialStock: 5 });
+    await stack.stack.engine.createDrop(def);
+    // A write outside the sale engine: 6 sold of a stock of 5 (available stays 5).
+    await stack.options.redis.hincrby(keySpace(stack.stack.prefix).drop(def.dropId).state, "sold", 6);
+    const firing = await until("both alerts firing", 30_000, async () => {
+      const data = (await api("/api/v1/alerts")) as {
+        alerts: { labels: { alertname: string }; state: string }[];
+      };
+      const names = data.alerts.filter((a) => a.state === "firing").map((a) => a.labels.alertname);
+      return names.includes("LivedropOversell") && names.includes("LivedropStockInvariantBroken")
+        ? names
+        : `firing: ${names.join(", ") || "none"}`;
+    });
+    expect(firing).toEqual(expect.arrayContaining(["LivedropOversell", "LivedropStockInvariantBroken"]));
+    const oversold = (await api(
+      `/api/v1/query?query=${encodeURIComponent("max(livedrop_sale_oversold_units)")}`,
+    )) as {
+      result: { value: [number, string] }[];
+    };
+    expect(Number(oversold.result[0]?.value[1])).toBe(1);
+  }, 60_000);
 });
