@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Ajv2019 } from "ajv/dist/2019.js";
@@ -197,7 +197,8 @@ describe("compose topology (deploy/compose/compose.yaml)", () => {
  * What the runtime stage holds, made the way its instructions say: the files its COPY lines name (the
  * build stage's outputs from a server build), then its `npm ci` on a clean folder with production
  * dependencies only, so a server module that imports a dev dependency fails to start here. The roles
- * are started with the image's ENTRYPOINT (after tini) and probed as the HEALTHCHECK and Kubernetes do.
+ * are started with the image's ENTRYPOINT (after tini), probed as Kubernetes does, and judged by the
+ * image's own HEALTHCHECK command.
  */
 describe("runtime stage: a clean production install runs every role", () => {
   let work = "";
@@ -294,35 +295,59 @@ describe("runtime stage: a clean production install runs every role", () => {
       () => 0,
     );
 
-  async function probesPass(child: ChildProcess, port: number): Promise<void> {
+  /**
+   * The image's HEALTHCHECK command as the container runtime would run it for a role: the role is read
+   * from PID 1's command line, which here is a file written the way tini's would read.
+   */
+  function healthcheck(role: string, env: Record<string, string>): number | null {
+    const cmd = /^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$/m.exec(dockerfileText)?.[1];
+    const [node, flag, script] = jsonArgs(cmd ?? "[]");
+    const cmdline = path.join(work, `cmdline-${role}`);
+    writeFileSync(cmdline, ["/usr/bin/tini", "--", "node", "dist/cli/main.js", role, ""].join("\0"));
+    expect([node, flag, script?.includes("/proc/1/cmdline")]).toEqual(["node", "-e", true]);
+    const run = spawnSync(
+      process.execPath,
+      [flag as string, (script as string).replace("/proc/1/cmdline", cmdline)],
+      {
+        env: { PATH: process.env.PATH ?? "", ...env },
+        timeout: 10_000,
+      },
+    );
+    return run.status;
+  }
+
+  async function probesPass(role: string, env: Record<string, string>, port: number): Promise<void> {
+    const child = startRole(role, env);
     const url = `http://127.0.0.1:${port}`;
     await expect
       .poll(() => (child.exitCode === null ? status(`${url}/healthz`) : -1), { timeout: 30_000 })
       .toBe(200);
     await expect.poll(() => status(`${url}/readyz`), { timeout: 15_000 }).toBe(200);
+    expect(healthcheck(role, env), "HEALTHCHECK while running").toBe(0);
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+    expect(healthcheck(role, env), "HEALTHCHECK after exit").toBe(1);
   }
 
-  it("the gateway starts, answers /healthz and /readyz, and exits 0 on SIGTERM", async () => {
+  it("the gateway starts, answers /healthz, /readyz and the image HEALTHCHECK, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
-    await probesPass(startRole("gateway", { GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: String(port) }), port);
+    await probesPass("gateway", { GATEWAY_HOST: "127.0.0.1", GATEWAY_PORT: String(port) }, port);
   }, 60_000);
 
-  it("the worker starts, answers /healthz and /readyz on WORKER_PORT, and exits 0 on SIGTERM", async () => {
+  it("the worker starts, answers /healthz, /readyz and the image HEALTHCHECK on WORKER_PORT, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
-    await probesPass(startRole("worker", { WORKER_HOST: "127.0.0.1", WORKER_PORT: String(port) }), port);
+    await probesPass("worker", { WORKER_HOST: "127.0.0.1", WORKER_PORT: String(port) }, port);
   }, 60_000);
 
-  it("media starts mediasoup from the Debian worker, answers /healthz and /readyz, and exits 0 on SIGTERM", async () => {
+  it("media starts mediasoup from the Debian worker, answers /healthz, /readyz and the image HEALTHCHECK, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
-    const media = startRole("media", {
+    const env = {
       MEDIA_HOST: "127.0.0.1",
       MEDIA_LISTEN_IP: "127.0.0.1",
       MEDIA_PORT: String(port),
       MEDIA_WORKERS: "1",
-    });
-    await probesPass(media, port);
+    };
+    await probesPass("media", env, port);
   }, 60_000);
 });
