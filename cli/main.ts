@@ -15,7 +15,7 @@ const USAGE = `livedrop <command>
   broadcast --room R --source testsrc|FILE [--media-url URL] [--token T]
                              send a test pattern or a media file into a room over RTP (ffmpeg)
   bench NAME [--quick] [...] a benchmark (sale-engine, orders, idle, fanout, buy, media,
-                             room-log-commands); prints one JSON line last`;
+                             room-log-commands, memory); prints one JSON line last`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

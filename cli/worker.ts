@@ -29,7 +29,7 @@ export async function runWorker(args: string[]): Promise<number> {
   collectDefaultMetrics({ register: registry, prefix: "livedrop_worker_" });
   const engine = await openEngine({ waitForRedis: true });
   const store = await openStore(cfg);
-  const pipeline = await startOrderPipeline({ cfg, engine, store });
+  const pipeline = await startOrderPipeline({ cfg, engine, store, registry });
   // The shadow (load-test) lane's orders have their own queues, tables and pipeline.
   const shadow =
     cfg.LIVEDROP_SHADOW === "on"
