@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import { resolveTokenSecret, TokenService } from "../auth/index.ts";
 import { CLIENT_DIST_DIR } from "../client/index.ts";
 import {
@@ -24,6 +25,8 @@ export async function startGatewayNode(
     redis: RedisClient;
     /** The process's shadow lane; without it (and LIVEDROP_SHADOW=on) the node opens its own. */
     shadow?: OpenShadowLane;
+    /** Registries of the process's other parts, served on the gateway's /metrics too. */
+    moreMetrics?: readonly Registry[];
   },
 ): Promise<{ server: GatewayServer; close(): Promise<void> }> {
   const log = childLogger("gateway");
@@ -59,6 +62,7 @@ export async function startGatewayNode(
     log,
     // Browsers reach the media tier here (signaling, events, HLS).
     clientDir: CLIENT_DIST_DIR,
+    ...(deps.moreMetrics ? { moreMetrics: deps.moreMetrics } : {}),
     mediaUrl: cfg.MEDIA_PUBLIC_URL ?? `http://${cfg.MEDIA_HOST}:${cfg.MEDIA_PORT}`,
     ...(shadow ? { shadow } : {}),
   }).catch(async (err: unknown) => {

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { Registry } from "prom-client";
 import {
   type Config,
   childLogger,
@@ -102,7 +103,9 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
 
     const store = await openOrderStore(cfg);
     stops.push({ name: "order store", fn: () => store.close() });
-    const pipeline = await startOrderPipeline({ cfg, engine, store });
+    // The pipeline's metrics show on the gateway's /metrics (one process, one scrape).
+    const pipelineMetrics = new Registry();
+    const pipeline = await startOrderPipeline({ cfg, engine, store, registry: pipelineMetrics });
     stops.push({ name: "order pipeline", fn: () => pipeline.stop() });
     lines.push(
       `orders       ${describeStore(cfg)}, ${await store.count()} order(s); relay, workers, hold expiry and reconciler running`,
@@ -117,7 +120,13 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
       );
       memory.after("shadow");
     }
-    const node = await startGatewayNode(cfg, { engine, store, redis, ...(shadow ? { shadow } : {}) });
+    const node = await startGatewayNode(cfg, {
+      engine,
+      store,
+      redis,
+      moreMetrics: [pipelineMetrics],
+      ...(shadow ? { shadow } : {}),
+    });
     const gateway = node.server;
     stops.push({ name: "gateway", fn: () => node.close() });
     lines.push(

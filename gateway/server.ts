@@ -1,4 +1,5 @@
 import uWS, { type HttpRequest, type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
+import type { Registry } from "prom-client";
 import type { TokenService } from "../auth/index.ts";
 import { ShadowSwitch } from "../auth/index.ts";
 import { ErrorCode, type Logger, RateLimiter, type RedisClient, SetupError } from "../core/index.ts";
@@ -48,6 +49,8 @@ export interface GatewayServerOptions {
   readonly clientDir?: string;
   /** Public base URL of the media tier, handed to browsers. Default http://127.0.0.1:8090. */
   readonly mediaUrl?: string;
+  /** Registries of other parts of this process, served on /metrics after the gateway's own. */
+  readonly moreMetrics?: readonly Registry[];
   /** The shadow (load-test) lane; absent: shadow tokens are refused (SHADOW_DISABLED). */
   readonly shadow?: ShadowLane;
   /**
@@ -235,7 +238,11 @@ export class GatewayServer {
       sendJson(g, ok ? 200 : 503, { status: ok ? "ready" : "not ready", draining: this.draining, checks });
     });
     probe("/metrics", "metrics", async (g) => {
-      send(g, 200, await this.metrics.registry.metrics(), this.metrics.registry.contentType);
+      // The process's other parts (the order pipeline of `livedrop start`) show on the same page.
+      const texts = await Promise.all(
+        [this.metrics.registry, ...(this.o.moreMetrics ?? [])].map((r) => r.metrics()),
+      );
+      send(g, 200, texts.join("\n"), this.metrics.registry.contentType);
     });
     registerApi(this.router, {
       tokens: this.o.tokens,

@@ -89,6 +89,12 @@ describe("the launcher's processes", () => {
     const first = await startLivedrop(env);
     try {
       expect((await livedrop(dropCreateArgs("keep-1"), env)).code).toBe(0);
+      // One process, one scrape: the order pipeline's metrics are on the gateway's page.
+      const metrics = await (await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/metrics`)).text();
+      expect(metrics).toContain("livedrop_gateway_process_resident_memory_bytes");
+      expect(metrics).toContain("livedrop_orders_jobs");
+      const families = [...metrics.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+      expect(families.length).toBe(new Set(families).size);
 
       // Another launcher (own data directory and Redis port) on the same gateway port.
       const t0 = Date.now();
