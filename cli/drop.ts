@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ValidationError } from "../core/index.ts";
-import type { DropDefinition, DropStatus, SaleEngine, TransitionResult } from "../sale-engine/index.ts";
+import type { DropDefinition } from "../protocol/index.ts";
+import type { DropStatus, SaleEngine, TransitionResult } from "../sale-engine/index.ts";
 import { parseDuration, parseInteger, parsePrice, parseTime, required } from "./args.ts";
 import { openEngine } from "./connect.ts";
 import { printResult } from "./output.ts";

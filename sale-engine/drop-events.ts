@@ -1,8 +1,8 @@
 import { type RedisClient, validate } from "../core/index.ts";
+import { dropIdSchema } from "../protocol/index.ts";
 import type { SaleEngine } from "./engine.ts";
 import type { DropLogEntry } from "./event-log.ts";
 import { parseEventMessage } from "./events.ts";
-import { dropIdSchema } from "./schema.ts";
 import type { SaleEvent } from "./types.ts";
 
 /** What a follower is handed for each message a followed drop published: its events, oldest first. */

@@ -1,5 +1,15 @@
 import type { RedisClient, ScriptReply } from "../core/index.ts";
 import { ErrorCode, isLivedropError, validate } from "../core/index.ts";
+import {
+  type DropDefinition,
+  dropDefinitionSchema,
+  dropIdSchema,
+  type Product,
+  reservationIdSchema,
+  restockQtySchema,
+  roomIdSchema,
+  userIdSchema,
+} from "../protocol/index.ts";
 import { ActiveIndex } from "./active-index.ts";
 import { KeyedBatcher } from "./batcher.ts";
 import { scriptError } from "./errors.ts";
@@ -21,20 +31,12 @@ import {
 import {
   activeGraceMsSchema,
   DEFAULTS,
-  type DropDefinition,
-  dropDefinitionSchema,
-  dropIdSchema,
   eventLogLengthSchema,
   eventReadCountSchema,
   expireBatchSchema,
   LIMITS,
-  type Product,
   type ReserveRequest,
-  reservationIdSchema,
   reserveRequestSchema,
-  restockQtySchema,
-  roomIdSchema,
-  userIdSchema,
 } from "./schema.ts";
 import { registerScripts, type ScriptCommands } from "./scripts.ts";
 import type {

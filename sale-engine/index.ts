@@ -7,19 +7,9 @@ export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField
 export { OUTBOX_GROUP, OutboxConsumer, type OutboxEntry } from "./outbox.ts";
 export {
   DEFAULTS as SALE_ENGINE_DEFAULTS,
-  type DropDefinition,
-  dropDefinitionSchema,
-  dropFieldsSchema,
-  dropIdSchema,
-  idempotencyKeySchema,
   LIMITS,
-  type Product,
-  productSchema,
   type ReserveRequest,
-  reservationIdSchema,
   reserveRequestSchema,
-  roomIdSchema,
-  userIdSchema,
 } from "./schema.ts";
 export { ACTIVE_REPAIR_MS, type ExpirySweeper, startExpirySweeper } from "./sweeper.ts";
 export type {

@@ -1,23 +1,16 @@
 import { z } from "zod";
 import {
   buyQtySchema,
-  type DropDefinition,
-  dropDefinitionSchema,
-  dropFieldsSchema,
   dropIdSchema,
   idempotencyKeySchema,
-  type Product,
-  productSchema,
-  reservationIdSchema,
-  restockQtySchema,
-  roomIdSchema,
   SALE_LIMITS,
   userIdSchema,
 } from "../protocol/index.ts";
 
 /**
  * Input validation for the sale engine: every id and string is bounded before Redis sees it. Ids,
- * drop fields and quantity bounds are protocol's (one definition for the wire and the engine).
+ * drop fields and quantity bounds are protocol's (one definition for the wire and the engine); the
+ * engine imports those from protocol/ and keeps here only what is its own.
  */
 export const LIMITS = {
   ...SALE_LIMITS,
@@ -34,20 +27,6 @@ export const DEFAULTS = {
   /** How long an active-index entry whose drop does not exist is kept, ms (a createDrop in flight). */
   activeGraceMs: 60_000,
 } as const;
-
-export {
-  type DropDefinition,
-  dropDefinitionSchema,
-  dropFieldsSchema,
-  dropIdSchema,
-  idempotencyKeySchema,
-  type Product,
-  productSchema,
-  reservationIdSchema,
-  restockQtySchema,
-  roomIdSchema,
-  userIdSchema,
-};
 
 export const reserveRequestSchema = z.strictObject({
   dropId: dropIdSchema,

@@ -1,36 +1,22 @@
-import type { ChildProcess } from "node:child_process";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenService } from "../../auth/index.ts";
+import type { TokenService } from "../../auth/index.ts";
 import { appenderLeaseKey, roomKeys } from "../../gateway/keys.ts";
 import { compareIds } from "../../gateway/rooms/room-log.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
-import { type GatewayProcess, startGatewayProcess } from "../harness/gateway-process.ts";
-import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
-import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
-import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
+import { type NodeStack, startNodeStack } from "../harness/gateway-process.ts";
+import type { OrderStack } from "../harness/order-stack.ts";
+import type { PrivateRedis } from "../harness/redis.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 const SECRET = "room-appender-secret-".padEnd(48, "x");
 
+let nodeStack: NodeStack;
 let redis: PrivateRedis;
-let pg: PrivatePostgres;
 let stack: OrderStack;
 let tokens: TokenService;
-const children: ChildProcess[] = [];
-
-/** A real `livedrop gateway` child process on a free port, on this test's Redis and PostgreSQL. */
-async function startNode(): Promise<GatewayProcess> {
-  const node = await startGatewayProcess({
-    redisUrl: redis.url,
-    databaseUrl: pg.url,
-    keyPrefix: stack.prefix,
-    tokenSecret: SECRET,
-  });
-  children.push(node.child);
-  return node;
-}
+const startNode = () => nodeStack.startNode();
 
 const leaseKey = () => appenderLeaseKey(stack.prefix);
 const logKey = (room: string) => roomKeys(stack.prefix, room).log;
@@ -71,21 +57,12 @@ async function viewer(url: string, userId: string, room: string): Promise<TestSo
 }
 
 beforeAll(async () => {
-  [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
-  const client = redis.client();
-  client.on("error", () => {});
-  stack = await startOrderStack({
-    redisEnv: { REDIS_URL: redis.url },
-    redisClient: client,
-    databaseUrl: pg.url,
-  });
-  tokens = await TokenService.create({ secret: SECRET });
+  nodeStack = await startNodeStack(SECRET);
+  ({ redis, stack, tokens } = nodeStack);
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  await stack?.stop();
-  await Promise.all([redis?.stop(), pg?.stop()]);
+  await nodeStack?.stop();
 });
 
 describe("the room appender (one lease holder per lane)", () => {

@@ -1,33 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenService } from "../../auth/index.ts";
+import type { TokenService } from "../../auth/index.ts";
 import { compareIds } from "../../gateway/rooms/room-log.ts";
 import { CloseCode, type ServerFrame } from "../../protocol/index.ts";
-import { type GatewayProcess, startGatewayProcess } from "../harness/gateway-process.ts";
-import { type OrderStack, startOrderStack } from "../harness/order-stack.ts";
-import { type PrivatePostgres, startPrivatePostgres } from "../harness/postgres.ts";
-import { type PrivateRedis, startPrivateRedis } from "../harness/redis.ts";
+import { type NodeStack, startNodeStack } from "../harness/gateway-process.ts";
+import type { OrderStack } from "../harness/order-stack.ts";
+import type { PrivateRedis } from "../harness/redis.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 const SECRET = "two-nodes-secret-".padEnd(48, "x");
 
+let nodeStack: NodeStack;
 let redis: PrivateRedis;
-let pg: PrivatePostgres;
 let stack: OrderStack;
 let tokens: TokenService;
-const nodes: GatewayProcess[] = [];
-
-/** A real `livedrop gateway` child process on a free port, on this test's Redis and PostgreSQL. */
-async function startNode(): Promise<GatewayProcess> {
-  const node = await startGatewayProcess({
-    redisUrl: redis.url,
-    databaseUrl: pg.url,
-    keyPrefix: stack.prefix,
-    tokenSecret: SECRET,
-  });
-  nodes.push(node);
-  return node;
-}
+const startNode = () => nodeStack.startNode();
 
 /** A viewer that remembers its place in the room and resumes on another node when its node dies. */
 class Viewer {
@@ -104,22 +91,12 @@ class Viewer {
 }
 
 beforeAll(async () => {
-  [redis, pg] = await Promise.all([startPrivateRedis(), startPrivatePostgres()]);
-  const client = redis.client();
-  client.on("error", () => {});
-  stack = await startOrderStack({
-    redisEnv: { REDIS_URL: redis.url },
-    redisClient: client,
-    databaseUrl: pg.url,
-  });
-  tokens = await TokenService.create({ secret: SECRET });
+  nodeStack = await startNodeStack(SECRET);
+  ({ redis, stack, tokens } = nodeStack);
 }, 120_000);
 
 afterAll(async () => {
-  for (const n of nodes)
-    if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill("SIGKILL");
-  await stack?.stop();
-  await Promise.all([redis?.stop(), pg?.stop()]);
+  await nodeStack?.stop();
 });
 
 /**

@@ -6,12 +6,12 @@ import {
   type ClientFrame,
   clientFrameSchema,
   decodeClientFrame,
+  dropFieldsSchema,
   dropIdSchema,
   reqIdSchema,
   type ServerFrameOf,
   WIRE_LIMITS,
 } from "../../protocol/index.ts";
-import { dropFieldsSchema } from "../../sale-engine/index.ts";
 
 // Compile-time half of the contract: what the load tests read is a subset of what the server
 // sends (root `tsc` fails if a field changes type or goes away).

@@ -6,7 +6,8 @@ import {
   RejectedError,
   ValidationError,
 } from "../../core/index.ts";
-import { type DropDefinition, SaleEngine } from "../../sale-engine/index.ts";
+import type { DropDefinition } from "../../protocol/index.ts";
+import { SaleEngine } from "../../sale-engine/index.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
 import { dropDefinition, key } from "./fixtures.ts";
 

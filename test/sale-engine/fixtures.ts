@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { DropDefinition } from "../../sale-engine/index.ts";
+import type { DropDefinition } from "../../protocol/index.ts";
 
 let counter = 0;
 
