@@ -106,6 +106,16 @@ export interface SaleFigure {
  * rate() over them gives clicks, holds and orders per second.
  */
 export function registerSaleGauges(registry: Registry, read: () => Promise<readonly SaleFigure[]>): void {
+  // A scrape collects the five gauges together: they share one read of the figures.
+  let inFlight: Promise<readonly SaleFigure[] | undefined> | undefined;
+  const readOnce = () => {
+    inFlight ??= read()
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
   const gauge = (name: string, help: string, value: (f: SaleFigure) => number) =>
     new Gauge({
       name,
@@ -113,7 +123,7 @@ export function registerSaleGauges(registry: Registry, read: () => Promise<reado
       labelNames: ["room", "drop", "currency"] as const,
       registers: [registry],
       async collect() {
-        const all = await read().catch(() => undefined);
+        const all = await readOnce();
         if (!all) return;
         this.reset();
         for (const f of all) this.set({ room: f.room, drop: f.drop, currency: f.currency }, value(f));
