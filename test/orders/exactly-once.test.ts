@@ -119,6 +119,9 @@ describe("exactly-once orders", () => {
       duplicates += 2;
       await new Promise((r) => setTimeout(r, 150));
     }
+    // The buys can be over before the third kill: the chaos goes on (the orders still drain
+    // meanwhile) until the worker has been killed three times.
+    while (kills < 3) await new Promise((r) => setTimeout(r, 100));
     chaos = false;
     await chaosLoop;
     expect(kills).toBeGreaterThanOrEqual(3);
