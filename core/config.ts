@@ -48,6 +48,15 @@ export const configSchema = z.object({
     .describe(
       "PostgreSQL for orders (production), `postgres://user:pass@host:port/db`. Unset: the embedded PGlite store in `<LIVEDROP_DATA_DIR>/orders`.",
     ),
+  PGLITE_SHARED_BUFFERS_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(16)
+    .describe(
+      "Shared buffers of the embedded PGlite order store, MB (PostgreSQL's default is 128). PGlite runs in this process, so its buffers count against its memory; the order tables of a promotion fit in a few MB. Default 16.",
+    ),
   LIVEDROP_REDIS_PORT: port
     .default(6390)
     .describe("Loopback port of the embedded redis-server. Default 6390."),

@@ -9,7 +9,6 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../core/index.ts";
-import { startMediaNode } from "../media/index.ts";
 import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { demoRoom, prepareClient } from "./client-demo.ts";
@@ -137,6 +136,8 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
     lines.push(...(await demoRoom(cfg, engine, gateway.url)));
     memory.after("client");
     // The media tier and the test-pattern demo room; a media failure leaves the rest running.
+    // mediasoup is loaded only by a process that runs the media tier.
+    const { startMediaNode } = await import("../media/index.ts");
     const media = await startMediaNode(cfg, { demoRoom: "demo" });
     stops.push({ name: "media", fn: () => media.stop() });
     lines.push(...media.lines);

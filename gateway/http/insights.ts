@@ -37,7 +37,7 @@ const OVERVIEW_CACHE_MS = 1_000;
  * report, buy clicks, BullMQ job counts and Redis INFO.
  */
 export class Insights {
-  private queues: OrderQueues | undefined;
+  private queues: Promise<OrderQueues> | undefined;
   private readonly loopDelay: IntervalHistogram;
   private readonly resetTimer: NodeJS.Timeout;
   private cached: { at: number; value: Promise<OpsOverview> } | undefined;
@@ -58,7 +58,7 @@ export class Insights {
   async close(): Promise<void> {
     clearInterval(this.resetTimer);
     this.loopDelay.disable();
-    await this.queues?.close().catch(() => undefined);
+    await this.queues?.then((q) => q.close()).catch(() => undefined);
     this.queues = undefined;
   }
 
@@ -201,10 +201,11 @@ export class Insights {
   private async queueHealth(): Promise<Health["queues"]> {
     try {
       this.queues ??= openQueues(this.o.redis, this.o.keyPrefix);
+      const queues = await this.queues;
       const types = ["waiting", "active", "delayed", "failed", "completed"] as const;
       const [orders, holds] = await Promise.all([
-        this.queues.orders.getJobCounts(...types),
-        this.queues.holds.getJobCounts(...types),
+        queues.orders.getJobCounts(...types),
+        queues.holds.getJobCounts(...types),
       ]);
       return { ok: true, orders: jobCounts(orders), holds: jobCounts(holds) };
     } catch (err) {

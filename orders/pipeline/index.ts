@@ -9,9 +9,7 @@ import {
 import { type SaleEngine, startExpirySweeper } from "../../sale-engine/index.ts";
 import { faultPointFromConfig, type PaymentProvider, SandboxPaymentProvider } from "../payments/index.ts";
 import type { OrderStore } from "../store/index.ts";
-import { HoldExpirer } from "./hold-expirer.ts";
 import { createPipelineMetrics } from "./metrics.ts";
-import { OrderWorker } from "./order-worker.ts";
 import { PaymentReconciler } from "./payment-reconciler.ts";
 import { type OrderQueues, openQueues } from "./queues.ts";
 import { Reconciler } from "./reconciler.ts";
@@ -71,7 +69,12 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
   for (const c of [bull, relayRedis])
     c.on("error", (err) => log.debug({ err: err.message }, "redis connection error"));
   const prefix = o.cfg.LIVEDROP_KEY_PREFIX;
-  const queues = openQueues(bull, prefix);
+  const queues = await openQueues(bull, prefix);
+  // The consumers load BullMQ's worker code: only a process that runs the pipeline pays for it.
+  const [{ OrderWorker }, { HoldExpirer }] = await Promise.all([
+    import("./order-worker.ts"),
+    import("./hold-expirer.ts"),
+  ]);
   const metrics = o.registry ? createPipelineMetrics(o.registry) : undefined;
   metrics?.watchQueues(queues);
   const worker = new OrderWorker({

@@ -1,4 +1,4 @@
-import { type DefaultJobOptions, Queue } from "bullmq";
+import type { DefaultJobOptions, Queue } from "bullmq";
 import type { RedisClient } from "../../core/index.ts";
 import { QueueName, queuePrefix } from "../keys.ts";
 import type { ExpireJob, OrderJob } from "./jobs.ts";
@@ -23,8 +23,12 @@ export interface OrderQueues {
   close(): Promise<void>;
 }
 
-/** Producers for both queues on one connection (which must have maxRetriesPerRequest: null). */
-export function openQueues(connection: RedisClient, keyPrefix: string): OrderQueues {
+/**
+ * Producers for both queues on one connection (which must have maxRetriesPerRequest: null).
+ * BullMQ is loaded on first use: a gateway opens queues only when the ops screen asks for counts.
+ */
+export async function openQueues(connection: RedisClient, keyPrefix: string): Promise<OrderQueues> {
+  const { Queue } = await import("bullmq");
   const prefix = queuePrefix(keyPrefix);
   const orders = new Queue<OrderJob>(QueueName.orders, { connection, prefix, defaultJobOptions });
   const holds = new Queue<ExpireJob>(QueueName.holds, { connection, prefix, defaultJobOptions });

@@ -16,7 +16,11 @@ export function orderStoreTarget(cfg: Config, lane: "live" | "shadow" = "live"):
     return lane === "live"
       ? { kind: "pg", url: cfg.DATABASE_URL }
       : { kind: "pg", url: cfg.DATABASE_URL, schema: SHADOW_SCHEMA };
-  return { kind: "pglite", dataDir: path.join(cfg.dataDir, lane === "live" ? "orders" : "orders-shadow") };
+  return {
+    kind: "pglite",
+    dataDir: path.join(cfg.dataDir, lane === "live" ? "orders" : "orders-shadow"),
+    sharedBuffersMB: cfg.PGLITE_SHARED_BUFFERS_MB,
+  };
 }
 
 export function openOrderStore(cfg: Config, lane: "live" | "shadow" = "live"): Promise<OrderStore> {

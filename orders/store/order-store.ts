@@ -107,7 +107,11 @@ const targetSchema = z.discriminatedUnion("kind", [
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case SQL identifier")
       .optional(),
   }),
-  z.strictObject({ kind: z.literal("pglite"), dataDir: z.string().min(1) }),
+  z.strictObject({
+    kind: z.literal("pglite"),
+    dataDir: z.string().min(1),
+    sharedBuffersMB: z.number().int().min(1).max(1024).optional(),
+  }),
 ]);
 
 /**
@@ -136,7 +140,9 @@ export class OrderStore {
   static async open(target: StoreTarget): Promise<OrderStore> {
     const t = validate(targetSchema, target, "order store target");
     const db =
-      t.kind === "pg" ? await PgClient.open(t.url, { schema: t.schema }) : await PgliteClient.open(t.dataDir);
+      t.kind === "pg"
+        ? await PgClient.open(t.url, { schema: t.schema })
+        : await PgliteClient.open(t.dataDir, t.sharedBuffersMB);
     try {
       return new OrderStore(t.kind, db, await migrate(db));
     } catch (err) {

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { PGlite, type Transaction } from "@electric-sql/pglite";
+import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { lockDataDir } from "./data-dir-lock.ts";
 import type { SqlClient } from "./sql-client.ts";
 
@@ -21,11 +21,14 @@ export class PgliteClient implements SqlClient {
   }
 
   /** Opens (or, the first time, initialises: several seconds) the database in `dataDir`. */
-  static async open(dataDir: string): Promise<PgliteClient> {
+  static async open(dataDir: string, sharedBuffersMB = 16): Promise<PgliteClient> {
     mkdirSync(dataDir, { recursive: true });
     const unlock = lockDataDir(dataDir, "order store");
     try {
-      return new PgliteClient(await PGlite.create(dataDir), unlock);
+      // Loaded on first use: a process whose orders live in PostgreSQL never pays for the WASM build.
+      const { PGlite } = await import("@electric-sql/pglite");
+      const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${sharedBuffersMB}MB`];
+      return new PgliteClient(await PGlite.create({ dataDir, startParams }), unlock);
     } catch (err) {
       unlock();
       throw err;

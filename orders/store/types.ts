@@ -280,4 +280,5 @@ export interface RoomTotals {
 export type StoreTarget =
   /** `schema`: a PostgreSQL schema of its own (created if missing), e.g. for shadow traffic. */
   | { readonly kind: "pg"; readonly url: string; readonly schema?: string }
-  | { readonly kind: "pglite"; readonly dataDir: string };
+  /** `sharedBuffersMB`: PGlite's shared_buffers (its memory lives in this process). */
+  | { readonly kind: "pglite"; readonly dataDir: string; readonly sharedBuffersMB?: number };

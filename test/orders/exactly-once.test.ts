@@ -58,7 +58,7 @@ beforeAll(async () => {
     { url: redis.url },
     { maxRetriesPerRequest: null, enableAutoPipelining: false },
   );
-  queues = openQueues(bullConnection, prefix);
+  queues = await openQueues(bullConnection, prefix);
 }, 120_000);
 
 afterAll(async () => {
