@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { initialiseDataDir } from "./pglite-initdb.ts";
 import type { SqlClient } from "./sql-client.ts";
 
 /**
@@ -25,6 +26,7 @@ export class PgliteClient implements SqlClient {
     mkdirSync(dataDir, { recursive: true });
     const unlock = lockDataDir(dataDir, "order store");
     try {
+      await initialiseDataDir(dataDir);
       // Loaded on first use: a process whose orders live in PostgreSQL never pays for the WASM build.
       const { PGlite } = await import("@electric-sql/pglite");
       const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${sharedBuffersMB}MB`];
