@@ -88,6 +88,20 @@ export class TokenService {
     return { token, userId };
   }
 
+  /**
+   * The stable pseudonym that replaces an erased user's id in the records kept (orders, payment
+   * attempts): `erased-` and 24 hex digits of HMAC-SHA256 under the token secret. The message is
+   * prefixed, so it can never be a token's signing input. The same user always gets the same one.
+   */
+  async pseudonym(userId: string): Promise<string> {
+    const mac = await webcrypto.subtle.sign(
+      "HMAC",
+      this.key,
+      new TextEncoder().encode(`pseudonym:${userId}`),
+    );
+    return `erased-${Buffer.from(mac).toString("hex").slice(0, 24)}`;
+  }
+
   /** Signature first, then issuer, audience and expiry, then the payload's shape. */
   async verify(token: string): Promise<VerifyResult> {
     if (typeof token !== "string" || token.length === 0 || token.length > TOKEN_LIMITS.maxTokenChars) {

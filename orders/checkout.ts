@@ -23,7 +23,7 @@ import {
   settleCaptured,
 } from "./payments/index.ts";
 import { publishOrderUpdate } from "./pipeline/publisher.ts";
-import type { Order, PaymentAttempt, PaymentAttemptStatus } from "./store/index.ts";
+import type { Order, OrderStore, PaymentAttempt, PaymentAttemptStatus } from "./store/index.ts";
 
 /** Error code kept on the paying attempt when its paid order is refunded. */
 const ORDER_REFUNDED = "order_refunded";
@@ -63,6 +63,11 @@ export class Checkout {
   constructor(private readonly o: CheckoutOptions) {
     const faultPoint = "faultPoint" in o ? o.faultPoint : faultPointFromConfig();
     this.settle = { ...o, ...(faultPoint ? { faultPoint } : {}) };
+  }
+
+  /** The lane's order store this checkout writes; the command layer's audit rows go there too. */
+  get store(): OrderStore {
+    return this.o.store;
   }
 
   async pay(request: PayRequest): Promise<Order> {

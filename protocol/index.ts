@@ -156,6 +156,7 @@ export {
   orderUpdateSchema,
 } from "./order-update.ts";
 export { decodeOutboxEntry, OUTBOX_FIELD, outboxEventsSchema } from "./outbox.ts";
+export * from "./privacy.ts";
 export {
   buyQtySchema,
   holdMsSchema,

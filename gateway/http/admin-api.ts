@@ -9,6 +9,7 @@ import {
   shadowTokensResponseSchema,
 } from "../../protocol/index.ts";
 import type { ApiDeps } from "./api-deps.ts";
+import { registerPrivacyApi } from "./privacy-api.ts";
 import { parseQuery } from "./query.ts";
 import { sendJson } from "./respond.ts";
 import { hostOfDropParam } from "./route-access.ts";
@@ -24,8 +25,11 @@ import type { ApiRouter } from "./router.ts";
  *   of the drop's orders in the caller's lane, in reservation-id order, with `next` (the `after`
  *   of the following page, or null): how a load test checks that every acknowledged hold became
  *   an order, however many there are.
+ * - The audit log and one user's export and erasure (privacy-api.ts).
+ * Host and admin routes that change something are written to the audit log (router-audit.ts).
  */
 export function registerAdminApi(router: ApiRouter, d: ApiDeps): void {
+  registerPrivacyApi(router, d);
   router.route({
     method: "post",
     pattern: "/api/v1/admin/shadow/tokens",

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Claims, TokenService } from "../../auth/index.ts";
 import { type RateLimiter, validate, withDeadline } from "../../core/index.ts";
 import type { ClientAddress } from "../client-address.ts";
+import { auditOf } from "../commands/command.ts";
 import {
   type Access,
   authorize,
@@ -18,6 +19,7 @@ import { type HandlerContext, HttpRefusal, handle } from "./handler.ts";
 import { readJsonBody } from "./read-body.ts";
 import { dropConnection, framingProblem } from "./request-framing.ts";
 import { type GuardedResponse, guard, sendJson } from "./respond.ts";
+import { type RouteAudit, routeAuditOf, servedAudited } from "./router-audit.ts";
 
 /** Largest JSON body the API reads; bigger ones are 413 before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -71,6 +73,11 @@ export interface RouteSpec<B = undefined> {
   readonly perAddress?: RateLimiter;
   /** The schema of a successful answer's body (protocol/), kept in the route table for contract tests. */
   readonly response?: z.ZodType;
+  /**
+   * Writes each call to the lane's audit log (router-audit.ts). Every host, moderator and admin
+   * route that changes something is audited without saying so; a read is when it says so.
+   */
+  readonly audit?: RouteAudit;
   readonly handler: (c: RouteContext<B>) => Promise<void>;
 }
 
@@ -101,6 +108,8 @@ export interface RouteRule {
   readonly takesBody: boolean;
   /** The schema of a successful answer's body, when the route declares one. */
   readonly response: z.ZodType | undefined;
+  /** Each call is written to the audit log. */
+  readonly audited: boolean;
 }
 
 /** The request fields a route reads, copied now: uWS requests die when the callback returns. */
@@ -152,10 +161,16 @@ export class ApiRouter {
   }
 
   route<B = undefined>(spec: RouteSpec<B>): void {
-    this.register(spec, async (c) => {
+    const audit = routeAuditOf(spec);
+    const serve = async (c: RouteContext<B>) => {
       await authorize(spec.access, c.claims, { input: c.params, lane: c.lane });
       await spec.handler(c);
-    });
+    };
+    this.register(
+      spec,
+      audit ? (c) => servedAudited(spec.name, audit, c, serve, this.d.log) : serve,
+      audit !== undefined,
+    );
   }
 
   /**
@@ -175,11 +190,13 @@ export class ApiRouter {
         response: spec.response,
         ...(spec.body ? { body: spec.body } : {}),
       },
+      // runCommand writes the audit row of an audited command, whichever transport calls it.
       async (c) => {
         const ctx = { claims: c.claims, lane: c.lane, serving: true };
         const result = await runCommand(command, ctx, spec.input(c.params, c.body));
         sendJson(c.g, spec.status?.(result) ?? 200, spec.respond(result));
       },
+      auditOf(command) !== undefined,
     );
   }
 
@@ -190,6 +207,7 @@ export class ApiRouter {
   private register<B>(
     spec: Omit<RouteSpec<B>, "handler">,
     serve: (c: RouteContext<B>) => Promise<void>,
+    audited: boolean,
   ): void {
     const paramCount = (spec.pattern.match(/\/:/g) ?? []).length;
     this.rules.push({
@@ -200,6 +218,7 @@ export class ApiRouter {
       lanes: spec.lanes,
       takesBody: spec.body !== undefined,
       response: spec.response,
+      audited,
     });
     const d = this.d;
     this.app[spec.method](spec.pattern, (res, req) => {

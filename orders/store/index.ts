@@ -1,3 +1,10 @@
+export {
+  appendAudit,
+  listAudit,
+  type NewAuditEntry,
+  newAuditEntrySchema,
+  scrubDetails,
+} from "./audit-log.ts";
 export { loadMigrations, MIGRATIONS_DIR, type Migration, migrate } from "./migrate.ts";
 export { openOrderStore, orderStoreTarget } from "./open.ts";
 export { OrderStore } from "./order-store.ts";

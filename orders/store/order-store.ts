@@ -1,7 +1,15 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ConflictError, ErrorCode, NotFoundError, validate } from "../../core/index.ts";
-import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "../../protocol/index.ts";
+import {
+  type AuditEntry,
+  type AuditLogQuery,
+  dropIdSchema,
+  reservationIdSchema,
+  roomIdSchema,
+  userIdSchema,
+} from "../../protocol/index.ts";
+import { appendAudit, listAudit, type NewAuditEntry } from "./audit-log.ts";
 import { migrate } from "./migrate.ts";
 import { PgClient } from "./pg-client.ts";
 import { PgliteClient } from "./pglite-client.ts";
@@ -581,6 +589,55 @@ export class OrderStore {
       unitsSold: Number(r.units_sold),
       gmv: r.gmv.map((g) => ({ currency: g.currency, minor: Number(g.minor) })),
     };
+  }
+
+  /** Appends one audit row; the database refuses any change to it afterwards (migration 004). */
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return appendAudit(this.db, entry);
+  }
+
+  /** Audit entries matching every given filter, newest first (see auditLogQuerySchema). */
+  audit(query: Partial<AuditLogQuery> = {}): Promise<AuditEntry[]> {
+    return listAudit(this.db, query);
+  }
+
+  /** Every order and payment attempt of one buyer, oldest first (a privacy export). */
+  async userRecords(userId: string): Promise<{ orders: Order[]; paymentAttempts: PaymentAttempt[] }> {
+    const id = validate(userIdSchema, userId, "user id");
+    const [orders, attempts] = await Promise.all([
+      this.db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at`, [
+        id,
+      ]),
+      this.db.query<AttemptRow>(
+        `SELECT ${ATTEMPT_COLUMNS} FROM payment_attempts WHERE user_id = $1 ORDER BY id`,
+        [id],
+      ),
+    ]);
+    return { orders: orders.map(toOrder), paymentAttempts: attempts.map(toAttempt) };
+  }
+
+  /**
+   * Replaces a buyer's user id by `pseudonym` on their orders and payment attempts, in one
+   * transaction: the money record stays, the person is no longer named. Returns the rows changed
+   * (0 and 0 when already done).
+   */
+  async pseudonymiseUser(
+    userId: string,
+    pseudonym: string,
+  ): Promise<{ orders: number; paymentAttempts: number }> {
+    const id = validate(userIdSchema, userId, "user id");
+    const to = validate(userIdSchema, pseudonym, "pseudonym");
+    return this.db.transaction(async (tx) => {
+      const orders = await tx.query("UPDATE orders SET user_id = $2 WHERE user_id = $1 RETURNING 1", [
+        id,
+        to,
+      ]);
+      const attempts = await tx.query(
+        "UPDATE payment_attempts SET user_id = $2 WHERE user_id = $1 RETURNING 1",
+        [id, to],
+      );
+      return { orders: orders.length, paymentAttempts: attempts.length };
+    });
   }
 
   /** Closes the pool or the embedded database; safe to call twice. */

@@ -107,6 +107,9 @@ const ROWS: Record<string, Row> = {
   "admin.shadow.set": { live: adminOnly, lanes: "live", path: () => "/api/v1/admin/shadow" },
   "insights.room": { live: hostHere, lanes: "live", path: (i) => `/api/v1/rooms/${i.room}/stats` },
   "insights.ops": { live: adminOnly, lanes: "live", path: () => "/api/v1/ops/overview" },
+  "audit.read": { live: adminOnly, lanes: "live", path: () => "/api/v1/admin/audit" },
+  "user.export": { live: adminOnly, lanes: "live", path: () => "/api/v1/admin/users/nobody-here/export" },
+  "user.erase": { live: adminOnly, lanes: "live", path: () => "/api/v1/admin/users/nobody-here/erase" },
 };
 
 let g: GatewayStack;

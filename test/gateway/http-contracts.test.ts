@@ -73,6 +73,13 @@ const CALLS: Record<string, Call> = {
   "insights.room": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/stats`, token: () => host },
   "insights.ops": { method: "GET", path: () => "/api/v1/ops/overview", token: () => admin },
   "admin.shadow.get": { method: "GET", path: () => "/api/v1/admin/shadow", token: () => admin },
+  "audit.read": { method: "GET", path: () => "/api/v1/admin/audit?limit=5", token: () => admin },
+  "user.export": {
+    method: "GET",
+    path: () => "/api/v1/admin/users/contract-user/export",
+    token: () => admin,
+  },
+  "user.erase": { method: "POST", path: () => "/api/v1/admin/users/contract-user/erase", token: () => admin },
   "admin.shadow.set": {
     method: "PUT",
     path: () => "/api/v1/admin/shadow",
