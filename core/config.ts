@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { gatewayConfigFields } from "./config-gateway.ts";
 import { mediaConfigFields } from "./config-media.ts";
+import { telemetryConfigFields } from "./config-telemetry.ts";
 import { port } from "./config-types.ts";
 import { ErrorCode, SetupError } from "./errors.ts";
 
@@ -129,6 +130,7 @@ export const configSchema = z.object({
     .describe("Interval of the hold-expiry sweep, milliseconds. Default 1000."),
   ...gatewayConfigFields,
   ...mediaConfigFields,
+  ...telemetryConfigFields,
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce
     .number()
     .int()
