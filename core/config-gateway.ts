@@ -189,6 +189,15 @@ export const gatewayConfigFields = {
     .max(1_000)
     .default(200)
     .describe("Drop event log entries the room appender reads per call while it catches up. Default 200."),
+  GATEWAY_REDIS_HEALTH_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .max(300_000)
+    .default(5_000)
+    .describe(
+      "How often each gateway samples Redis (one PING and one INFO memory) for its latency and memory gauges, ms. Default 5000: fresh enough for the one-minute Redis alerts.",
+    ),
   GATEWAY_GUEST_TOKEN_TTL_S: z.coerce
     .number()
     .int()

@@ -2,7 +2,6 @@ import path from "node:path";
 import { z } from "zod";
 import { gatewayConfigFields } from "./config-gateway.ts";
 import { mediaConfigFields } from "./config-media.ts";
-import { telemetryConfigFields } from "./config-telemetry.ts";
 import { port } from "./config-types.ts";
 import { ErrorCode, SetupError } from "./errors.ts";
 
@@ -128,9 +127,33 @@ export const configSchema = z.object({
     .max(60_000)
     .default(1000)
     .describe("Interval of the hold-expiry sweep, milliseconds. Default 1000."),
+  LIVEDROP_ORDER_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(32)
+    .describe("Order jobs each worker process runs at once (BullMQ worker concurrency). Default 32."),
+  LIVEDROP_RECONCILE_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(5_000)
+    .describe(
+      "How often the reconciler compares active drops' holds with the order store and queues what is missing, ms. Default 5000.",
+    ),
+  LIVEDROP_RECONCILE_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(600_000)
+    .default(10_000)
+    .describe(
+      "How old a hold must be before the reconciler creates its missing order itself (the relay gets this long first), ms. Default 10000.",
+    ),
   ...gatewayConfigFields,
   ...mediaConfigFields,
-  ...telemetryConfigFields,
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce
     .number()
     .int()

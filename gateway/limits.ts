@@ -23,6 +23,7 @@ export interface GatewayLimits {
   readonly roomAppendScanMs: number;
   readonly roomAppendLeaseMs: number;
   readonly roomAppendReadBatch: number;
+  readonly redisHealthMs: number;
 }
 
 export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
@@ -48,6 +49,7 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     roomAppendScanMs: cfg.GATEWAY_ROOM_APPEND_SCAN_MS,
     roomAppendLeaseMs: cfg.GATEWAY_ROOM_APPEND_LEASE_MS,
     roomAppendReadBatch: cfg.GATEWAY_ROOM_APPEND_READ_BATCH,
+    redisHealthMs: cfg.GATEWAY_REDIS_HEALTH_MS,
   };
 }
 

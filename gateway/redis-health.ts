@@ -1,9 +1,6 @@
 import type { Logger, RedisClient } from "../core/index.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
-/** How often the gateway samples Redis, ms: often enough for a 1-minute alert, one PING + INFO each. */
-export const REDIS_HEALTH_INTERVAL_MS = 5_000;
-
 /** A number field of an INFO section (`name:value` lines); undefined when absent. */
 export function infoField(info: string, name: string): number | undefined {
   const line = info.split("\r\n").find((l) => l.startsWith(`${name}:`)) ?? "";
@@ -24,7 +21,8 @@ export class RedisHealth {
     private readonly redis: RedisClient,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
-    intervalMs = REDIS_HEALTH_INTERVAL_MS,
+    /** GATEWAY_REDIS_HEALTH_MS. */
+    intervalMs: number,
   ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);

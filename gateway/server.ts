@@ -96,7 +96,7 @@ export class GatewayServer {
     this.clientAddress = new ClientAddress(this.limits.trustedProxies);
     this.shadowSwitch = shadowSwitch;
     registerShadowGauge(this.metrics.registry, () => shadowSwitch.enabled());
-    this.redisHealth = new RedisHealth(o.redis, this.metrics, o.log);
+    this.redisHealth = new RedisHealth(o.redis, this.metrics, o.log, this.limits.redisHealthMs);
     this.router = new ApiRouter(this.app, {
       metrics: this.metrics,
       log: o.log,

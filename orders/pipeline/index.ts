@@ -28,11 +28,11 @@ export interface PipelineOptions {
   readonly cfg: Config;
   readonly engine: SaleEngine;
   readonly store: OrderStore;
-  /** Order worker concurrency. Default 32. */
+  /** Order worker concurrency. Default LIVEDROP_ORDER_CONCURRENCY. */
   readonly concurrency?: number;
-  /** Reconciler interval, ms. Default 5000. */
+  /** Reconciler interval, ms. Default LIVEDROP_RECONCILE_MS. */
   readonly reconcileMs?: number;
-  /** How old a hold must be before the reconciler creates its missing order, ms. Default 10000. */
+  /** How old a hold must be before the reconciler creates its missing order, ms. Default LIVEDROP_RECONCILE_GRACE_MS. */
   readonly reconcileGraceMs?: number;
   /**
    * The payment provider the payment reconciler looks captures up at and refunds through.
@@ -83,7 +83,7 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
     store: o.store,
     keyPrefix: prefix,
     log,
-    concurrency: o.concurrency ?? 32,
+    concurrency: o.concurrency ?? o.cfg.LIVEDROP_ORDER_CONCURRENCY,
     ...(metrics ? { metrics } : {}),
   });
   const expirer = new HoldExpirer(bull, o.engine, prefix, log);
@@ -95,10 +95,10 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
     o.store,
     queues,
     log,
-    o.reconcileGraceMs,
+    o.reconcileGraceMs ?? o.cfg.LIVEDROP_RECONCILE_GRACE_MS,
     o.storeUnopened,
     metrics,
-  ).start(o.reconcileMs ?? 5_000);
+  ).start(o.reconcileMs ?? o.cfg.LIVEDROP_RECONCILE_MS);
   const paymentReconciler = new PaymentReconciler(
     {
       engine: o.engine,

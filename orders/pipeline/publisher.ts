@@ -15,10 +15,8 @@ export async function publishOrderUpdate(
   keyPrefix: string,
   type: OrderUpdateType,
   order: Order,
-  /** Tracing on: the publish span's traceparent, for the gateway's order frame span. */
-  trace?: string,
 ): Promise<void> {
-  const update: OrderUpdate = {
+  const payload = encodeOrderUpdate({
     type,
     reservationId: order.reservationId,
     dropId: order.dropId,
@@ -29,9 +27,7 @@ export async function publishOrderUpdate(
     currency: order.currency,
     status: order.status,
     at: Date.now(),
-  };
-  if (trace !== undefined) update.trace = trace;
-  const payload = encodeOrderUpdate(update);
+  });
   const channels = orderChannels(keyPrefix, order);
   await Promise.all([redis.spublish(channels.user, payload), redis.spublish(channels.room, payload)]);
 }

@@ -8,8 +8,6 @@ import type { OrderQueues } from "./queues.ts";
 const SCAN_LIMIT = 5_000;
 /** Pending orders read per store query (the store's list limit). */
 const PENDING_LIMIT = 500;
-/** Default time the relay gets to turn a hold into an order before the reconciler steps in. */
-export const RELAY_GRACE_MS = 10_000;
 
 /**
  * The safety net behind the relay: periodically compares the sale engine with the order store
@@ -27,7 +25,8 @@ export class Reconciler {
     private readonly store: OrderStore,
     private readonly queues: OrderQueues,
     private readonly log: Logger,
-    private readonly graceMs = RELAY_GRACE_MS,
+    /** The time the relay gets to turn a hold into an order before the reconciler steps in, ms. */
+    private readonly graceMs: number,
     /**
      * True while the store was never opened in this process (the shadow lane's store opens on
      * first use): passes then skip the store-first checks instead of opening it to look. Holds
