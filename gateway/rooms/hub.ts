@@ -81,7 +81,7 @@ export class RoomHub {
     const channel = this.roomLog.channel(room);
     this.roomOfChannel.delete(channel);
     // Issued after any subscription of this room on the same connection, so it lands after it.
-    if (!this.closed) await this.subscriber.sunsubscribe(channel);
+    await this.unsubscribe(channel);
   }
 
   /** A socket of `userId` opened here: follow the user's order updates (once per node). */
@@ -103,11 +103,19 @@ export class RoomHub {
     this.users.delete(userId);
     const channel = this.userChannel(userId);
     this.userOfChannel.delete(channel);
-    if (!this.closed) await this.subscriber.sunsubscribe(channel);
+    await this.unsubscribe(channel);
   }
 
   close(): void {
     this.closed = true;
+  }
+
+  /** A drain closes the connection under unsubscribes in flight: nothing is left to leave then. */
+  private async unsubscribe(channel: string): Promise<void> {
+    if (this.closed) return;
+    await this.subscriber.sunsubscribe(channel).catch((err: unknown) => {
+      if (!this.closed) throw err;
+    });
   }
 
   /**

@@ -312,6 +312,8 @@ export class RoomAppender {
   }
 
   private warn(err: unknown, dropId: string): void {
+    // Calls in flight when the node closes fail with its connection: nothing is lost then.
+    if (this.closed) return;
     this.log.warn({ err: (err as Error).message, dropId }, "room appender error");
   }
 }
