@@ -1,9 +1,11 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ValidationError } from "../core/index.ts";
+import type { OrderStore } from "../orders/index.ts";
 import type { DropDefinition } from "../protocol/index.ts";
 import type { DropStatus, SaleEngine, TransitionResult } from "../sale-engine/index.ts";
 import { parseDuration, parseInteger, parsePrice, parseTime, required } from "./args.ts";
-import { openEngine } from "./connect.ts";
+import { auditedCli, type CliAction, heldByRunningStack } from "./audit-record.ts";
+import { openEngine, openStore } from "./connect.ts";
 import { printResult } from "./output.ts";
 
 export const DROP_USAGE = `livedrop drop <command> [--json]
@@ -70,15 +72,19 @@ export async function runDrop(args: string[]): Promise<void> {
   const dropId = positionals[0] as string;
   await withEngine(async (engine) => {
     if (sub === "status") return printStatus(await engine.status(dropId), json);
-    if (sub === "restock")
-      return printStatus(await engine.restock(dropId, parseInteger(values.qty, "--qty")), json);
+    if (sub === "restock") {
+      const qty = parseInteger(values.qty, "--qty");
+      const a = { action: "drop.restock", target: dropId, details: { dropId, qty } };
+      return printStatus(await audited(a, () => engine.restock(dropId, qty)), json);
+    }
     const transitions = {
       launch: () => engine.launch(dropId),
       pause: () => engine.pause(dropId),
       resume: () => engine.resume(dropId),
       end: () => engine.end(dropId),
     };
-    const result = await transitions[sub as keyof typeof transitions]();
+    const a = { action: `drop.${sub}`, target: dropId, details: { dropId } };
+    const result = await audited(a, () => transitions[sub as keyof typeof transitions]());
     printTransition(result, json);
   });
 }
@@ -111,12 +117,37 @@ async function create(engine: SaleEngine, args: string[]): Promise<void> {
   };
   if (v["starts-at"] !== undefined) definition.startsAt = parseTime(v["starts-at"], "--starts-at", serverNow);
   if (v["ends-at"] !== undefined) definition.endsAt = parseTime(v["ends-at"], "--ends-at", serverNow);
-  const { created, status } = await engine.createDrop(definition);
+  const { created, status } = await audited(
+    { action: "drop.create", target: definition.dropId, details: { ...definition } },
+    () => engine.createDrop(definition),
+  );
   printResult(
     { created, drop: status },
     v.json === true,
     () => `${created ? "created" : "already exists (identical)"}\n${describe(status)}`,
   );
+}
+
+/**
+ * Runs a drop change with its audit row (audit-record.ts). The embedded order store held by a
+ * running stack cannot take the row (PGlite is one process's): the change then runs with a
+ * warning, and the HTTP API (audited by the gateway) or PostgreSQL is the audited way.
+ */
+async function audited<T>(a: CliAction, fn: () => Promise<T>): Promise<T> {
+  let store: OrderStore | undefined;
+  try {
+    store = await openStore();
+  } catch (err) {
+    if (!heldByRunningStack(err)) throw err;
+    process.stderr.write(
+      `warning: the embedded order store is held by the running stack; ${a.action} is not written to the audit log (use the HTTP API, or set DATABASE_URL)\n`,
+    );
+  }
+  try {
+    return store ? await auditedCli(store, a, fn) : await fn();
+  } finally {
+    await store?.close();
+  }
 }
 
 async function withEngine(fn: (engine: SaleEngine) => Promise<void>): Promise<void> {

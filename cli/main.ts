@@ -11,6 +11,9 @@ const USAGE = `livedrop <command>
                              probes on WORKER_PORT
   media                      run one media node (mediasoup, signaling, ingest, HLS) on MEDIA_PORT
   orders ...                 list, show, refund orders; finance summaries (see \`livedrop orders help\`)
+  audit [--actor ID] [--action A] [--target ID] [--since ISO] [--limit N]
+                             the audit log of admin, host and CLI actions (see \`livedrop audit --help\`)
+  users export|erase USER_ID one user's personal data: export it, or erase it (see \`livedrop users help\`)
   token --role R [...]       mint a signed access token (see \`livedrop token --help\`)
   broadcast --room R --source testsrc|FILE [--media-url URL] [--token T]
                              send a test pattern or a media file into a room over RTP (ffmpeg)
@@ -50,6 +53,24 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       await runOrders(rest);
+      return 0;
+    }
+    case "audit": {
+      const { AUDIT_USAGE, runAudit } = await import("./audit.ts");
+      if (rest[0] === "help" || rest[0] === "--help") {
+        process.stdout.write(`${AUDIT_USAGE}\n`);
+        return 0;
+      }
+      await runAudit(rest);
+      return 0;
+    }
+    case "users": {
+      const { USERS_USAGE, runUsers } = await import("./users.ts");
+      if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help") {
+        process.stdout.write(`${USERS_USAGE}\n`);
+        return 0;
+      }
+      await runUsers(rest);
       return 0;
     }
     case "token": {

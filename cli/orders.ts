@@ -2,6 +2,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ErrorCode, NotFoundError, ValidationError } from "../core/index.ts";
 import { Checkout, type Order, type OrderStore, SandboxPaymentProvider } from "../orders/index.ts";
 import { parseInteger } from "./args.ts";
+import { auditedCli } from "./audit-record.ts";
 import { openEngine, openStore } from "./connect.ts";
 import { printResult } from "./output.ts";
 
@@ -103,7 +104,11 @@ async function refund(
       redis: engine.connection,
       keyPrefix: engine.keys.prefix,
     });
-    const order = await checkout.refund(reservationId, reason);
+    const order = await auditedCli(
+      store,
+      { action: "order.refund", target: reservationId, details: { reservationId, reason } },
+      () => checkout.refund(reservationId, reason),
+    );
     printResult(order, json, () => `refunded: ${oneLine(order)}\nstock was not returned to the drop`);
   } finally {
     await engine.close();
