@@ -198,6 +198,24 @@ export const gatewayConfigFields = {
     .describe(
       "How often each gateway samples Redis (one PING and one INFO memory) for its latency and memory gauges, ms. Default 5000: fresh enough for the one-minute Redis alerts.",
     ),
+  GATEWAY_ROOM_LOG_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3_650)
+    .default(30)
+    .describe(
+      "Room log entries (chat messages and moderation notices among them) older than this are trimmed from every room log, days; beside the per-room length cap. Default 30.",
+    ),
+  GATEWAY_ROOM_LOG_TRIM_INTERVAL_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(3_600)
+    .describe(
+      "How often each gateway node trims every room log of its lanes to the retention, seconds. Default 3600 (an hour).",
+    ),
   GATEWAY_GUEST_TOKEN_TTL_S: z.coerce
     .number()
     .int()

@@ -23,6 +23,8 @@ export interface GatewayLimits {
   readonly roomAppendScanMs: number;
   readonly roomAppendLeaseMs: number;
   readonly roomAppendReadBatch: number;
+  readonly roomLogRetentionDays: number;
+  readonly roomLogTrimIntervalS: number;
   readonly redisHealthMs: number;
 }
 
@@ -49,6 +51,8 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     roomAppendScanMs: cfg.GATEWAY_ROOM_APPEND_SCAN_MS,
     roomAppendLeaseMs: cfg.GATEWAY_ROOM_APPEND_LEASE_MS,
     roomAppendReadBatch: cfg.GATEWAY_ROOM_APPEND_READ_BATCH,
+    roomLogRetentionDays: cfg.GATEWAY_ROOM_LOG_RETENTION_DAYS,
+    roomLogTrimIntervalS: cfg.GATEWAY_ROOM_LOG_TRIM_INTERVAL_S,
     redisHealthMs: cfg.GATEWAY_REDIS_HEALTH_MS,
   };
 }

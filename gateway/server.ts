@@ -19,6 +19,7 @@ import type { ShadowLane } from "./lane.ts";
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.ts";
 import { createMetrics, type GatewayMetrics, registerShadowGauge } from "./metrics.ts";
 import { RedisHealth } from "./redis-health.ts";
+import { RoomRetention } from "./rooms/room-retention.ts";
 import { registerWebSocketEndpoint } from "./ws/endpoint.ts";
 import { socketLimits } from "./ws/socket-options.ts";
 import { SocketServer } from "./ws/socket-server.ts";
@@ -84,6 +85,8 @@ export class GatewayServer {
   readonly limits: GatewayLimits;
   private readonly clientAddress: ClientAddress;
   private readonly router: ApiRouter;
+  /** Trims each lane's room logs to their retention (chat included). */
+  private readonly retention: RoomRetention[];
 
   private constructor(
     private readonly o: GatewayServerOptions,
@@ -164,6 +167,15 @@ export class GatewayServer {
       shadow: this.shadowSockets,
       shadowEnabled: () => shadowSwitch.enabled(),
     });
+    const retention = (keyPrefix: string) =>
+      new RoomRetention({
+        redis: o.redis,
+        keyPrefix,
+        retentionDays: this.limits.roomLogRetentionDays,
+        intervalS: this.limits.roomLogTrimIntervalS,
+        log: o.log,
+      }).start();
+    this.retention = [retention(o.keyPrefix), ...(o.shadow ? [retention(o.shadow.keyPrefix)] : [])];
     this.routes();
   }
 
@@ -194,6 +206,7 @@ export class GatewayServer {
     this.redisHealth.close();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    await Promise.all(this.retention.map((r) => r.stop()));
     await this.clicks.close();
     await this.insights.close();
   }
