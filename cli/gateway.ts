@@ -1,5 +1,6 @@
 import { config, ValidationError } from "../core/index.ts";
 import { refuseTakenPort, startGatewayNode } from "../deploy/index.ts";
+import { startTelemetry } from "../telemetry/index.ts";
 import { openEngine, openStore } from "./connect.ts";
 import { untilSignal } from "./until-signal.ts";
 
@@ -17,6 +18,7 @@ export async function runGateway(args: string[]): Promise<number> {
   const cfg = config();
   // Before opening anything: a taken port is a fast, clear failure (the listen is exclusive too).
   if (!cfg.GATEWAY_REUSE_PORT) await refuseTakenPort(cfg.GATEWAY_PORT, cfg.GATEWAY_HOST, "GATEWAY_PORT");
+  const telemetry = await startTelemetry(cfg, "gateway");
   const engine = await openEngine({ waitForRedis: true });
   const store = await openStore(cfg).catch(async (err: unknown) => {
     await engine.close();
@@ -37,6 +39,8 @@ export async function runGateway(args: string[]): Promise<number> {
       await node.close();
       await store.close();
       await engine.close();
+      // Last: the spans of the drain are exported too.
+      await telemetry.shutdown();
     },
     { graceMs: cfg.LIVEDROP_STOP_GRACE_MS },
   );

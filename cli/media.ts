@@ -1,5 +1,6 @@
 import { config, ValidationError } from "../core/index.ts";
 import { startMediaNode } from "../media/index.ts";
+import { startTelemetry } from "../telemetry/index.ts";
 import { untilSignal } from "./until-signal.ts";
 
 /**
@@ -13,11 +14,19 @@ export async function runMedia(args: string[]): Promise<number> {
       `media takes no arguments (configure it with environment variables); got ${args.join(" ")}`,
     );
   const cfg = config();
+  const telemetry = await startTelemetry(cfg, "media");
   const node = await startMediaNode(cfg);
   if (!node.tier) {
     process.stderr.write(`${node.lines.join("\n")}\n`);
+    await telemetry.shutdown();
     return 1;
   }
   process.stdout.write(`${node.lines.join("\n")}\nlivedrop media running; Ctrl-C stops it\n`);
-  return untilSignal(() => node.stop(), { graceMs: cfg.LIVEDROP_STOP_GRACE_MS });
+  return untilSignal(
+    async () => {
+      await node.stop();
+      await telemetry.shutdown();
+    },
+    { graceMs: cfg.LIVEDROP_STOP_GRACE_MS },
+  );
 }

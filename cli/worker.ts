@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { config, ValidationError } from "../core/index.ts";
 import { openShadowLane, startProbeServer } from "../deploy/index.ts";
 import { startOrderPipeline } from "../orders/index.ts";
+import { startTelemetry } from "../telemetry/index.ts";
 import { openEngine, openStore } from "./connect.ts";
 import { untilSignal } from "./until-signal.ts";
 
@@ -25,6 +26,7 @@ export async function runWorker(args: string[]): Promise<number> {
       `worker takes no arguments (configure it with environment variables); got ${args.join(" ")}`,
     );
   const cfg = config();
+  const telemetry = await startTelemetry(cfg, "worker");
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "livedrop_worker_" });
   const engine = await openEngine({ waitForRedis: true });
@@ -57,6 +59,8 @@ export async function runWorker(args: string[]): Promise<number> {
       await probes.close();
       await store.close();
       await engine.close();
+      // Last: the spans of the jobs finished while draining are exported too.
+      await telemetry.shutdown();
     },
     { graceMs: cfg.LIVEDROP_STOP_GRACE_MS },
   );

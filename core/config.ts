@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { gatewayConfigFields } from "./config-gateway.ts";
 import { mediaConfigFields } from "./config-media.ts";
+import { telemetryConfigFields } from "./config-telemetry.ts";
 import { port } from "./config-types.ts";
 import { ErrorCode, SetupError } from "./errors.ts";
 
@@ -154,6 +155,7 @@ export const configSchema = z.object({
     ),
   ...gatewayConfigFields,
   ...mediaConfigFields,
+  ...telemetryConfigFields,
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce
     .number()
     .int()

@@ -155,7 +155,14 @@ export {
   type OrderUpdateType,
   orderUpdateSchema,
 } from "./order-update.ts";
-export { decodeOutboxEntry, OUTBOX_FIELD, outboxEventsSchema } from "./outbox.ts";
+export {
+  decodeOutboxEntry,
+  decodeOutboxTraces,
+  OUTBOX_FIELD,
+  OUTBOX_TRACE_FIELD,
+  outboxEventsSchema,
+  traceparentSchema,
+} from "./outbox.ts";
 export * from "./privacy.ts";
 export {
   buyQtySchema,

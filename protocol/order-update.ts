@@ -3,6 +3,7 @@ import { type Decoded, decodeJson } from "./decode.ts";
 import { productSchema } from "./drop-fields.ts";
 import { epochMsSchema, orderStatusSchema } from "./fields.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
+import { traceparentSchema } from "./outbox.ts";
 import { buyQtySchema } from "./quantities.ts";
 
 /**
@@ -31,6 +32,8 @@ export const orderUpdateSchema = z.object({
   status: orderStatusSchema,
   /** When the publisher saw the change, ms epoch. */
   at: epochMsSchema,
+  /** Tracing on: the W3C traceparent of the publish, parent of the gateway's order frame span. */
+  trace: traceparentSchema.optional(),
 });
 export type OrderUpdate = z.infer<typeof orderUpdateSchema>;
 

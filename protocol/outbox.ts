@@ -9,6 +9,16 @@ import { type ReservationEvent, reservationEventSchema } from "./sale-events.ts"
  * array) is read as a one-event entry.
  */
 export const OUTBOX_FIELD = "e";
+/**
+ * Optional field `t` (tracing on): a JSON object from reservation id to the W3C `traceparent` of
+ * the reserve call that placed that hold. Entries without it decode as before.
+ */
+export const OUTBOX_TRACE_FIELD = "t";
+
+/** A W3C trace context header value: `version-traceid-spanid-flags` in lowercase hex. */
+export const traceparentSchema = z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+
+export const outboxTracesSchema = z.record(z.string().max(200), traceparentSchema);
 
 export const outboxEventsSchema = z.preprocess(
   (v) => (Array.isArray(v) ? v : [v]),
@@ -21,4 +31,17 @@ export function decodeOutboxEntry(fields: readonly string[]): Decoded<Reservatio
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === OUTBOX_FIELD) payload = fields[i + 1];
   if (payload === undefined) return { ok: false, error: `no field ${OUTBOX_FIELD}` };
   return decodeJson(outboxEventsSchema, payload);
+}
+
+/**
+ * The trace carriers of an entry, by reservation id; undefined when it has none or they do not
+ * decode (a lost trace never loses the entry's events).
+ */
+export function decodeOutboxTraces(fields: readonly string[]): Readonly<Record<string, string>> | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2)
+    if (fields[i] === OUTBOX_TRACE_FIELD) {
+      const decoded = decodeJson(outboxTracesSchema, fields[i + 1] as string);
+      return decoded.ok ? decoded.value : undefined;
+    }
+  return undefined;
 }

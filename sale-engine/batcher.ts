@@ -6,23 +6,25 @@
 export class KeyedBatcher<Item, Answer> {
   private readonly queues = new Map<
     string,
-    { item: Item; resolve: (a: Answer) => void; reject: (e: unknown) => void }[]
+    { item: Item; trace: string | undefined; resolve: (a: Answer) => void; reject: (e: unknown) => void }[]
   >();
   private scheduled = false;
 
   constructor(
-    private readonly run: (key: string, items: Item[]) => Promise<Answer[]>,
+    /** `traces`: each item's W3C traceparent, given only when at least one item has one. */
+    private readonly run: (key: string, items: Item[], traces?: (string | undefined)[]) => Promise<Answer[]>,
     private readonly maxBatch: number,
   ) {}
 
-  submit(key: string, item: Item): Promise<Answer> {
+  /** `trace`: the item's trace context (W3C traceparent), kept beside it through the batch. */
+  submit(key: string, item: Item, trace?: string): Promise<Answer> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(key);
       if (!queue) {
         queue = [];
         this.queues.set(key, queue);
       }
-      queue.push({ item, resolve, reject });
+      queue.push({ item, trace, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate, not a microtask: requests arriving in the same I/O phase (many sockets)
@@ -42,6 +44,7 @@ export class KeyedBatcher<Item, Answer> {
         this.run(
           key,
           group.map((g) => g.item),
+          tracesOf(group),
         ).then(
           (answers) => {
             group.forEach((g, i) => {
@@ -57,4 +60,10 @@ export class KeyedBatcher<Item, Answer> {
       }
     }
   }
+}
+
+/** Each member's trace context, or undefined when none has one (tracing off: nothing built). */
+function tracesOf(group: readonly { trace: string | undefined }[]): (string | undefined)[] | undefined {
+  for (const g of group) if (g.trace !== undefined) return group.map((m) => m.trace);
+  return undefined;
 }

@@ -10,6 +10,7 @@ import {
   roomIdSchema,
   userIdSchema,
 } from "../protocol/index.ts";
+import { endSpan, type Span, SpanAttr, SpanKind, startSpan, traceparentOf } from "../telemetry/index.ts";
 import { ActiveIndex } from "./active-index.ts";
 import { KeyedBatcher } from "./batcher.ts";
 import { scriptError } from "./errors.ts";
@@ -83,7 +84,7 @@ export class SaleEngine {
   private readonly active: ActiveIndex;
   private readonly ownsConnection: boolean;
   private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, ReserveReply>(
-    (dropId, batch) => this.reserveBatch(dropId, batch),
+    (dropId, batch, traces) => this.reserveBatch(dropId, batch, traces),
     MAX_RESERVE_BATCH,
   );
   private closed = false;
@@ -145,10 +146,25 @@ export class SaleEngine {
   /**
    * Places a hold. Throws a typed error for every refusal (see ScriptCode). Concurrent calls for
    * one drop are sent together as one batch script call (see batcher.ts, lua/reserve.lua).
+   * With a `parent` span (tracing on) the call is a `sale.reserve` span whose context the hold's
+   * outbox entry carries to the order relay.
    */
-  async reserve(request: ReserveRequest): Promise<Reservation> {
+  async reserve(request: ReserveRequest, parent?: Span): Promise<Reservation> {
     const r = validate(reserveRequestSchema, request, "reserve request");
-    const answer = await this.reserveBatcher.submit(r.dropId, r);
+    const span = parent === undefined ? undefined : startSpan("sale.reserve", SpanKind.CLIENT, parent);
+    span?.setAttributes({ [SpanAttr.drop]: r.dropId });
+    let answer: ReserveReply;
+    try {
+      answer = await this.reserveBatcher.submit(r.dropId, r, traceparentOf(span));
+    } catch (err) {
+      endSpan(span, "failed", err);
+      throw err;
+    }
+    if (!answer.ok) endSpan(span, answer.code);
+    else {
+      span?.setAttributes({ [SpanAttr.reservation]: answer.reservationId });
+      endSpan(span, answer.replayed ? "replayed" : "held");
+    }
     if (!answer.ok) {
       const details =
         "perUserLimit" in answer
@@ -167,11 +183,17 @@ export class SaleEngine {
     };
   }
 
-  private async reserveBatch(dropId: string, batch: ReserveRequest[]): Promise<ReserveReply[]> {
+  private async reserveBatch(
+    dropId: string,
+    batch: ReserveRequest[],
+    traces?: (string | undefined)[],
+  ): Promise<ReserveReply[]> {
     const k = this.keys.drop(dropId);
     const args: (string | number)[] = [dropId, batch.length];
     for (const r of batch) args.push(r.userId, r.qty, r.idempotencyKey);
     args.push(this.eventLogLength);
+    // Optional: each request's traceparent ("" for none), written beside its hold's outbox event.
+    if (traces) for (const t of traces) args.push(t ?? "");
     const reply = await this.cmd.ldReserve(k.state, k.holds, k.outbox, k.events, k.log, ...args);
     return decodeReserveBatch(reply, batch.length);
   }

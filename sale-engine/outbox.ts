@@ -1,5 +1,5 @@
 import type { RedisClient } from "../core/index.ts";
-import { decodeOutboxEntry, type ReservationEvent } from "../protocol/index.ts";
+import { decodeOutboxEntry, decodeOutboxTraces, type ReservationEvent } from "../protocol/index.ts";
 import type { KeySpace } from "./keys.ts";
 
 /** The consumer group the order relays share on every drop's outbox. */
@@ -7,7 +7,13 @@ export const OUTBOX_GROUP = "order-relay";
 
 /** One outbox entry: its events, or why they could not be read (the entry is still acked). */
 export type OutboxEntry =
-  | { readonly id: string; readonly ok: true; readonly events: ReservationEvent[] }
+  | {
+      readonly id: string;
+      readonly ok: true;
+      readonly events: ReservationEvent[];
+      /** Tracing on: the traceparent of each traced hold's reserve call, by reservation id. */
+      readonly traces?: Readonly<Record<string, string>>;
+    }
   | { readonly id: string; readonly ok: false; readonly error: string };
 
 type RawEntry = [id: string, fields: string[]];
@@ -83,6 +89,9 @@ export class OutboxConsumer {
 function decodeEntries(raw: RawEntry[]): OutboxEntry[] {
   return raw.map(([id, fields]) => {
     const decoded = decodeOutboxEntry(fields);
-    return decoded.ok ? { id, ok: true, events: decoded.value } : { id, ok: false, error: decoded.error };
+    if (!decoded.ok) return { id, ok: false, error: decoded.error };
+    // An entry written without tracing has two fields: no trace lookup, no extra key.
+    const traces = fields.length > 2 ? decodeOutboxTraces(fields) : undefined;
+    return traces ? { id, ok: true, events: decoded.value, traces } : { id, ok: true, events: decoded.value };
   });
 }

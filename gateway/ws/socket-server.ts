@@ -14,6 +14,7 @@ import {
   WIRE_LIMITS,
   WireErrorCode,
 } from "../../protocol/index.ts";
+import { endSpan, SpanAttr, SpanKind, startSpan } from "../../telemetry/index.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomAppender } from "../rooms/room-appender.ts";
 import { RoomLog } from "../rooms/room-log.ts";
@@ -277,6 +278,13 @@ export class SocketServer {
       return;
     }
     const u = decoded.value;
+    // Tracing on: the last span of the buy's trace, child of the pipeline's publish.
+    const span = u.trace === undefined ? undefined : startSpan("order.frame", SpanKind.CONSUMER, u.trace);
+    span?.setAttributes({
+      [SpanAttr.drop]: u.dropId,
+      [SpanAttr.room]: u.roomId,
+      [SpanAttr.reservation]: u.reservationId,
+    });
     this.app.publish(
       this.userTopic(userId),
       encodeServerFrame({
@@ -288,6 +296,7 @@ export class SocketServer {
         currency: u.currency,
       }),
     );
+    endSpan(span, "sent");
   }
 
   /** Sends to one socket, corked (async callers), unless it closed meanwhile. */

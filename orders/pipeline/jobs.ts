@@ -12,6 +12,8 @@ export type OrderJob =
       readonly deadline: number;
       /** When the hold was placed, server-clock ms (for hold-to-order latency). */
       readonly placedAt: number;
+      /** Tracing on: W3C traceparent of the relay span, parent of the job's span. Absent when off. */
+      trace?: string;
     }
   | {
       readonly kind: "status";
@@ -59,27 +61,32 @@ export function expireJob(
   };
 }
 
-/** The jobs one sale-engine event asks for (none for drop-level events). */
+/**
+ * The jobs one sale-engine event asks for (none for drop-level events). `trace`: the context the
+ * order job carries (a placed hold's only); the field is left out when there is none.
+ */
 export function jobsForEvent(
   event: SaleEvent,
   now: number,
+  trace?: string,
 ): { orders: PlannedJob<OrderJob>[]; holds: PlannedJob<ExpireJob>[] } {
   switch (event.type) {
-    case "reservation.placed":
+    case "reservation.placed": {
+      const job: Extract<OrderJob, { kind: "create" }> = {
+        kind: "create",
+        reservationId: event.reservation,
+        dropId: event.drop,
+        userId: event.user,
+        qty: event.qty,
+        deadline: event.deadline,
+        placedAt: event.at,
+      };
+      if (trace !== undefined) job.trace = trace;
       return {
-        orders: [
-          createJob({
-            kind: "create",
-            reservationId: event.reservation,
-            dropId: event.drop,
-            userId: event.user,
-            qty: event.qty,
-            deadline: event.deadline,
-            placedAt: event.at,
-          }),
-        ],
+        orders: [createJob(job)],
         holds: [expireJob(event.drop, event.reservation, event.deadline, now)],
       };
+    }
     case "reservation.confirmed":
       return {
         orders: [

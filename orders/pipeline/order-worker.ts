@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { ErrorCode, isLivedropError, type Logger, type RedisClient } from "../../core/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
+import { endSpan, type Span, SpanAttr, SpanKind, startSpan, traceparentOf } from "../../telemetry/index.ts";
 import { ensureOrder } from "../ensure-order.ts";
 import { QueueName, queuePrefix } from "../keys.ts";
 import type { Order, OrderStore } from "../store/index.ts";
@@ -53,26 +54,17 @@ export class OrderWorker {
   private async process(job: Job<OrderJob>): Promise<string> {
     const data = job.data;
     if (data.kind === "create") {
-      // The job carries the hold; with the drop's cached product that is one insert, no reads.
-      const drop = await this.drop(data.dropId);
-      const { created, order } = await this.o.store.createOrder({
-        reservationId: data.reservationId,
-        dropId: data.dropId,
-        roomId: drop.roomId,
-        userId: data.userId,
-        sku: drop.product.sku,
-        title: drop.product.title,
-        qty: data.qty,
-        unitPriceMinor: drop.product.priceMinor,
-        currency: drop.product.currency,
-        holdDeadline: data.deadline,
-      });
-      if (created) {
-        // Server-clock placedAt against this host's clock: the lag a buyer waits for an order.
-        this.o.metrics?.orderLag.observe(Math.max(0, Date.now() - data.placedAt) / 1000);
-        await publishOrderUpdate(this.o.connection, this.o.keyPrefix, "order.created", order);
+      // A traced buy's job is a child of the relay's span: the job carries its context.
+      const span =
+        data.trace === undefined ? undefined : startSpan("order.job", SpanKind.CONSUMER, data.trace);
+      try {
+        const { created, order } = await this.create(data, span);
+        endSpan(span, created ? "created" : "exists");
+        return created ? `created ${order.reservationId}` : `exists ${order.reservationId}`;
+      } catch (err) {
+        endSpan(span, "failed", err);
+        throw err;
       }
-      return created ? `created ${order.reservationId}` : `exists ${order.reservationId}`;
     }
     await this.ensureOrder(data.reservationId);
     const { changed, order } = await this.o.store
@@ -86,6 +78,53 @@ export class OrderWorker {
       });
     if (changed) await publishOrderUpdate(this.o.connection, this.o.keyPrefix, `order.${data.to}`, order);
     return changed ? `${data.to} ${order.reservationId}` : `already ${order.status}`;
+  }
+
+  /** Writes the order of a hold and tells the buyer; `span` is the job's span when traced. */
+  private async create(
+    data: Extract<OrderJob, { kind: "create" }>,
+    span: Span | undefined,
+  ): Promise<{ created: boolean; order: Order }> {
+    // The job carries the hold; with the drop's cached product that is one insert, no reads.
+    const drop = await this.drop(data.dropId);
+    span?.setAttributes({
+      [SpanAttr.drop]: data.dropId,
+      [SpanAttr.room]: drop.roomId,
+      [SpanAttr.reservation]: data.reservationId,
+    });
+    const insert = span && startSpan("order.insert", SpanKind.CLIENT, span);
+    let result: { created: boolean; order: Order };
+    try {
+      result = await this.o.store.createOrder({
+        reservationId: data.reservationId,
+        dropId: data.dropId,
+        roomId: drop.roomId,
+        userId: data.userId,
+        sku: drop.product.sku,
+        title: drop.product.title,
+        qty: data.qty,
+        unitPriceMinor: drop.product.priceMinor,
+        currency: drop.product.currency,
+        holdDeadline: data.deadline,
+      });
+    } catch (err) {
+      endSpan(insert, "failed", err);
+      throw err;
+    }
+    endSpan(insert, result.created ? "created" : "exists");
+    if (!result.created) return result;
+    // Server-clock placedAt against this host's clock: the lag a buyer waits for an order.
+    this.o.metrics?.orderLag.observe(Math.max(0, Date.now() - data.placedAt) / 1000);
+    const publish = span && startSpan("order.publish", SpanKind.PRODUCER, span);
+    try {
+      const { connection, keyPrefix } = this.o;
+      await publishOrderUpdate(connection, keyPrefix, "order.created", result.order, traceparentOf(publish));
+    } catch (err) {
+      endSpan(publish, "failed", err);
+      throw err;
+    }
+    endSpan(publish, "published");
+    return result;
   }
 
   private async ensureOrder(reservationId: string): Promise<{ created: boolean; order: Order }> {

@@ -15,8 +15,10 @@ export async function publishOrderUpdate(
   keyPrefix: string,
   type: OrderUpdateType,
   order: Order,
+  /** Tracing on: the publish span's traceparent, for the gateway's order frame span. */
+  trace?: string,
 ): Promise<void> {
-  const payload = encodeOrderUpdate({
+  const update: OrderUpdate = {
     type,
     reservationId: order.reservationId,
     dropId: order.dropId,
@@ -27,7 +29,9 @@ export async function publishOrderUpdate(
     currency: order.currency,
     status: order.status,
     at: Date.now(),
-  });
+  };
+  if (trace !== undefined) update.trace = trace;
+  const payload = encodeOrderUpdate(update);
   const channels = orderChannels(keyPrefix, order);
   await Promise.all([redis.spublish(channels.user, payload), redis.spublish(channels.room, payload)]);
 }

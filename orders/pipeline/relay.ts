@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Logger, RedisClient } from "../../core/index.ts";
 import type { OutboxConsumer, OutboxEntry, SaleEngine } from "../../sale-engine/index.ts";
+import { endSpan, type Span, SpanAttr, SpanKind, startSpan, traceparentOf } from "../../telemetry/index.ts";
 import { jobsForEvent } from "./jobs.ts";
 import type { OrderQueues } from "./queues.ts";
 
@@ -89,6 +90,8 @@ export class OutboxRelay {
     const now = Date.now();
     const orders = [];
     const holds = [];
+    // Only entries written with trace carriers open spans (tracing on in gateway and here).
+    let spans: Span[] | undefined;
     for (const entry of entries) {
       if (!entry.ok) {
         this.log.error(
@@ -98,13 +101,24 @@ export class OutboxRelay {
         continue;
       }
       for (const event of entry.events) {
-        const jobs = jobsForEvent(event, now);
+        const span = entry.traces && relaySpan(entry.traces, event);
+        if (span) {
+          spans ??= [];
+          spans.push(span);
+        }
+        const jobs = jobsForEvent(event, now, traceparentOf(span));
         orders.push(...jobs.orders);
         holds.push(...jobs.holds);
       }
     }
-    if (orders.length > 0) await this.queues.orders.addBulk(orders);
-    if (holds.length > 0) await this.queues.holds.addBulk(holds);
+    try {
+      if (orders.length > 0) await this.queues.orders.addBulk(orders);
+      if (holds.length > 0) await this.queues.holds.addBulk(holds);
+    } catch (err) {
+      for (const span of spans ?? []) endSpan(span, "failed", err);
+      throw err;
+    }
+    for (const span of spans ?? []) endSpan(span, "queued");
     await this.outbox.ack(
       dropId,
       entries.map((e) => e.id),
@@ -112,6 +126,22 @@ export class OutboxRelay {
     this.relayed += entries.length;
     return entries.length;
   }
+}
+
+/** The relay's span of a traced hold: child of its reserve call, carried in the outbox entry. */
+function relaySpan(
+  traces: Readonly<Record<string, string>>,
+  event: Extract<OutboxEntry, { ok: true }>["events"][number],
+): Span | undefined {
+  const parent = event.type === "reservation.placed" ? traces[event.reservation] : undefined;
+  if (parent === undefined) return undefined;
+  const span = startSpan("outbox.relay", SpanKind.CONSUMER, parent);
+  span?.setAttributes({
+    [SpanAttr.drop]: event.drop,
+    [SpanAttr.room]: event.room,
+    [SpanAttr.reservation]: event.reservation,
+  });
+  return span;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,6 +5,7 @@
 -- KEYS[4] event channel   KEYS[5] event log stream
 -- ARGV[1] drop id   ARGV[2] n   then n times: user id, qty, idempotency key
 -- ARGV[3 + 3n] event log length (entries, MAXLEN ~)
+-- ARGV[4 + 3n .. 3 + 4n] optional (tracing on): each request's W3C traceparent, '' for none
 -- Returns: one answer per request, in order:
 --          {1, rid, deadline, available, replayed}
 --          (a hold is recorded per user and idempotency key: a retry with the same key, in this
@@ -16,7 +17,8 @@
 --        | {0, 'QTY_ABOVE_LIMIT', limit} | {0, 'INVALID_INPUT'} (not recorded, nothing changed;
 --          for every request when the log length is bad)
 -- Events: reservation.placed, one per hold, published as one array and appended to the event log
---         and the outbox
+--         and the outbox; with traceparents, the outbox entry also gets field `t`, a JSON object
+--         reservation id -> traceparent of each traced hold (the log and channel never carry it)
 local state_key, holds_key = KEYS[1], KEYS[2]
 local drop_id, n = ARGV[1], tonumber(ARGV[2])
 local log_len = n and log_length(ARGV[3 + 3 * n])
@@ -51,6 +53,8 @@ local deadline_s, sold_s, head = tostring(deadline), tostring(m.sold), event_hea
 -- What this batch has recorded so far, so later requests in it see earlier ones.
 local recorded, units = {}, {}
 local writes, holds, events = {}, {}, {}
+-- Trace carriers: only when the caller sent one per request.
+local traced, traces = #ARGV == 3 + 4 * n, {}
 
 for i = 0, n - 1 do
   local user, qty_s, key = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
@@ -104,6 +108,11 @@ for i = 0, n - 1 do
         '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. qty_s .. ',"deadline":' .. deadline_s .. ',',
         head, m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now), available_s, m.held, sold_s)
       answer = { 1, rid, deadline, m.available, 0 }
+      local tp = traced and ARGV[4 + 3 * n + i]
+      -- version-traceid-spanid-flags in hex: nothing that could break out of the JSON string
+      if tp and #tp == 55 and string.find(tp, '^%x%x%-%x+%-%x+%-%x%x$') then
+        traces[#traces + 1] = '"' .. rid .. '":"' .. tp .. '"'
+      end
       writes[#writes + 1] = ifield
       writes[#writes + 1] = recorded[ifield]
     end
@@ -114,6 +123,11 @@ end
 if #events > 0 then
   redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'ver', m.ver, 'seq', m.seq, unpack(writes))
   redis.call('ZADD', holds_key, unpack(holds))
-  emit(sink(KEYS[4], KEYS[5], log_len, KEYS[3]), events)
+  if #traces == 0 then
+    emit(sink(KEYS[4], KEYS[5], log_len, KEYS[3]), events)
+  else
+    emit(sink(KEYS[4], KEYS[5], log_len, nil), events)
+    redis.call('XADD', KEYS[3], '*', 'e', '[' .. table.concat(events, ',') .. ']', 't', '{' .. table.concat(traces, ',') .. '}')
+  end
 end
 return answers
