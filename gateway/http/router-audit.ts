@@ -80,6 +80,11 @@ export async function servedAudited<C extends AuditedCall>(
       throw new LivedropError(ErrorCode.INTERNAL, `the audit row of ${name} could not be written`);
     }
   }
+  // What was done and how it ended; who and on whom stay in the audit log, not the process log.
+  log.debug(
+    { route: name, outcome, lane: claims?.shadow ? "shadow" : "live", role: claims?.role },
+    "audited call",
+  );
   if (failure !== undefined) throw failure;
   held.release();
 }
