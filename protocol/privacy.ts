@@ -117,6 +117,8 @@ export const userEraseSchema = z.object({
   paymentAttempts: z.number().int().min(0),
   chatMessages: z.number().int().min(0),
   moderationEntries: z.number().int().min(0),
+  /** Room log events of their holds (they carry the buyer's user id). */
+  reservationEntries: z.number().int().min(0),
   rooms: z.number().int().min(0),
 });
 export type UserErase = z.infer<typeof userEraseSchema>;

@@ -43,9 +43,10 @@ export async function roomsWithLog(redis: RedisClient, prefix: string): Promise<
   return [...rooms].sort();
 }
 
-/** A room log entry that names the user: their message, or a moderation of them. */
+/** A room log entry that names the user: their message, a moderation of them, or their hold's event. */
 interface Mention {
   readonly id: string;
+  readonly kind: "message" | "moderation" | "reservation";
   readonly message?: ChatMessage;
 }
 
@@ -64,9 +65,12 @@ async function mentions(
       const decoded = decodeRoomLogEntry(fields[1] ?? "null");
       if (!decoded.ok) continue;
       const ev = decoded.value;
-      if (ev.type === "chat.message" && ev.message.userId === userId) found.push({ id, message: ev.message });
-      if (ev.type === "chat.moderation" && "userId" in ev.action && ev.action.userId === userId)
-        found.push({ id });
+      if (ev.type === "chat.message" && ev.message.userId === userId)
+        found.push({ id, kind: "message", message: ev.message });
+      else if (ev.type === "chat.moderation" && "userId" in ev.action && ev.action.userId === userId)
+        found.push({ id, kind: "moderation" });
+      else if (ev.type.startsWith("reservation.") && "user" in ev && ev.user === userId)
+        found.push({ id, kind: "reservation" });
     }
     if (page.length < READ_PAGE) return found;
     after = `(${page.at(-1)?.[0]}`;
@@ -88,14 +92,17 @@ export async function userChatMessages(
 export interface ChatErasure {
   readonly chatMessages: number;
   readonly moderationEntries: number;
+  /** Their holds' events (the buyer's user id); later drop events still carry the stock figures. */
+  readonly reservationEntries: number;
   readonly rooms: number;
 }
 
 /**
  * Erases a user from every room log of the lane: each of their messages is deleted from the
  * log (XDEL) and a `chat.moderation` delete notice is logged, so live clients and history show
- * a tombstone; moderation notices naming them are deleted; their moderation fields (ban, mute,
- * slow-mode turn) go. Idempotent: a second run finds nothing and answers zeros.
+ * a tombstone; moderation notices naming them and their holds' events are deleted; their
+ * moderation fields (ban, mute, slow-mode turn) go. Idempotent: a second run finds nothing and
+ * answers zeros.
  */
 export async function eraseUserChat(
   redis: RedisClient,
@@ -104,6 +111,7 @@ export async function eraseUserChat(
 ): Promise<ChatErasure> {
   let chatMessages = 0;
   let moderationEntries = 0;
+  let reservationEntries = 0;
   let rooms = 0;
   for (const room of await roomsWithLog(redis, prefix)) {
     const k = roomKeys(prefix, room);
@@ -120,10 +128,9 @@ export async function eraseUserChat(
     const ttlS = pttl > 0 ? Math.max(1, Math.ceil(pttl / 1000)) : DEFAULT_GATEWAY_LIMITS.roomIdleTtlS;
     const roomLog = new RoomLog(redis, prefix, ttlS);
     for (const m of found) {
-      if (!m.message) {
-        moderationEntries += 1;
-        continue;
-      }
+      if (m.kind === "moderation") moderationEntries += 1;
+      if (m.kind === "reservation") reservationEntries += 1;
+      if (!m.message) continue;
       chatMessages += 1;
       await roomLog.append(room, {
         type: "chat.moderation",
@@ -133,5 +140,5 @@ export async function eraseUserChat(
       });
     }
   }
-  return { chatMessages, moderationEntries, rooms };
+  return { chatMessages, moderationEntries, reservationEntries, rooms };
 }

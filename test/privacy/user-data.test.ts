@@ -90,6 +90,12 @@ describe("export and erase one user's personal data", () => {
       });
       expect(paid.status).toBe(200);
 
+      // The room log carries the hold's events too (with the buyer's user id).
+      await expect
+        .poll(async () => (await roomLog()).filter((e) => e.json.includes('"reservation.')).length, {
+          timeout: 15_000,
+        })
+        .toBeGreaterThanOrEqual(2);
       const exported = await api("GET", `/api/v1/admin/users/${BUYER}/export`, admin);
       expect(exported.status).toBe(200);
       const data = (await exported.json()) as UserExport;
@@ -114,6 +120,8 @@ describe("export and erase one user's personal data", () => {
         moderationEntries: 1,
         rooms: 1,
       });
+      // placed and confirmed at least (the room appender logs every event of the drop).
+      expect(done.reservationEntries).toBeGreaterThanOrEqual(2);
       expect(done.pseudonym).toMatch(/^erased-[0-9a-f]{24}$/);
 
       // Live clients hear a delete notice for each of the buyer's messages.
@@ -154,6 +162,7 @@ describe("export and erase one user's personal data", () => {
         paymentAttempts: 0,
         chatMessages: 0,
         moderationEntries: 0,
+        reservationEntries: 0,
         rooms: 0,
       });
       const after = (await (
