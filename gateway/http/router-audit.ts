@@ -64,22 +64,8 @@ export async function servedAudited<C extends AuditedCall>(
   // A handler that answered a refusal itself, without throwing.
   if (failure === undefined && (held.g.status ?? 200) >= 400) outcome = `HTTP_${held.g.status}`;
   const claims = c.claims;
-  if (claims && (failure === undefined || claims.role !== "viewer")) {
-    try {
-      await c.lane.store.appendAudit({
-        actor: claims.userId,
-        actorRole: claims.role,
-        lane: claims.shadow ? "shadow" : "live",
-        action: name,
-        target: audit.target ? audit.target(c.params) : (c.params[0] ?? null),
-        details: detailsOf(c),
-        outcome,
-      });
-    } catch (err) {
-      log.error({ err, route: name }, "audit row could not be written");
-      throw new LivedropError(ErrorCode.INTERNAL, `the audit row of ${name} could not be written`);
-    }
-  }
+  if (claims && (failure === undefined || claims.role !== "viewer"))
+    await write(name, audit, c, outcome, log);
   // What was done and how it ended; who and on whom stay in the audit log, not the process log.
   log.debug(
     { route: name, outcome, lane: claims?.shadow ? "shadow" : "live", role: claims?.role },
@@ -89,7 +75,47 @@ export async function servedAudited<C extends AuditedCall>(
   held.release();
 }
 
-function detailsOf(c: AuditedCall): Record<string, unknown> {
+/**
+ * A refusal before the route's handler (the role rule of an admin route, the body rule) of a
+ * caller with a privileged role, written like the handler's own refusals; the body is not in it.
+ */
+export async function auditRefusal(
+  name: string,
+  audit: RouteAudit,
+  c: Pick<AuditedCall, "params" | "claims" | "lane">,
+  err: unknown,
+  log: Logger,
+): Promise<void> {
+  if (!c.claims || c.claims.role === "viewer") return;
+  await write(name, audit, { ...c, body: undefined }, outcomeOf(err), log);
+}
+
+async function write(
+  name: string,
+  audit: RouteAudit,
+  c: Pick<AuditedCall, "params" | "claims" | "lane" | "body">,
+  outcome: string,
+  log: Logger,
+): Promise<void> {
+  const claims = c.claims;
+  if (!claims) return;
+  try {
+    await c.lane.store.appendAudit({
+      actor: claims.userId,
+      actorRole: claims.role,
+      lane: claims.shadow ? "shadow" : "live",
+      action: name,
+      target: audit.target ? audit.target(c.params) : (c.params[0] ?? null),
+      details: detailsOf(c),
+      outcome,
+    });
+  } catch (err) {
+    log.error({ err, route: name }, "audit row could not be written");
+    throw new LivedropError(ErrorCode.INTERNAL, `the audit row of ${name} could not be written`);
+  }
+}
+
+function detailsOf(c: Pick<AuditedCall, "params" | "body">): Record<string, unknown> {
   const body = typeof c.body === "object" && c.body !== null ? (c.body as Record<string, unknown>) : {};
   return c.params.length > 0 ? { params: c.params, ...body } : body;
 }

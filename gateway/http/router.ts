@@ -19,7 +19,7 @@ import { type HandlerContext, HttpRefusal, handle } from "./handler.ts";
 import { readJsonBody } from "./read-body.ts";
 import { dropConnection, framingProblem } from "./request-framing.ts";
 import { type GuardedResponse, guard, sendJson } from "./respond.ts";
-import { type RouteAudit, routeAuditOf, servedAudited } from "./router-audit.ts";
+import { auditRefusal, type RouteAudit, routeAuditOf, servedAudited } from "./router-audit.ts";
 
 /** Largest JSON body the API reads; bigger ones are 413 before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -170,6 +170,7 @@ export class ApiRouter {
       spec,
       audit ? (c) => servedAudited(spec.name, audit, c, serve, this.d.log) : serve,
       audit !== undefined,
+      audit,
     );
   }
 
@@ -208,6 +209,8 @@ export class ApiRouter {
     spec: Omit<RouteSpec<B>, "handler">,
     serve: (c: RouteContext<B>) => Promise<void>,
     audited: boolean,
+    /** An audited route's descriptor: refusals before `serve` (role, body) are written too. */
+    refusals?: RouteAudit,
   ): void {
     const paramCount = (spec.pattern.match(/\/:/g) ?? []).length;
     this.rules.push({
@@ -234,11 +237,18 @@ export class ApiRouter {
       handle(d, spec.name, g, async () => {
         const claims = await this.caller(i, spec.perAddress);
         const lane = chooseLane(spec.lanes, claims, d);
-        // No token, or the wrong role, is refused before the body is even read.
-        authorizeCaller(spec.access as Access<never, never>, claims);
-        const parsed = spec.body
-          ? validate(spec.body, await body, "request body")
-          : (validate(NO_BODY, await body, `${spec.name} takes no request body; body`) as B);
+        let parsed: B;
+        try {
+          // No token, or the wrong role, is refused before the body is even read.
+          authorizeCaller(spec.access as Access<never, never>, claims);
+          parsed = spec.body
+            ? validate(spec.body, await body, "request body")
+            : (validate(NO_BODY, await body, `${spec.name} takes no request body; body`) as B);
+        } catch (err) {
+          if (refusals)
+            await auditRefusal(spec.name, refusals, { params: i.params, claims, lane }, err, d.log);
+          throw err;
+        }
         await withDeadline(
           serve({ params: i.params, query: i.query, ip: i.ip, claims, lane, body: parsed, g }),
           d.dependencyTimeoutMs,

@@ -192,6 +192,17 @@ describe("every host, moderator and admin action is audited", () => {
         (e) => e.action === "drop.pause" && e.actor === "host-elsewhere" && e.target === def.dropId,
       ),
     ).toMatchObject({ outcome: "FORBIDDEN" });
+    // Admin routes: the role rule and the body rule refuse before the handler, and are written too.
+    const admin = await g().token("admin-refused", "admin");
+    expect((await call("PUT", "/api/v1/admin/shadow", elsewhere, { enabled: true })).status).toBe(403);
+    expect((await call("PUT", "/api/v1/admin/shadow", viewer, { enabled: true })).status).toBe(403);
+    expect((await call("PUT", "/api/v1/admin/shadow", admin, { enabled: "yes" })).status).toBe(400);
+    expect(
+      await auditEntry((e) => e.action === "admin.shadow.set" && e.actor === "host-elsewhere"),
+    ).toMatchObject({ outcome: "FORBIDDEN", details: {} });
+    expect(
+      await auditEntry((e) => e.action === "admin.shadow.set" && e.actor === "admin-refused"),
+    ).toMatchObject({ outcome: "INVALID_INPUT", actorRole: "admin" });
     const all = await g().stack.store.audit({ actor: "viewer-v" });
     expect(all).toEqual([]);
   });
