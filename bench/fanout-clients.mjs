@@ -14,6 +14,7 @@ let reached = 0;
 const DROP = Buffer.from('{"t":"drop"');
 const JOINED = Buffer.from('{"t":"joined"');
 const WELCOME = Buffer.from('{"t":"welcome"');
+const ERROR = Buffer.from('{"t":"error"');
 const JOIN = textFrame(JSON.stringify({ t: "join", room }));
 
 function onEvent(i) {
@@ -28,11 +29,13 @@ function onEvent(i) {
 function open(i) {
   return new Promise((resolve, reject) => {
     let socket;
-    const connected = connectRaw(url, (buf, start) => {
+    const connected = connectRaw(url, (buf, start, end) => {
       if (mode !== "gateway") onEvent(i);
       else if (startsWith(buf, start, DROP)) onEvent(i);
       else if (startsWith(buf, start, WELCOME)) connected.then((s) => s.write(JOIN));
       else if (startsWith(buf, start, JOINED)) resolve(socket);
+      else if (startsWith(buf, start, ERROR))
+        reject(new Error(`client ${i}: ${buf.toString("utf8", start, end)}`));
     });
     connected.then((s) => {
       socket = s;

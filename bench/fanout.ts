@@ -83,6 +83,8 @@ export async function run(args: string[]): Promise<number> {
       keyPrefix: prefix,
       tokenSecret: secret,
       maxConnectionsPerIp: clients + 10,
+      // One bench user holds every socket.
+      maxRoomsPerUser: clients + 10,
     });
     children.push(gateway);
     const uws = await measure({
@@ -182,10 +184,18 @@ async function measure(o: MeasureOptions) {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   o.children.push(load);
+  // A load process that failed (a refused connection or join) ends the run instead of hanging it.
+  const failed = new Promise<never>((_, reject) =>
+    load.once("exit", (code) => reject(new Error(`${o.label}: the clients' process exited with ${code}`))),
+  );
+  failed.catch(() => undefined);
   const next = (type: string) =>
-    new Promise<{ at: number }>((resolve) =>
-      load.once("message", (m: { type: string; at: number }) => m.type === type && resolve(m)),
-    );
+    Promise.race([
+      new Promise<{ at: number }>((resolve) =>
+        load.once("message", (m: { type: string; at: number }) => m.type === type && resolve(m)),
+      ),
+      failed,
+    ]);
   const t0 = Date.now();
   await next("half");
   await collectGarbage(o.inspector);

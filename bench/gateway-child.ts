@@ -20,6 +20,8 @@ export async function startGatewayChild(o: {
   keyPrefix: string;
   tokenSecret: string;
   maxConnectionsPerIp: number;
+  /** When one bench user holds many sockets in a room: each socket is one of its memberships. */
+  maxRoomsPerUser?: number;
 }): Promise<GatewayChild> {
   const port = await freePort();
   const child = spawn(process.execPath, [INSPECT_FLAG, bin, "gateway"], {
@@ -31,6 +33,7 @@ export async function startGatewayChild(o: {
       GATEWAY_PORT: String(port),
       GATEWAY_TOKEN_SECRET: o.tokenSecret,
       GATEWAY_MAX_CONNS_PER_IP: String(o.maxConnectionsPerIp),
+      ...(o.maxRoomsPerUser ? { GATEWAY_MAX_ROOMS_PER_USER: String(o.maxRoomsPerUser) } : {}),
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "pipe", "pipe"],
