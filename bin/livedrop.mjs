@@ -11,6 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE_FOLDERS = [
   "core",
   "auth",
+  "telemetry",
   "protocol",
   "sale-engine",
   "orders",
