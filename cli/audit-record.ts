@@ -1,6 +1,9 @@
 import os from "node:os";
 import { ErrorCode, isLivedropError, LivedropError } from "../core/index.ts";
-import type { OrderStore } from "../orders/index.ts";
+import type { NewAuditEntry } from "../orders/index.ts";
+
+/** Where a CLI command's audit row goes: the order store, or the running stack's inbox. */
+export type AuditSink = (entry: NewAuditEntry) => Promise<unknown>;
 
 /** Who runs this CLI command, as the audit log names them: `cli:<os user>`. */
 export function cliActor(): string {
@@ -24,21 +27,22 @@ export interface CliAction {
  * CLI attempt is written, refusals included: the CLI is an operator's tool. A row that cannot be
  * written fails the command (INTERNAL; the action may have taken effect).
  */
-export async function auditedCli<T>(store: OrderStore, a: CliAction, fn: () => Promise<T>): Promise<T> {
+export async function auditedCli<T>(sink: AuditSink, a: CliAction, fn: () => Promise<T>): Promise<T> {
   let result: T;
+  const at = Date.now();
   try {
     result = await fn();
   } catch (err) {
-    await write(store, a, isLivedropError(err) ? err.code : ErrorCode.INTERNAL);
+    await write(sink, a, at, isLivedropError(err) ? err.code : ErrorCode.INTERNAL);
     throw err;
   }
-  await write(store, a, "ok");
+  await write(sink, a, at, "ok");
   return result;
 }
 
-async function write(store: OrderStore, a: CliAction, outcome: string): Promise<void> {
+async function write(sink: AuditSink, a: CliAction, at: number, outcome: string): Promise<void> {
   try {
-    await store.appendAudit({ actor: cliActor(), actorRole: "cli", lane: "live", ...a, outcome });
+    await sink({ actor: cliActor(), actorRole: "cli", lane: "live", ...a, outcome, at });
   } catch (err) {
     throw new LivedropError(ErrorCode.INTERNAL, `the audit row of ${a.action} could not be written`, {
       cause: (err as Error).message,
@@ -48,7 +52,7 @@ async function write(store: OrderStore, a: CliAction, outcome: string): Promise<
 
 /**
  * True when the embedded order store is held by a running stack (PGlite is one process's): a
- * CLI command cannot write the audit log then.
+ * CLI command hands its audit row to that stack then (gateway/audit-inbox.ts).
  */
 export function heldByRunningStack(err: unknown): boolean {
   return (

@@ -1,10 +1,10 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ValidationError } from "../core/index.ts";
-import type { OrderStore } from "../orders/index.ts";
+import { type OrderStore, postToAuditInbox } from "../orders/index.ts";
 import type { DropDefinition } from "../protocol/index.ts";
 import type { DropStatus, SaleEngine, TransitionResult } from "../sale-engine/index.ts";
 import { parseDuration, parseInteger, parsePrice, parseTime, required } from "./args.ts";
-import { auditedCli, type CliAction, heldByRunningStack } from "./audit-record.ts";
+import { type AuditSink, auditedCli, type CliAction, heldByRunningStack } from "./audit-record.ts";
 import { openEngine, openStore } from "./connect.ts";
 import { printResult } from "./output.ts";
 
@@ -75,7 +75,7 @@ export async function runDrop(args: string[]): Promise<void> {
     if (sub === "restock") {
       const qty = parseInteger(values.qty, "--qty");
       const a = { action: "drop.restock", target: dropId, details: { dropId, qty } };
-      return printStatus(await audited(a, () => engine.restock(dropId, qty)), json);
+      return printStatus(await audited(engine, a, () => engine.restock(dropId, qty)), json);
     }
     const transitions = {
       launch: () => engine.launch(dropId),
@@ -84,7 +84,7 @@ export async function runDrop(args: string[]): Promise<void> {
       end: () => engine.end(dropId),
     };
     const a = { action: `drop.${sub}`, target: dropId, details: { dropId } };
-    const result = await audited(a, () => transitions[sub as keyof typeof transitions]());
+    const result = await audited(engine, a, () => transitions[sub as keyof typeof transitions]());
     printTransition(result, json);
   });
 }
@@ -118,6 +118,7 @@ async function create(engine: SaleEngine, args: string[]): Promise<void> {
   if (v["starts-at"] !== undefined) definition.startsAt = parseTime(v["starts-at"], "--starts-at", serverNow);
   if (v["ends-at"] !== undefined) definition.endsAt = parseTime(v["ends-at"], "--ends-at", serverNow);
   const { created, status } = await audited(
+    engine,
     { action: "drop.create", target: definition.dropId, details: { ...definition } },
     () => engine.createDrop(definition),
   );
@@ -129,22 +130,22 @@ async function create(engine: SaleEngine, args: string[]): Promise<void> {
 }
 
 /**
- * Runs a drop change with its audit row (audit-record.ts). The embedded order store held by a
- * running stack cannot take the row (PGlite is one process's): the change then runs with a
- * warning, and the HTTP API (audited by the gateway) or PostgreSQL is the audited way.
+ * Runs a drop change with its audit row (audit-record.ts), written to the order store; when a
+ * running stack holds the embedded store (PGlite is one process's), handed to that stack's
+ * audit inbox in Redis instead, which its gateway moves into the audit log.
  */
-async function audited<T>(a: CliAction, fn: () => Promise<T>): Promise<T> {
+async function audited<T>(engine: SaleEngine, a: CliAction, fn: () => Promise<T>): Promise<T> {
   let store: OrderStore | undefined;
   try {
     store = await openStore();
   } catch (err) {
     if (!heldByRunningStack(err)) throw err;
-    process.stderr.write(
-      `warning: the embedded order store is held by the running stack; ${a.action} is not written to the audit log (use the HTTP API, or set DATABASE_URL)\n`,
-    );
   }
+  const sink: AuditSink = store
+    ? (e) => (store as OrderStore).appendAudit(e)
+    : (e) => postToAuditInbox(engine.connection, engine.keys.prefix, e);
   try {
-    return store ? await auditedCli(store, a, fn) : await fn();
+    return await auditedCli(sink, a, fn);
   } finally {
     await store?.close();
   }

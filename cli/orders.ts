@@ -105,7 +105,7 @@ async function refund(
       keyPrefix: engine.keys.prefix,
     });
     const order = await auditedCli(
-      store,
+      (e) => store.appendAudit(e),
       { action: "order.refund", target: reservationId, details: { reservationId, reason } },
       () => checkout.refund(reservationId, reason),
     );

@@ -32,12 +32,18 @@ export async function runUsers(args: string[]): Promise<void> {
       const lane = { store, redis: engine.connection, keyPrefix: engine.keys.prefix };
       const a = { action: `user.${sub}`, target: userId, details: { userId } };
       if (sub === "export") {
-        const data = await auditedCli(store, a, () => exportUser(lane, userId));
+        const data = await auditedCli(
+          (e) => store.appendAudit(e),
+          a,
+          () => exportUser(lane, userId),
+        );
         printResult(data, json, () => JSON.stringify(data, null, 2));
       } else {
         const tokens = await TokenService.create({ secret: await resolveTokenSecret(cfg) });
-        const done = await auditedCli(store, a, async () =>
-          eraseUser(lane, userId, await tokens.pseudonym(userId)),
+        const done = await auditedCli(
+          (e) => store.appendAudit(e),
+          a,
+          async () => eraseUser(lane, userId, await tokens.pseudonym(userId)),
         );
         printResult(done, json, () =>
           [

@@ -216,6 +216,15 @@ export const gatewayConfigFields = {
     .describe(
       "How often each gateway node trims every room log of its lanes to the retention, seconds. Default 3600 (an hour).",
     ),
+  GATEWAY_AUDIT_INBOX_DRAIN_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(60_000)
+    .default(1_000)
+    .describe(
+      "How often a gateway moves the audit rows that CLI commands handed over through Redis (while the embedded order store was held by the running stack) into the audit log, milliseconds. Default 1000.",
+    ),
   GATEWAY_GUEST_TOKEN_TTL_S: z.coerce
     .number()
     .int()

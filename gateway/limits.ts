@@ -25,6 +25,7 @@ export interface GatewayLimits {
   readonly roomAppendReadBatch: number;
   readonly roomLogRetentionDays: number;
   readonly roomLogTrimIntervalS: number;
+  readonly auditInboxDrainMs: number;
   readonly redisHealthMs: number;
 }
 
@@ -53,6 +54,7 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     roomAppendReadBatch: cfg.GATEWAY_ROOM_APPEND_READ_BATCH,
     roomLogRetentionDays: cfg.GATEWAY_ROOM_LOG_RETENTION_DAYS,
     roomLogTrimIntervalS: cfg.GATEWAY_ROOM_LOG_TRIM_INTERVAL_S,
+    auditInboxDrainMs: cfg.GATEWAY_AUDIT_INBOX_DRAIN_MS,
     redisHealthMs: cfg.GATEWAY_REDIS_HEALTH_MS,
   };
 }

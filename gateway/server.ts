@@ -3,7 +3,7 @@ import type { Registry } from "prom-client";
 import type { TokenService } from "../auth/index.ts";
 import { ShadowSwitch } from "../auth/index.ts";
 import { ErrorCode, type Logger, RateLimiter, type RedisClient, SetupError } from "../core/index.ts";
-import type { Checkout, OrderStore } from "../orders/index.ts";
+import { AuditInbox, type Checkout, type OrderStore } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import { ClientAddress } from "./client-address.ts";
 import { registerApi } from "./http/api.ts";
@@ -87,6 +87,8 @@ export class GatewayServer {
   private readonly router: ApiRouter;
   /** Trims each lane's room logs to their retention (chat included). */
   private readonly retention: RoomRetention[];
+  /** Moves the audit rows CLI commands handed over through Redis into the live audit log. */
+  private readonly auditInbox: AuditInbox;
 
   private constructor(
     private readonly o: GatewayServerOptions,
@@ -176,6 +178,13 @@ export class GatewayServer {
         log: o.log,
       }).start();
     this.retention = [retention(o.keyPrefix), ...(o.shadow ? [retention(o.shadow.keyPrefix)] : [])];
+    this.auditInbox = new AuditInbox({
+      redis: o.redis,
+      keyPrefix: o.keyPrefix,
+      store: o.store,
+      intervalMs: this.limits.auditInboxDrainMs,
+      log: o.log,
+    }).start();
     this.routes();
   }
 
@@ -206,7 +215,7 @@ export class GatewayServer {
     this.redisHealth.close();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
-    await Promise.all(this.retention.map((r) => r.stop()));
+    await Promise.all([...this.retention.map((r) => r.stop()), this.auditInbox.stop()]);
     await this.clicks.close();
     await this.insights.close();
   }

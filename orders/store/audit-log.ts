@@ -27,6 +27,8 @@ export const newAuditEntrySchema = z.strictObject({
   target: auditTargetSchema.nullable().default(null),
   details: z.record(z.string(), z.unknown()).default({}),
   outcome: auditOutcomeSchema,
+  /** When the action happened, ms; default now (a row handed over later keeps its own time). */
+  at: z.number().int().min(0).max(8.64e15).optional(),
 });
 export type NewAuditEntry = z.input<typeof newAuditEntrySchema>;
 
@@ -65,9 +67,19 @@ export function scrubDetails(details: Record<string, unknown>): Record<string, u
 export async function appendAudit(db: SqlClient, entry: NewAuditEntry): Promise<AuditEntry> {
   const e = validate(newAuditEntrySchema, entry, "audit entry");
   const [row] = await db.query<AuditRow>(
-    `INSERT INTO audit_log (actor, actor_role, lane, action, target, details, outcome)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING ${COLUMNS}`,
-    [e.actor, e.actorRole, e.lane, e.action, e.target, JSON.stringify(scrubDetails(e.details)), e.outcome],
+    `INSERT INTO audit_log (actor, actor_role, lane, action, target, details, outcome, at)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, COALESCE(to_timestamp($8::float8 / 1000), now()))
+     RETURNING ${COLUMNS}`,
+    [
+      e.actor,
+      e.actorRole,
+      e.lane,
+      e.action,
+      e.target,
+      JSON.stringify(scrubDetails(e.details)),
+      e.outcome,
+      e.at ?? null,
+    ],
   );
   if (!row) throw new Error("audit insert returned no row");
   return toEntry(row);

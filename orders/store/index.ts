@@ -1,3 +1,4 @@
+export { AuditInbox, type AuditInboxOptions, auditInboxKey, postToAuditInbox } from "./audit-inbox.ts";
 export {
   appendAudit,
   listAudit,
