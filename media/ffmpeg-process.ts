@@ -139,7 +139,7 @@ export class FfmpegProcess {
       }
       if (Date.now() - startedAt > STABLE_RUN_MS) this.backoff = FIRST_BACKOFF_MS;
       this.o.log.warn(
-        { name: this.o.name, code, signal, retryInMs: this.backoff, stderr: this.stderrTail().slice(-600) },
+        { ffmpeg: this.o.name, code, signal, retryInMs: this.backoff, stderr: this.stderrTail().slice(-600) },
         "ffmpeg exited; restarting it",
       );
       this.restartTimer = setTimeout(() => {
@@ -154,7 +154,7 @@ export class FfmpegProcess {
     });
     // A missing binary emits "error" (maybe without "close"): both end this run once.
     child.once("error", (err) => {
-      this.o.log.error({ err: err.message, name: this.o.name }, "ffmpeg failed to start");
+      this.o.log.error({ err: err.message, ffmpeg: this.o.name }, "ffmpeg failed to start");
       finish(null, null);
     });
     child.once("close", finish);
