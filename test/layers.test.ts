@@ -34,6 +34,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   client: ["protocol"],
   loadtest: ["protocol", "core", "auth", "sale-engine", "orders", "gateway", "deploy"],
   bench: ["core", "auth", "sale-engine", "orders", "gateway", "media", "deploy", "protocol"],
+  chaos: ["core", "auth", "protocol", "deploy", "loadtest", "sale-engine", "orders"],
 };
 
 /** The server's layers, lowest first: a folder imports only from layers below its own. */
