@@ -8,9 +8,11 @@ import { printResult } from "./output.ts";
 
 export const USERS_USAGE = `livedrop users <command> USER_ID [--json]
   export  USER_ID   every piece of personal data held on the user (orders, payment attempts,
-                    chat messages in room logs, audit entries where they acted), as JSON
-  erase   USER_ID   orders and payment attempts keep the money record with the buyer pseudonymised;
-                    chat messages become tombstones; a second erase changes nothing
+                    chat messages in room logs, audit entries where they acted, holds in the
+                    sale engine), as JSON
+  erase   USER_ID   orders, payment attempts and sale engine records keep the money record with
+                    the buyer pseudonymised (unpaid holds are released); chat messages become
+                    tombstones; a second erase changes nothing
 Both are written to the audit log.`;
 
 /** `livedrop users export|erase USER_ID`: the live lane's store and room logs. */
@@ -50,6 +52,12 @@ export async function runUsers(args: string[]): Promise<void> {
             `erased ${userId} (now ${done.pseudonym} in the money records)`,
             `  orders ${done.orders}, payment attempts ${done.paymentAttempts}`,
             `  chat messages ${done.chatMessages}, moderation entries ${done.moderationEntries}, in ${done.rooms} room(s)`,
+            `  sale records ${done.saleRecords}, holds released ${done.saleHoldsReleased}, drop events deleted ${done.saleEventEntries}`,
+            ...(done.saleEventsPending > 0
+              ? [
+                  `  ${done.saleEventsPending} event(s) of active drops still name them: erase again once those drops end`,
+                ]
+              : []),
           ].join("\n"),
         );
       }

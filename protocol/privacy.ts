@@ -102,13 +102,23 @@ export const userExportSchema = z.object({
   ),
   /** Audit entries where the user is the actor. */
   audit: z.array(auditEntrySchema),
+  /** Their holds as the sale engine records them, in every drop it knows (active and retired). */
+  saleHolds: z.array(
+    z.object({
+      dropId: z.string(),
+      reservationId: z.string(),
+      qty: z.number().int(),
+      status: z.enum(["held", "confirmed", "released", "expired"]),
+    }),
+  ),
 });
 export type UserExport = z.infer<typeof userExportSchema>;
 
 /**
- * POST /api/v1/admin/users/:userId/erase: what changed. Orders and payment attempts keep their
- * money record with the buyer replaced by `pseudonym`; chat messages became tombstones. A second
- * erase of the same user changes nothing and answers zeros.
+ * POST /api/v1/admin/users/:userId/erase: what changed. Orders, payment attempts and the sale
+ * engine's records keep the money record with the buyer replaced by `pseudonym`; chat messages
+ * became tombstones. A second erase of the same user changes nothing and answers zeros (but
+ * `saleEventsPending`, which reports what is left).
  */
 export const userEraseSchema = z.object({
   userId: userIdSchema,
@@ -120,5 +130,17 @@ export const userEraseSchema = z.object({
   /** Room log events of their holds (they carry the buyer's user id). */
   reservationEntries: z.number().int().min(0),
   rooms: z.number().int().min(0),
+  /** Sale engine reservation records whose buyer is now the pseudonym (per-user counts moved too). */
+  saleRecords: z.number().int().min(0),
+  /** Their unpaid holds, released by the erase (only their own buyer may pay a hold). */
+  saleHoldsReleased: z.number().int().min(0),
+  /** Entries naming them deleted from retired drops' event logs and outboxes. */
+  saleEventEntries: z.number().int().min(0),
+  /**
+   * Entries naming them still in active drops' event logs and outboxes (still read there): they
+   * roll off or are relayed; an erase after the drop retires deletes the rest. Not a change, so a
+   * repeated erase answers it again.
+   */
+  saleEventsPending: z.number().int().min(0),
 });
 export type UserErase = z.infer<typeof userEraseSchema>;

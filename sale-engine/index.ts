@@ -1,5 +1,14 @@
 export { DropEventFeed, type DropEventsHandler } from "./drop-events.ts";
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
+export {
+  eraseUserSaleState,
+  SALE_ERASE_DEFAULTS,
+  type SaleEraseOptions,
+  type SaleErasure,
+  type SaleHold,
+  type SaleStateTarget,
+  userSaleHolds,
+} from "./erase.ts";
 export { type ScriptCode, scriptError } from "./errors.ts";
 export { type DropLogEntry, streamIdSchema } from "./event-log.ts";
 export { parseEventMessage } from "./events.ts";

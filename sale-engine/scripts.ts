@@ -12,6 +12,7 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldStatus: { file: "status", keys: 1 },
   ldIndexRetire: { file: "index-retire", keys: 2 },
   ldIndexRepair: { file: "index-repair", keys: 2 },
+  ldEraseUser: { file: "erase-user", keys: 5 },
 });
 
 export type ScriptCommands = LuaCommands<
@@ -25,5 +26,6 @@ export type ScriptCommands = LuaCommands<
   | "ldStatus"
   | "ldIndexRetire"
   | "ldIndexRepair"
+  | "ldEraseUser"
 >;
 export type { ScriptReply } from "../core/index.ts";

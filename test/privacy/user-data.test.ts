@@ -104,6 +104,7 @@ describe("export and erase one user's personal data", () => {
         expect.objectContaining({ reservationId, status: "paid", totalMinor: 12_900 }),
       ]);
       expect(data.paymentAttempts.map((a) => a.status)).toEqual(["succeeded"]);
+      expect(data.saleHolds).toEqual([{ dropId: def.dropId, reservationId, qty: 1, status: "confirmed" }]);
       expect(data.chatMessages.map((m) => [m.name, m.text])).toEqual([
         [NAME, "first words of zelda"],
         [NAME, "second words of zelda"],
@@ -122,6 +123,14 @@ describe("export and erase one user's personal data", () => {
       });
       // placed and confirmed at least (the room appender logs every event of the drop).
       expect(done.reservationEntries).toBeGreaterThanOrEqual(2);
+      // The sale engine's record of the sold unit is the pseudonym's now; the drop is still
+      // active, so its log's placed and confirmed events are reported, not deleted.
+      expect(done).toMatchObject({ saleRecords: 1, saleHoldsReleased: 0, saleEventEntries: 0 });
+      expect(done.saleEventsPending).toBeGreaterThanOrEqual(2);
+      expect(await stack.stack.engine.reservation(reservationId)).toMatchObject({
+        userId: done.pseudonym,
+        status: "confirmed",
+      });
       expect(done.pseudonym).toMatch(/^erased-[0-9a-f]{24}$/);
 
       // Live clients hear a delete notice for each of the buyer's messages.
@@ -164,11 +173,15 @@ describe("export and erase one user's personal data", () => {
         moderationEntries: 0,
         reservationEntries: 0,
         rooms: 0,
+        saleRecords: 0,
+        // What is left is reported again; the order relay may have moved an outbox entry meanwhile.
+        saleEventsPending: expect.any(Number),
       });
+      expect(again.saleEventsPending).toBeLessThanOrEqual(done.saleEventsPending);
       const after = (await (
         await api("GET", `/api/v1/admin/users/${BUYER}/export`, admin)
       ).json()) as UserExport;
-      expect(after).toMatchObject({ orders: [], paymentAttempts: [], chatMessages: [] });
+      expect(after).toMatchObject({ orders: [], paymentAttempts: [], chatMessages: [], saleHolds: [] });
 
       const audit = await stack.stack.store.audit({ target: BUYER });
       expect(audit.map((e) => [e.action, e.actor, e.outcome])).toEqual(
@@ -190,10 +203,22 @@ describe("export and erase one user's personal data", () => {
     const pseudonym = await g().tokens.pseudonym(user);
     const erase = await livedrop(["users", "erase", user, "--json"], env);
     expect(erase.code, erase.stderr).toBe(0);
-    expect(JSON.parse(erase.stdout)).toMatchObject({ userId: user, pseudonym, orders: 0, chatMessages: 0 });
+    expect(JSON.parse(erase.stdout)).toMatchObject({
+      userId: user,
+      pseudonym,
+      orders: 0,
+      chatMessages: 0,
+      saleRecords: 0,
+      saleEventsPending: 0,
+    });
     const exp = await livedrop(["users", "export", user, "--json"], env);
     expect(exp.code, exp.stderr).toBe(0);
-    expect(JSON.parse(exp.stdout)).toMatchObject({ userId: user, orders: [], chatMessages: [] });
+    expect(JSON.parse(exp.stdout)).toMatchObject({
+      userId: user,
+      orders: [],
+      chatMessages: [],
+      saleHolds: [],
+    });
 
     const read = await livedrop(["audit", "--target", user, "--json"], env);
     expect(read.code, read.stderr).toBe(0);

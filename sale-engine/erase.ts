@@ -1,0 +1,311 @@
+import { z } from "zod";
+import { type RedisClient, type ScriptReply, ValidationError, validate } from "../core/index.ts";
+import { userIdSchema } from "../protocol/index.ts";
+import { scriptError } from "./errors.ts";
+import { type KeySpace, stateField } from "./keys.ts";
+import { STATUS_OF } from "./replies.ts";
+import { DEFAULTS } from "./schema.ts";
+import { registerScripts } from "./scripts.ts";
+import type { ReservationStatus } from "./types.ts";
+
+/**
+ * A user's traces in the sale engine's Redis state, found and erased drop by drop. Per drop the
+ * state hash holds `i:<user>|<key>`, `r:<rid>` (buyer in the value) and `u:<user>` fields; the event
+ * log and the outbox hold reservation events with `"user":"<id>"`. Nothing here reads a whole hash
+ * or keyspace in one call: drops, fields and stream entries are read page by page.
+ */
+
+/** Where the engine keeps its state: a SaleEngine fits, or a connection with the lane's key space. */
+export interface SaleStateTarget {
+  readonly connection: RedisClient;
+  readonly keys: KeySpace;
+  /** Entries kept in each drop's event log (for the release events an erasure writes). */
+  readonly eventLogLength?: number;
+}
+
+/** Page sizes: drops per index read, HSCAN COUNT and stream entries per XRANGE. */
+export interface SaleEraseOptions {
+  /** Drop ids read from the registry and the active index per call. Default 500. */
+  readonly dropPage?: number;
+  /** COUNT of one HSCAN call over a drop's state hash. Default 500. */
+  readonly scanCount?: number;
+  /** Stream entries read per XRANGE call. Default 500. */
+  readonly streamPage?: number;
+  /**
+   * Passes over one drop's fields: a hold the user places while being erased is found by the
+   * next pass. Default 3.
+   */
+  readonly passes?: number;
+}
+
+export const SALE_ERASE_DEFAULTS = { dropPage: 500, scanCount: 500, streamPage: 500, passes: 3 } as const;
+
+/** What an erasure changed in the sale engine, and what it had to leave. */
+export interface SaleErasure {
+  /** Reservation records (`r:<rid>`) whose buyer is now the pseudonym. */
+  readonly saleRecords: number;
+  /** Holds still unpaid that the erasure released (stock back to the drop). */
+  readonly saleHoldsReleased: number;
+  /** Entries naming the user deleted from retired drops' event logs and outboxes. */
+  readonly saleEventEntries: number;
+  /**
+   * Entries naming the user left in drops still active (their log is still read by the room
+   * appender, their outbox by the order relay): they roll off the log (MAXLEN ~) and leave the
+   * outbox once relayed; an erase after the drop retires deletes what is left.
+   */
+  readonly saleEventsPending: number;
+}
+
+/** One of the user's holds, as the engine records it. */
+export interface SaleHold {
+  readonly dropId: string;
+  readonly reservationId: string;
+  readonly qty: number;
+  readonly status: ReservationStatus;
+}
+
+interface KnownDrop {
+  readonly dropId: string;
+  /** Settled for good: nothing reads or writes its log and outbox any more. */
+  readonly retired: boolean;
+}
+
+/** Escapes HSCAN MATCH's glob characters in a literal part of a pattern. */
+function globLiteral(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Every drop the engine knows, page by page: the registry (every created drop), then the active
+ * index entries not registered yet (a createDrop in flight). A drop neither active nor retired
+ * (created before the index existed) counts as active: its log may still be read.
+ */
+async function* knownDrops(t: SaleStateTarget, page: number): AsyncGenerator<KnownDrop[]> {
+  const redis = t.connection;
+  for (const [index, onlyUnregistered] of [
+    [t.keys.dropRegistry, false],
+    [t.keys.activeDrops, true],
+  ] as const) {
+    for (let start = 0; ; start += page) {
+      let ids = await redis.zrange(index, start, start + page - 1);
+      if (ids.length === 0) break;
+      const fetched = ids.length;
+      if (onlyUnregistered) {
+        const scores = await redis.zmscore(t.keys.dropRegistry, ...ids);
+        ids = ids.filter((_, i) => scores[i] === null);
+      }
+      if (ids.length > 0) {
+        const retired = await redis.smismember(t.keys.retiredDrops, ...ids);
+        yield ids.map((dropId, i) => ({ dropId, retired: retired[i] === 1 }));
+      }
+      if (fetched < page) break;
+    }
+  }
+}
+
+/**
+ * The idempotency keys of the user's `i:<user>|<key>` fields in a drop, and their values (with
+ * `firstOnly`, the scan stops at the first found).
+ */
+async function userAttempts(
+  t: SaleStateTarget,
+  dropId: string,
+  userId: string,
+  scanCount: number,
+  firstOnly = false,
+): Promise<Map<string, string>> {
+  const head = `i:${userId}|`;
+  const match = `${globLiteral(head)}*`;
+  const found = new Map<string, string>();
+  let cursor = "0";
+  do {
+    const [next, flat] = await t.connection.hscan(
+      t.keys.drop(dropId).state,
+      cursor,
+      "MATCH",
+      match,
+      "COUNT",
+      scanCount,
+    );
+    cursor = next;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const field = flat[i] ?? "";
+      if (field.startsWith(head)) found.set(field.slice(head.length), flat[i + 1] ?? "");
+    }
+  } while (cursor !== "0" && !(firstOnly && found.size > 0));
+  return found;
+}
+
+/** Whether one stream entry's events name the user (`"user":"<id>"`, ids need no escaping). */
+function namesUser(fields: string[], needle: string): boolean {
+  return fields.some((f) => f.includes(needle));
+}
+
+/** Ids of a stream's entries naming the user, read page by page. */
+async function entriesNaming(
+  redis: RedisClient,
+  stream: string,
+  userId: string,
+  page: number,
+): Promise<string[]> {
+  const needle = `"user":"${userId}"`;
+  const ids: string[] = [];
+  let after = "-";
+  for (;;) {
+    const entries = (await redis.xrange(stream, after, "+", "COUNT", page)) as [string, string[]][];
+    for (const [id, fields] of entries) if (namesUser(fields, needle)) ids.push(id);
+    if (entries.length < page) return ids;
+    after = `(${entries.at(-1)?.[0]}`;
+  }
+}
+
+const pageSchema = z.number().int().min(1).max(100_000);
+
+function pageSizes(o: SaleEraseOptions): Required<SaleEraseOptions> {
+  const d = SALE_ERASE_DEFAULTS;
+  return {
+    dropPage: validate(pageSchema, o.dropPage ?? d.dropPage, "drop page"),
+    scanCount: validate(pageSchema, o.scanCount ?? d.scanCount, "scan count"),
+    streamPage: validate(pageSchema, o.streamPage ?? d.streamPage, "stream page"),
+    passes: validate(pageSchema, o.passes ?? d.passes, "passes"),
+  };
+}
+
+interface DropErasure {
+  records: number;
+  released: number;
+  deleted: number;
+  pending: number;
+}
+
+/** erase-user.lua's `{1, fields, records, released}`; null when the drop does not exist. */
+function decodeErase(reply: ScriptReply, dropId: string): { records: number; released: number } | null {
+  if (Array.isArray(reply) && reply[0] === 1)
+    return { records: Number(reply[2] ?? 0), released: Number(reply[3] ?? 0) };
+  const code = Array.isArray(reply) && typeof reply[1] === "string" ? reply[1] : "MALFORMED_REPLY";
+  if (code === "DROP_NOT_FOUND") return null;
+  throw scriptError(code, { dropId });
+}
+
+/** One drop: its hash fields in atomic script calls, then its streams (see SaleErasure). */
+async function eraseInDrop(
+  t: SaleStateTarget,
+  drop: KnownDrop,
+  userId: string,
+  pseudonym: string,
+  o: Required<SaleEraseOptions>,
+): Promise<DropErasure> {
+  const redis = t.connection;
+  const cmd = registerScripts(redis);
+  const k = t.keys.drop(drop.dropId);
+  const logLength = t.eventLogLength ?? DEFAULTS.eventLogLength;
+  const done: DropErasure = { records: 0, released: 0, deleted: 0, pending: 0 };
+  const run = async (keys: string[]) => {
+    const reply = await cmd.ldEraseUser(
+      k.state,
+      k.holds,
+      k.outbox,
+      k.events,
+      k.log,
+      drop.dropId,
+      userId,
+      pseudonym,
+      logLength,
+      ...keys,
+    );
+    const r = decodeErase(reply, drop.dropId);
+    if (r === null) return false;
+    done.records += r.records;
+    done.released += r.released;
+    return true;
+  };
+  let bought = false;
+  for (let pass = 0; pass < o.passes; pass++) {
+    const keys = [...(await userAttempts(t, drop.dropId, userId, o.scanCount)).keys()];
+    if (keys.length === 0) {
+      // Only a units field left (its records are gone): it moves whole.
+      if ((await redis.hexists(k.state, `u:${userId}`)) === 1) bought = await run([]);
+      break;
+    }
+    bought = true;
+    for (let i = 0; i < keys.length; i += o.scanCount)
+      if (!(await run(keys.slice(i, i + o.scanCount)))) return done;
+  }
+  // Every event naming the user is of a hold recorded in this hash, under their id or (erased
+  // before) the pseudonym: without either, the drop's streams are not read.
+  if (!bought && (await userAttempts(t, drop.dropId, pseudonym, o.scanCount, true)).size === 0) return done;
+  for (const stream of [k.log, k.outbox]) {
+    const ids = await entriesNaming(redis, stream, userId, o.streamPage);
+    if (!drop.retired) {
+      done.pending += ids.length;
+      continue;
+    }
+    for (let i = 0; i < ids.length; i += o.streamPage)
+      done.deleted += await redis.xdel(stream, ...ids.slice(i, i + o.streamPage));
+  }
+  return done;
+}
+
+/**
+ * Erases one user from the sale engine's state, for every drop it knows (active and retired):
+ * their fields of each drop's hash move to `pseudonym` in one atomic script per drop (one hash
+ * tag, so it runs on Redis Cluster), keeping the stock invariant and the per-user limit counts;
+ * their unpaid holds are released (see lua/erase-user.lua); log and outbox entries naming them are
+ * deleted where the drop has retired and counted as pending elsewhere. Idempotent: a second call
+ * changes nothing and answers zeros but for what is still pending.
+ */
+export async function eraseUserSaleState(
+  t: SaleStateTarget,
+  userId: string,
+  pseudonym: string,
+  options: SaleEraseOptions = {},
+): Promise<SaleErasure> {
+  const id = validate(userIdSchema, userId, "user id");
+  const alias = validate(userIdSchema, pseudonym, "pseudonym");
+  if (alias === id) throw new ValidationError("the pseudonym must differ from the user id");
+  const o = pageSizes(options);
+  let saleRecords = 0;
+  let saleHoldsReleased = 0;
+  let saleEventEntries = 0;
+  let saleEventsPending = 0;
+  for await (const page of knownDrops(t, o.dropPage)) {
+    for (const drop of page) {
+      const d = await eraseInDrop(t, drop, id, alias, o);
+      saleRecords += d.records;
+      saleHoldsReleased += d.released;
+      saleEventEntries += d.deleted;
+      saleEventsPending += d.pending;
+    }
+  }
+  return { saleRecords, saleHoldsReleased, saleEventEntries, saleEventsPending };
+}
+
+/** The user's holds in every drop the engine knows, drop by drop (what an export lists). */
+export async function userSaleHolds(
+  t: SaleStateTarget,
+  userId: string,
+  options: SaleEraseOptions = {},
+): Promise<SaleHold[]> {
+  const id = validate(userIdSchema, userId, "user id");
+  const o = pageSizes(options);
+  const out: SaleHold[] = [];
+  for await (const page of knownDrops(t, o.dropPage)) {
+    for (const { dropId } of page) {
+      // qty|1|rid|...: a recorded hold; a rid answered twice (a replay) is one hold
+      const rids = new Set<string>();
+      for (const value of (await userAttempts(t, dropId, id, o.scanCount)).values()) {
+        const [, held, rid] = value.split("|");
+        if (held === "1" && rid) rids.add(rid);
+      }
+      if (rids.size === 0) continue;
+      const ids = [...rids];
+      const raws = await t.connection.hmget(t.keys.drop(dropId).state, ...ids.map(stateField.reservation));
+      ids.forEach((reservationId, i) => {
+        const [buyer, qty = "0", , status = ""] = (raws[i] ?? "").split("|");
+        if (buyer !== id) return;
+        out.push({ dropId, reservationId, qty: Number(qty), status: STATUS_OF[status] ?? "held" });
+      });
+    }
+  }
+  return out;
+}
