@@ -35,7 +35,7 @@ export async function openEngine(options: { waitForRedis?: boolean } = {}): Prom
       `cannot reach Redis at ${describeTarget(target)}: ${(err as Error).message.replace(/\.+$/, "")}.${hint}`,
     );
   }
-  return SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ownsConnection: true });
+  return SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ownsConnection: true, ackConfig: cfg });
 }
 
 /** The order store of this configuration: PostgreSQL with DATABASE_URL, else the embedded PGlite. */

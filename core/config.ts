@@ -107,6 +107,30 @@ export const configSchema = z.object({
     .describe(
       "Namespace in front of every Redis key. Default `ld`. 1-24 letters, digits, `-`, `_` (the shadow lane uses `<prefix>-shadow`).",
     ),
+  LIVEDROP_ACK_REPLICAS: z
+    .union([z.literal("auto"), z.coerce.number().int().min(0).max(5)])
+    .default("auto")
+    .describe(
+      "Replicas a hold (reserve) or payment (confirm) must reach before the buyer hears yes: Redis `WAIT` after the script, one per batch. 0-5 or `auto`. Default `auto`: 1 when the Redis master the drop lives on has a replica (a single Redis: INFO replication `connected_slaves` > 0; Redis Cluster: the slot's master lists a replica that is not failed in CLUSTER SLOTS), else 0; re-checked every LIVEDROP_ACK_AUTO_CHECK_MS. 0 sends no `WAIT`.",
+    ),
+  LIVEDROP_ACK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(500)
+    .describe(
+      "Timeout of the `WAIT` behind a replicated acknowledgement, milliseconds. Default 500. Fewer replicas than asked by then: the buyer gets the retryable `REPLICATION_TIMEOUT`; a retry with the same idempotency key answers the same hold once a replica has it.",
+    ),
+  LIVEDROP_ACK_AUTO_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(5000)
+    .describe(
+      "How old the `auto` answer of LIVEDROP_ACK_REPLICAS may get before the next acknowledgement checks again in the background (INFO replication on a single Redis; on a cluster the slot table ioredis refreshes itself), milliseconds. Default 5000.",
+    ),
   WORKER_HOST: z
     .string()
     .min(1)

@@ -28,6 +28,11 @@ export const ErrorCode = {
   PORT_IN_USE: "PORT_IN_USE",
   /** A dependency (Redis, the order store) did not answer in time; retry with the same key. */
   UNAVAILABLE: "UNAVAILABLE",
+  /**
+   * The hold or payment is recorded on the Redis master, but fewer replicas than
+   * LIVEDROP_ACK_REPLICAS confirmed it within LIVEDROP_ACK_TIMEOUT_MS: retry with the same key.
+   */
+  REPLICATION_TIMEOUT: "REPLICATION_TIMEOUT",
   INTERNAL: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -95,7 +95,7 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
       lines.push(`redis        ${describeTarget(target)}  external${await fsyncNote(redis, cfg)}`);
     }
 
-    const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX });
+    const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ackConfig: cfg });
     const drops = await engine.listDrops();
     lines.push(`sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record`);
     memory.after("sale engine");

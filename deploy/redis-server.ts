@@ -22,6 +22,8 @@ export interface RedisServerOptions {
   readonly appendonly?: boolean;
   /** Start as a Redis Cluster node. */
   readonly cluster?: boolean;
+  /** `host:port` of the master this server replicates (a single Redis, not a cluster). Default none (""). */
+  readonly replicaOf?: string;
   readonly startTimeoutMs?: number;
   /**
    * Run in a process group of its own, so a terminal's Ctrl-C (SIGINT to the whole foreground
@@ -66,6 +68,7 @@ export class RedisServerProcess {
       appendfsync: "always",
       appendonly: true,
       cluster: false,
+      replicaOf: "",
       startTimeoutMs: 20_000,
       ownProcessGroup: false,
       portAttempts: 5,
@@ -146,6 +149,9 @@ export class RedisServerProcess {
       this.logFile,
       "--loglevel",
       "notice",
+      // A replica that connects gets its first sync at once (Redis waits 5 s for more replicas).
+      "--repl-diskless-sync-delay",
+      "0",
     ];
     if (o.cluster)
       args.push(
@@ -156,6 +162,10 @@ export class RedisServerProcess {
         "--cluster-node-timeout",
         "3000",
       );
+    if (o.replicaOf) {
+      const [masterHost = "127.0.0.1", masterPort = "6379"] = o.replicaOf.split(":");
+      args.push("--replicaof", masterHost, masterPort);
+    }
     const logStart = fileSize(this.logFile);
     const child = spawn(...diesWithParent("redis-server", args), {
       stdio: ["ignore", "ignore", "pipe"],

@@ -38,7 +38,7 @@ export async function openShadowLane(
   options: { pipeline: boolean },
 ): Promise<OpenShadowLane> {
   const lane = shadowConfig(cfg);
-  const engine = await SaleEngine.create({ redis, prefix: lane.LIVEDROP_KEY_PREFIX });
+  const engine = await SaleEngine.create({ redis, prefix: lane.LIVEDROP_KEY_PREFIX, ackConfig: cfg });
   // Opened on first use: most runs never send shadow traffic (saves an embedded PGlite's memory).
   const store = lazyOrderStore(orderStoreTarget(cfg, "shadow"));
   const pipeline = options.pipeline

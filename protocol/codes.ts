@@ -59,6 +59,12 @@ export const WireErrorCode = {
    * with the same idempotency key; if the first attempt did happen, the retry returns its answer.
    */
   UNAVAILABLE: "UNAVAILABLE",
+  /**
+   * The buy or payment was recorded but not yet confirmed by enough Redis replicas in time:
+   * retry after a short backoff with the same idempotency key; the retry answers the same hold
+   * (`replayed: true`) or payment once a replica has it.
+   */
+  REPLICATION_TIMEOUT: "REPLICATION_TIMEOUT",
   /** The server failed; the request may be retried with the same idempotency key. */
   INTERNAL: "INTERNAL",
 } as const;

@@ -185,7 +185,7 @@ export const ackFrame = z.discriminatedUnion("ok", [
     ok: z.literal(false),
     code: wireErrorCodeSchema,
     message: messageSchema,
-    /** Retry after a short backoff with the same idempotency key (set with UNAVAILABLE). */
+    /** Retry after a short backoff with the same idempotency key (set with UNAVAILABLE and REPLICATION_TIMEOUT). */
     retryable: z.boolean().optional(),
   }),
 ]);

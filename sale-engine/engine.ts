@@ -1,4 +1,4 @@
-import type { RedisClient, ScriptReply } from "../core/index.ts";
+import type { Config, RedisClient, ScriptReply } from "../core/index.ts";
 import { ErrorCode, isLivedropError, validate } from "../core/index.ts";
 import {
   type DropDefinition,
@@ -17,6 +17,7 @@ import { scriptError } from "./errors.ts";
 import { type DropLogEntry, lastLogId, readLog, streamIdSchema } from "./event-log.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 import { OutboxConsumer } from "./outbox.ts";
+import { type AckReplicas, ReplicatedAck, replicationTimeout } from "./replication.ts";
 import {
   decodeConfirm,
   decodeCreate,
@@ -30,6 +31,9 @@ import {
   STATUS_OF,
 } from "./replies.ts";
 import {
+  ackAutoCheckMsSchema,
+  ackReplicasSchema,
+  ackTimeoutMsSchema,
   activeGraceMsSchema,
   DEFAULTS,
   eventLogLengthSchema,
@@ -39,6 +43,7 @@ import {
   type ReserveRequest,
   reserveRequestSchema,
 } from "./schema.ts";
+import { scriptSource } from "./script-source.ts";
 import { registerScripts, type ScriptCommands } from "./scripts.ts";
 import type {
   DropStatus,
@@ -62,7 +67,32 @@ export interface SaleEngineOptions {
    * ms (covers a createDrop in flight). Default 60000.
    */
   readonly activeGraceMs?: number;
+  /**
+   * Replicas a hold or a confirm must reach before it is acknowledged (Redis WAIT after the
+   * script, one per reserve batch): 0-5 or `auto` (see replication.ts). Default `auto`.
+   */
+  readonly ackReplicas?: AckReplicas;
+  /** WAIT timeout, ms. Default 500. */
+  readonly ackTimeoutMs?: number;
+  /** Age of the `auto` answer before it is checked again, ms. Default 5000. */
+  readonly ackAutoCheckMs?: number;
+  /** The deployment's LIVEDROP_ACK_* settings, used where the three options above are not given. */
+  readonly ackConfig?: Pick<
+    Config,
+    "LIVEDROP_ACK_REPLICAS" | "LIVEDROP_ACK_TIMEOUT_MS" | "LIVEDROP_ACK_AUTO_CHECK_MS"
+  >;
 }
+
+/** A batch member whose hold was written but not confirmed by enough replicas in time. */
+interface ReplicationShort {
+  readonly ok: false;
+  readonly code: "REPLICATION_TIMEOUT";
+  readonly reservationId: string;
+  readonly replicas: number;
+  readonly required: number;
+}
+type BatchAnswer = ReserveReply | ReplicationShort;
+const isShort = (a: BatchAnswer): a is ReplicationShort => !a.ok && "required" in a;
 
 /** Upper bound of buys per reserve script call (bounds the script's run time and argument count). */
 const MAX_RESERVE_BATCH = 64;
@@ -83,7 +113,8 @@ export class SaleEngine {
   private readonly cmd: ScriptCommands;
   private readonly active: ActiveIndex;
   private readonly ownsConnection: boolean;
-  private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, ReserveReply>(
+  private readonly replication: ReplicatedAck;
+  private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, BatchAnswer>(
     (dropId, batch, traces) => this.reserveBatch(dropId, batch, traces),
     MAX_RESERVE_BATCH,
   );
@@ -101,6 +132,29 @@ export class SaleEngine {
     );
     const graceMs = validate(activeGraceMsSchema, options.activeGraceMs ?? DEFAULTS.activeGraceMs, "grace");
     this.active = new ActiveIndex(options.redis, this.keys, this.cmd, graceMs);
+    const cfg = options.ackConfig;
+    this.replication = new ReplicatedAck(options.redis, {
+      replicas: validate(
+        ackReplicasSchema,
+        options.ackReplicas ?? cfg?.LIVEDROP_ACK_REPLICAS ?? DEFAULTS.ackReplicas,
+        "ack replicas",
+      ),
+      timeoutMs: validate(
+        ackTimeoutMsSchema,
+        options.ackTimeoutMs ?? cfg?.LIVEDROP_ACK_TIMEOUT_MS ?? DEFAULTS.ackTimeoutMs,
+        "ack timeout",
+      ),
+      autoCheckMs: validate(
+        ackAutoCheckMsSchema,
+        options.ackAutoCheckMs ?? cfg?.LIVEDROP_ACK_AUTO_CHECK_MS ?? DEFAULTS.ackAutoCheckMs,
+        "ack auto check",
+      ),
+    });
+  }
+
+  /** Replicas an acknowledgement on `dropId`'s master waits for now (LIVEDROP_ACK_REPLICAS resolved). */
+  async ackReplicas(dropId: string): Promise<number> {
+    return this.replication.required(validate(dropIdSchema, dropId, "drop id"));
   }
 
   static async create(options: SaleEngineOptions): Promise<SaleEngine> {
@@ -153,7 +207,7 @@ export class SaleEngine {
     const r = validate(reserveRequestSchema, request, "reserve request");
     const span = parent === undefined ? undefined : startSpan("sale.reserve", SpanKind.CLIENT, parent);
     span?.setAttributes({ [SpanAttr.drop]: r.dropId });
-    let answer: ReserveReply;
+    let answer: BatchAnswer;
     try {
       answer = await this.reserveBatcher.submit(r.dropId, r, traceparentOf(span));
     } catch (err) {
@@ -164,6 +218,13 @@ export class SaleEngine {
     else {
       span?.setAttributes({ [SpanAttr.reservation]: answer.reservationId });
       endSpan(span, answer.replayed ? "replayed" : "held");
+    }
+    if (isShort(answer)) {
+      const { reservationId, required, replicas } = answer;
+      throw replicationTimeout(required, replicas, this.replication.options.timeoutMs, {
+        dropId: r.dropId,
+        reservationId,
+      });
     }
     if (!answer.ok) {
       const details =
@@ -187,21 +248,43 @@ export class SaleEngine {
     dropId: string,
     batch: ReserveRequest[],
     traces?: (string | undefined)[],
-  ): Promise<ReserveReply[]> {
+  ): Promise<BatchAnswer[]> {
     const k = this.keys.drop(dropId);
     const args: (string | number)[] = [dropId, batch.length];
     for (const r of batch) args.push(r.userId, r.qty, r.idempotencyKey);
     args.push(this.eventLogLength);
     // Optional: each request's traceparent ("" for none), written beside its hold's outbox event.
     if (traces) for (const t of traces) args.push(t ?? "");
-    const reply = await this.cmd.ldReserve(k.state, k.holds, k.outbox, k.events, k.log, ...args);
-    return decodeReserveBatch(reply, batch.length);
+    const needed = this.replication.required(dropId);
+    const required = typeof needed === "number" ? needed : await needed;
+    if (required === 0) {
+      const reply = await this.cmd.ldReserve(k.state, k.holds, k.outbox, k.events, k.log, ...args);
+      return decodeReserveBatch(reply, batch.length);
+    }
+    // One WAIT for the whole batch, right behind the script on the same connection.
+    const keys = [k.state, k.holds, k.outbox, k.events, k.log];
+    const { reply, replicas } = await this.replication.run(scriptSource("reserve", 5), keys, args, required);
+    const answers = decodeReserveBatch(reply, batch.length);
+    if (replicas >= required) return answers;
+    // Refusals stand as they are (nothing was written for them); holds are not acknowledged.
+    return answers.map((a) =>
+      a.ok
+        ? { ok: false, code: "REPLICATION_TIMEOUT", reservationId: a.reservationId, replicas, required }
+        : a,
+    );
   }
 
-  /** Held -> sold. Idempotent. Refused after release or past the deadline. */
+  /**
+   * Held -> sold. Idempotent. Refused after release or past the deadline. With replicas to wait
+   * for, answered only once they have it (else REPLICATION_TIMEOUT; a retry answers `replayed`).
+   */
   async confirm(reservationId: string): Promise<SettleResult> {
-    const { rid, reply } = await this.settleScript("ldConfirm", reservationId);
+    const { rid, reply, replicas, required } = await this.confirmScript(reservationId);
     const confirmed = decodeConfirm(reply);
+    if (confirmed.ok && replicas < required)
+      throw replicationTimeout(required, replicas, this.replication.options.timeoutMs, {
+        reservationId: rid,
+      });
     if (!confirmed.ok) {
       const details = confirmed.status
         ? { reservationId: rid, status: confirmed.status }
@@ -217,6 +300,21 @@ export class SaleEngine {
     const released = decodeRelease(reply);
     if (!released.ok) throw scriptError(released.code, { reservationId: rid });
     return { reservationId: rid, status: released.status, replayed: released.replayed };
+  }
+
+  /** The confirm script, followed by its own WAIT when replicas are required. */
+  private async confirmScript(
+    reservationId: string,
+  ): Promise<{ rid: string; reply: ScriptReply; replicas: number; required: number }> {
+    const rid = validate(reservationIdSchema, reservationId, "reservation id");
+    const dropId = dropIdOfReservation(rid);
+    const required = await this.replication.required(dropId);
+    if (required === 0) return { ...(await this.settleScript("ldConfirm", rid)), replicas: 0, required };
+    const k = this.keys.drop(dropId);
+    const keys = [k.state, k.holds, k.outbox, k.events, k.log];
+    const args = [dropId, rid, this.eventLogLength];
+    const { reply, replicas } = await this.replication.run(scriptSource("confirm", 5), keys, args, required);
+    return { rid, reply, replicas, required };
   }
 
   /** Runs the confirm or release script on one hold: both take the same keys and arguments. */

@@ -18,6 +18,7 @@ export type ScriptCode =
       | "DEPENDENCY_MISSING"
       | "PORT_IN_USE"
       | "UNAVAILABLE"
+      | "REPLICATION_TIMEOUT"
       | "INTERNAL"
       | `ORDER_${string}`
       | `PAYMENT_${string}`

@@ -26,6 +26,12 @@ export const DEFAULTS = {
   eventLogLength: 2_000,
   /** How long an active-index entry whose drop does not exist is kept, ms (a createDrop in flight). */
   activeGraceMs: 60_000,
+  /** Replicas an acknowledgement waits for (LIVEDROP_ACK_REPLICAS): `auto` or 0-5. */
+  ackReplicas: "auto",
+  /** WAIT timeout, ms (LIVEDROP_ACK_TIMEOUT_MS). */
+  ackTimeoutMs: 500,
+  /** Age of the `auto` answer before it is checked again, ms (LIVEDROP_ACK_AUTO_CHECK_MS). */
+  ackAutoCheckMs: 5_000,
 } as const;
 
 export const reserveRequestSchema = z.strictObject({
@@ -43,5 +49,9 @@ export const activeGraceMsSchema = z
   .int()
   .min(0)
   .max(24 * 60 * 60 * 1000);
+
+export const ackReplicasSchema = z.union([z.literal("auto"), z.number().int().min(0).max(5)]);
+export const ackTimeoutMsSchema = z.number().int().min(1).max(60_000);
+export const ackAutoCheckMsSchema = z.number().int().min(100).max(3_600_000);
 
 export type ReserveRequest = z.infer<typeof reserveRequestSchema>;

@@ -27,6 +27,7 @@ const STATUS_OF_CODE: Partial<Record<string, number>> = {
   [ErrorCode.PAYMENT_TIMEOUT]: 504,
   [ErrorCode.DEPENDENCY_MISSING]: 503,
   [ErrorCode.UNAVAILABLE]: 503,
+  [ErrorCode.REPLICATION_TIMEOUT]: 503,
 };
 
 export { HttpRefusal };

@@ -67,8 +67,10 @@ function codeOf(err: unknown): { code: Code; message: string } {
   if (err instanceof ChatRefusal) return { code: err.code, message: err.message };
   return wireError(err);
 }
-// UNAVAILABLE: nothing is known to have happened; the same request may be sent again.
-const retryable = (code: Code) => (code === WireErrorCode.UNAVAILABLE ? { retryable: true } : {});
+// UNAVAILABLE: nothing is known to have happened; REPLICATION_TIMEOUT: it happened but is not yet
+// known to be replicated. Either way the same request may be sent again.
+const RETRYABLE = new Set<Code>([WireErrorCode.UNAVAILABLE, WireErrorCode.REPLICATION_TIMEOUT]);
+const retryable = (code: Code) => (RETRYABLE.has(code) ? { retryable: true } : {});
 
 export interface CommandFramesDeps {
   readonly lane: CommandLane;

@@ -22,7 +22,7 @@ async function start(): Promise<void> {
   const redis = connectRedis(redisTargetFromConfig(cfg));
   redis.on("error", () => undefined);
   stops.push(async () => redis.disconnect());
-  const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX });
+  const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ackConfig: cfg });
   const store = await openOrderStore(cfg);
   stops.push(() => store.close());
   const pipeline = await startOrderPipeline({ cfg, engine, store });

@@ -2,6 +2,8 @@
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
 -- KEYS[5] event log stream
 -- ARGV[1] drop id   ARGV[2] reservation id   ARGV[3] event log length (entries, MAXLEN ~)
+-- A replay rewrites the record unchanged, so a WAIT after it, on whatever connection, covers the
+-- confirm (the write moves that connection's replication offset).
 -- Returns: {1, replayed} | {0, 'RESERVATION_NOT_FOUND'} | {0, 'ALREADY_RELEASED', status}
 --        | {0, 'HOLD_EXPIRED'} (deadline passed: the hold is expired right here, stock returns)
 --        | {0, 'INVALID_INPUT'} (bad log length)
@@ -14,7 +16,10 @@ local out = sink(KEYS[4], KEYS[5], log_len, KEYS[3])
 local m, raw = read_meta(state_key, 'r:' .. rid)
 if not (m and raw) then return { 0, 'RESERVATION_NOT_FOUND' } end
 local rec = split(raw)
-if rec[4] == 'C' then return { 1, 1 } end
+if rec[4] == 'C' then
+  redis.call('HSET', state_key, 'r:' .. rid, raw)
+  return { 1, 1 }
+end
 if rec[4] ~= 'H' then return { 0, 'ALREADY_RELEASED', rec[4] } end
 
 local now = now_ms()

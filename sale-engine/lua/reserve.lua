@@ -9,7 +9,9 @@
 -- Returns: one answer per request, in order:
 --          {1, rid, deadline, available, replayed}
 --          (a hold is recorded per user and idempotency key: a retry with the same key, in this
---          batch or later, gets the same hold back with replayed = 1, whatever happened since)
+--          batch or later, gets the same hold back with replayed = 1, whatever happened since;
+--          a batch that only replays rewrites one replayed record unchanged, so a WAIT after it,
+--          on whatever connection, covers the hold: the write moves that connection's offset)
 --        | {0, CODE, 0} with CODE one of NOT_STARTED, ENDED, PAUSED, SOLD_OUT, LIMIT_EXCEEDED,
 --          INSUFFICIENT_STOCK: a refusal changes nothing and is not recorded, so a retry with the
 --          same key is evaluated afresh (after T0, a resume or a release it may be held)
@@ -55,6 +57,8 @@ local recorded, units = {}, {}
 local writes, holds, events = {}, {}, {}
 -- Trace carriers: only when the caller sent one per request.
 local traced, traces = #ARGV == 3 + 4 * n, {}
+-- A replayed record (field, value), rewritten when the batch writes nothing else.
+local replayed
 
 for i = 0, n - 1 do
   local user, qty_s, key = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
@@ -73,6 +77,7 @@ for i = 0, n - 1 do
       answer = { 0, 'IDEMPOTENCY_KEY_REUSED' }
     else
       answer = { 1, p[3], tonumber(p[4]), tonumber(p[5]), 1 }
+      replayed = { ifield, prior }
     end
   elseif qty > m.limit then
     answer = { 0, 'QTY_ABOVE_LIMIT', m.limit }
@@ -129,5 +134,7 @@ if #events > 0 then
     emit(sink(KEYS[4], KEYS[5], log_len, nil), events)
     redis.call('XADD', KEYS[3], '*', 'e', '[' .. table.concat(events, ',') .. ']', 't', '{' .. table.concat(traces, ',') .. '}')
   end
+elseif replayed then
+  redis.call('HSET', state_key, replayed[1], replayed[2])
 end
 return answers

@@ -69,6 +69,7 @@ describe("protocol codes stay in step with the server", () => {
         "PAYMENT_DECLINED",
         "PAYMENT_TIMEOUT",
         "UNAVAILABLE",
+        "REPLICATION_TIMEOUT",
         "INTERNAL",
       ].sort(),
     );
