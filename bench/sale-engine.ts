@@ -12,6 +12,8 @@ import { ownCpuMicros, processCpuMicros } from "./process-cpu.ts";
 /**
  * Reserve throughput against its ceiling: the full reserve script vs plain INCR through the
  * same clients at the same concurrency, interleaved in rounds so machine noise hits both.
+ * With `--replicas 1`, a replica of the private Redis: reserves then acknowledge after WAIT, and
+ * rounds of reserves without WAIT (LIVEDROP_ACK_REPLICAS=0) run in between, to price the WAIT.
  * Then a sold-out race checks that nothing was oversold.
  */
 export async function run(args: string[]): Promise<number> {
@@ -22,6 +24,7 @@ export async function run(args: string[]): Promise<number> {
       fsync: { type: "string", default: "always" },
       connections: { type: "string", default: "1" },
       concurrency: { type: "string", default: "128" },
+      replicas: { type: "string", default: "0" },
     },
     strict: true,
   });
@@ -33,19 +36,37 @@ export async function run(args: string[]): Promise<number> {
   if (!(connections >= 1 && connections <= 64 && concurrency >= 1 && concurrency <= 4096)) {
     throw new ValidationError("--connections 1..64, --concurrency 1..4096");
   }
+  const replicas = Number(values.replicas);
+  if (replicas !== 0 && replicas !== 1) throw new ValidationError("--replicas must be 0 or 1");
   const rounds = values.quick ? 2 : 4;
   const roundMs = values.quick ? 2_500 : 5_000;
 
   const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-bench-"));
   const server = await RedisServerProcess.start({ port: await freePort(), dir, appendfsync: fsync });
+  const replica =
+    replicas > 0
+      ? await RedisServerProcess.start({
+          port: await freePort(),
+          dir: path.join(dir, "replica"),
+          appendfsync: fsync,
+          replicaOf: server.hostPort,
+        })
+      : undefined;
   const clients: RedisClient[] = Array.from({ length: connections }, () => connectRedis({ url: server.url }));
   try {
-    const engines = await Promise.all(clients.map((redis) => SaleEngine.create({ redis, prefix: "bench" })));
+    if (replica) await replicaInSync(clients[0] as RedisClient);
+    const engines = await Promise.all(
+      clients.map((redis) => SaleEngine.create({ redis, prefix: "bench", ackReplicas: replicas })),
+    );
+    // Same connections, no WAIT: what the replica's acknowledgement costs.
+    const noWaitEngines = await Promise.all(
+      clients.map((redis) => SaleEngine.create({ redis, prefix: "bench", ackReplicas: 0 })),
+    );
     const first = engines[0] as SaleEngine;
     const dropId = `bench-${randomUUID().slice(0, 8)}`;
     await first.createDrop(benchDrop(dropId, 10_000_000, 1));
     progress(
-      `redis ${server.url} appendfsync ${fsync}; ${connections} connections, ${concurrency} in flight`,
+      `redis ${server.url} appendfsync ${fsync}; ${replicas} replica(s); ${connections} connections, ${concurrency} in flight`,
     );
 
     // Wall time plus the CPU both sides spent: shows whether Redis or the client is the limit.
@@ -53,6 +74,7 @@ export async function run(args: string[]): Promise<number> {
     const empty = { count: 0, ms: 0, serverCpu: 0, clientCpu: 0 };
     let incr = empty;
     let reserve = empty;
+    let noWait = empty;
     const add = (
       acc: typeof empty,
       run: { count: number; elapsedMs: number },
@@ -67,6 +89,7 @@ export async function run(args: string[]): Promise<number> {
       };
     };
     const reserveLatencies: Float64Array[] = [];
+    const noWaitLatencies: Float64Array[] = [];
     const runId = randomUUID().slice(0, 8);
     for (let r = 0; r < rounds; r++) {
       const beforeIncr = cpu();
@@ -85,9 +108,22 @@ export async function run(args: string[]): Promise<number> {
       );
       reserve = add(reserve, s, beforeReserve);
       reserveLatencies.push(s.latencies);
-      progress(
-        `round ${r + 1}/${rounds}: incr ${Math.round(i.count / (i.elapsedMs / 1000))}/s, reserve ${Math.round(s.count / (s.elapsedMs / 1000))}/s`,
-      );
+      let line = `round ${r + 1}/${rounds}: incr ${perSec(i)}/s, reserve ${perSec(s)}/s`;
+      if (replica) {
+        const beforeNoWait = cpu();
+        const w = await closedLoop(concurrency, roundMs, (n) =>
+          (noWaitEngines[n % connections] as SaleEngine).reserve({
+            dropId,
+            userId: `w${r}-${n}`,
+            qty: 1,
+            idempotencyKey: `${runId}-w${r}-${n}`,
+          }),
+        );
+        noWait = add(noWait, w, beforeNoWait);
+        noWaitLatencies.push(w.latencies);
+        line += `, reserve without WAIT ${perSec(w)}/s`;
+      }
+      progress(line);
     }
     const throughput = await first.status(dropId);
 
@@ -112,6 +148,7 @@ export async function run(args: string[]): Promise<number> {
     const sorted = concat(reserveLatencies).sort();
     const reservesPerSec = reserve.count / (reserve.ms / 1000);
     const incrPerSec = incr.count / (incr.ms / 1000);
+    const noWaitPerSec = replica ? noWait.count / (noWait.ms / 1000) : undefined;
     const result = {
       bench: "sale-engine",
       reservesPerSec: Math.round(reservesPerSec),
@@ -126,6 +163,13 @@ export async function run(args: string[]): Promise<number> {
       clientCpuUsPerReserve: round(reserve.clientCpu / reserve.count),
       clientCpuUsPerIncr: round(incr.clientCpu / incr.count),
       appendfsync: fsync,
+      replicas,
+      ackReplicas: await first.ackReplicas(dropId),
+      // Reserves without WAIT in the rounds between (null without a replica: nothing to compare).
+      reservesPerSecNoWait: noWaitPerSec === undefined ? null : Math.round(noWaitPerSec),
+      p99ReserveMsNoWait: replica ? round(percentile(concat(noWaitLatencies).sort(), 99)) : null,
+      // How many times the rate without WAIT is the rate with it (1: WAIT costs nothing).
+      waitCostRatio: noWaitPerSec === undefined ? null : round(noWaitPerSec / reservesPerSec, 3),
       connections,
       concurrency,
       reserves: reserve.count,
@@ -134,8 +178,19 @@ export async function run(args: string[]): Promise<number> {
     return result.oversold === 0 && result.invariantOk ? 0 : 1;
   } finally {
     for (const c of clients) c.disconnect();
+    await replica?.stop();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const perSec = (run: { count: number; elapsedMs: number }) => Math.round(run.count / (run.elapsedMs / 1000));
+
+/** Until the master counts the replica as acknowledging its offset (WAIT answers 1). */
+async function replicaInSync(master: RedisClient, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await master.wait(1, 100)) < 1) {
+    if (Date.now() > until) throw new Error(`the replica did not sync within ${timeoutMs} ms`);
   }
 }
 
