@@ -8,8 +8,10 @@ const run = promisify(execFile);
 export interface RedisClusterOptions {
   /** Parent directory; each node gets `node-<i>/` inside. */
   readonly dir: string;
-  /** Master count (no replicas). Default 3, the minimum Redis Cluster accepts. */
+  /** Master count. Default 3, the minimum Redis Cluster accepts. */
   readonly masters?: number;
+  /** Replicas per master (`--cluster-replicas`); each is one more node. Default 0. */
+  readonly replicas?: number;
   readonly appendfsync?: "always" | "everysec" | "no";
 }
 
@@ -18,7 +20,8 @@ export class RedisClusterProcess {
   private constructor(readonly nodes: readonly RedisServerProcess[]) {}
 
   static async start(options: RedisClusterOptions): Promise<RedisClusterProcess> {
-    const count = options.masters ?? 3;
+    const replicas = options.replicas ?? 0;
+    const count = (options.masters ?? 3) * (1 + replicas);
     const nodes: RedisServerProcess[] = [];
     try {
       for (let i = 0; i < count; i++) {
@@ -38,7 +41,7 @@ export class RedisClusterProcess {
         "create",
         ...cluster.hostPorts,
         "--cluster-replicas",
-        "0",
+        String(replicas),
         "--cluster-yes",
       ]);
       await cluster.waitUntilReady();
