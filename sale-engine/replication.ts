@@ -33,6 +33,8 @@ export interface ReplicatedReply {
 export class ReplicatedAck {
   private auto: { replicas: number; checkedAt: number } | undefined;
   private checking: Promise<number> | undefined;
+  /** When the cluster slot table was last refreshed for `auto`, ms. */
+  private slotsCheckedAt = 0;
 
   constructor(
     private readonly redis: RedisClient,
@@ -115,15 +117,18 @@ export class ReplicatedAck {
     return this.checking;
   }
 
-  private clusterAuto(cluster: Cluster, dropId: string): number {
+  private clusterAuto(cluster: Cluster, dropId: string): number | Promise<number> {
     const now = Date.now();
     // ioredis refreshes its slot table on redirects only; refresh it when older than autoCheckMs.
-    if (!this.auto || now - this.auto.checkedAt >= this.options.autoCheckMs) {
-      this.auto = { replicas: 0, checkedAt: now };
+    if (now - this.slotsCheckedAt >= this.options.autoCheckMs) {
+      this.slotsCheckedAt = now;
       cluster.refreshSlotsCache();
     }
-    const nodes = cluster.slots[keySlot(dropId)];
-    return nodes !== undefined && nodes.length > 1 ? 1 : 0;
+    const slot = keySlot(dropId);
+    const replicas = () => ((cluster.slots[slot]?.length ?? 0) > 1 ? 1 : 0);
+    // No slot table yet (not connected): a command waits until ioredis has one; never guess 0.
+    if (cluster.slots[slot] === undefined) return cluster.ping().then(replicas);
+    return replicas();
   }
 }
 
