@@ -39,6 +39,8 @@ function open(i) {
     });
     connected.then((s) => {
       socket = s;
+      // A socket the server closed before the join was answered fails the run instead of hanging it.
+      s.once("close", () => reject(new Error(`client ${i}: closed before it joined`)));
       if (mode !== "gateway") resolve(s);
     }, reject);
   });
