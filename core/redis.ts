@@ -31,6 +31,9 @@ export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): Red
   if (target.clusterNodes && target.clusterNodes.length > 0) {
     return new Cluster(clusterSeeds(target.clusterNodes), {
       enableAutoPipelining: true,
+      // The Cluster reads lazyConnect from its own options, not redisOptions: without this it
+      // connects at once and the caller's connect() fails with "already connecting".
+      lazyConnect: extra.lazyConnect ?? false,
       redisOptions: { ...common, ...extra },
       clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
     });
