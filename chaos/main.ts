@@ -1,0 +1,27 @@
+// `npm run chaos`: the multi-host chaos run (docs/chaos.md). The last line is one JSON object.
+import { parseChaosArgs } from "./options.ts";
+import { runChaos } from "./run.ts";
+
+const log = (line: string) => process.stderr.write(`chaos: ${line}\n`);
+
+let stopping = false;
+// A signal exits at once: the topology's exit hook then kills every process of the run's
+// namespaces and deletes the namespaces and the root link, synchronously.
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log(`${signal}: cleaning up`);
+    process.exit(130);
+  });
+
+try {
+  const options = parseChaosArgs(process.argv.slice(2));
+  const summary = await runChaos(options, log);
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  process.exitCode = summary.chaos === "passed" ? 0 : 1;
+} catch (err) {
+  log(`run failed: ${(err as Error).stack ?? err}`);
+  process.stdout.write(`${JSON.stringify({ chaos: "error", error: (err as Error).message })}\n`);
+  process.exitCode = 2;
+}
