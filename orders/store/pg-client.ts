@@ -62,6 +62,13 @@ export class PgClient implements SqlClient {
   async transaction<R>(fn: (tx: SqlClient) => Promise<R>): Promise<R> {
     const conn = await this.pool.connect();
     let broken: Error | undefined;
+    // The pool listens on idle connections only: a server restart that ends this one between two
+    // of its queries would emit an unheard 'error' and crash the process. The next query fails
+    // instead, and the connection is dropped on release.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    conn.on("error", onError);
     try {
       await conn.query("BEGIN");
       try {
@@ -78,6 +85,7 @@ export class PgClient implements SqlClient {
         throw err;
       }
     } finally {
+      conn.removeListener("error", onError);
       conn.release(broken);
     }
   }
