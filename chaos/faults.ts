@@ -47,6 +47,12 @@ export function seeded(seed: number): () => number {
 }
 
 export function schedule(options: ChaosOptions, rng: () => number): FaultName[] {
+  if (options.faults) {
+    const unknown = options.faults.filter((f) => !(FAULTS as readonly string[]).includes(f));
+    if (unknown.length > 0)
+      throw new Error(`unknown faults ${unknown.join(", ")} (known: ${FAULTS.join(", ")})`);
+    return options.faults as FaultName[];
+  }
   if (options.quick) return ["redis-master-kill", "gateway-cut"];
   const order: FaultName[] = [...FAULTS];
   for (let i = order.length - 1; i > 0; i--) {

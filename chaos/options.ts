@@ -22,6 +22,8 @@ export interface ChaosOptions {
   readonly startTimeoutMs: number;
   /** How long the end check waits for every acknowledged hold's order, ms. Default 60000. */
   readonly drainMs: number;
+  /** Only these faults, in this order (`--faults a,b`). Default: all of them, in the seeded order. */
+  readonly faults: readonly string[] | undefined;
 }
 
 export const DEFAULTS: ChaosOptions = {
@@ -36,11 +38,12 @@ export const DEFAULTS: ChaosOptions = {
   settleMs: 3_000,
   startTimeoutMs: 90_000,
   drainMs: 60_000,
+  faults: undefined,
 };
 
 /** Parses argv; a bad option throws with what was expected. */
 export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
-  const o: Record<string, number | boolean> = { ...DEFAULTS };
+  const o: Record<string, number | boolean | readonly string[] | undefined> = { ...DEFAULTS };
   const numeric: Record<string, keyof ChaosOptions> = {
     "--seed": "seed",
     "--ack-replicas": "ackReplicas",
@@ -61,9 +64,11 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       if (!Number.isInteger(value) || value < 1) throw new Error("--cut-ms takes a whole number of ms >= 1");
       o.cutMs = value;
       cutGiven = true;
+    } else if (arg === "--faults") {
+      o.faults = (argv[++i] ?? "").split(",").filter((f) => f !== "");
     } else
       throw new Error(
-        `unknown option ${arg} (known: --seed N, --quick, --ack-replicas N, --stock N, --buyers N, --viewers N, --cut-ms MS)`,
+        `unknown option ${arg} (known: --seed N, --quick, --faults a,b, --ack-replicas N, --stock N, --buyers N, --viewers N, --cut-ms MS)`,
       );
   }
   if (!cutGiven) o.cutMs = 3 * (o.nodeTimeoutMs as number);

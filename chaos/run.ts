@@ -32,6 +32,8 @@ export interface ChaosSummary {
   readonly unavailableMs: Record<string, number>;
   readonly resumes: number;
   readonly resyncs: number;
+  /** Gateways and workers found dead at the end (a fault restarts only the process it killed). */
+  readonly crashedProcesses: string[];
 }
 
 /** One node per host: 3 masters + 3 replicas, PostgreSQL, two gateways, two workers. */
@@ -253,6 +255,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     await viewers.stop();
     log(`restocks acknowledged: ${restocks}; drop events seen by the viewers: ${allOffsets.size}`);
 
+    // Every process the faults did not restart kept running: none needed a restart to recover.
+    const crashed = [...gateways, ...workers].filter((s) => !s.running).map((s) => `${s.role}@${s.host}`);
+    if (crashed.length > 0) log(`processes that died: ${crashed.join(", ")}`);
     const sum = (f: (c: CheckReport) => number) => checks.reduce((n, c) => n + f(c), 0);
     const lost = finals.flatMap((c) => c.lostAckedHolds);
     const summary: ChaosSummary = {
@@ -274,6 +279,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       unavailableMs,
       resumes: viewers.states.reduce((n, s) => n + s.resumes, 0),
       resyncs: viewers.states.reduce((n, s) => n + s.resyncs, 0),
+      crashedProcesses: crashed,
     };
     const passed =
       summary.lostAckedHolds === 0 &&
@@ -281,7 +287,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       summary.oversold === 0 &&
       summary.missedDropEvents === 0 &&
       summary.duplicateCaptures === 0 &&
-      summary.unpaidAckedPayments === 0;
+      summary.unpaidAckedPayments === 0 &&
+      crashed.length === 0;
     return { ...summary, chaos: passed ? "passed" : "failed" };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
