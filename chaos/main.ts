@@ -1,19 +1,11 @@
 // `npm run chaos`: the multi-host chaos run (docs/chaos.md). The last line is one JSON object.
 import { parseChaosArgs } from "./options.ts";
 import { runChaos } from "./run.ts";
+import { exitOnSignals } from "./signals.ts";
 
 const log = (line: string) => process.stderr.write(`chaos: ${line}\n`);
 
-let stopping = false;
-// A signal exits at once: the topology's exit hook then kills every process of the run's
-// namespaces and deletes the namespaces and the root link, synchronously.
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.on(signal, () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    log(`${signal}: cleaning up`);
-    process.exit(130);
-  });
+exitOnSignals(log);
 
 try {
   const options = parseChaosArgs(process.argv.slice(2));

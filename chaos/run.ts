@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { TokenService } from "../auth/index.ts";
 import { Buyers } from "./buyers.ts";
-import { type CheckReport, checkDrop } from "./checks.ts";
+import { type CheckReport, checkDrop, dropCounters } from "./checks.ts";
 import { dropBody, type FaultName, runFault, schedule, seeded, type World } from "./faults.ts";
 import { call } from "./http.ts";
 import type { ChaosOptions } from "./options.ts";
@@ -246,12 +246,26 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       }
       return true;
     }).catch((err: Error) => log(err.message));
-    // The last restock's event reaches every viewer within a few pings.
-    await new Promise((r) => setTimeout(r, 2_000));
+    // After every fault, live delivery still works: one last restock, once buying stopped, must
+    // reach every viewer's screen (through whichever gateway it is on now), within a bound.
+    const last = await call(
+      "POST",
+      `${urls[0]}/api/v1/drops/${mainDrop}/restock`,
+      hostToken,
+      { qty: 1 },
+      CALL_TIMEOUT_MS,
+    );
+    if (last.status === 200) restocks++;
+    const final = await dropCounters(urls, mainDrop, CALL_TIMEOUT_MS);
+    const stale = await until("every viewer shows the final stock", options.settleMs * 5, async () =>
+      viewers.behind(mainDrop, final.available).length === 0 ? [] : undefined,
+    ).catch(() => viewers.behind(mainDrop, final.available));
+    if (stale.length > 0) log(`viewers not showing the final stock ${final.available}: ${stale.join(", ")}`);
     await check("end", true);
     const finals = checks.filter((c) => c.at === "end");
     const allOffsets = viewers.allDropOffsets();
-    const missed = viewers.states.reduce((n, _, i) => n + viewers.missed(i, allOffsets).length, 0);
+    const missed =
+      viewers.states.reduce((n, _, i) => n + viewers.missed(i, allOffsets).length, 0) + stale.length;
     await viewers.stop();
     log(`restocks acknowledged: ${restocks}; drop events seen by the viewers: ${allOffsets.size}`);
 

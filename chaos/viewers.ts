@@ -20,9 +20,23 @@ interface ViewerState {
   joinedAt: string | undefined;
   epoch: string | undefined;
   lastOffset: string | undefined;
+  /** The newest state (by version) it knows of each drop: what its screen shows. */
+  readonly drops: Map<string, { available: number; v: number }>;
   resumes: number;
   resyncs: number;
   reconnects: number;
+}
+
+interface DropFields {
+  readonly dropId: string;
+  readonly available: number;
+  readonly v: number;
+}
+
+/** Keeps the newer of what the viewer knew and what this frame says (frames can arrive out of order on a resume). */
+function see(s: ViewerState, dropId: string, d: { available: number; v: number }): void {
+  const known = s.drops.get(dropId);
+  if (!known || d.v >= known.v) s.drops.set(dropId, { available: d.available, v: d.v });
 }
 
 function compareOffsets(a: string, b: string): number {
@@ -50,6 +64,7 @@ export class Viewers {
       joinedAt: undefined,
       epoch: undefined,
       lastOffset: undefined,
+      drops: new Map(),
       resumes: 0,
       resyncs: 0,
       reconnects: 0,
@@ -84,6 +99,11 @@ export class Viewers {
         !s.dropOffsets.has(o) &&
         !s.resyncOffsets.some((r) => compareOffsets(r, o) >= 0),
     );
+  }
+
+  /** Viewers whose screen does not (yet) show `available` for the drop. */
+  behind(dropId: string, available: number): number[] {
+    return this.states.flatMap((s, i) => (s.drops.get(dropId)?.available === available ? [] : [i]));
   }
 
   /** Every drop-event offset any viewer saw. */
@@ -138,6 +158,7 @@ export class Viewers {
             ),
           );
         } else if (f.t === "joined" && f.room === this.o.room) {
+          for (const d of f.drops as DropFields[]) see(s, d.dropId, d);
           s.joinedAt ??= f.offset as string;
           s.epoch = f.epoch as string;
           s.lastOffset = f.offset as string;
@@ -145,11 +166,14 @@ export class Viewers {
           s.resumes++;
         } else if (f.t === "resync" && f.room === this.o.room) {
           s.resyncs++;
+          for (const d of f.drops as DropFields[]) see(s, d.dropId, d);
           s.epoch = f.epoch as string;
           s.lastOffset = f.offset as string;
           s.resyncOffsets.push(f.offset as string);
         } else if ((f.t === "drop" || f.t === "stock") && f.room === this.o.room) {
           if (f.t === "drop") s.dropOffsets.add(f.o as string);
+          if (f.t === "drop") see(s, (f.drop as DropFields).dropId, f.drop as DropFields);
+          else see(s, f.dropId as string, f as unknown as DropFields);
           s.epoch = f.e as string;
           if (s.lastOffset === undefined || compareOffsets(f.o as string, s.lastOffset) > 0)
             s.lastOffset = f.o as string;
