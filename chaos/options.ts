@@ -24,6 +24,8 @@ export interface ChaosOptions {
   readonly drainMs: number;
   /** Only these faults, in this order (`--faults a,b`). Default: all of them, in the seeded order. */
   readonly faults: readonly string[] | undefined;
+  /** Copy the services' logs here before the run's folder is removed (`--keep-logs DIR`). Default: not kept. */
+  readonly keepLogs: string | undefined;
 }
 
 export const DEFAULTS: ChaosOptions = {
@@ -39,11 +41,12 @@ export const DEFAULTS: ChaosOptions = {
   startTimeoutMs: 90_000,
   drainMs: 60_000,
   faults: undefined,
+  keepLogs: undefined,
 };
 
 /** Parses argv; a bad option throws with what was expected. */
 export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
-  const o: Record<string, number | boolean | readonly string[] | undefined> = { ...DEFAULTS };
+  const o: Record<string, number | boolean | string | readonly string[] | undefined> = { ...DEFAULTS };
   const numeric: Record<string, keyof ChaosOptions> = {
     "--seed": "seed",
     "--ack-replicas": "ackReplicas",
@@ -64,11 +67,15 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       if (!Number.isInteger(value) || value < 1) throw new Error("--cut-ms takes a whole number of ms >= 1");
       o.cutMs = value;
       cutGiven = true;
+    } else if (arg === "--keep-logs") {
+      const dir = argv[++i];
+      if (!dir) throw new Error("--keep-logs takes a folder");
+      o.keepLogs = dir;
     } else if (arg === "--faults") {
       o.faults = (argv[++i] ?? "").split(",").filter((f) => f !== "");
     } else
       throw new Error(
-        `unknown option ${arg} (known: --seed N, --quick, --faults a,b, --ack-replicas N, --stock N, --buyers N, --viewers N, --cut-ms MS)`,
+        `unknown option ${arg} (known: --seed N, --quick, --faults a,b, --keep-logs DIR, --ack-replicas N, --stock N, --buyers N, --viewers N, --cut-ms MS)`,
       );
   }
   if (!cutGiven) o.cutMs = 3 * (o.nodeTimeoutMs as number);

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { cpSync } from "node:fs";
+import path from "node:path";
 import { TokenService } from "../auth/index.ts";
 import { Buyers } from "./buyers.ts";
 import { type CheckReport, checkDrop, dropCounters } from "./checks.ts";
@@ -268,6 +270,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       viewers.states.reduce((n, _, i) => n + viewers.missed(i, allOffsets).length, 0) + stale.length;
     await viewers.stop();
     log(`restocks acknowledged: ${restocks}; drop events seen by the viewers: ${allOffsets.size}`);
+    log(
+      `buy refusals and failed attempts by code: ${JSON.stringify(Object.fromEntries(buyers.refusals))}; purchases given up: ${buyers.givenUp}`,
+    );
 
     // Every process the faults did not restart kept running: none needed a restart to recover.
     const crashed = [...gateways, ...workers].filter((s) => !s.running).map((s) => `${s.role}@${s.host}`);
@@ -306,6 +311,10 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     return { ...summary, chaos: passed ? "passed" : "failed" };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    if (options.keepLogs) {
+      cpSync(path.join(topology.dataDir, "logs"), options.keepLogs, { recursive: true });
+      log(`services' logs kept in ${options.keepLogs}`);
+    }
     await topology.destroy();
   }
 }
