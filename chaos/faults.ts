@@ -1,4 +1,5 @@
 import type { TokenService } from "../auth/index.ts";
+import { ValidationError } from "../core/index.ts";
 import { Buyers } from "./buyers.ts";
 import { call } from "./http.ts";
 import type { ChaosOptions } from "./options.ts";
@@ -50,7 +51,7 @@ export function schedule(options: ChaosOptions, rng: () => number): FaultName[] 
   if (options.faults) {
     const unknown = options.faults.filter((f) => !(FAULTS as readonly string[]).includes(f));
     if (unknown.length > 0)
-      throw new Error(`unknown faults ${unknown.join(", ")} (known: ${FAULTS.join(", ")})`);
+      throw new ValidationError(`unknown faults ${unknown.join(", ")} (known: ${FAULTS.join(", ")})`);
     return options.faults as FaultName[];
   }
   if (options.quick) return ["redis-master-kill", "gateway-cut"];

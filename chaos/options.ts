@@ -1,3 +1,5 @@
+import { ValidationError } from "../core/index.ts";
+
 /** The chaos run's options (`npm run chaos -- --seed 7 --quick --ack-replicas 0`), with their defaults. */
 export interface ChaosOptions {
   /** Seeds the order of the faults and which master / gateway / worker each hits. Default 1. */
@@ -60,25 +62,27 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
     if (arg === "--quick") o.quick = true;
     else if (arg in numeric) {
       const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 0) throw new Error(`${arg} takes a whole number >= 0`);
+      if (!Number.isInteger(value) || value < 0)
+        throw new ValidationError(`${arg} takes a whole number >= 0`);
       o[numeric[arg] as string] = value;
     } else if (arg === "--cut-ms") {
       const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) throw new Error("--cut-ms takes a whole number of ms >= 1");
+      if (!Number.isInteger(value) || value < 1)
+        throw new ValidationError("--cut-ms takes a whole number of ms >= 1");
       o.cutMs = value;
       cutGiven = true;
     } else if (arg === "--keep-logs") {
       const dir = argv[++i];
-      if (!dir) throw new Error("--keep-logs takes a folder");
+      if (!dir) throw new ValidationError("--keep-logs takes a folder");
       o.keepLogs = dir;
     } else if (arg === "--faults") {
       o.faults = (argv[++i] ?? "").split(",").filter((f) => f !== "");
     } else
-      throw new Error(
+      throw new ValidationError(
         `unknown option ${arg} (known: --seed N, --quick, --faults a,b, --keep-logs DIR, --ack-replicas N, --stock N, --buyers N, --viewers N, --cut-ms MS)`,
       );
   }
   if (!cutGiven) o.cutMs = 3 * (o.nodeTimeoutMs as number);
-  if ((o.buyers as number) < 1) throw new Error("--buyers takes at least 1");
+  if ((o.buyers as number) < 1) throw new ValidationError("--buyers takes at least 1");
   return o as unknown as ChaosOptions;
 }
