@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { followStock } from "../../client/src/shared/buy-refusal.ts";
 import { compareOffsets } from "../../client/src/shared/offsets.ts";
 import {
   applyFrame,
@@ -145,5 +146,29 @@ describe("client room state", () => {
     ).toBe("now");
     expect(isHeart(" ❤️ ")).toBe(true);
     expect(isHeart("❤️ nice")).toBe(false);
+  });
+});
+
+describe("a buy refusal on the drop card", () => {
+  const soldOut = { dropId: "d1", code: "SOLD_OUT", floor: 2 };
+
+  it("stands while frames of earlier holds count the stock down", () => {
+    const after1 = followStock(soldOut, "d1", 1);
+    expect(after1).toEqual({ ...soldOut, floor: 1 });
+    expect(followStock(after1, "d1", 1)).toBe(after1);
+    expect(followStock(after1, "d1", 0)).toEqual({ ...soldOut, floor: 0 });
+  });
+
+  it("goes once stock comes back above the fewest units seen since", () => {
+    const atZero = followStock(soldOut, "d1", 0);
+    expect(followStock(atZero, "d1", 1)).toBeUndefined();
+    expect(followStock(soldOut, "d1", 3)).toBeUndefined();
+  });
+
+  it("keeps a per-user limit for the drop, and ignores other drops", () => {
+    const limit = { dropId: "d1", code: "LIMIT_EXCEEDED", floor: 0 };
+    expect(followStock(limit, "d1", 50)).toBe(limit);
+    expect(followStock(soldOut, "d2", 50)).toBe(soldOut);
+    expect(followStock(undefined, "d1", 5)).toBeUndefined();
   });
 });

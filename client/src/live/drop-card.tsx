@@ -1,4 +1,5 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type BuyRefusal, followStock } from "../shared/buy-refusal.ts";
 import type { LiveConnection } from "../shared/connection.ts";
 import { clockText, money } from "../shared/format.ts";
 import { useServerNow } from "../shared/hooks.ts";
@@ -50,16 +51,18 @@ export function DropCard({
   const t = useI18n();
   const now = useServerNow(clock, 250, [drop.startsAt]);
   const [buying, setBuying] = useState(false);
-  const [refusal, setRefusal] = useState<{ dropId: string; code: string; v: number } | undefined>();
+  const [refusal, setRefusal] = useState<BuyRefusal | undefined>();
   const [error, setError] = useState<MessageKey | undefined>();
 
+  // A sold-out answer stands until stock comes back (shared/buy-refusal.ts).
+  const availableNow = useRef(drop.available);
+  availableNow.current = drop.available;
+  useEffect(() => {
+    setRefusal((r) => followStock(r, drop.dropId, drop.available));
+  }, [drop.dropId, drop.available]);
+
   let state: string = effectiveState(drop, now);
-  // A sold-out answer stands until the drop changes (a restock, a released hold); the per-user
-  // limit stands for the drop.
-  const refused =
-    refusal?.dropId === drop.dropId && (refusal.code === "LIMIT_EXCEEDED" || refusal.v === drop.v)
-      ? refusal.code
-      : undefined;
+  const refused = refusal?.dropId === drop.dropId ? refusal.code : undefined;
   // The engine's answer is newer than the last stock frame the card has seen.
   if (state === "live" && (refused === "SOLD_OUT" || refused === "INSUFFICIENT_STOCK")) state = "sold_out";
   const limitReached = refused === "LIMIT_EXCEEDED";
@@ -87,7 +90,7 @@ export function DropCard({
           title: drop.product.title,
         });
       } else if (!ack.ok) {
-        setRefusal({ dropId: drop.dropId, code: ack.code, v: drop.v });
+        setRefusal({ dropId: drop.dropId, code: ack.code, floor: availableNow.current });
         setError(REFUSAL[ack.code] ?? "buy.err.generic");
       }
     } catch {
