@@ -24,4 +24,5 @@ export {
   type RedisTarget,
   redisTargetFromConfig,
 } from "./redis.ts";
+export { redisUnavailable } from "./redis-unavailable.ts";
 export { validate } from "./validate.ts";

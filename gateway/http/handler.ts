@@ -1,5 +1,5 @@
 import type { HttpResponse } from "uWebSockets.js";
-import { ErrorCode, HttpRefusal, isLivedropError, type Logger } from "../../core/index.ts";
+import { ErrorCode, HttpRefusal, isLivedropError, type Logger, redisUnavailable } from "../../core/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { BodyError } from "./read-body.ts";
 import { type GuardedResponse, guard, sendError } from "./respond.ts";
@@ -51,7 +51,8 @@ export function handle(
   const end = ctx.metrics.httpDuration.startTimer({ route });
   Promise.resolve()
     .then(() => handler(g))
-    .catch((err: unknown) => {
+    .catch((caught: unknown) => {
+      const err = redisUnavailable(caught) ?? caught;
       if (err instanceof HttpRefusal || err instanceof BodyError)
         return sendError(g, err.status, err.code, err.message);
       if (isLivedropError(err) && STATUS_OF_CODE[err.code]) {

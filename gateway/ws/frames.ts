@@ -1,4 +1,4 @@
-import { isLivedropError } from "../../core/index.ts";
+import { isLivedropError, redisUnavailable } from "../../core/index.ts";
 import type {
   DropRoomEntry,
   DropSnapshot,
@@ -78,10 +78,11 @@ export function wireError(err: unknown): {
   code: (typeof WireErrorCode)[keyof typeof WireErrorCode];
   message: string;
 } {
-  if (isLivedropError(err)) {
-    if (err.code === "INVALID_INPUT") return { code: WireErrorCode.INVALID_FRAME, message: err.message };
-    if (FORWARDED.has(err.code))
-      return { code: err.code as (typeof WireErrorCode)[keyof typeof WireErrorCode], message: err.message };
+  const e = redisUnavailable(err) ?? err;
+  if (isLivedropError(e)) {
+    if (e.code === "INVALID_INPUT") return { code: WireErrorCode.INVALID_FRAME, message: e.message };
+    if (FORWARDED.has(e.code))
+      return { code: e.code as (typeof WireErrorCode)[keyof typeof WireErrorCode], message: e.message };
   }
   return { code: WireErrorCode.INTERNAL, message: "internal error" };
 }
