@@ -6,8 +6,11 @@ export interface ChaosOptions {
   readonly seed: number;
   /** One master kill and one gateway cut only (under 3 minutes). Default false. */
   readonly quick: boolean;
-  /** LIVEDROP_ACK_REPLICAS given to the gateways. Default 1 (the topology has one replica per master). */
-  readonly ackReplicas: number;
+  /**
+   * LIVEDROP_ACK_REPLICAS given to the gateways: a count, or `auto` (wait for a replica only while
+   * the drop's master has one). Default 1 (the topology has one replica per master).
+   */
+  readonly ackReplicas: number | "auto";
   /** Stock of the main drop: large, so buying never stops for lack of it. Default 100000. */
   readonly stock: number;
   /** Purchases in flight at once. Default 4. */
@@ -60,6 +63,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--quick") o.quick = true;
+    else if (arg === "--ack-replicas" && argv[i + 1] === "auto") o.ackReplicas = argv[++i];
     else if (arg in numeric) {
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < 0)
@@ -79,7 +83,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       o.faults = (argv[++i] ?? "").split(",").filter((f) => f !== "");
     } else
       throw new ValidationError(
-        `unknown option ${arg} (known: --seed N, --quick, --faults a,b, --keep-logs DIR, --ack-replicas N, --stock N, --buyers N, --viewers N, --cut-ms MS)`,
+        `unknown option ${arg} (known: --seed N, --quick, --faults a,b, --keep-logs DIR, --ack-replicas N|auto, --stock N, --buyers N, --viewers N, --cut-ms MS)`,
       );
   }
   if (!cutGiven) o.cutMs = 3 * (o.nodeTimeoutMs as number);

@@ -26,7 +26,7 @@ export interface ChaosSummary {
   readonly maxUnavailableMs: number;
   readonly seed: number;
   readonly quick: boolean;
-  readonly ackReplicas: number;
+  readonly ackReplicas: number | "auto";
   readonly duplicateCaptures: number;
   readonly unpaidAckedPayments: number;
   readonly ackedPayments: number;

@@ -21,6 +21,12 @@ describe("chaos run options", () => {
     expect(schedule(parseChaosArgs(["--seed", "7"]), seeded(7))).toEqual(a);
   });
 
+  it("--ack-replicas takes a count or auto", () => {
+    expect(parseChaosArgs(["--ack-replicas", "0"]).ackReplicas).toBe(0);
+    expect(parseChaosArgs(["--ack-replicas", "auto"]).ackReplicas).toBe("auto");
+    expect(() => parseChaosArgs(["--ack-replicas", "some"])).toThrow(ValidationError);
+  });
+
   it("refuses bad options and unknown faults with a typed error", () => {
     expect(() => parseChaosArgs(["--seed", "x"])).toThrow(ValidationError);
     expect(() => parseChaosArgs(["--buyers", "0"])).toThrow(ValidationError);
