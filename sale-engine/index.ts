@@ -1,3 +1,17 @@
+export {
+  allocate,
+  type DrawEntry,
+  type DrawInput,
+  type DrawResult,
+  drawOrder,
+  isSeed,
+  maskUser,
+  newSeed,
+  seedHashOf,
+  ticketOf,
+  type VerifyResult,
+  verifyDraw,
+} from "./draw.ts";
 export { DropEventFeed, type DropEventsHandler } from "./drop-events.ts";
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
 export {
