@@ -18,6 +18,28 @@ export const productSchema = z.strictObject({
   imageUrl: z.url({ protocol: /^https?$/ }).max(2048),
 });
 
+/** Longest fair window a drop may open with, ms. */
+export const MAX_FAIR_WINDOW_MS = 60_000;
+
+/**
+ * A drop's fair window, ms: buys in [T0, T0 + W] are entries of a draw, allocated at T0 + W
+ * (see docs/architecture/sale-engine.md, "Fair window"). 0 or omitted: first come, first served.
+ */
+export const fairWindowMsSchema = z.number().int().min(0).max(MAX_FAIR_WINDOW_MS);
+
+/** What a fair drop publishes: its window and the SHA-256 (hex) of the draw seed, before T0. */
+export const fairInfoSchema = z.strictObject({
+  windowMs: fairWindowMsSchema,
+  seedHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Server-clock ms epoch of the allocation; null while the window is open. */
+  allocatedAt: epochMs.nullable(),
+  /** The draw seed (64 hex chars), revealed once allocated; null before. */
+  seed: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+});
+
 /** The fields of a drop definition; `dropDefinitionSchema` adds the cross-field rules. */
 export const dropFieldsSchema = z.strictObject({
   dropId: dropIdSchema,
@@ -31,6 +53,8 @@ export const dropFieldsSchema = z.strictObject({
   endsAt: epochMs.optional(),
   /** Time the buyer has to pay, ms. */
   holdMs: holdMsSchema,
+  /** Fair window, ms (see fairWindowMsSchema); omitted: first come, first served. */
+  fairWindowMs: fairWindowMsSchema.optional(),
 });
 
 export const dropDefinitionSchema = dropFieldsSchema.refine(
@@ -43,3 +67,4 @@ export const dropDefinitionSchema = dropFieldsSchema.refine(
 
 export type Product = z.infer<typeof productSchema>;
 export type DropDefinition = z.infer<typeof dropDefinitionSchema>;
+export type FairInfo = z.infer<typeof fairInfoSchema>;

@@ -45,7 +45,16 @@ export {
   restockInputSchema,
 } from "./commands.ts";
 export { type Decoded, decodeFailure, decodeJson } from "./decode.ts";
-export { type DropDefinition, dropDefinitionSchema, dropFieldsSchema, type Product } from "./drop-fields.ts";
+export {
+  type DropDefinition,
+  dropDefinitionSchema,
+  dropFieldsSchema,
+  type FairInfo,
+  fairInfoSchema,
+  fairWindowMsSchema,
+  MAX_FAIR_WINDOW_MS,
+  type Product,
+} from "./drop-fields.ts";
 export {
   chatTextSchema,
   DROP_STATES,

@@ -44,6 +44,9 @@ export const saleEventSchema = z.discriminatedUnion("type", [
     ends: epochMsSchema,
     limit: countSchema,
     hold: countSchema,
+    /** A fair drop's window, ms, and the SHA-256 (hex) of its draw seed. */
+    fairWindow: countSchema.optional(),
+    seedHash: z.string().optional(),
   }),
   z.object({
     ...eventBase,
@@ -53,6 +56,25 @@ export const saleEventSchema = z.discriminatedUnion("type", [
     starts: epochMsSchema.optional(),
   }),
   z.object({ ...eventBase, type: z.literal("stock.restocked"), qty: countSchema }),
+  /**
+   * A fair window closed: the seed is revealed with the entries in draw order (users masked,
+   * see sale-engine/draw.ts), so anyone recomputes the allocation. The winners' holds are the
+   * reservation.placed events just before this one.
+   */
+  z.object({
+    ...eventBase,
+    type: z.literal("fair.allocated"),
+    seed: z.string(),
+    /** Units available when the window closed. */
+    stock: countSchema,
+    /** Units allocated. */
+    units: countSchema,
+    winners: countSchema,
+    losers: countSchema,
+    entries: z.array(
+      z.object({ entry: z.string(), user: z.string(), qty: buyQtySchema, granted: countSchema }),
+    ),
+  }),
   ...reservationEventSchema.options,
 ]);
 

@@ -1,5 +1,5 @@
 import type { Config, RedisClient, ScriptReply } from "../core/index.ts";
-import { ErrorCode, isLivedropError, validate } from "../core/index.ts";
+import { ErrorCode, isLivedropError, RejectedError, validate } from "../core/index.ts";
 import {
   type DropDefinition,
   dropDefinitionSchema,
@@ -13,8 +13,10 @@ import {
 import { endSpan, type Span, SpanAttr, SpanKind, startSpan, traceparentOf } from "../telemetry/index.ts";
 import { ActiveIndex } from "./active-index.ts";
 import { KeyedBatcher } from "./batcher.ts";
+import { newSeed } from "./draw.ts";
 import { scriptError } from "./errors.ts";
 import { type DropLogEntry, lastLogId, readLog, streamIdSchema } from "./event-log.ts";
+import { type FairAllocation, type FairDraw, type FairEntryResult, FairWindows } from "./fair.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 import { OutboxConsumer } from "./outbox.ts";
 import { type AckReplicas, ReplicatedAck, replicationTimeout } from "./replication.ts";
@@ -36,6 +38,7 @@ import {
   ackTimeoutMsSchema,
   activeGraceMsSchema,
   DEFAULTS,
+  entryIdSchema,
   eventLogLengthSchema,
   eventReadCountSchema,
   expireBatchSchema,
@@ -46,8 +49,10 @@ import {
 import { scriptSource } from "./script-source.ts";
 import { registerScripts, type ScriptCommands } from "./scripts.ts";
 import type {
+  BuyResult,
   DropStatus,
   ExpireResult,
+  FairEntry,
   Reservation,
   ReservationRecord,
   SettleResult,
@@ -114,6 +119,7 @@ export class SaleEngine {
   private readonly active: ActiveIndex;
   private readonly ownsConnection: boolean;
   private readonly replication: ReplicatedAck;
+  private readonly fair: FairWindows;
   private readonly reserveBatcher = new KeyedBatcher<ReserveRequest, BatchAnswer>(
     (dropId, batch, traces) => this.reserveBatch(dropId, batch, traces),
     MAX_RESERVE_BATCH,
@@ -132,6 +138,7 @@ export class SaleEngine {
     );
     const graceMs = validate(activeGraceMsSchema, options.activeGraceMs ?? DEFAULTS.activeGraceMs, "grace");
     this.active = new ActiveIndex(options.redis, this.keys, this.cmd, graceMs);
+    this.fair = new FairWindows(options.redis, this.keys, this.cmd, this.eventLogLength);
     const cfg = options.ackConfig;
     this.replication = new ReplicatedAck(options.redis, {
       replicas: validate(
@@ -172,6 +179,8 @@ export class SaleEngine {
     const d = validate(dropDefinitionSchema, definition, "drop definition");
     const k = this.keys.drop(d.dropId);
     const params = canonicalParams(d);
+    // A fair drop's seed: kept by the first create only (a re-create is a no-op).
+    const fair = (d.fairWindowMs ?? 0) > 0 ? newSeed() : undefined;
     const entered = await this.active.enter(d.dropId);
     const reply = await this.cmd.ldCreate(
       k.state,
@@ -186,6 +195,7 @@ export class SaleEngine {
       d.perUserLimit,
       d.initialStock,
       this.eventLogLength,
+      ...(fair ? [d.fairWindowMs ?? 0, fair.seed, fair.seedHash] : []),
     );
     const created = decodeCreate(reply);
     if (!created.ok) {
@@ -194,6 +204,9 @@ export class SaleEngine {
     }
     await this.redis.zadd(this.keys.dropRegistry, "NX", created.startsAt, d.dropId);
     await this.redis.sadd(this.keys.roomDrops(d.roomId), d.dropId);
+    // The fair pass visits it until allocated (after the script, like the registry: a crash
+    // before this line is repaired by calling createDrop again).
+    if (fair) await this.redis.zadd(this.keys.fairPending, "NX", Date.now(), d.dropId);
     return { created: created.created, status: await this.status(d.dropId) };
   }
 
@@ -204,6 +217,24 @@ export class SaleEngine {
    * outbox entry carries to the order relay.
    */
   async reserve(request: ReserveRequest, parent?: Span): Promise<Reservation> {
+    const result = await this.buy(request, parent);
+    if (result.kind === "held") {
+      const { kind: _, ...reservation } = result;
+      return reservation;
+    }
+    // The caller does not know fair windows yet (see buy): a retryable refusal, with the entry.
+    throw new RejectedError(ErrorCode.NOT_STARTED, "the buy was entered in the drop's fair-window draw", {
+      dropId: result.dropId,
+      entered: true,
+      entryId: result.entryId,
+    });
+  }
+
+  /**
+   * Like reserve, but a buy in a drop's fair window answers `entered` (an entry of the draw, no
+   * stock yet; the result comes with the allocation, see allocateFairWindow) instead of a hold.
+   */
+  async buy(request: ReserveRequest, parent?: Span): Promise<BuyResult> {
     const r = validate(reserveRequestSchema, request, "reserve request");
     const span = parent === undefined ? undefined : startSpan("sale.reserve", SpanKind.CLIENT, parent);
     span?.setAttributes({ [SpanAttr.drop]: r.dropId });
@@ -215,6 +246,7 @@ export class SaleEngine {
       throw err;
     }
     if (!answer.ok) endSpan(span, answer.code);
+    else if (answer.entered) endSpan(span, answer.replayed ? "replayed" : "entered");
     else {
       span?.setAttributes({ [SpanAttr.reservation]: answer.reservationId });
       endSpan(span, answer.replayed ? "replayed" : "held");
@@ -233,7 +265,19 @@ export class SaleEngine {
           : { dropId: r.dropId, replayed: answer.replayed };
       throw scriptError(answer.code, details);
     }
+    if (answer.entered) {
+      const entry: FairEntry = {
+        kind: "entered",
+        entryId: answer.entryId,
+        dropId: r.dropId,
+        userId: r.userId,
+        qty: r.qty,
+        replayed: answer.replayed,
+      };
+      return entry;
+    }
     return {
+      kind: "held",
       reservationId: answer.reservationId,
       dropId: r.dropId,
       userId: r.userId,
@@ -258,18 +302,24 @@ export class SaleEngine {
     const needed = this.replication.required(dropId);
     const required = typeof needed === "number" ? needed : await needed;
     if (required === 0) {
-      const reply = await this.cmd.ldReserve(k.state, k.holds, k.outbox, k.events, k.log, ...args);
+      const reply = await this.cmd.ldReserve(k.state, k.holds, k.outbox, k.events, k.log, k.entries, ...args);
       return decodeReserveBatch(reply, batch.length);
     }
     // One WAIT for the whole batch, right behind the script on the same connection.
-    const keys = [k.state, k.holds, k.outbox, k.events, k.log];
-    const { reply, replicas } = await this.replication.run(scriptSource("reserve", 5), keys, args, required);
+    const keys = [k.state, k.holds, k.outbox, k.events, k.log, k.entries];
+    const { reply, replicas } = await this.replication.run(scriptSource("reserve", 6), keys, args, required);
     const answers = decodeReserveBatch(reply, batch.length);
     if (replicas >= required) return answers;
     // Refusals stand as they are (nothing was written for them); holds are not acknowledged.
     return answers.map((a) =>
       a.ok
-        ? { ok: false, code: "REPLICATION_TIMEOUT", reservationId: a.reservationId, replicas, required }
+        ? {
+            ok: false,
+            code: "REPLICATION_TIMEOUT",
+            reservationId: a.entered ? a.entryId : a.reservationId,
+            replicas,
+            required,
+          }
         : a,
     );
   }
@@ -491,6 +541,16 @@ export class SaleEngine {
       createdAt: num("created"),
       version: num("ver"),
       serverTime: reply.serverTime,
+      ...(num("fwin") > 0
+        ? {
+            fair: {
+              windowMs: num("fwin"),
+              seedHash: f.fhash,
+              allocatedAt: num("falloc") > 0 ? num("falloc") : null,
+              seed: f.fseedpub === "" ? null : f.fseedpub,
+            },
+          }
+        : {}),
     };
   }
 
@@ -534,6 +594,32 @@ export class SaleEngine {
   /** The Redis connection this engine runs on (shared by helpers that publish next to it). */
   get connection(): RedisClient {
     return this.redis;
+  }
+
+  /**
+   * Closes a drop's fair window once it has passed (server clock): one atomic script gives the
+   * entries their share of the stock in the draw order (lua/allocate.lua). Idempotent and safe
+   * from several processes; before the window's end, or on a drop without one, a no-op.
+   */
+  async allocateFairWindow(dropId: string): Promise<FairAllocation> {
+    return this.fair.allocate(validate(dropIdSchema, dropId, "drop id"));
+  }
+
+  /** Allocates every fair window that has passed (the sweeper's fair pass); returns those done now. */
+  allocateDueFairWindows(): Promise<FairAllocation[]> {
+    return this.fair.allocateDue();
+  }
+
+  /** An entry's result (entered, won with its hold, lost); null for an unknown entry. */
+  async fairEntry(dropId: string, entryId: string): Promise<FairEntryResult | null> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const entry = validate(entryIdSchema, entryId, "entry id");
+    return this.fair.entry(id, entry);
+  }
+
+  /** The draw of an allocated fair window as a verifier needs it; null while the window is open. */
+  async fairDraw(dropId: string): Promise<FairDraw | null> {
+    return this.fair.draw(validate(dropIdSchema, dropId, "drop id"));
   }
 
   /** Redis TIME in ms: the clock drop windows and deadlines are judged by. */
@@ -590,6 +676,8 @@ function canonicalParams(d: DropDefinition): string {
     startsAt: d.startsAt ?? null,
     endsAt: d.endsAt ?? null,
     holdMs: d.holdMs,
+    // Only for fair drops, so the parameters of every other drop compare as they always did.
+    ...((d.fairWindowMs ?? 0) > 0 ? { fairWindowMs: d.fairWindowMs } : {}),
   });
 }
 

@@ -26,6 +26,7 @@ export {
 export { type ScriptCode, scriptError } from "./errors.ts";
 export { type DropLogEntry, streamIdSchema } from "./event-log.ts";
 export { parseEventMessage } from "./events.ts";
+export { drawInputOf, type FairAllocation, type FairDraw, type FairEntryResult } from "./fair.ts";
 export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 export { OUTBOX_GROUP, OutboxConsumer, type OutboxEntry } from "./outbox.ts";
 export {
@@ -36,9 +37,11 @@ export {
 } from "./schema.ts";
 export { ACTIVE_REPAIR_MS, type ExpirySweeper, startExpirySweeper } from "./sweeper.ts";
 export type {
+  BuyResult,
   DropState,
   DropStatus,
   ExpireResult,
+  FairEntry,
   Reservation,
   ReservationRecord,
   ReservationStatus,

@@ -19,6 +19,11 @@ export interface DropKeys {
    * a reader that was not subscribed can catch up from a stream id.
    */
   readonly log: string;
+  /**
+   * Hash of a fair window's entries: entry id -> `user|qty|idemKey`, then after the allocation
+   * `user|qty|idemKey|W|rid|granted|position` or `user|qty|idemKey|L||0|position` (lua/allocate.lua).
+   */
+  readonly entries: string;
 }
 
 export interface KeySpace {
@@ -35,6 +40,11 @@ export interface KeySpace {
   readonly activeDrops: string;
   /** Set of the drops that left `activeDrops` for good (ended, nothing pending). */
   readonly retiredDrops: string;
+  /**
+   * Sorted set of the fair-window drops not allocated yet (score: when added, ms), visited by the
+   * fair pass of the sweeper. Written by the engine around the scripts, like `activeDrops`.
+   */
+  readonly fairPending: string;
   /** Set of the drop ids of a room (the gateway follows a room's drops). */
   roomDrops(roomId: string): string;
 }
@@ -47,6 +57,7 @@ export function keySpace(prefix: string): KeySpace {
     dropRegistry: `${prefix}:drops`,
     activeDrops: `${prefix}:{drops}:active`,
     retiredDrops: `${prefix}:{drops}:retired`,
+    fairPending: `${prefix}:{drops}:fair`,
     roomDrops: (roomId) => `${prefix}:room:{${roomId}}:drops`,
     drop(dropId) {
       let keys = cache.get(dropId);
@@ -58,6 +69,7 @@ export function keySpace(prefix: string): KeySpace {
           outbox: `${base}:outbox`,
           events: `${base}:events`,
           log: `${base}:log`,
+          entries: `${base}:entries`,
         };
         if (cache.size >= 10_000) cache.clear();
         cache.set(dropId, keys);

@@ -46,18 +46,28 @@ export function decodeCreate(reply: ScriptReply): CreateReply {
 export type ReserveReply =
   | {
       readonly ok: true;
+      readonly entered?: undefined;
       readonly reservationId: string;
       readonly deadline: number;
       readonly available: number;
       readonly replayed: boolean;
     }
+  /** In a fair window: recorded as an entry of the draw, no stock taken yet. */
+  | { readonly ok: true; readonly entered: true; readonly entryId: string; readonly replayed: boolean }
   /** The qty is above the drop's per-user limit, which the answer names. */
   | { readonly ok: false; readonly code: "QTY_ABOVE_LIMIT"; readonly perUserLimit: number }
   /** Any other refusal; `replayed` is always false today (refusals are not recorded). */
   | { readonly ok: false; readonly code: string; readonly replayed: boolean };
 
-/** One answer of reserve.lua's batch: `{1, rid, deadline, available, replayed}` or a refusal. */
+/**
+ * One answer of reserve.lua's batch: `{1, rid, deadline, available, replayed}`, a fair-window
+ * entry `{2, entryId, replayed}`, or a refusal.
+ */
 export function decodeReserve(reply: ScriptReply): ReserveReply {
+  if (Array.isArray(reply) && reply[0] === 2)
+    return typeof reply[1] === "string"
+      ? { ok: true, entered: true, entryId: reply[1], replayed: reply[2] === 1 }
+      : { ...MALFORMED, replayed: false };
   const refused = refusal(reply);
   if (refused) {
     if (refused.code === "QTY_ABOVE_LIMIT")
@@ -166,6 +176,10 @@ const STATUS_FIELDS = [
   "sold",
   "ver",
   "created",
+  "fwin",
+  "fhash",
+  "falloc",
+  "fseedpub",
 ] as const;
 type StatusField = (typeof STATUS_FIELDS)[number];
 
@@ -197,4 +211,34 @@ export function decodeStatus(reply: ScriptReply): StatusReply {
 export function decodeCount(reply: ScriptReply | number): number {
   const n = Number(reply);
   return Number.isFinite(n) ? n : 0;
+}
+
+export type AllocateReply =
+  | {
+      readonly ok: true;
+      /** False: the window had been allocated before (the counts are that allocation's). */
+      readonly allocatedNow: boolean;
+      readonly winners: number;
+      readonly losers: number;
+      readonly units: number;
+      readonly stock: number;
+    }
+  /** The window is still open until `dueAt` (server clock, ms). */
+  | { readonly ok: false; readonly code: "NOT_STARTED"; readonly dueAt: number }
+  | Refusal;
+
+/** allocate.lua: `{1, now, winners, losers, units, stock}` | `{0, 'NOT_STARTED', due}` | `{0, CODE}`. */
+export function decodeAllocate(reply: ScriptReply): AllocateReply {
+  const refused = refusal(reply);
+  if (refused?.code === "NOT_STARTED") return { ok: false, code: "NOT_STARTED", dueAt: num(reply[2]) };
+  return (
+    refused ?? {
+      ok: true,
+      allocatedNow: reply[1] === 1,
+      winners: num(reply[2]),
+      losers: num(reply[3]),
+      units: num(reply[4]),
+      stock: num(reply[5]),
+    }
+  );
 }

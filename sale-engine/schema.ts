@@ -32,6 +32,8 @@ export const DEFAULTS = {
   ackTimeoutMs: 500,
   /** Age of the `auto` answer before it is checked again, ms (LIVEDROP_ACK_AUTO_CHECK_MS). */
   ackAutoCheckMs: 5_000,
+  /** Interval of the sweeper's fair-window pass, ms: how late after T0 + W a window is allocated at most (plus the pass). */
+  fairSweepMs: 100,
 } as const;
 
 export const reserveRequestSchema = z.strictObject({
@@ -40,6 +42,9 @@ export const reserveRequestSchema = z.strictObject({
   qty: buyQtySchema,
   idempotencyKey: idempotencyKeySchema,
 });
+
+/** A fair-window entry id: SHA-1 hex of `user|idempotencyKey` (lua/reserve.lua). */
+export const entryIdSchema = z.string().regex(/^[0-9a-f]{40}$/);
 
 export const expireBatchSchema = z.number().int().min(1).max(10_000);
 export const eventReadCountSchema = z.number().int().min(1).max(LIMITS.maxEventRead);

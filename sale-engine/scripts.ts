@@ -3,7 +3,7 @@ import { type LuaCommands, luaCommands } from "../core/index.ts";
 /** The sale engine's scripts in `lua/`, each prefixed with `lua/_prelude.lua`. */
 export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldCreate: { file: "create", keys: 3 },
-  ldReserve: { file: "reserve", keys: 5 },
+  ldReserve: { file: "reserve", keys: 6 },
   ldConfirm: { file: "confirm", keys: 5 },
   ldRelease: { file: "release", keys: 5 },
   ldExpire: { file: "expire", keys: 5 },
@@ -13,6 +13,7 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldIndexRetire: { file: "index-retire", keys: 2 },
   ldIndexRepair: { file: "index-repair", keys: 2 },
   ldEraseUser: { file: "erase-user", keys: 5 },
+  ldAllocate: { file: "allocate", keys: 6 },
 });
 
 export type ScriptCommands = LuaCommands<
@@ -27,5 +28,6 @@ export type ScriptCommands = LuaCommands<
   | "ldIndexRetire"
   | "ldIndexRepair"
   | "ldEraseUser"
+  | "ldAllocate"
 >;
 export type { ScriptReply } from "../core/index.ts";

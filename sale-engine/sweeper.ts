@@ -1,5 +1,6 @@
 import { type Logger, type PeriodicPass, repeatPass } from "../core/index.ts";
 import type { SaleEngine } from "./engine.ts";
+import { DEFAULTS } from "./schema.ts";
 
 /** Default time between two repairs of the active-drop index, ms. */
 export const ACTIVE_REPAIR_MS = 60_000;
@@ -12,16 +13,28 @@ export type ExpirySweeper = PeriodicPass;
  * nothing pending (see SaleEngine.expireAllDue), so it costs what the live drops cost, not the
  * history. The first sweep repairs the active index (drops created before it existed); then
  * every `repairMs` (default 60000 ms) a check of three counts repairs it only if a drop is
- * missing. Errors (Redis restarting) are logged, not thrown.
+ * missing. A second, shorter pass (every `fairIntervalMs`, default 100 ms) allocates the fair
+ * windows that have passed, so entrants get their result within that much of T0 + W; it reads
+ * one small index when no fair drop is pending. Errors (Redis restarting) are logged, not thrown.
  */
 export function startExpirySweeper(
   engine: SaleEngine,
   intervalMs: number,
   log: Logger,
   repairMs = ACTIVE_REPAIR_MS,
+  fairIntervalMs: number = DEFAULTS.fairSweepMs,
 ): ExpirySweeper {
   let repairedAt = Number.NEGATIVE_INFINITY;
-  return repeatPass(
+  const fair = repeatPass(
+    fairIntervalMs,
+    async () => {
+      for (const a of await engine.allocateDueFairWindows())
+        if (a.allocated)
+          log.info({ dropId: a.dropId, winners: a.winners, losers: a.losers }, "fair window allocated");
+    },
+    (err) => log.warn({ err }, "fair window pass failed; retrying next interval"),
+  );
+  const expiry = repeatPass(
     intervalMs,
     async () => {
       if (Date.now() - repairedAt >= repairMs) {
@@ -35,4 +48,9 @@ export function startExpirySweeper(
     },
     (err) => log.warn({ err }, "expiry sweep failed; retrying next interval"),
   );
+  return {
+    async stop() {
+      await Promise.all([fair.stop(), expiry.stop()]);
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import type { Product, WireDropState } from "../protocol/index.ts";
+import type { FairInfo, Product, WireDropState } from "../protocol/index.ts";
 
 /** What buyers see: host mode combined with the window (server clock) and stock (protocol's list). */
 export type DropState = WireDropState;
@@ -26,6 +26,8 @@ export interface DropStatus extends StockCounts {
   readonly version: number;
   /** Redis TIME when this snapshot was taken, ms. */
   readonly serverTime: number;
+  /** Only on a drop created with a fair window: the window and the seed's commitment. */
+  readonly fair?: FairInfo;
 }
 
 export interface Reservation {
@@ -40,6 +42,20 @@ export interface Reservation {
   /** True when this answer was recorded earlier for the same idempotency key. */
   readonly replayed: boolean;
 }
+
+/** A buy in a fair window: an entry of the draw; its result comes with the allocation. */
+export interface FairEntry {
+  readonly kind: "entered";
+  /** SHA-1 hex of `user|idempotencyKey`: the same for a retry with the same key. */
+  readonly entryId: string;
+  readonly dropId: string;
+  readonly userId: string;
+  readonly qty: number;
+  readonly replayed: boolean;
+}
+
+/** What SaleEngine.buy answers: a hold (first come, first served) or a fair-window entry. */
+export type BuyResult = ({ readonly kind: "held" } & Reservation) | FairEntry;
 
 export type ReservationStatus = "held" | "confirmed" | "released" | "expired";
 

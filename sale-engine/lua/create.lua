@@ -5,8 +5,11 @@
 -- ARGV[3] room id        ARGV[4] starts at, ms epoch ('' = now)   ARGV[5] ends at, ms (0 = none)
 -- ARGV[6] hold ms        ARGV[7] per-user limit                   ARGV[8] initial stock
 -- ARGV[9] event log length (entries, MAXLEN ~)
+-- ARGV[10] fair window ms (optional; 0 or absent = first come, first served)
+-- ARGV[11] draw seed, 64 hex chars   ARGV[12] its SHA-256, hex (both only with a fair window;
+--          the seed is kept in field fseed and revealed by allocate.lua, the hash in fhash)
 -- Returns: {1, created (1|0), starts} | {0, 'DROP_CONFLICT'} | {0, 'INVALID_INPUT'}
--- Events: drop.created
+-- Events: drop.created (with `fairWindow` and `seedHash` for a fair drop)
 -- The engine adds the drop to its active index (another slot) before calling this script.
 local state_key = KEYS[1]
 local drop_id, params, log_len = ARGV[1], ARGV[2], log_length(ARGV[9])
@@ -24,13 +27,25 @@ if ARGV[4] ~= '' then starts = tonumber(ARGV[4]) end
 local ends = tonumber(ARGV[5])
 if ends > 0 and ends <= starts then return { 0, 'INVALID_INPUT' } end
 
+local fwin = tonumber(ARGV[10] or '0')
+local fair_fields, fair_json = {}, ''
+if not fwin or fwin < 0 or fwin ~= math.floor(fwin) then return { 0, 'INVALID_INPUT' } end
+if fwin > 0 then
+  local seed, hash = ARGV[11] or '', ARGV[12] or ''
+  if not (#seed == 64 and #hash == 64 and string.find(seed, '^%x+$') and string.find(hash, '^%x+$')) then
+    return { 0, 'INVALID_INPUT' }
+  end
+  fair_fields = { 'fwin', fwin, 'fseed', seed, 'fhash', hash }
+  fair_json = '"fairWindow":' .. fwin .. ',"seedHash":"' .. hash .. '",'
+end
+
 local m = {
   room = ARGV[3], mode = 'active', starts = starts, ends = ends,
   available = tonumber(ARGV[8]), held = 0, sold = 0, ver = 0, seq = 0,
   hold = tonumber(ARGV[6]), limit = tonumber(ARGV[7]),
 }
 commit_and_emit(state_key, sink(KEYS[2], KEYS[3], log_len), drop_id, m, now, 'drop.created',
-  '"starts":' .. starts .. ',"ends":' .. ends .. ',"limit":' .. m.limit .. ',"hold":' .. m.hold .. ',',
+  '"starts":' .. starts .. ',"ends":' .. ends .. ',"limit":' .. m.limit .. ',"hold":' .. m.hold .. ',' .. fair_json,
   'params', params, 'room', m.room, 'mode', m.mode, 'starts', starts, 'ends', ends,
-  'hold', m.hold, 'limit', m.limit, 'initial', m.available, 'restocked', 0, 'created', now)
+  'hold', m.hold, 'limit', m.limit, 'initial', m.available, 'restocked', 0, 'created', now, unpack(fair_fields))
 return { 1, 1, starts }

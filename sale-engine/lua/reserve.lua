@@ -2,7 +2,7 @@
 -- each moving `qty` units from available to a hold with a payment deadline. Batching is how a
 -- hot drop stays fast: the Redis calls below are paid once per batch, not once per buyer.
 -- KEYS[1] drop state hash   KEYS[2] holds zset (rid -> deadline ms)   KEYS[3] outbox stream
--- KEYS[4] event channel   KEYS[5] event log stream
+-- KEYS[4] event channel   KEYS[5] event log stream   KEYS[6] fair-window entries hash
 -- ARGV[1] drop id   ARGV[2] n   then n times: user id, qty, idempotency key
 -- ARGV[3 + 3n] event log length (entries, MAXLEN ~)
 -- ARGV[4 + 3n .. 3 + 4n] optional (tracing on): each request's W3C traceparent, '' for none
@@ -18,6 +18,12 @@
 --        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} (the key holds a hold of another qty)
 --        | {0, 'QTY_ABOVE_LIMIT', limit} | {0, 'INVALID_INPUT'} (not recorded, nothing changed;
 --          for every request when the log length is bad)
+-- Fair window (drop field fwin > 0, not allocated yet): a buy in [starts, starts + fwin] takes
+-- no stock; it is recorded as an entry (KEYS[6] eid -> user|qty|key, eid = sha1hex(user|key);
+-- i:<user>|<key> = qty|E|eid; eu:<user> = units the user entered, what the limit counts then)
+-- and answered {2, eid, replayed}. After the window and before allocate.lua ran: {0, 'NOT_STARTED', 1}
+-- (retry: the allocation is due). After allocation a winner's key replays its hold; a loser's
+-- record (qty|L|eid) is not a hold, so the same key is evaluated afresh, first come first served.
 -- Events: reservation.placed, one per hold, published as one array and appended to the event log
 --         and the outbox; with traceparents, the outbox entry also gets field `t`, a JSON object
 --         reservation id -> traceparent of each traced hold (the log and channel never carry it)
@@ -31,7 +37,8 @@ if not log_len then
 end
 
 -- One HMGET: the meta fields, then each request's recorded answer and the user's units.
-local fields = { 'room', 'mode', 'starts', 'ends', 'available', 'held', 'sold', 'ver', 'hold', 'limit', 'seq' }
+local fields = { 'room', 'mode', 'starts', 'ends', 'available', 'held', 'sold', 'ver', 'hold', 'limit', 'seq',
+  'fwin', 'falloc' }
 for i = 0, n - 1 do
   local user, key = ARGV[3 + i * 3], ARGV[5 + i * 3]
   fields[#fields + 1] = 'i:' .. user .. '|' .. key
@@ -49,6 +56,9 @@ local m = {
   ver = tonumber(v[8]), hold = tonumber(v[9]), limit = tonumber(v[10]), seq = tonumber(v[11]),
 }
 local now = now_ms()
+-- In the fair window (until allocate.lua marks it allocated), buys are entries.
+local fwin = tonumber(v[12] or '0')
+local fair = fwin > 0 and not v[13] and now >= m.starts
 -- Shared by every hold of this batch, converted to strings once (see event_json).
 local deadline = now + m.hold
 local deadline_s, sold_s, head = tostring(deadline), tostring(m.sold), event_head(drop_id, m, now)
@@ -63,15 +73,19 @@ local replayed
 for i = 0, n - 1 do
   local user, qty_s, key = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
   local qty = tonumber(qty_s)
-  local ifield, ufield = fields[12 + i * 2], fields[13 + i * 2]
-  local prior = recorded[ifield] or v[12 + i * 2]
+  local ifield, ufield = fields[14 + i * 2], fields[15 + i * 2]
+  local prior = recorded[ifield] or v[14 + i * 2]
   -- qty|1|rid|deadline|available. A `qty|0|CODE` refusal written by an earlier version of this
   -- script is ignored: refusals are evaluated afresh (and overwritten by a hold).
   local p = prior and split(prior)
+  local entry = p and p[2] == 'E' and p
   if p and p[2] ~= '1' then p = nil end
   local answer
   if not (safe_id(user) and safe_id(key) and qty and qty >= 1 and qty == math.floor(qty)) then
     answer = { 0, 'INVALID_INPUT' }
+  elseif entry then
+    if tonumber(entry[1]) ~= qty then answer = { 0, 'IDEMPOTENCY_KEY_REUSED' }
+    else answer = { 2, entry[3], 1 } end
   elseif p then
     if tonumber(p[1]) ~= qty then
       answer = { 0, 'IDEMPOTENCY_KEY_REUSED' }
@@ -82,17 +96,37 @@ for i = 0, n - 1 do
   elseif qty > m.limit then
     answer = { 0, 'QTY_ABOVE_LIMIT', m.limit }
   else
-    local owned = units[ufield] or tonumber(v[13 + i * 2] or '0')
+    local owned = units[ufield] or tonumber(v[15 + i * 2] or '0')
     local state = effective_state(m.mode, m.starts, m.ends, m.available, now)
     local code
-    if state == 'scheduled' then code = 'NOT_STARTED'
+    if fair and state == 'live' and now > m.starts + fwin then
+      answer = { 0, 'NOT_STARTED', 1 }
+    elseif fair and state == 'live' then
+      local efield = 'e' .. ufield
+      local entered = units[efield] or tonumber(redis.call('HGET', state_key, efield) or '0')
+      if entered + qty > m.limit then
+        answer = { 0, 'LIMIT_EXCEEDED', 0 }
+      else
+        local eid = redis.sha1hex(user .. '|' .. key)
+        units[efield] = entered + qty
+        recorded[ifield] = qty_s .. '|E|' .. eid
+        writes[#writes + 1] = efield
+        writes[#writes + 1] = entered + qty
+        writes[#writes + 1] = ifield
+        writes[#writes + 1] = recorded[ifield]
+        redis.call('HSET', KEYS[6], eid, user .. '|' .. qty_s .. '|' .. key)
+        answer = { 2, eid, 0 }
+      end
+    elseif state == 'scheduled' then code = 'NOT_STARTED'
     elseif state == 'ended' then code = 'ENDED'
     elseif state == 'paused' then code = 'PAUSED'
     elseif state == 'sold_out' then code = 'SOLD_OUT'
     elseif owned + qty > m.limit then code = 'LIMIT_EXCEEDED'
     elseif m.available < qty then code = 'INSUFFICIENT_STOCK'
     end
-    if code then
+    if answer then
+      -- a fair-window answer (above)
+    elseif code then
       answer = { 0, code, 0 }
     else
       m.seq = m.seq + 1
@@ -134,6 +168,8 @@ if #events > 0 then
     emit(sink(KEYS[4], KEYS[5], log_len, nil), events)
     redis.call('XADD', KEYS[3], '*', 'e', '[' .. table.concat(events, ',') .. ']', 't', '{' .. table.concat(traces, ',') .. '}')
   end
+elseif #writes > 0 then
+  redis.call('HSET', state_key, unpack(writes))
 elseif replayed then
   redis.call('HSET', state_key, replayed[1], replayed[2])
 end

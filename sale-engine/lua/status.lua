@@ -2,10 +2,12 @@
 -- KEYS[1] drop state hash
 -- ARGV[1] drop id
 -- Returns: {1, now, state, params, room, mode, starts, ends, hold, limit, initial, restocked,
---           available, held, sold, ver, created} | {0, 'DROP_NOT_FOUND'}
+--           available, held, sold, ver, created, fwin, fhash, falloc, fseedpub}
+--        | {0, 'DROP_NOT_FOUND'}   (the four fair-window fields are false for other drops;
+--          fseedpub, the revealed seed, is set only once the window is allocated)
 -- Events: none
 local v = redis.call('HMGET', KEYS[1], 'params', 'room', 'mode', 'starts', 'ends', 'hold', 'limit',
-  'initial', 'restocked', 'available', 'held', 'sold', 'ver', 'created')
+  'initial', 'restocked', 'available', 'held', 'sold', 'ver', 'created', 'fwin', 'fhash', 'falloc', 'fseedpub')
 if not v[1] then return { 0, 'DROP_NOT_FOUND' } end
 local now = now_ms()
 local out = { 1, now, effective_state(v[3], tonumber(v[4]), tonumber(v[5]), tonumber(v[10]), now) }

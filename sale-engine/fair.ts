@@ -1,0 +1,183 @@
+import type { RedisClient } from "../core/index.ts";
+import { ErrorCode, isLivedropError } from "../core/index.ts";
+import { type DrawEntry, type DrawResult, drawOrder, maskUser } from "./draw.ts";
+import { scriptError } from "./errors.ts";
+import type { KeySpace } from "./keys.ts";
+import { decodeAllocate } from "./replies.ts";
+import type { ScriptCommands } from "./scripts.ts";
+
+/** What allocateFairWindow did. */
+export type FairAllocation =
+  | {
+      readonly dropId: string;
+      readonly allocated: true;
+      /** False: an earlier call (any process) allocated it; the counts are that allocation's. */
+      readonly allocatedNow: boolean;
+      readonly winners: number;
+      readonly losers: number;
+      readonly units: number;
+      /** Units available when the window closed. */
+      readonly stock: number;
+    }
+  /** Not a fair drop (`dueAt` null), or its window is open until `dueAt` (server clock, ms). */
+  | { readonly dropId: string; readonly allocated: false; readonly dueAt: number | null };
+
+/** One entrant's result: still in the draw, won (a hold), or lost. */
+export interface FairEntryResult {
+  readonly dropId: string;
+  readonly entryId: string;
+  readonly userId: string;
+  readonly qty: number;
+  readonly status: "entered" | "won" | "lost";
+  readonly reservationId: string | null;
+  readonly granted: number;
+}
+
+/** A closed window as a verifier needs it: seed, stock, entries (users masked) in draw order. */
+export interface FairDraw {
+  readonly dropId: string;
+  readonly seed: string;
+  readonly seedHash: string;
+  readonly stock: number;
+  readonly perUserLimit: number;
+  readonly results: readonly DrawResult[];
+}
+
+/** An entries-hash value: `user|qty|key` then `|W|rid|granted|pos` or `|L||0|pos`. */
+function parseEntry(dropId: string, entryId: string, raw: string): FairEntryResult & { position: number } {
+  const [userId = "", qty = "0", , outcome = "", rid = "", granted = "0", position = "0"] = raw.split("|");
+  return {
+    dropId,
+    entryId,
+    userId,
+    qty: Number(qty),
+    status: outcome === "W" ? "won" : outcome === "L" ? "lost" : "entered",
+    reservationId: rid === "" ? null : rid,
+    granted: Number(granted),
+    position: Number(position),
+  };
+}
+
+/**
+ * The engine side of fair windows (lua/allocate.lua does the atomic part): reads the entries,
+ * computes the draw order in TS (HMAC-SHA256, which Lua lacks) and hands it to the script, which
+ * checks it is exactly the recorded entries and the stored seed. Safe from any number of
+ * processes at once: the script allocates once; later calls answer the first allocation.
+ */
+export class FairWindows {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeySpace,
+    private readonly cmd: ScriptCommands,
+    private readonly eventLogLength: number,
+  ) {}
+
+  async allocate(dropId: string): Promise<FairAllocation> {
+    const k = this.keys.drop(dropId);
+    const [fwin, seed, falloc, starts] = await this.redis.hmget(k.state, "fwin", "fseed", "falloc", "starts");
+    if (starts === null) throw scriptError("DROP_NOT_FOUND", { dropId });
+    if (!fwin || Number(fwin) <= 0 || !seed) return { dropId, allocated: false, dueAt: null };
+    const dueAt = Number(starts) + Number(fwin);
+    // Before the end of the window, a clock read instead of reading every entry (the fair pass
+    // calls this every 100 ms); the script judges again by its own clock.
+    if (falloc === null) {
+      const [sec, micros] = await this.redis.time();
+      if (Number(sec) * 1000 + Math.floor(Number(micros) / 1000) <= dueAt)
+        return { dropId, allocated: false, dueAt };
+    }
+    // Entries are frozen once the window has passed (reserve.lua refuses until allocated), so
+    // the set read here is the set the script checks, unless the window is still open.
+    let order: string[] = [];
+    if (falloc === null) {
+      const raw = await this.redis.hgetall(k.entries);
+      const entries = Object.keys(raw).map((entryId) => ({ entryId }));
+      order = drawOrder(seed, entries).flatMap(({ entryId }) => {
+        const userId = (raw[entryId] ?? "").split("|")[0] ?? "";
+        return [entryId, maskUser(seed, userId)];
+      });
+    }
+    const reply = decodeAllocate(
+      await this.cmd.ldAllocate(
+        k.state,
+        k.holds,
+        k.outbox,
+        k.events,
+        k.log,
+        k.entries,
+        dropId,
+        this.eventLogLength,
+        seed,
+        order.length / 2,
+        ...order,
+      ),
+    );
+    if (!reply.ok && "dueAt" in reply) return { dropId, allocated: false, dueAt: reply.dueAt };
+    if (!reply.ok) throw scriptError(reply.code, { dropId });
+    const { allocatedNow, winners, losers, units, stock } = reply;
+    return { dropId, allocated: true, allocatedNow, winners, losers, units, stock };
+  }
+
+  /**
+   * One pass over the fair drops not allocated yet: allocates those whose window has passed and
+   * takes them (and drops that no longer exist) out of the pending index.
+   */
+  async allocateDue(): Promise<FairAllocation[]> {
+    const done: FairAllocation[] = [];
+    for (const dropId of await this.redis.zrange(this.keys.fairPending, 0, -1)) {
+      let result: FairAllocation;
+      try {
+        result = await this.allocate(dropId);
+      } catch (err) {
+        if (!(isLivedropError(err) && err.code === ErrorCode.DROP_NOT_FOUND)) throw err;
+        await this.redis.zrem(this.keys.fairPending, dropId);
+        continue;
+      }
+      if (result.allocated || result.dueAt === null) await this.redis.zrem(this.keys.fairPending, dropId);
+      if (result.allocated && result.allocatedNow) done.push(result);
+    }
+    return done;
+  }
+
+  /** One entry's result, or null when no such entry exists. */
+  async entry(dropId: string, entryId: string): Promise<FairEntryResult | null> {
+    const raw = await this.redis.hget(this.keys.drop(dropId).entries, entryId);
+    if (raw === null) return null;
+    const { position: _, ...result } = parseEntry(dropId, entryId, raw);
+    return result;
+  }
+
+  /** The published draw of an allocated window, or null while it is open (the seed is secret). */
+  async draw(dropId: string): Promise<FairDraw | null> {
+    const k = this.keys.drop(dropId);
+    const [seed, seedHash, fres, limit] = await this.redis.hmget(
+      k.state,
+      "fseedpub",
+      "fhash",
+      "fres",
+      "limit",
+    );
+    if (!seed || !seedHash || !fres) return null;
+    const raw = await this.redis.hgetall(k.entries);
+    const results = Object.entries(raw)
+      .map(([entryId, value]) => parseEntry(dropId, entryId, value))
+      .sort((a, b) => a.position - b.position)
+      .map((e) => ({ entryId: e.entryId, user: maskUser(seed, e.userId), qty: e.qty, granted: e.granted }));
+    return {
+      dropId,
+      seed,
+      seedHash,
+      stock: Number(fres.split("|")[3] ?? 0),
+      perUserLimit: Number(limit),
+      results,
+    };
+  }
+}
+
+/** The draw input a verifier rebuilds from a published draw. */
+export function drawInputOf(draw: FairDraw): { stock: number; perUserLimit: number; entries: DrawEntry[] } {
+  return {
+    stock: draw.stock,
+    perUserLimit: draw.perUserLimit,
+    entries: draw.results.map(({ entryId, user, qty }) => ({ entryId, user, qty })),
+  };
+}

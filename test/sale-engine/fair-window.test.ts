@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RejectedError } from "../../core/index.ts";
+import {
+  drawInputOf,
+  parseEventMessage,
+  SaleEngine,
+  type SaleEvent,
+  seedHashOf,
+  verifyDraw,
+} from "../../sale-engine/index.ts";
+import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
+import { dropDefinition, key } from "./fixtures.ts";
+
+let redis: PrivateRedis;
+let engine: SaleEngine;
+let prefix: string;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  prefix = uniquePrefix("fair");
+  engine = await SaleEngine.create({ redis: redis.client(), prefix });
+});
+afterAll(async () => {
+  await engine?.close();
+  await redis?.stop();
+});
+
+/** Polls `check` until it returns a value (bounded), so a loaded machine only makes it slower. */
+async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function allEvents(dropId: string): Promise<SaleEvent[]> {
+  return (await engine.readEvents(dropId, "0", 1_000)).flatMap((e) => e.events);
+}
+
+/** Waits for the end of the window and allocates (what the sweeper's fair pass does). */
+function allocateWhenDue(dropId: string) {
+  return until(async () => {
+    const a = await engine.allocateFairWindow(dropId);
+    return a.allocated ? a : undefined;
+  });
+}
+
+function invariant(s: { available: number; held: number; sold: number; initial: number; restocked: number }) {
+  expect(s.available + s.held + s.sold).toBe(s.initial + s.restocked);
+}
+
+describe("fair window", () => {
+  it("a drop without fairWindowMs has no fair fields and sells first come, first served", async () => {
+    const def = dropDefinition();
+    const { status } = await engine.createDrop(def);
+    expect(status.fair).toBeUndefined();
+    const r = await engine.buy({ dropId: def.dropId, userId: "u1", qty: 1, idempotencyKey: key() });
+    expect(r.kind).toBe("held");
+    expect(await engine.allocateFairWindow(def.dropId)).toEqual({
+      dropId: def.dropId,
+      allocated: false,
+      dueAt: null,
+    });
+  });
+
+  it("publishes the seed's SHA-256 before T0 and keeps the seed secret until allocated", async () => {
+    const def = dropDefinition({ fairWindowMs: 60_000 });
+    const { status } = await engine.createDrop(def);
+    expect(status.fair).toMatchObject({ windowMs: 60_000, allocatedAt: null, seed: null });
+    expect(status.fair?.seedHash).toMatch(/^[0-9a-f]{64}$/);
+    const created = (await allEvents(def.dropId)).find((e) => e.type === "drop.created");
+    expect(created).toMatchObject({ fairWindow: 60_000, seedHash: status.fair?.seedHash });
+    expect(await engine.fairDraw(def.dropId)).toBeNull();
+    // An identical re-create keeps the first seed.
+    const again = await engine.createDrop(def);
+    expect(again.created).toBe(false);
+    expect(again.status.fair?.seedHash).toBe(status.fair?.seedHash);
+    const a = await engine.allocateFairWindow(def.dropId);
+    expect(a).toMatchObject({ allocated: false, dueAt: status.startsAt + 60_000 });
+  });
+
+  it("buys in the window are entries: idempotent, limit checked at entry, no stock taken", async () => {
+    const def = dropDefinition({ fairWindowMs: 60_000, initialStock: 5, perUserLimit: 2 });
+    await engine.createDrop(def);
+    const k = key();
+    const first = await engine.buy({ dropId: def.dropId, userId: "alice", qty: 2, idempotencyKey: k });
+    expect(first).toMatchObject({ kind: "entered", replayed: false, qty: 2 });
+    const retry = await engine.buy({ dropId: def.dropId, userId: "alice", qty: 2, idempotencyKey: k });
+    expect(retry).toMatchObject({ kind: "entered", replayed: true });
+    expect(retry.kind === "entered" && first.kind === "entered" && retry.entryId === first.entryId).toBe(
+      true,
+    );
+    await expect(
+      engine.buy({ dropId: def.dropId, userId: "alice", qty: 1, idempotencyKey: key() }),
+    ).rejects.toMatchObject({ code: "LIMIT_EXCEEDED" });
+    await expect(
+      engine.buy({ dropId: def.dropId, userId: "alice", qty: 1, idempotencyKey: k }),
+    ).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED" });
+    // reserve() (callers that know only holds) is told to retry, with the entry named.
+    const err = await engine
+      .reserve({ dropId: def.dropId, userId: "bob", qty: 1, idempotencyKey: key() })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RejectedError);
+    expect(err).toMatchObject({ code: "NOT_STARTED", details: { entered: true } });
+    const s = await engine.status(def.dropId);
+    expect(s).toMatchObject({ available: 5, held: 0, sold: 0 });
+    if (first.kind !== "entered") throw new Error("expected an entry");
+    expect(await engine.fairEntry(def.dropId, first.entryId)).toMatchObject({
+      status: "entered",
+      userId: "alice",
+      qty: 2,
+      reservationId: null,
+    });
+    await expect(engine.fairEntry(def.dropId, "not-an-id")).rejects.toMatchObject({ code: "INVALID_INPUT" });
+  });
+
+  it("at T0 + W allocates once, reveals the seed, holds for winners, results for losers, verifiable", async () => {
+    const def = dropDefinition({ fairWindowMs: 400, initialStock: 3, perUserLimit: 2, holdMs: 60_000 });
+    const { status } = await engine.createDrop(def);
+    const users = ["a", "b", "c", "d", "e"];
+    const keys = new Map(users.map((u) => [u, key()]));
+    const entries = await Promise.all(
+      users.map((u) =>
+        engine.buy({ dropId: def.dropId, userId: u, qty: 1, idempotencyKey: keys.get(u) ?? "" }),
+      ),
+    );
+    expect(entries.every((e) => e.kind === "entered")).toBe(true);
+    const allocated = await allocateWhenDue(def.dropId);
+    expect(allocated).toMatchObject({ allocatedNow: true, winners: 3, losers: 2, units: 3, stock: 3 });
+    const again = await engine.allocateFairWindow(def.dropId);
+    expect(again).toMatchObject({ allocated: true, allocatedNow: false, winners: 3, losers: 2, units: 3 });
+
+    const after = await engine.status(def.dropId);
+    expect(after).toMatchObject({ available: 0, held: 3, sold: 0 });
+    invariant(after);
+    expect(after.fair?.seed).toMatch(/^[0-9a-f]{64}$/);
+    expect(seedHashOf(after.fair?.seed ?? "")).toBe(status.fair?.seedHash);
+    expect(after.fair?.allocatedAt).toBeGreaterThanOrEqual(status.startsAt + 400);
+
+    const events = await allEvents(def.dropId);
+    const placed = events.filter((e) => e.type === "reservation.placed");
+    const fair = events.find((e) => e.type === "fair.allocated");
+    expect(placed).toHaveLength(3);
+    expect(fair).toMatchObject({ seed: after.fair?.seed, winners: 3, losers: 2, units: 3, stock: 3 });
+    // Users are masked in the published list.
+    const listed = fair?.type === "fair.allocated" ? fair.entries : [];
+    expect(listed.map((e) => e.user).some((u) => users.includes(u))).toBe(false);
+
+    const draw = await engine.fairDraw(def.dropId);
+    if (!draw) throw new Error("expected a draw");
+    expect(draw.results.map((r) => ({ entry: r.entryId, granted: r.granted }))).toEqual(
+      listed.map((e) => ({ entry: e.entry, granted: e.granted })),
+    );
+    expect(verifyDraw(draw.seed, status.fair?.seedHash ?? "", drawInputOf(draw), draw.results)).toEqual({
+      ok: true,
+    });
+
+    // Every entrant's result; a winner's retry replays its hold, a loser's is a fresh buy (sold out).
+    for (const [i, u] of users.entries()) {
+      const e = entries[i];
+      if (e?.kind !== "entered") throw new Error("expected an entry");
+      const result = await engine.fairEntry(def.dropId, e.entryId);
+      const retry = engine.buy({ dropId: def.dropId, userId: u, qty: 1, idempotencyKey: keys.get(u) ?? "" });
+      if (result?.status === "won") {
+        const rid = result.reservationId ?? "";
+        expect(await engine.reservation(rid)).toMatchObject({ userId: u, qty: 1, status: "held" });
+        await expect(retry).resolves.toMatchObject({ kind: "held", reservationId: rid, replayed: true });
+      } else {
+        expect(result).toMatchObject({ status: "lost", granted: 0, reservationId: null });
+        await expect(retry).rejects.toMatchObject({ code: "SOLD_OUT" });
+      }
+    }
+  });
+
+  it("after the window, buys are first come, first served; winners pay or expire as normal holds", async () => {
+    const def = dropDefinition({ fairWindowMs: 300, initialStock: 4, perUserLimit: 2, holdMs: 1_000 });
+    await engine.createDrop(def);
+    await engine.buy({ dropId: def.dropId, userId: "w1", qty: 1, idempotencyKey: key() });
+    await engine.buy({ dropId: def.dropId, userId: "w2", qty: 1, idempotencyKey: key() });
+    const allocated = await allocateWhenDue(def.dropId);
+    expect(allocated).toMatchObject({ winners: 2, units: 2, stock: 4 });
+    const late = await engine.buy({ dropId: def.dropId, userId: "late", qty: 2, idempotencyKey: key() });
+    expect(late).toMatchObject({ kind: "held", qty: 2, available: 0 });
+    const draw = await engine.fairDraw(def.dropId);
+    const [first] = draw?.results ?? [];
+    const winner = first ? await engine.fairEntry(def.dropId, first.entryId) : null;
+    await engine.confirm(winner?.reservationId ?? "");
+    invariant(await engine.status(def.dropId));
+    // The other winner's and the late buyer's holds expire like any hold.
+    const expired = await until(async () => {
+      await engine.expireDue(def.dropId);
+      const s = await engine.status(def.dropId);
+      return s.held === 0 ? s : undefined;
+    });
+    expect(expired).toMatchObject({ available: 3, held: 0, sold: 1 });
+    invariant(expired);
+  });
+
+  it("buys between T0 + W and the allocation are refused as retryable, never sold before the entrants", async () => {
+    const def = dropDefinition({ fairWindowMs: 200, initialStock: 1 });
+    await engine.createDrop(def);
+    await engine.buy({ dropId: def.dropId, userId: "early", qty: 1, idempotencyKey: key() });
+    // Wait past the window without allocating: a buy now must not take the unit.
+    await until(async () => {
+      const s = await engine.status(def.dropId);
+      return s.serverTime > s.startsAt + 200 ? s : undefined;
+    });
+    await expect(
+      engine.buy({ dropId: def.dropId, userId: "racer", qty: 1, idempotencyKey: key() }),
+    ).rejects.toMatchObject({ code: "NOT_STARTED" });
+    expect(await allocateWhenDue(def.dropId)).toMatchObject({ winners: 1, units: 1 });
+  });
+
+  it("allocation from several engines at once happens exactly once", async () => {
+    const def = dropDefinition({ fairWindowMs: 300, initialStock: 2 });
+    await engine.createDrop(def);
+    for (const u of ["p", "q", "r"])
+      await engine.buy({ dropId: def.dropId, userId: u, qty: 1, idempotencyKey: key() });
+    const others = await Promise.all(
+      [1, 2, 3].map(() => SaleEngine.create({ redis: redis.client(), prefix })),
+    );
+    try {
+      const results = await until(async () => {
+        const rs = await Promise.all(
+          others.flatMap((e) => [e.allocateFairWindow(def.dropId), e.allocateFairWindow(def.dropId)]),
+        );
+        return rs.every((r) => r.allocated) ? rs : undefined;
+      });
+      // Every call that saw the window closed agrees on the one allocation.
+      expect(results.every((r) => r.allocated && r.winners === 2 && r.losers === 1)).toBe(true);
+      const events = await allEvents(def.dropId);
+      expect(events.filter((e) => e.type === "fair.allocated")).toHaveLength(1);
+      expect(events.filter((e) => e.type === "reservation.placed")).toHaveLength(2);
+    } finally {
+      await Promise.all(others.map((e) => e.close()));
+    }
+  });
+
+  it("the sweeper's fair pass allocates a passed window within 250 ms of T0 + W", async () => {
+    const { startExpirySweeper } = await import("../../sale-engine/index.ts");
+    const def = dropDefinition({ fairWindowMs: 500, initialStock: 1 });
+    const { status } = await engine.createDrop(def);
+    await engine.buy({ dropId: def.dropId, userId: "solo", qty: 1, idempotencyKey: key() });
+    const silent = { info() {}, warn() {} } as unknown as Parameters<typeof startExpirySweeper>[2];
+    const sweeper = startExpirySweeper(engine, 60_000, silent);
+    try {
+      const s = await until(async () => {
+        const st = await engine.status(def.dropId);
+        return st.fair?.allocatedAt ? st : undefined;
+      });
+      const lateBy = (s.fair?.allocatedAt ?? 0) - (status.startsAt + 500);
+      expect(lateBy).toBeGreaterThan(0);
+      expect(lateBy).toBeLessThanOrEqual(250);
+      expect(await redis.client().zscore(engine.keys.fairPending, def.dropId)).toBeNull();
+    } finally {
+      await sweeper.stop();
+    }
+  });
+
+  it("the drop event channel carries fair.allocated as one JSON array", async () => {
+    const def = dropDefinition({ fairWindowMs: 200, initialStock: 1 });
+    await engine.createDrop(def);
+    const log = await engine.readEvents(def.dropId);
+    expect(log.length).toBeGreaterThan(0);
+    await engine.buy({ dropId: def.dropId, userId: "x", qty: 1, idempotencyKey: key() });
+    await allocateWhenDue(def.dropId);
+    const raw = await redis.client().xrevrange(engine.keys.drop(def.dropId).log, "+", "-", "COUNT", 1);
+    const payload = (raw[0]?.[1] ?? [])[1] ?? "";
+    expect(parseEventMessage(payload)).toMatchObject([{ type: "fair.allocated", winners: 1 }]);
+  });
+});
