@@ -11,7 +11,8 @@ import type { ReservationStatus } from "./types.ts";
 /**
  * A user's traces in the sale engine's Redis state, found and erased drop by drop. Per drop the
  * state hash holds `i:<user>|<key>`, `r:<rid>` (buyer in the value) and `u:<user>` fields; the event
- * log and the outbox hold reservation events with `"user":"<id>"`. Nothing here reads a whole hash
+ * log and the outbox hold reservation events with `"user":"<id>"`; a fair window's entries hash
+ * names the user in its values (the erase script withdraws or renames those entries). Nothing here reads a whole hash
  * or keyspace in one call: drops, fields and stream entries are read page by page.
  */
 
@@ -207,6 +208,7 @@ async function eraseInDrop(
       k.outbox,
       k.events,
       k.log,
+      k.entries,
       drop.dropId,
       userId,
       pseudonym,

@@ -12,7 +12,7 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldStatus: { file: "status", keys: 1 },
   ldIndexRetire: { file: "index-retire", keys: 2 },
   ldIndexRepair: { file: "index-repair", keys: 2 },
-  ldEraseUser: { file: "erase-user", keys: 5 },
+  ldEraseUser: { file: "erase-user", keys: 6 },
   ldAllocate: { file: "allocate", keys: 6 },
 });
 

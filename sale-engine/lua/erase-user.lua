@@ -1,7 +1,7 @@
 -- erase-user: move one user's records in one drop to their pseudonym (privacy erasure). The
 -- caller finds the user's idempotency keys with HSCAN (so this script never walks the hash).
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- KEYS[5] event log stream
+-- KEYS[5] event log stream   KEYS[6] fair-window entries hash
 -- ARGV[1] drop id   ARGV[2] user id   ARGV[3] pseudonym   ARGV[4] event log length (MAXLEN ~)
 -- ARGV[5..] the idempotency keys of the user's `i:<user>|<key>` fields; none: only the user's
 --           units field `u:<user>` moves, whole (it outlived the records it counted)
@@ -10,6 +10,9 @@
 -- `u:<pseudonym>` (added to any count there). Stock counters stay as they are. Then every hold of
 -- theirs still held is released, as release.lua does: nobody can pay it any more (checkout pays
 -- only the hold's own buyer), so it would only keep stock from the room until its deadline.
+-- Fair windows: an entry not allocated yet (`qty|E|eid`) is withdrawn (entry, attempt field and
+-- `eu:<user>` deleted: the draw has not been published); an allocated one keeps its
+-- place in the published draw with the pseudonym as its user.
 -- Returns: {1, fields, records, released} (fields renamed, records rewritten, holds released;
 --          all 0 when the user has nothing here) | {0, 'DROP_NOT_FOUND'} | {0, 'INVALID_INPUT'}
 -- Events: reservation.released (reason released, user = the pseudonym), one per released hold
@@ -29,11 +32,20 @@ for i = 5, #ARGV do
   local from = 'i:' .. user .. '|' .. key
   local value = redis.call('HGET', state_key, from)
   if value then
-    redis.call('HSET', state_key, 'i:' .. pseudo .. '|' .. key, value)
+    local p = split(value)
+    if p[2] == 'E' then
+      redis.call('HDEL', KEYS[6], p[3])
+    else
+      redis.call('HSET', state_key, 'i:' .. pseudo .. '|' .. key, value)
+      local eid = redis.sha1hex(user .. '|' .. key)
+      local entry = redis.call('HGET', KEYS[6], eid)
+      if entry and string.sub(entry, 1, #user + 1) == user .. '|' then
+        redis.call('HSET', KEYS[6], eid, pseudo .. string.sub(entry, #user + 1))
+      end
+    end
     redis.call('HDEL', state_key, from)
     fields = fields + 1
     -- qty|1|rid|...: a recorded hold (an old `qty|0|CODE` refusal names no record)
-    local p = split(value)
     local raw = p[2] == '1' and p[3] and redis.call('HGET', state_key, 'r:' .. p[3])
     local rec = raw and split(raw)
     if rec and rec[1] == user then
@@ -53,6 +65,9 @@ if units > 0 then
   redis.call('HINCRBY', state_key, uto, units)
   if #ARGV == 4 then fields = fields + 1 end
 end
+
+-- Units entered in a fair window count only entries, all withdrawn above or allocated already.
+if #ARGV > 4 then redis.call('HDEL', state_key, 'eu:' .. user) end
 
 local out = sink(KEYS[4], KEYS[5], log_len, KEYS[3])
 local now = now_ms()

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RejectedError } from "../../core/index.ts";
 import {
   drawInputOf,
+  eraseUserSaleState,
   parseEventMessage,
   SaleEngine,
   type SaleEvent,
@@ -270,5 +271,44 @@ describe("fair window", () => {
     const raw = await redis.client().xrevrange(engine.keys.drop(def.dropId).log, "+", "-", "COUNT", 1);
     const payload = (raw[0]?.[1] ?? [])[1] ?? "";
     expect(parseEventMessage(payload)).toMatchObject([{ type: "fair.allocated", winners: 1 }]);
+  });
+
+  it("a fair window outside its bounds is refused as INVALID_INPUT and creates nothing", async () => {
+    for (const fairWindowMs of [-1, 60_001, 1.5]) {
+      const def = dropDefinition({ fairWindowMs });
+      await expect(engine.createDrop(def)).rejects.toMatchObject({ code: "INVALID_INPUT" });
+      await expect(engine.status(def.dropId)).rejects.toMatchObject({ code: "DROP_NOT_FOUND" });
+    }
+  });
+
+  it("erasing a user withdraws their open entries and renames their allocated ones", async () => {
+    const open = dropDefinition({ fairWindowMs: 60_000 });
+    await engine.createDrop(open);
+    const gone = await engine.buy({ dropId: open.dropId, userId: "erased", qty: 1, idempotencyKey: key() });
+    await engine.buy({ dropId: open.dropId, userId: "stays", qty: 1, idempotencyKey: key() });
+    const closed = dropDefinition({ fairWindowMs: 200, initialStock: 1 });
+    await engine.createDrop(closed);
+    const won = await engine.buy({ dropId: closed.dropId, userId: "erased", qty: 1, idempotencyKey: key() });
+    await allocateWhenDue(closed.dropId);
+
+    await eraseUserSaleState(engine, "erased", "pseudo-1");
+    if (gone.kind !== "entered" || won.kind !== "entered") throw new Error("expected entries");
+    expect(await engine.fairEntry(open.dropId, gone.entryId)).toBeNull();
+    const c = redis.client();
+    expect(await c.hlen(engine.keys.drop(open.dropId).entries)).toBe(1);
+    expect(await c.hget(engine.keys.drop(open.dropId).state, "eu:erased")).toBeNull();
+    // The allocated entry keeps its place in the draw; its hold (nobody can pay it) is released.
+    expect(await engine.fairEntry(closed.dropId, won.entryId)).toMatchObject({
+      userId: "pseudo-1",
+      status: "won",
+    });
+    const s = await engine.status(closed.dropId);
+    expect(s).toMatchObject({ available: 1, held: 0 });
+    invariant(s);
+    const draw = await engine.fairDraw(closed.dropId);
+    if (!draw) throw new Error("expected a draw");
+    expect(verifyDraw(draw.seed, s.fair?.seedHash ?? "", drawInputOf(draw), draw.results)).toEqual({
+      ok: true,
+    });
   });
 });
