@@ -311,4 +311,15 @@ describe("fair window", () => {
       ok: true,
     });
   });
+
+  it("a window with no entries allocates nothing and the drop then sells first come, first served", async () => {
+    const def = dropDefinition({ fairWindowMs: 200, initialStock: 2 });
+    await engine.createDrop(def);
+    expect(await allocateWhenDue(def.dropId)).toMatchObject({ winners: 0, losers: 0, units: 0, stock: 2 });
+    const fair = (await allEvents(def.dropId)).find((e) => e.type === "fair.allocated");
+    expect(fair).toMatchObject({ entries: [], winners: 0 });
+    await expect(
+      engine.buy({ dropId: def.dropId, userId: "first", qty: 1, idempotencyKey: key() }),
+    ).resolves.toMatchObject({ kind: "held", available: 1 });
+  });
 });
