@@ -43,6 +43,7 @@ import {
   eventReadCountSchema,
   expireBatchSchema,
   LIMITS,
+  maxFairEntriesSchema,
   type ReserveRequest,
   reserveRequestSchema,
 } from "./schema.ts";
@@ -77,6 +78,11 @@ export interface SaleEngineOptions {
    * script, one per reserve batch): 0-5 or `auto` (see replication.ts). Default `auto`.
    */
   readonly ackReplicas?: AckReplicas;
+  /**
+   * Most entries a fair window created by this engine takes, 1-100000. Default 10000 (see
+   * schema.ts DEFAULTS.maxFairEntries).
+   */
+  readonly maxFairEntries?: number;
   /** WAIT timeout, ms. Default 500. */
   readonly ackTimeoutMs?: number;
   /** Age of the `auto` answer before it is checked again, ms. Default 5000. */
@@ -114,6 +120,7 @@ export class SaleEngine {
   readonly keys: KeySpace;
   /** Entries kept in each drop's event log (approximate). */
   readonly eventLogLength: number;
+  private readonly maxFairEntries: number;
   private readonly redis: RedisClient;
   private readonly cmd: ScriptCommands;
   private readonly active: ActiveIndex;
@@ -135,6 +142,11 @@ export class SaleEngine {
       eventLogLengthSchema,
       options.eventLogLength ?? DEFAULTS.eventLogLength,
       "event log length",
+    );
+    this.maxFairEntries = validate(
+      maxFairEntriesSchema,
+      options.maxFairEntries ?? DEFAULTS.maxFairEntries,
+      "max fair entries",
     );
     const graceMs = validate(activeGraceMsSchema, options.activeGraceMs ?? DEFAULTS.activeGraceMs, "grace");
     this.active = new ActiveIndex(options.redis, this.keys, this.cmd, graceMs);
@@ -195,7 +207,7 @@ export class SaleEngine {
       d.perUserLimit,
       d.initialStock,
       this.eventLogLength,
-      ...(fair ? [d.fairWindowMs ?? 0, fair.seed, fair.seedHash] : []),
+      ...(fair ? [d.fairWindowMs ?? 0, fair.seed, fair.seedHash, this.maxFairEntries] : []),
     );
     const created = decodeCreate(reply);
     if (!created.ok) {

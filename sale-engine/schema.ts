@@ -34,6 +34,12 @@ export const DEFAULTS = {
   ackAutoCheckMs: 5_000,
   /** Interval of the sweeper's fair-window pass, ms: how late after T0 + W a window is allocated at most (plus the pass). */
   fairSweepMs: 100,
+  /**
+   * Most entries one fair window takes (a drop keeps the value it was created with); buys past
+   * it are told to retry after the window. Bounds the allocation script's run time and the size
+   * of the fair.allocated event, which lists every entry.
+   */
+  maxFairEntries: 10_000,
 } as const;
 
 export const reserveRequestSchema = z.strictObject({
@@ -49,6 +55,7 @@ export const entryIdSchema = z.string().regex(/^[0-9a-f]{40}$/);
 export const expireBatchSchema = z.number().int().min(1).max(10_000);
 export const eventReadCountSchema = z.number().int().min(1).max(LIMITS.maxEventRead);
 export const eventLogLengthSchema = z.number().int().min(1).max(10_000_000);
+export const maxFairEntriesSchema = z.number().int().min(1).max(100_000);
 export const activeGraceMsSchema = z
   .number()
   .int()

@@ -6,8 +6,9 @@
 -- ARGV[6] hold ms        ARGV[7] per-user limit                   ARGV[8] initial stock
 -- ARGV[9] event log length (entries, MAXLEN ~)
 -- ARGV[10] fair window ms (optional; 0 or absent = first come, first served)
--- ARGV[11] draw seed, 64 hex chars   ARGV[12] its SHA-256, hex (both only with a fair window;
---          the seed is kept in field fseed and revealed by allocate.lua, the hash in fhash)
+-- ARGV[11] draw seed, 64 hex chars   ARGV[12] its SHA-256, hex   ARGV[13] most entries the draw
+--          takes (the last three only with a fair window; the seed is kept in field fseed and
+--          revealed by allocate.lua, the hash in fhash, the cap in fmax)
 -- Returns: {1, created (1|0), starts} | {0, 'DROP_CONFLICT'} | {0, 'INVALID_INPUT'}
 -- Events: drop.created (with `fairWindow` and `seedHash` for a fair drop)
 -- The engine adds the drop to its active index (another slot) before calling this script.
@@ -31,11 +32,12 @@ local fwin = tonumber(ARGV[10] or '0')
 local fair_fields, fair_json = {}, ''
 if not fwin or fwin < 0 or fwin ~= math.floor(fwin) then return { 0, 'INVALID_INPUT' } end
 if fwin > 0 then
-  local seed, hash = ARGV[11] or '', ARGV[12] or ''
-  if not (#seed == 64 and #hash == 64 and string.find(seed, '^%x+$') and string.find(hash, '^%x+$')) then
+  local seed, hash, cap = ARGV[11] or '', ARGV[12] or '', tonumber(ARGV[13] or '')
+  if not (#seed == 64 and #hash == 64 and string.find(seed, '^%x+$') and string.find(hash, '^%x+$')
+    and cap and cap >= 1 and cap == math.floor(cap)) then
     return { 0, 'INVALID_INPUT' }
   end
-  fair_fields = { 'fwin', fwin, 'fseed', seed, 'fhash', hash }
+  fair_fields = { 'fwin', fwin, 'fseed', seed, 'fhash', hash, 'fmax', cap }
   fair_json = '"fairWindow":' .. fwin .. ',"seedHash":"' .. hash .. '",'
 end
 

@@ -21,8 +21,8 @@
 -- Fair window (drop field fwin > 0, not allocated yet): a buy in [starts, starts + fwin] takes
 -- no stock; it is recorded as an entry (KEYS[6] eid -> user|qty|key, eid = sha1hex(user|key);
 -- i:<user>|<key> = qty|E|eid; eu:<user> = units the user entered, what the limit counts then)
--- and answered {2, eid, replayed}. After the window and before allocate.lua ran: {0, 'NOT_STARTED', 1}
--- (retry: the allocation is due). After allocation a winner's key replays its hold; a loser's
+-- and answered {2, eid, replayed}. After the window and before allocate.lua ran, or once the draw
+-- holds fmax entries: {0, 'NOT_STARTED', 0} (retry: after the allocation, first come first served). After allocation a winner's key replays its hold; a loser's
 -- record (qty|L|eid) is not a hold, so the same key is evaluated afresh, first come first served.
 -- Events: reservation.placed, one per hold, published as one array and appended to the event log
 --         and the outbox; with traceparents, the outbox entry also gets field `t`, a JSON object
@@ -59,6 +59,8 @@ local now = now_ms()
 -- In the fair window (until allocate.lua marks it allocated), buys are entries.
 local fwin = tonumber(v[12] or '0')
 local fair = fwin > 0 and not v[13] and now >= m.starts
+-- The draw's size cap (field fmax) and its entries so far, read once per batch when needed.
+local entries_max, entries_n
 -- Shared by every hold of this batch, converted to strings once (see event_json).
 local deadline = now + m.hold
 local deadline_s, sold_s, head = tostring(deadline), tostring(m.sold), event_head(drop_id, m, now)
@@ -99,14 +101,19 @@ for i = 0, n - 1 do
     local owned = units[ufield] or tonumber(v[15 + i * 2] or '0')
     local state = effective_state(m.mode, m.starts, m.ends, m.available, now)
     local code
-    if fair and state == 'live' and now > m.starts + fwin then
-      answer = { 0, 'NOT_STARTED', 1 }
+    if fair and state == 'live' and not entries_max then
+      entries_max = tonumber(redis.call('HGET', state_key, 'fmax') or '0')
+      entries_n = redis.call('HLEN', KEYS[6])
+    end
+    if fair and state == 'live' and (now > m.starts + fwin or entries_n >= entries_max) then
+      answer = { 0, 'NOT_STARTED', 0 }
     elseif fair and state == 'live' then
       local efield = 'e' .. ufield
       local entered = units[efield] or tonumber(redis.call('HGET', state_key, efield) or '0')
       if entered + qty > m.limit then
         answer = { 0, 'LIMIT_EXCEEDED', 0 }
       else
+        entries_n = entries_n + 1
         local eid = redis.sha1hex(user .. '|' .. key)
         units[efield] = entered + qty
         recorded[ifield] = qty_s .. '|E|' .. eid

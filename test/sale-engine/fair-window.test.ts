@@ -322,4 +322,33 @@ describe("fair window", () => {
       engine.buy({ dropId: def.dropId, userId: "first", qty: 1, idempotencyKey: key() }),
     ).resolves.toMatchObject({ kind: "held", available: 1 });
   });
+
+  it("a draw takes at most maxFairEntries entries; later buys in the window are told to retry", async () => {
+    const capped = await SaleEngine.create({ redis: redis.client(), prefix, maxFairEntries: 2 });
+    try {
+      const def = dropDefinition({ fairWindowMs: 60_000, initialStock: 5 });
+      await capped.createDrop(def);
+      const k1 = key();
+      const e1 = await capped.buy({ dropId: def.dropId, userId: "c1", qty: 1, idempotencyKey: k1 });
+      await capped.buy({ dropId: def.dropId, userId: "c2", qty: 1, idempotencyKey: key() });
+      await expect(
+        capped.buy({ dropId: def.dropId, userId: "c3", qty: 1, idempotencyKey: key() }),
+      ).rejects.toMatchObject({ code: "NOT_STARTED", details: { replayed: false } });
+      // A retry of an entry still answers it.
+      const again = await capped.buy({ dropId: def.dropId, userId: "c1", qty: 1, idempotencyKey: k1 });
+      expect(again).toMatchObject({
+        kind: "entered",
+        replayed: true,
+        entryId: e1.kind === "entered" ? e1.entryId : "",
+      });
+      expect(await redis.client().hlen(capped.keys.drop(def.dropId).entries)).toBe(2);
+    } finally {
+      await capped.close();
+    }
+    await expect(
+      SaleEngine.create({ redis: redis.client(), prefix, maxFairEntries: 0 }),
+    ).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+  });
 });
