@@ -118,8 +118,8 @@ export class FairWindows {
   }
 
   /**
-   * One pass over the fair drops not allocated yet: allocates those whose window has passed and
-   * takes them (and drops that no longer exist) out of the pending index.
+   * One pass over the fair drops not allocated yet: allocates those whose window has passed;
+   * drops allocated by an earlier pass, without a window or gone leave the pending index.
    */
   async allocateDue(): Promise<FairAllocation[]> {
     const done: FairAllocation[] = [];
@@ -132,7 +132,10 @@ export class FairWindows {
         await this.redis.zrem(this.keys.fairPending, dropId);
         continue;
       }
-      if (result.allocated || result.dueAt === null) await this.redis.zrem(this.keys.fairPending, dropId);
+      // Out of the index on the pass after the one that allocated: if a failover lost the
+      // allocation meanwhile (it waits for no replica), that pass allocates again.
+      if (result.allocated ? !result.allocatedNow : result.dueAt === null)
+        await this.redis.zrem(this.keys.fairPending, dropId);
       if (result.allocated && result.allocatedNow) done.push(result);
     }
     return done;
