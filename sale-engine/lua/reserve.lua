@@ -87,7 +87,11 @@ for i = 0, n - 1 do
     answer = { 0, 'INVALID_INPUT' }
   elseif entry then
     if tonumber(entry[1]) ~= qty then answer = { 0, 'IDEMPOTENCY_KEY_REUSED' }
-    else answer = { 2, entry[3], 1 } end
+    else
+      answer = { 2, entry[3], 1 }
+      -- rewritten like a replayed hold, so a WAIT after this batch covers the entry
+      replayed = { ifield, prior }
+    end
   elseif p then
     if tonumber(p[1]) ~= qty then
       answer = { 0, 'IDEMPOTENCY_KEY_REUSED' }
