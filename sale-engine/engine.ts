@@ -79,7 +79,7 @@ export interface SaleEngineOptions {
    */
   readonly ackReplicas?: AckReplicas;
   /**
-   * Most entries a fair window created by this engine takes, 1-100000. Default 10000 (see
+   * Most entries a fair window created by this engine takes, 1-100000. Default 5000 (see
    * schema.ts DEFAULTS.maxFairEntries).
    */
   readonly maxFairEntries?: number;
