@@ -74,15 +74,15 @@ export interface SaleEngineOptions {
    */
   readonly activeGraceMs?: number;
   /**
-   * Replicas a hold or a confirm must reach before it is acknowledged (Redis WAIT after the
-   * script, one per reserve batch): 0-5 or `auto` (see replication.ts). Default `auto`.
-   */
-  readonly ackReplicas?: AckReplicas;
-  /**
    * Most entries a fair window created by this engine takes, 1-100000. Default 5000 (see
    * schema.ts DEFAULTS.maxFairEntries).
    */
   readonly maxFairEntries?: number;
+  /**
+   * Replicas a hold or a confirm must reach before it is acknowledged (Redis WAIT after the
+   * script, one per reserve batch): 0-5 or `auto` (see replication.ts). Default `auto`.
+   */
+  readonly ackReplicas?: AckReplicas;
   /** WAIT timeout, ms. Default 500. */
   readonly ackTimeoutMs?: number;
   /** Age of the `auto` answer before it is checked again, ms. Default 5000. */
@@ -226,7 +226,8 @@ export class SaleEngine {
    * Places a hold. Throws a typed error for every refusal (see ScriptCode). Concurrent calls for
    * one drop are sent together as one batch script call (see batcher.ts, lua/reserve.lua).
    * With a `parent` span (tracing on) the call is a `sale.reserve` span whose context the hold's
-   * outbox entry carries to the order relay.
+   * outbox entry carries to the order relay. A buy in a drop's fair window is entered in its draw
+   * and answered with a retryable NOT_STARTED naming the entry (`buy` answers it as an entry).
    */
   async reserve(request: ReserveRequest, parent?: Span): Promise<Reservation> {
     const result = await this.buy(request, parent);
