@@ -228,6 +228,23 @@ describe("JSON API", () => {
         400,
         "INVALID_INPUT",
       ],
+      // The gateway does not answer fair-window entries yet, so it does not create such drops.
+      [
+        {
+          token: hostToken,
+          body: {
+            dropId: "fair",
+            product,
+            initialStock: 5,
+            perUserLimit: 1,
+            holdMs: 60_000,
+            fairWindowMs: 3_000,
+          },
+          path: "/api/v1/rooms/studio/drops",
+        },
+        400,
+        "INVALID_INPUT",
+      ],
     ];
     for (const [init, status, code] of cases) {
       const res = await api(init.path ?? "/api/v1/drops/strict/buy", init);
@@ -235,6 +252,7 @@ describe("JSON API", () => {
       expect(await res.json()).toMatchObject({ error: { code } });
     }
     expect(await (await api("/api/v1/drops/strict")).json()).toMatchObject({ available: 5, held: 0 });
+    expect((await api("/api/v1/drops/fair")).status).toBe(404);
   });
 
   it("guest tokens are rate limited per address", async () => {
