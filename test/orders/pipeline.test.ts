@@ -1,5 +1,6 @@
+import { spawn } from "node:child_process";
 import os from "node:os";
-import type { Redis } from "ioredis";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLivedropError, loadConfig, type RedisClient } from "../../core/index.ts";
 import {
@@ -338,6 +339,29 @@ describe("background loops visit active drops only", () => {
   }
 
   /**
+   * MONITOR through redis-cli, one parsed line per command: `<time> [<db> <source>] "arg" ...`.
+   * An ioredis monitor connection sometimes fails with "Command queue state error" when monitor
+   * lines arrive before its own MONITOR reply is taken.
+   */
+  async function monitorRedis(url: string, onCommand: (args: string[], source: string) => void) {
+    const child = spawn("redis-cli", ["-u", url, "monitor"], { stdio: ["ignore", "pipe", "inherit"] });
+    const started = new Promise<void>((resolve, reject) => {
+      child.once("error", reject);
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        if (line === "OK") return resolve();
+        const m = /^\S+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+        if (!m) return;
+        const args = [...(m[2] as string).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((a) =>
+          (a[1] as string).replace(/\\(.)/g, "$1"),
+        );
+        onCommand(args, m[1] as string);
+      });
+    });
+    await started;
+    return { stop: () => child.kill() };
+  }
+
+  /**
    * Drops the three loops visit in passes that all began after this call: waits until each loop
    * went past `sentinel` twice (so any pass begun earlier is over), then collects until each has
    * gone past it once more.
@@ -378,9 +402,8 @@ describe("background loops visit active drops only", () => {
       LIVEDROP_EXPIRE_SWEEP_MS: "100",
       LOG_LEVEL: "silent",
     });
-    const monitor = await (redis.client() as Redis).monitor();
     const visits: Visit[] = [];
-    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    const monitor = await monitorRedis(redis.url, (args, source) => {
       const v = visitOf(p2, args, source);
       if (v) visits.push(v);
     });
@@ -410,7 +433,7 @@ describe("background loops visit active drops only", () => {
         ["reconciler", "relay", "sweeper"].map((loop) => `${loop}:${sentinel!.dropId}`),
       );
     } finally {
-      monitor.disconnect();
+      monitor.stop();
       await second.stop();
       await engine2.close();
     }
