@@ -3,13 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenService } from "../../auth/index.ts";
-import { childLogger, connectRedis, type RedisClient } from "../../core/index.ts";
-import { RedisServerProcess } from "../../deploy/index.ts";
+import { childLogger } from "../../core/index.ts";
 import { GatewayServer } from "../../gateway/index.ts";
 import { Checkout, OrderStore, SandboxPaymentProvider } from "../../orders/index.ts";
 import type { ServerFrame } from "../../protocol/index.ts";
 import { SaleEngine } from "../../sale-engine/index.ts";
 import { uniquePrefix } from "../harness/redis.ts";
+import { RedisReplicaSet } from "../harness/redis-replica-set.ts";
 import { TestSocket } from "../harness/ws-client.ts";
 import { dropDefinition, key } from "./fixtures.ts";
 
@@ -18,57 +18,18 @@ import { dropDefinition, key } from "./fixtures.ts";
 
 /** WAIT timeout of the gateway's engine, ms. */
 const ACK_TIMEOUT_MS = 1_000;
+let set: RedisReplicaSet;
 let dir: string;
-let master: RedisServerProcess;
-let replica: RedisServerProcess;
 let store: OrderStore;
 let engine: SaleEngine;
 let gateway: GatewayServer;
 let tokens: TokenService;
-const clients: RedisClient[] = [];
-
-function client(server: RedisServerProcess): RedisClient {
-  const c = connectRedis({ url: server.url });
-  c.on("error", () => {});
-  clients.push(c);
-  return c;
-}
-
-async function inSync(): Promise<void> {
-  const m = client(master);
-  const deadline = Date.now() + 20_000;
-  while ((await m.wait(1, 100)) < 1) {
-    if (Date.now() > deadline) throw new Error("replica not in sync within 20 s");
-  }
-}
-
-async function withReplicaStopped<T>(work: () => Promise<T>): Promise<T> {
-  const pid = replica.pid;
-  if (pid === undefined) throw new Error("replica not running");
-  process.kill(pid, "SIGSTOP");
-  try {
-    return await work();
-  } finally {
-    process.kill(pid, "SIGCONT");
-  }
-}
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-ack-gw-"));
-  master = await RedisServerProcess.start({
-    port: 0,
-    dir: path.join(dir, "master"),
-    appendfsync: "everysec",
-  });
-  replica = await RedisServerProcess.start({
-    port: 0,
-    dir: path.join(dir, "replica"),
-    appendfsync: "everysec",
-    replicaOf: master.hostPort,
-  });
-  await inSync();
-  store = await OrderStore.open({ kind: "pglite", dataDir: path.join(dir, "orders") });
-  const redis = client(master);
+  set = await RedisReplicaSet.start("ack-gw");
+  dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-ack-gw-orders-"));
+  store = await OrderStore.open({ kind: "pglite", dataDir: dir });
+  const redis = set.client(set.master);
   const prefix = uniquePrefix("ack-gw");
   engine = await SaleEngine.create({ redis, prefix, ackReplicas: 1, ackTimeoutMs: ACK_TIMEOUT_MS });
   const payments = new SandboxPaymentProvider(1_000);
@@ -82,7 +43,7 @@ beforeAll(async () => {
     checkout: new Checkout({ engine, store, payments, redis, keyPrefix: prefix }),
     tokens,
     guestTokenTtlS: 3600,
-    subscriber: client(master),
+    subscriber: set.client(set.master),
     keyPrefix: prefix,
     log: childLogger("test-gateway"),
   });
@@ -92,9 +53,7 @@ afterAll(async () => {
   await gateway?.close();
   await engine?.close();
   await store?.close();
-  for (const c of clients) c.disconnect();
-  await replica?.stop();
-  await master?.stop();
+  await set?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -110,7 +69,7 @@ describe("REPLICATION_TIMEOUT at the gateway", () => {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body,
       });
-    const refused = await withReplicaStopped(buy);
+    const refused = await set.withReplicaStopped(buy);
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
     const { error } = (await refused.json()) as {
@@ -118,7 +77,7 @@ describe("REPLICATION_TIMEOUT at the gateway", () => {
     };
     expect(error.code).toBe("REPLICATION_TIMEOUT");
 
-    await inSync();
+    await set.inSync();
     const retried = await buy();
     expect(retried.status).toBe(200);
     const hold = (await retried.json()) as { reservationId: string; replayed: boolean };
@@ -128,11 +87,11 @@ describe("REPLICATION_TIMEOUT at the gateway", () => {
   it("a WebSocket buy gets an ack with REPLICATION_TIMEOUT and retryable: true", async () => {
     const drop = dropDefinition();
     await engine.createDrop(drop);
-    await inSync();
+    await set.inSync();
     const token = await tokens.issue({ userId: "ws-buyer", role: "viewer", rooms: [], ttlSeconds: 3600 });
     const socket = await TestSocket.connect(gateway.url, token);
     try {
-      const ack = await withReplicaStopped(async () => {
+      const ack = await set.withReplicaStopped(async () => {
         socket.send({ t: "buy", reqId: "b1", dropId: drop.dropId, qty: 1, idempotencyKey: key() });
         return socket.next<Extract<ServerFrame, { t: "ack" }>>((f) => f.t === "ack" && f.reqId === "b1");
       });

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectRedis, isLivedropError, type RedisClient } from "../../core/index.ts";
-import { RedisServerProcess } from "../../deploy/index.ts";
+import { isLivedropError } from "../../core/index.ts";
 import { Checkout, OrderStore, SandboxPaymentProvider, SandboxToken } from "../../orders/index.ts";
 import { SaleEngine } from "../../sale-engine/index.ts";
 import { uniquePrefix } from "../harness/redis.ts";
+import { RedisReplicaSet } from "../harness/redis-replica-set.ts";
 import { dropDefinition, key } from "./fixtures.ts";
 
 // A payment acknowledged with a replica required: the pay whose confirm the replica did not take
@@ -15,48 +15,19 @@ import { dropDefinition, key } from "./fixtures.ts";
 
 const TIMEOUT_MS = 300;
 const HEALTHY_TIMEOUT_MS = 5_000;
-let dir: string;
-let master: RedisServerProcess;
-let replica: RedisServerProcess;
+let set: RedisReplicaSet;
 let store: OrderStore;
-const clients: RedisClient[] = [];
-
-function client(server: RedisServerProcess): RedisClient {
-  const c = connectRedis({ url: server.url });
-  clients.push(c);
-  return c;
-}
-
-async function inSync(): Promise<void> {
-  const m = client(master);
-  const deadline = Date.now() + 20_000;
-  while ((await m.wait(1, 100)) < 1) {
-    if (Date.now() > deadline) throw new Error("replica not in sync within 20 s");
-  }
-}
+let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-ack-pay-"));
-  master = await RedisServerProcess.start({
-    port: 0,
-    dir: path.join(dir, "master"),
-    appendfsync: "everysec",
-  });
-  replica = await RedisServerProcess.start({
-    port: 0,
-    dir: path.join(dir, "replica"),
-    appendfsync: "everysec",
-    replicaOf: master.hostPort,
-  });
-  await inSync();
-  store = await OrderStore.open({ kind: "pglite", dataDir: path.join(dir, "orders") });
+  set = await RedisReplicaSet.start("ack-pay");
+  dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-ack-pay-orders-"));
+  store = await OrderStore.open({ kind: "pglite", dataDir: dir });
 }, 120_000);
 
 afterAll(async () => {
   await store?.close();
-  for (const c of clients) c.disconnect();
-  await replica?.stop();
-  await master?.stop();
+  await set?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -65,7 +36,12 @@ describe("replicated acknowledgement of a payment", () => {
     const prefix = uniquePrefix("ack-pay");
     const payments = new SandboxPaymentProvider(1_000);
     const checkoutWith = async (ackTimeoutMs: number) => {
-      const engine = await SaleEngine.create({ redis: client(master), prefix, ackReplicas: 1, ackTimeoutMs });
+      const engine = await SaleEngine.create({
+        redis: set.client(set.master),
+        prefix,
+        ackReplicas: 1,
+        ackTimeoutMs,
+      });
       return {
         engine,
         checkout: new Checkout({ engine, store, payments, redis: engine.connection, keyPrefix: prefix }),
@@ -88,24 +64,19 @@ describe("replicated acknowledgement of a payment", () => {
       idempotencyKey: key(),
     };
 
-    const pid = replica.pid;
-    if (pid === undefined) throw new Error("replica not running");
     let error: unknown;
-    process.kill(pid, "SIGSTOP");
-    try {
-      await short.checkout.pay(pay).catch((err: unknown) => {
+    await set.withReplicaStopped(() =>
+      short.checkout.pay(pay).catch((err: unknown) => {
         error = err;
-      });
-    } finally {
-      process.kill(pid, "SIGCONT");
-    }
+      }),
+    );
     expect(isLivedropError(error) ? error.code : String(error)).toBe("REPLICATION_TIMEOUT");
     expect(await store.paymentAttempt("payer", pay.idempotencyKey)).toMatchObject({ status: "captured" });
 
-    await inSync();
+    await set.inSync();
     const order = await healthy.checkout.pay(pay);
     expect(order.status).toBe("paid");
-    const reader = client(replica);
+    const reader = set.client(set.replica);
     const raw = await reader.hget(healthy.engine.keys.drop(drop.dropId).state, `r:${hold.reservationId}`);
     expect(raw?.split("|")[3]).toBe("C");
     const { captures } = await payments.statement();

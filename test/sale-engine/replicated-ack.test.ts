@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectRedis, isLivedropError, type RedisClient } from "../../core/index.ts";
-import { RedisServerProcess } from "../../deploy/index.ts";
+import { isLivedropError, type RedisClient } from "../../core/index.ts";
+import type { RedisServerProcess } from "../../deploy/index.ts";
 import { SaleEngine, type SaleEngineOptions } from "../../sale-engine/index.ts";
 import { uniquePrefix } from "../harness/redis.ts";
+import { RedisReplicaSet } from "../harness/redis-replica-set.ts";
 import { dropDefinition, key } from "./fixtures.ts";
 
 // Replicated acknowledgement on a real master with a real replica: a hold or a payment is
@@ -16,35 +14,14 @@ import { dropDefinition, key } from "./fixtures.ts";
 const TIMEOUT_MS = 300;
 /** WAIT timeout of the tests with a healthy replica, which acknowledges long before it. */
 const HEALTHY_TIMEOUT_MS = 5_000;
-const dirs: string[] = [];
-const servers: RedisServerProcess[] = [];
-const clients: RedisClient[] = [];
 const engines: SaleEngine[] = [];
+let set: RedisReplicaSet;
 let master: RedisServerProcess;
 let replica: RedisServerProcess;
 let replicaClient: RedisClient;
 
-async function startServer(replicaOf?: string): Promise<RedisServerProcess> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-ack-"));
-  dirs.push(dir);
-  const server = await RedisServerProcess.start({
-    port: 0,
-    dir,
-    appendfsync: "everysec",
-    ...(replicaOf ? { replicaOf } : {}),
-  });
-  servers.push(server);
-  return server;
-}
-
-function client(server: RedisServerProcess): RedisClient {
-  const c = connectRedis({ url: server.url });
-  clients.push(c);
-  return c;
-}
-
 async function engine(server: RedisServerProcess, options: Partial<SaleEngineOptions>): Promise<SaleEngine> {
-  const e = await SaleEngine.create({ redis: client(server), prefix: uniquePrefix("ack"), ...options });
+  const e = await SaleEngine.create({ redis: set.client(server), prefix: uniquePrefix("ack"), ...options });
   engines.push(e);
   return e;
 }
@@ -55,28 +32,6 @@ async function until(what: string, check: () => Promise<boolean>, ms = 20_000): 
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function linkUp(replicaServer: RedisServerProcess, masterServer: RedisServerProcess): Promise<void> {
-  const r = client(replicaServer);
-  const m = client(masterServer);
-  await until("replica in sync", async () => {
-    const info = await r.info("replication");
-    // WAIT itself: the master counts the replica once it acknowledges the master's offset.
-    return info.includes("master_link_status:up") && (await m.wait(1, 100)) >= 1;
-  });
-}
-
-/** Runs `work` with the replica's process stopped (SIGSTOP), resuming it whatever happens. */
-async function withReplicaStopped<T>(work: () => Promise<T>): Promise<T> {
-  const pid = replica.pid;
-  if (pid === undefined) throw new Error("replica not running");
-  process.kill(pid, "SIGSTOP");
-  try {
-    return await work();
-  } finally {
-    process.kill(pid, "SIGCONT");
   }
 }
 
@@ -95,17 +50,14 @@ async function codeOf(work: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  master = await startServer();
-  replica = await startServer(master.hostPort);
-  replicaClient = client(replica);
-  await linkUp(replica, master);
+  set = await RedisReplicaSet.start("ack");
+  ({ master, replica } = set);
+  replicaClient = set.client(replica);
 }, 60_000);
 
 afterAll(async () => {
   for (const e of engines) await e.close();
-  for (const c of clients) c.disconnect();
-  for (const s of servers) await s.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await set?.stop();
 });
 
 describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
@@ -141,7 +93,7 @@ describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
     const drop = dropDefinition();
     await e.createDrop(drop);
     const request = { dropId: drop.dropId, userId: "buyer", qty: 1, idempotencyKey: key() };
-    const { refused, elapsed, rid } = await withReplicaStopped(async () => {
+    const { refused, elapsed, rid } = await set.withReplicaStopped(async () => {
       const started = Date.now();
       let error: unknown;
       await e.reserve(request).catch((err: unknown) => {
@@ -162,7 +114,7 @@ describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
     // The hold exists on the master, not yet acknowledged as durable.
     expect((await e.status(drop.dropId)).held).toBe(1);
 
-    await linkUp(replica, master);
+    await set.inSync();
     const retried = await other.reserve(request);
     expect(retried.reservationId).toBe(rid);
     expect(retried.replayed).toBe(true);
@@ -177,9 +129,9 @@ describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
     const drop = dropDefinition();
     await e.createDrop(drop);
     const hold = await e.reserve({ dropId: drop.dropId, userId: "payer", qty: 1, idempotencyKey: key() });
-    const refused = await withReplicaStopped(() => codeOf(short.confirm(hold.reservationId)));
+    const refused = await set.withReplicaStopped(() => codeOf(short.confirm(hold.reservationId)));
     expect(refused).toBe("REPLICATION_TIMEOUT");
-    await linkUp(replica, master);
+    await set.inSync();
     const again = await e.confirm(hold.reservationId);
     expect(again).toMatchObject({ status: "confirmed", replayed: true });
     const raw = await replicaClient.hget(e.keys.drop(drop.dropId).state, `r:${hold.reservationId}`);
@@ -191,8 +143,8 @@ describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
     const drop = dropDefinition();
     await e.createDrop(drop);
     await e.pause(drop.dropId);
-    await linkUp(replica, master);
-    const code = await withReplicaStopped(() =>
+    await set.inSync();
+    const code = await set.withReplicaStopped(() =>
       codeOf(e.reserve({ dropId: drop.dropId, userId: "late", qty: 1, idempotencyKey: key() })),
     );
     expect(code).toBe("PAUSED");
@@ -202,9 +154,9 @@ describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
     const e = await engine(master, { ackReplicas: 0 });
     const drop = dropDefinition();
     await e.createDrop(drop);
-    const probe = client(master);
+    const probe = set.client(master);
     const before = await waitCalls(probe);
-    const { hold, confirmed } = await withReplicaStopped(async () => {
+    const { hold, confirmed } = await set.withReplicaStopped(async () => {
       const h = await e.reserve({ dropId: drop.dropId, userId: "fast", qty: 1, idempotencyKey: key() });
       return { hold: h, confirmed: await e.confirm(h.reservationId) };
     });
@@ -212,7 +164,7 @@ describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
     expect(confirmed.status).toBe("confirmed");
     expect(await waitCalls(probe)).toBe(before);
     expect(await e.ackReplicas(drop.dropId)).toBe(0);
-    await linkUp(replica, master);
+    await set.inSync();
   });
 
   it("auto resolves to 1 on a master with a replica, 0 on one without, and follows a replica that appears", async () => {
@@ -220,23 +172,23 @@ describe("replicated acknowledgement (LIVEDROP_ACK_REPLICAS)", () => {
     const withReplica = await engine(master, auto);
     expect(await withReplica.ackReplicas("any-drop")).toBe(1);
 
-    const lone = await startServer();
+    const lone = await set.server();
     const alone = await engine(lone, auto);
     expect(await alone.ackReplicas("any-drop")).toBe(0);
     const drop = dropDefinition();
     await alone.createDrop(drop);
-    const probe = client(lone);
+    const probe = set.client(lone);
     const before = await waitCalls(probe);
     await alone.reserve({ dropId: drop.dropId, userId: "solo", qty: 1, idempotencyKey: key() });
     expect(await waitCalls(probe)).toBe(before);
 
-    const late = await startServer(lone.hostPort);
-    await linkUp(late, lone);
+    const late = await set.server(lone.hostPort);
+    await set.linked(late, lone);
     await until("auto sees the new replica", async () => (await alone.ackReplicas("any-drop")) === 1);
     const mark = await waitCalls(probe);
     const hold = await alone.reserve({ dropId: drop.dropId, userId: "duo", qty: 1, idempotencyKey: key() });
     expect(await waitCalls(probe)).toBe(mark + 1);
-    const raw = await client(late).hget(alone.keys.drop(drop.dropId).state, `r:${hold.reservationId}`);
+    const raw = await set.client(late).hget(alone.keys.drop(drop.dropId).state, `r:${hold.reservationId}`);
     expect(raw).not.toBeNull();
   });
 });
