@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { initdbArgs } from "../deploy/index.ts";
 import type { Topology } from "./topology.ts";
 import { until } from "./wait.ts";
 
@@ -48,16 +49,7 @@ export class ChaosPostgres {
       "postgres",
       "--",
       bin("initdb"),
-      "-D",
-      server.dataDir,
-      "-U",
-      "postgres",
-      "-A",
-      "trust",
-      "-E",
-      "UTF8",
-      "--locale=C",
-      "--no-sync",
+      ...initdbArgs(server.dataDir),
     ]);
     appendFileSync(path.join(server.dataDir, "pg_hba.conf"), `host all all ${topology.subnet}.0/24 trust\n`);
     await server.startServer();

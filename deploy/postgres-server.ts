@@ -51,18 +51,7 @@ export async function startPrivatePostgres(
   // A test process that dies without stop() would otherwise leave the server running.
   process.once("exit", stopNow);
   try {
-    await run("initdb", [
-      "-D",
-      dataDir,
-      "-U",
-      "postgres",
-      "-A",
-      "trust",
-      "-E",
-      "UTF8",
-      "--locale=C",
-      "--no-sync",
-    ]);
+    await run("initdb", initdbArgs(dataDir));
     // The free port can be taken between the check and the bind: a bind failure is retried on
     // a new port, any other failure is reported at once.
     for (let attempt = 1; !started; attempt++) {
@@ -190,4 +179,9 @@ function readSince(file: string, from: number): string {
   } catch {
     return "";
   }
+}
+
+/** initdb for a private test or chaos database: superuser `postgres`, trust, UTF-8, no fsync of the new files. */
+export function initdbArgs(dataDir: string): string[] {
+  return ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"];
 }
