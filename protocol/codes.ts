@@ -52,6 +52,8 @@ export const WireErrorCode = {
   HOLD_EXPIRED: "HOLD_EXPIRED",
   /** A host restock would pass the drop's stock ceiling. */
   STOCK_OVERFLOW: "STOCK_OVERFLOW",
+  /** The drop's draw is not published yet: its entries are still open. */
+  DRAW_OPEN: "DRAW_OPEN",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",
   PAYMENT_TIMEOUT: "PAYMENT_TIMEOUT",
   /**

@@ -34,12 +34,8 @@ export const payInputSchema = z.strictObject({
 /** POST /api/v1/orders/:reservationId/pay */
 export const payBodySchema = payInputSchema.omit({ reservationId: true });
 
-/**
- * POST /api/v1/rooms/:room/drops carries the drop's fields; the room comes from the path. A fair
- * window is not among them yet: the engine runs the draw, but the gateway does not yet answer its
- * entries, so a host asking for one is refused (INVALID_INPUT) rather than served half a feature.
- */
-export const createDropInputSchema = dropFieldsSchema.omit({ fairWindowMs: true });
+/** POST /api/v1/rooms/:room/drops carries the drop's fields; the room comes from the path. */
+export const createDropInputSchema = dropFieldsSchema;
 export const createDropBodySchema = createDropInputSchema.omit({ roomId: true });
 
 /** Host controls without a body (launch, pause, resume, end). */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { productSchema } from "./drop-fields.ts";
 import { countSchema, dropStateSchema, epochMsSchema, orderStatusSchema, roleSchema } from "./fields.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
+import { dropFairSchema, dropWaitlistSchema } from "./server-frames.ts";
 
 /**
  * The JSON API under /api/v1: the request bodies and queries of its non-command routes, and every
@@ -83,6 +84,10 @@ export const dropStatusSchema = z.object({
   version: countSchema,
   /** The sale engine's clock when this was read (Redis TIME), ms. */
   serverTime: epochMsSchema,
+  /** Only on a drop with a fair window or a raffle (as in the wire's drop snapshot). */
+  fair: dropFairSchema.optional(),
+  /** Only on a first-come drop with its waitlist on. */
+  waitlist: dropWaitlistSchema.optional(),
 });
 
 /** POST /api/v1/rooms/:room/drops (201 created, 200 the same definition again). */
@@ -106,6 +111,66 @@ export const reservationResponseSchema = z.object({
   deadline: epochMsSchema,
   available: countSchema,
   replayed: z.boolean(),
+});
+
+/** POST /api/v1/drops/:dropId/buy on a drop in its fair window or raffle: an entry of the draw (201, 200 replayed). */
+export const entryResponseSchema = z.object({
+  kind: z.literal("entered"),
+  dropId: dropIdSchema,
+  entryId: z.string(),
+  qty: countSchema,
+  /** Server-clock ms epoch at which the draw closes; the result comes over the socket or GET …/me. */
+  closesAt: epochMsSchema,
+  replayed: z.boolean(),
+});
+
+/** POST /api/v1/drops/:dropId/buy: a hold (first come, first served) or an entry of the draw. */
+export const buyResponseSchema = z.union([reservationResponseSchema, entryResponseSchema]);
+
+/** GET /api/v1/drops/:dropId/draw: a drawn drop's draw, as published, and the server's own check of it. */
+export const drawResponseSchema = z.object({
+  dropId: dropIdSchema,
+  mode: z.enum(["window", "raffle"]),
+  seedHash: z.string(),
+  /** Null only while the reveal is pending (never once allocated). */
+  seed: z.string().nullable(),
+  /** Units available when the entries closed. */
+  stock: countSchema,
+  perUserLimit: countSchema,
+  allocatedAt: epochMsSchema.nullable(),
+  /** In draw order; `user` is masked (HMAC of the seed; a buyer finds their own by computing it). */
+  entries: z.array(
+    z.object({
+      entry: z.string(),
+      user: z.string(),
+      qty: countSchema,
+      granted: countSchema,
+      position: countSchema,
+    }),
+  ),
+  /** verifyDraw run on this very list: ok, or why it does not match. */
+  verified: z.object({ ok: z.boolean(), reason: z.string().optional() }),
+});
+
+/** GET /api/v1/drops/:dropId/me: the caller's entries and waitlist ticket, what a reconnecting client shows. */
+export const dropMeResponseSchema = z.object({
+  dropId: dropIdSchema,
+  entries: z.array(
+    z.object({
+      entryId: z.string(),
+      qty: countSchema,
+      status: z.enum(["entered", "won", "lost"]),
+      reservationId: reservationIdSchema.nullable(),
+      granted: countSchema,
+    }),
+  ),
+  waitlist: z
+    .object({
+      ticket: countSchema,
+      position: countSchema,
+      status: z.enum(["waiting", "offered", "skipped"]),
+    })
+    .nullable(),
 });
 
 /** An order as the order store keeps it (POST …/pay answers it; GET /api/v1/orders/:id has it). */
@@ -173,6 +238,10 @@ export type DropStatusResponse = z.infer<typeof dropStatusSchema>;
 export type CreateDropResponse = z.infer<typeof createDropResponseSchema>;
 export type TransitionResponse = z.infer<typeof transitionResponseSchema>;
 export type ReservationResponse = z.infer<typeof reservationResponseSchema>;
+export type EntryResponse = z.infer<typeof entryResponseSchema>;
+export type BuyResponse = z.infer<typeof buyResponseSchema>;
+export type DrawResponse = z.infer<typeof drawResponseSchema>;
+export type DropMeResponse = z.infer<typeof dropMeResponseSchema>;
 export type OrderResponse = z.infer<typeof orderSchema>;
 export type OrderDetailsResponse = z.infer<typeof orderDetailsResponseSchema>;
 export type RoomDropsResponse = z.infer<typeof roomDropsResponseSchema>;

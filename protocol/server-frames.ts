@@ -31,6 +31,28 @@ import { buyQtySchema } from "./quantities.ts";
 
 const currencySchema = productSchema.shape.currency;
 const wireErrorCodeSchema = z.enum(WireErrorCode);
+const seedSchema = z.string().regex(/^[0-9a-f]{64}$/);
+/** A fair-window entry: SHA-1 hex of `user|idempotencyKey`, the same for a retry with the same key. */
+const entryIdSchema = z.string().min(1).max(64);
+
+/** How a drop draws: a fair window of seconds at T0, or a raffle's entry window of minutes. */
+export const drawModeSchema = z.enum(["window", "raffle"]);
+
+/** A drawn drop's draw as buyers see it: the commitment before T0, the seed once allocated. */
+export const dropFairSchema = z.object({
+  mode: drawModeSchema,
+  windowMs: countSchema,
+  /** Server-clock ms epoch at which entries close and the draw runs. */
+  closesAt: epochMsSchema,
+  /** SHA-256 (hex) of the seed, published before T0. */
+  seedHash: seedSchema,
+  /** Revealed once allocated; null before. */
+  seed: seedSchema.nullable(),
+  allocatedAt: epochMsSchema.nullable(),
+});
+
+/** A first-come drop's waitlist: tickets handed out and served (or skipped); a ticket's position is t - served. */
+export const dropWaitlistSchema = z.object({ length: countSchema, served: countSchema });
 
 /** A drop as a viewer sees it; the same shape in `joined`, `drop` and `resync`. */
 export const dropSnapshotSchema = z.object({
@@ -48,6 +70,10 @@ export const dropSnapshotSchema = z.object({
   sold: countSchema,
   /** Per-drop event version: a snapshot older than the one shown is ignored. */
   v: countSchema,
+  /** Only on a drop with a fair window or a raffle. */
+  fair: dropFairSchema.optional(),
+  /** Only on a first-come drop with its waitlist on. */
+  waitlist: dropWaitlistSchema.optional(),
 });
 
 export const chatMessageSchema = z.object({
@@ -146,6 +172,52 @@ export const orderFrame = z.object({
   currency: currencySchema,
 });
 
+/**
+ * A fair window or raffle was drawn (room order, like drop frames): the seed is revealed; the
+ * entry list is served by GET /api/v1/drops/:dropId/draw.
+ */
+export const drawFrame = z.object({
+  t: z.literal("draw"),
+  room: roomIdSchema,
+  o: offsetSchema,
+  e: epochSchema,
+  dropId: dropIdSchema,
+  mode: drawModeSchema,
+  seed: seedSchema,
+  /** Units available when the entries closed. */
+  stock: countSchema,
+  /** Units allocated. */
+  units: countSchema,
+  winners: countSchema,
+  losers: countSchema,
+  v: countSchema,
+});
+
+/** This connection's user's entry was drawn: won (a hold to pay by `deadline`) or lost. */
+export const entryFrame = z.object({
+  t: z.literal("entry"),
+  dropId: dropIdSchema,
+  entryId: entryIdSchema,
+  status: z.enum(["won", "lost"]),
+  qty: buyQtySchema,
+  /** Units won; 0 when lost (a winner may get fewer than asked for). */
+  granted: countSchema,
+  reservationId: reservationIdSchema.optional(),
+  /** Pay by this server-clock time or the hold is released. */
+  deadline: epochMsSchema.optional(),
+});
+
+/** The server handed this user a hold: a raffle's next in drawn order, or the waitlist's next. */
+export const offerFrame = z.object({
+  t: z.literal("offer"),
+  dropId: dropIdSchema,
+  reservationId: reservationIdSchema,
+  qty: buyQtySchema,
+  /** Pay (claim) by this server-clock time or the hold goes to the next one. */
+  deadline: epochMsSchema,
+  via: z.enum(["handoff", "waitlist"]),
+});
+
 /** Ack results, tagged by the request they answer. */
 export const ackResultSchema = z.discriminatedUnion("kind", [
   z.object({
@@ -157,6 +229,16 @@ export const ackResultSchema = z.discriminatedUnion("kind", [
     deadline: epochMsSchema,
     available: countSchema,
     /** The same idempotency key was answered before: this is that answer. */
+    replayed: z.boolean(),
+  }),
+  z.object({
+    /** A buy in a fair window or raffle: an entry of the draw; the result comes as an `entry` frame. */
+    kind: z.literal("entered"),
+    dropId: dropIdSchema,
+    entryId: entryIdSchema,
+    qty: buyQtySchema,
+    /** Server-clock ms epoch at which the draw closes. */
+    closesAt: epochMsSchema,
     replayed: z.boolean(),
   }),
   z.object({
@@ -270,6 +352,9 @@ export const serverFrameSchema = z.discriminatedUnion("t", [
   toastFrame,
   viewersFrame,
   orderFrame,
+  drawFrame,
+  entryFrame,
+  offerFrame,
   ackFrame,
   pongFrame,
   moderationFrame,
@@ -279,6 +364,8 @@ export const serverFrameSchema = z.discriminatedUnion("t", [
 ]);
 
 export type DropSnapshot = z.infer<typeof dropSnapshotSchema>;
+export type DropFair = z.infer<typeof dropFairSchema>;
+export type DrawMode = z.infer<typeof drawModeSchema>;
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export type AckResult = z.infer<typeof ackResultSchema>;
 export type ModerationNoticeAction = z.infer<typeof moderationNoticeAction>;

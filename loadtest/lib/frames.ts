@@ -138,7 +138,12 @@ export type BuyResult = {
   replayed: boolean;
 };
 export type PayResult = { kind: "pay"; reservationId: string; status: OrderStatus };
-export type AckResultView = BuyResult | PayResult | { kind: "host" } | { kind: "moderation" };
+export type AckResultView =
+  | BuyResult
+  | PayResult
+  | { kind: "entered" }
+  | { kind: "host" }
+  | { kind: "moderation" };
 
 export type OrderStatus = "pending_payment" | "paid" | "expired" | "cancelled" | "refunded";
 

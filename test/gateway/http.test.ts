@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TokenService } from "../../auth/index.ts";
 import type { GatewayServer } from "../../gateway/index.ts";
 import { SandboxToken } from "../../orders/index.ts";
+import type { CreateDropResponse } from "../../protocol/index.ts";
 import { type GatewayStack, startGatewayStack } from "../harness/gateway.ts";
 import type { PrivateRedis } from "../harness/redis.ts";
 import { key } from "../sale-engine/fixtures.ts";
@@ -228,23 +229,6 @@ describe("JSON API", () => {
         400,
         "INVALID_INPUT",
       ],
-      // The gateway does not answer fair-window entries yet, so it does not create such drops.
-      [
-        {
-          token: hostToken,
-          body: {
-            dropId: "fair",
-            product,
-            initialStock: 5,
-            perUserLimit: 1,
-            holdMs: 60_000,
-            fairWindowMs: 3_000,
-          },
-          path: "/api/v1/rooms/studio/drops",
-        },
-        400,
-        "INVALID_INPUT",
-      ],
     ];
     for (const [init, status, code] of cases) {
       const res = await api(init.path ?? "/api/v1/drops/strict/buy", init);
@@ -252,7 +236,24 @@ describe("JSON API", () => {
       expect(await res.json()).toMatchObject({ error: { code } });
     }
     expect(await (await api("/api/v1/drops/strict")).json()).toMatchObject({ available: 5, held: 0 });
-    expect((await api("/api/v1/drops/fair")).status).toBe(404);
+  });
+
+  it("creates a fair-window drop and publishes its window and seed commitment", async () => {
+    const res = await api("/api/v1/rooms/studio/drops", {
+      token: hostToken,
+      body: {
+        dropId: "fair",
+        product,
+        initialStock: 5,
+        perUserLimit: 1,
+        holdMs: 60_000,
+        fairWindowMs: 3_000,
+      },
+    });
+    expect(res.status).toBe(201);
+    const { drop } = (await res.json()) as CreateDropResponse;
+    expect(drop.fair).toMatchObject({ windowMs: 3_000, seed: null, allocatedAt: null });
+    expect(drop.fair?.seedHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("guest tokens are rate limited per address", async () => {
