@@ -27,9 +27,27 @@ export const MAX_FAIR_WINDOW_MS = 60_000;
  */
 export const fairWindowMsSchema = z.number().int().min(0).max(MAX_FAIR_WINDOW_MS);
 
-/** What a fair drop publishes: its window and the SHA-256 (hex) of the draw seed, before T0. */
+/** Shortest and longest raffle entry window, ms. */
+export const MIN_RAFFLE_WINDOW_MS = 60_000;
+export const MAX_RAFFLE_WINDOW_MS = 86_400_000;
+
+/**
+ * A raffle's entry window, ms: buys in [T0, T0 + W] are entries (one per user), winners are
+ * drawn at T0 + W, and an unpaid winner's unit goes to the next entrant in the drawn order (see
+ * docs/architecture/sale-engine.md, "Raffles"). Exclusive with fairWindowMs.
+ */
+export const raffleWindowMsSchema = z.number().int().min(MIN_RAFFLE_WINDOW_MS).max(MAX_RAFFLE_WINDOW_MS);
+
+/** How a drop with a draw draws: a fair window (seconds, then first come) or a raffle. */
+const drawModeSchema = z.enum(["window", "raffle"]);
+
+/** What a drop with a draw publishes: its window and the SHA-256 (hex) of the draw seed, before T0. */
 export const fairInfoSchema = z.strictObject({
-  windowMs: fairWindowMsSchema,
+  mode: drawModeSchema,
+  /** The entry window, ms (a fair window's or a raffle's). */
+  windowMs: z.number().int().min(1).max(MAX_RAFFLE_WINDOW_MS),
+  /** Server-clock ms epoch when the entries close and the draw is due (T0 + windowMs). */
+  closesAt: epochMs,
   seedHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** Server-clock ms epoch of the allocation; null while the window is open. */
   allocatedAt: epochMs.nullable(),
@@ -55,16 +73,34 @@ export const dropFieldsSchema = z.strictObject({
   holdMs: holdMsSchema,
   /** Fair window, ms (see fairWindowMsSchema); omitted: first come, first served. */
   fairWindowMs: fairWindowMsSchema.optional(),
+  /** Raffle entry window, ms (see raffleWindowMsSchema); exclusive with fairWindowMs. */
+  raffleWindowMs: raffleWindowMsSchema.optional(),
+  /**
+   * False: no waitlist when sold out. Omitted or true: a sold-out first-come drop takes a
+   * waitlist, and released or expired holds go to it before they go back on sale.
+   */
+  waitlist: z.boolean().optional(),
 });
 
-export const dropDefinitionSchema = dropFieldsSchema.refine(
-  (d) => d.endsAt === undefined || d.startsAt === undefined || d.endsAt > d.startsAt,
-  {
+/** A drop's waitlist (or a raffle's hand-off queue) counters; ticket t's position is t - served. */
+export const waitlistInfoSchema = z.strictObject({
+  /** Tickets handed out so far (the last ticket's number). */
+  length: z.number().int().min(0),
+  /** Tickets served (offered a hold) or skipped (the user was at the limit). */
+  served: z.number().int().min(0),
+});
+
+export const dropDefinitionSchema = dropFieldsSchema
+  .refine((d) => d.endsAt === undefined || d.startsAt === undefined || d.endsAt > d.startsAt, {
     message: "endsAt must be after startsAt",
     path: ["endsAt"],
-  },
-);
+  })
+  .refine((d) => !((d.fairWindowMs ?? 0) > 0 && d.raffleWindowMs !== undefined), {
+    message: "a drop has a fair window or a raffle, not both",
+    path: ["raffleWindowMs"],
+  });
 
 export type Product = z.infer<typeof productSchema>;
 export type DropDefinition = z.infer<typeof dropDefinitionSchema>;
 export type FairInfo = z.infer<typeof fairInfoSchema>;
+export type WaitlistInfo = z.infer<typeof waitlistInfoSchema>;

@@ -26,7 +26,16 @@ const holdFields = { ...eventBase, reservation: reservationIdSchema, user: userI
 
 /** A hold's lifecycle: the events the outbox carries to the order pipeline. */
 export const reservationEventSchema = z.discriminatedUnion("type", [
-  z.object({ ...holdFields, type: z.literal("reservation.placed"), deadline: epochMsSchema }),
+  z.object({
+    ...holdFields,
+    type: z.literal("reservation.placed"),
+    deadline: epochMsSchema,
+    /**
+     * A hold the server placed: a draw's winner (`draw`), a raffle's next entrant in drawn order
+     * (`handoff`) or the waitlist's next ticket (`waitlist`). Absent for a buyer's own hold.
+     */
+    via: z.enum(["draw", "handoff", "waitlist"]).optional(),
+  }),
   z.object({ ...holdFields, type: z.literal("reservation.confirmed") }),
   z.object({
     ...holdFields,
@@ -47,6 +56,8 @@ export const saleEventSchema = z.discriminatedUnion("type", [
     /** A fair drop's window, ms, and the SHA-256 (hex) of its draw seed. */
     fairWindow: countSchema.optional(),
     seedHash: z.string().optional(),
+    /** A raffle's entry window, ms (with `seedHash`; then no `fairWindow`). */
+    raffleWindow: countSchema.optional(),
   }),
   z.object({
     ...eventBase,
@@ -64,6 +75,8 @@ export const saleEventSchema = z.discriminatedUnion("type", [
   z.object({
     ...eventBase,
     type: z.literal("fair.allocated"),
+    /** A fair window's draw or a raffle's (absent in events written before raffles: window). */
+    mode: z.enum(["window", "raffle"]).optional(),
     seed: z.string(),
     /** Units available when the window closed. */
     stock: countSchema,

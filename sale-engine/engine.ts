@@ -557,12 +557,18 @@ export class SaleEngine {
       ...(num("fwin") > 0
         ? {
             fair: {
+              mode: f.fmode === "raffle" ? "raffle" : "window",
               windowMs: num("fwin"),
+              closesAt: num("starts") + num("fwin"),
               seedHash: f.fhash,
               allocatedAt: num("falloc") > 0 ? num("falloc") : null,
               seed: f.fseedpub === "" ? null : f.fseedpub,
             },
           }
+        : {}),
+      // A raffle's hand-off queue is its drawn order, not a waitlist (see fairEntriesOf).
+      ...(f.fmode !== "raffle" && f.wloff !== "1"
+        ? { waitlist: { length: num("wlen"), served: num("wserved") } }
         : {}),
     };
   }

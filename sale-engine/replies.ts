@@ -180,6 +180,10 @@ const STATUS_FIELDS = [
   "fhash",
   "falloc",
   "fseedpub",
+  "fmode",
+  "wloff",
+  "wlen",
+  "wserved",
 ] as const;
 type StatusField = (typeof STATUS_FIELDS)[number];
 

@@ -26,8 +26,18 @@ export interface DropStatus extends StockCounts {
   readonly version: number;
   /** Redis TIME when this snapshot was taken, ms. */
   readonly serverTime: number;
-  /** Only on a drop created with a fair window: the window and the seed's commitment. */
+  /** Only on a drop created with a fair window or a raffle: the window and the seed's commitment. */
   readonly fair?: FairInfo;
+  /**
+   * Only on a first-come drop (a fair window's too) with its waitlist on: tickets handed out and
+   * served or skipped; ticket t waits at position t - served.
+   */
+  readonly waitlist?: WaitlistCounts;
+}
+
+export interface WaitlistCounts {
+  readonly length: number;
+  readonly served: number;
 }
 
 export interface Reservation {
