@@ -13,7 +13,9 @@ import type { ServerClock } from "./server-clock.ts";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "stopped";
 
 /** A frame that the server answers with an ack carrying the same reqId. */
-type Requestable = Extract<ClientFrame, { t: "buy" | "pay" | "host" | "moderation" }> & { reqId: string };
+type Requestable = Extract<ClientFrame, { t: "buy" | "pay" | "host" | "moderation" | "waitlist" }> & {
+  reqId: string;
+};
 type RequestBody = Requestable extends infer F ? (F extends Requestable ? Omit<F, "reqId"> : never) : never;
 export type Ack = ServerFrameOf<"ack">;
 
@@ -99,7 +101,7 @@ export class LiveConnection {
 
   /**
    * Sends a request and resolves with its ack (ok or refused). Frames with an idempotency key
-   * (buy, pay) are sent again after a reconnect: the server answers a repeat with the first
+   * (buy, pay, waitlist) are sent again after a reconnect: the server answers a repeat with the first
    * answer. Others reject when the connection drops before the ack.
    */
   request(body: RequestBody): Promise<Ack> {
@@ -193,7 +195,8 @@ export class LiveConnection {
         this.positions.set(frame.room, { epoch: frame.epoch, offset: frame.offset });
         break;
       case "drop":
-      case "stock": {
+      case "stock":
+      case "draw": {
         const pos = this.positions.get(frame.room);
         if (pos && pos.epoch === frame.e && compareOffsets(frame.o, pos.offset) <= 0) return; // stale
         this.positions.set(frame.room, { epoch: frame.e, offset: frame.o });

@@ -17,6 +17,15 @@ export interface RoomState {
 export interface DropView extends DropSnapshot {
   /** Server time this client learned of the drop's latest announcement (0: known at join). */
   readonly announcedAt: number;
+  /** The draw's outcome, from the room's "draw" frame (a snapshot after it has the seed only). */
+  readonly drawn?: DrawOutcome;
+}
+
+export interface DrawOutcome {
+  readonly winners: number;
+  readonly losers: number;
+  readonly units: number;
+  readonly stock: number;
 }
 
 /** Chat kept in memory; the list renders only the visible rows of it. */
@@ -32,14 +41,14 @@ export function applyFrame(s: RoomState, f: ServerFrame, serverNow: number): Roo
       if (f.room !== s.room) return s;
       return {
         ...s,
-        drops: new Map(f.drops.map((d) => [d.dropId, { ...d, announcedAt: 0 }])),
+        drops: snapshotDrops(s, f.drops),
         chat: mergeChat([], f.chat),
         viewers: f.viewers,
         joinedAt: serverNow,
       };
     case "resync":
       if (f.room !== s.room) return s;
-      return { ...s, drops: new Map(f.drops.map((d) => [d.dropId, { ...d, announcedAt: 0 }])) };
+      return { ...s, drops: snapshotDrops(s, f.drops) };
     case "drop": {
       if (f.room !== s.room) return s;
       const prev = s.drops.get(f.drop.dropId);
@@ -49,7 +58,11 @@ export function applyFrame(s: RoomState, f: ServerFrame, serverNow: number): Roo
       const announced =
         !prev || (f.drop.state !== prev.state && (f.drop.state === "live" || f.drop.state === "scheduled"));
       const drops = new Map(s.drops);
-      drops.set(f.drop.dropId, { ...f.drop, announcedAt: announced ? serverNow : (prev?.announcedAt ?? 0) });
+      drops.set(f.drop.dropId, {
+        ...f.drop,
+        announcedAt: announced ? serverNow : (prev?.announcedAt ?? 0),
+        ...(prev?.drawn ? { drawn: prev.drawn } : {}),
+      });
       return { ...s, drops };
     }
     case "stock": {
@@ -64,6 +77,22 @@ export function applyFrame(s: RoomState, f: ServerFrame, serverNow: number): Roo
         sold: f.sold,
         state: f.state,
         v: f.v,
+      });
+      return { ...s, drops };
+    }
+    case "draw": {
+      if (f.room !== s.room) return s;
+      const prev = s.drops.get(f.dropId);
+      if (!prev || prev.drawn) return s;
+      const drops = new Map(s.drops);
+      const fair = prev.fair
+        ? { ...prev.fair, seed: f.seed, allocatedAt: prev.fair.allocatedAt ?? serverNow }
+        : undefined;
+      drops.set(f.dropId, {
+        ...prev,
+        ...(fair ? { fair } : {}),
+        drawn: { winners: f.winners, losers: f.losers, units: f.units, stock: f.stock },
+        v: Math.max(prev.v, f.v),
       });
       return { ...s, drops };
     }
@@ -87,6 +116,16 @@ export function applyFrame(s: RoomState, f: ServerFrame, serverNow: number): Roo
   }
 }
 
+/** Drops of a snapshot; a draw's outcome seen before stays (snapshots carry only the seed). */
+function snapshotDrops(s: RoomState, drops: readonly DropSnapshot[]): Map<string, DropView> {
+  return new Map(
+    drops.map((d) => {
+      const drawn = s.drops.get(d.dropId)?.drawn;
+      return [d.dropId, { ...d, announcedAt: 0, ...(drawn ? { drawn } : {}) }];
+    }),
+  );
+}
+
 /** Appends messages not seen yet (the sender's echo and the room batch carry the same id). */
 export function mergeChat(
   existing: readonly ChatMessage[],
@@ -102,6 +141,16 @@ export function mergeChat(
   if (fresh.length === 0) return existing;
   const all = existing.concat(fresh);
   return all.length > MAX_CHAT ? all.slice(all.length - MAX_CHAT) : all;
+}
+
+/** A drop whose entries are still open: buys are entries of its draw (fair window or raffle). */
+export function drawOpen(d: DropSnapshot, serverNow: number): boolean {
+  return d.fair !== undefined && d.fair.allocatedAt === null && serverNow < d.fair.closesAt;
+}
+
+/** A drop whose draw is done (the seed is revealed). */
+export function drawDone(d: DropSnapshot): boolean {
+  return d.fair !== undefined && d.fair.seed !== null;
 }
 
 /**
