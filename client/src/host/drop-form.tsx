@@ -7,6 +7,16 @@ import type { ServerClock } from "../shared/server-clock.ts";
 /** "Wait for my launch": a start far enough ahead that only the Launch button opens it. */
 const HELD_BACK_MS = 30 * 24 * 3600_000;
 const CURRENCIES = ["USD", "CNY", "EUR", "GBP", "JPY"] as const;
+/** How buyers get the units: first come, a fair window at T0 (then first come), or a raffle. */
+type Mode = "fcfs" | "window" | "raffle";
+const MODES: readonly {
+  id: Mode;
+  label: "host.form.mode.fcfs" | "host.form.mode.window" | "host.form.mode.raffle";
+}[] = [
+  { id: "fcfs", label: "host.form.mode.fcfs" },
+  { id: "window", label: "host.form.mode.window" },
+  { id: "raffle", label: "host.form.mode.raffle" },
+];
 
 function minorDigits(currency: string): number {
   return (
@@ -14,9 +24,20 @@ function minorDigits(currency: string): number {
   );
 }
 
+/** The drop fields of a sale mode: a fair window (ms, or "auto": the room's video delay), a raffle's entry window, the waitlist switch. */
+export function modeFields(
+  mode: Mode,
+  o: { windowAuto: boolean; windowS: number; raffleMin: number; waitlist: boolean },
+): Record<string, number | string | boolean> {
+  if (mode === "window") return { fairWindowMs: o.windowAuto ? "auto" : Math.round(o.windowS * 1000) };
+  if (mode === "raffle") return { raffleWindowMs: Math.round(o.raffleMin * 60_000) };
+  return o.waitlist ? {} : { waitlist: false };
+}
+
 /**
  * Schedule a drop: product, price, stock, per-user limit, when it opens (in N seconds on the
- * server's clock, or when the host presses Launch) and how long a buyer has to pay.
+ * server's clock, or when the host presses Launch), how long a buyer has to pay, and how buyers
+ * get it (first come with or without a waitlist, a fair window at T0, a raffle).
  */
 export function DropForm({ room, token, clock }: { room: string; token: string; clock: ServerClock }) {
   const t = useI18n();
@@ -29,6 +50,11 @@ export function DropForm({ room, token, clock }: { room: string; token: string; 
   const [holdBack, setHoldBack] = useState(false);
   const [holdS, setHoldS] = useState(120);
   const [image, setImage] = useState(`${location.origin}/demo/product.svg`);
+  const [mode, setMode] = useState<Mode>("fcfs");
+  const [windowAuto, setWindowAuto] = useState(true);
+  const [windowS, setWindowS] = useState(3);
+  const [raffleMin, setRaffleMin] = useState(5);
+  const [waitlist, setWaitlist] = useState(true);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
 
@@ -56,6 +82,7 @@ export function DropForm({ room, token, clock }: { room: string; token: string; 
           perUserLimit: limit,
           startsAt,
           holdMs: holdS * 1000,
+          ...modeFields(mode, { windowAuto, windowS, raffleMin, waitlist }),
         },
       });
       setMessage({ ok: true, text: t("host.form.created", { title: name }) });
@@ -148,6 +175,71 @@ export function DropForm({ room, token, clock }: { room: string; token: string; 
             onInput={(e) => setHoldS(Number((e.target as HTMLInputElement).value))}
           />
         </label>
+        <label>
+          {t("host.form.mode")}
+          <select
+            name="mode"
+            value={mode}
+            onChange={(e) => setMode((e.target as HTMLSelectElement).value as Mode)}
+            data-testid="drop-mode"
+          >
+            {MODES.map((m) => (
+              <option key={m.id} value={m.id}>
+                {t(m.label)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {mode === "fcfs" ? (
+          <label class="check">
+            <input
+              type="checkbox"
+              name="waitlist"
+              checked={waitlist}
+              onChange={(e) => setWaitlist((e.target as HTMLInputElement).checked)}
+            />
+            {t("host.form.waitlist")}
+          </label>
+        ) : null}
+        {mode === "window" ? (
+          <>
+            <label class="check">
+              <input
+                type="checkbox"
+                name="windowAuto"
+                checked={windowAuto}
+                onChange={(e) => setWindowAuto((e.target as HTMLInputElement).checked)}
+              />
+              {t("host.form.windowAuto")}
+            </label>
+            <label>
+              {t("host.form.windowS")}
+              <input
+                name="windowS"
+                type="number"
+                min={0.5}
+                max={60}
+                step={0.5}
+                disabled={windowAuto}
+                value={windowS}
+                onInput={(e) => setWindowS(Number((e.target as HTMLInputElement).value))}
+              />
+            </label>
+          </>
+        ) : null}
+        {mode === "raffle" ? (
+          <label>
+            {t("host.form.raffleMin")}
+            <input
+              name="raffleMin"
+              type="number"
+              min={1}
+              max={1440}
+              value={raffleMin}
+              onInput={(e) => setRaffleMin(Number((e.target as HTMLInputElement).value))}
+            />
+          </label>
+        ) : null}
         <label class="wide check">
           <input
             type="checkbox"

@@ -8,6 +8,39 @@ import { STATE_LABEL } from "../shared/kpi.tsx";
 import { type DropView, effectiveState } from "../shared/room-state.ts";
 import type { ServerClock } from "../shared/server-clock.ts";
 
+/** How a drop sells and where its draw or waitlist stands. */
+function ModeCell({ drop, now }: { drop: DropView; now: number }) {
+  const t = useI18n();
+  const f = drop.fair;
+  if (!f)
+    return (
+      <>
+        {t("host.drops.fcfs")}
+        {drop.waitlist ? (
+          <>
+            <br />
+            <span class="muted">
+              {t("host.drops.waitlist", { n: Math.max(0, drop.waitlist.length - drop.waitlist.served) })}
+            </span>
+          </>
+        ) : null}
+      </>
+    );
+  return (
+    <>
+      {f.mode === "raffle"
+        ? t("host.drops.raffle", { m: Math.round(f.windowMs / 6_000) / 10 })
+        : t("host.drops.window", { s: Math.round(f.windowMs / 100) / 10 })}
+      <br />
+      <span class="muted">
+        {f.seed !== null
+          ? t("host.drops.drawn")
+          : t("host.drops.closes", { time: clockText(Math.max(0, f.closesAt - now)) })}
+      </span>
+    </>
+  );
+}
+
 /** The room's drops with the host controls each state allows; every command is acked. */
 export function DropTable({
   drops,
@@ -52,6 +85,7 @@ export function DropTable({
             <tr>
               <th scope="col">{t("host.drops.product")}</th>
               <th scope="col">{t("host.drops.state")}</th>
+              <th scope="col">{t("host.drops.mode")}</th>
               <th scope="col">{t("host.drops.stock")}</th>
               <th scope="col">{t("host.drops.actions")}</th>
             </tr>
@@ -76,6 +110,9 @@ export function DropTable({
                         <span class="muted">{clockText(d.startsAt - now)}</span>
                       </>
                     ) : null}
+                  </td>
+                  <td data-testid="drop-mode-cell" data-mode={d.fair?.mode ?? "fcfs"}>
+                    <ModeCell drop={d} now={now} />
                   </td>
                   <td>{t("host.drops.counts", { a: d.available, h: d.held, s: d.sold })}</td>
                   <td>

@@ -201,7 +201,7 @@ export const en = {
   "host.drops.fcfs": "First come",
   "host.drops.window": "Fair window {s} s",
   "host.drops.raffle": "Raffle {m} min",
-  "host.drops.closes": "draw at {time}",
+  "host.drops.closes": "draw in {time}",
   "host.drops.drawn": "drawn",
   "host.drops.waitlist": "waitlist: {n} waiting",
 
