@@ -232,4 +232,49 @@ export const gatewayConfigFields = {
     .max(30 * 24 * 3600)
     .default(86_400)
     .describe("Lifetime of issued guest tokens, seconds. Default 86400 (a day)."),
+  GATEWAY_DELAY_SYNC_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(60_000)
+    .default(1_000)
+    .describe(
+      "How often each gateway node writes the rooms' playback delay histograms that changed to Redis, where every node reads them, ms; an unchanged room is rewritten every 5 rounds, and a node's histogram silent for 10 rounds no longer counts. Default 1000.",
+    ),
+  GATEWAY_DELAY_BUCKET_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(50)
+    .describe(
+      "Width of a bucket of the room delay histogram, ms: percentiles read at most this much above the true delay. Default 50.",
+    ),
+  GATEWAY_FAIR_MARGIN_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(500)
+    .describe(
+      'Added to the p95 of a room\'s playback delays for the fair window it implies (a drop created with fairWindowMs "auto"), ms. Default 500.',
+    ),
+  GATEWAY_FAIR_WINDOW_STEP_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(250)
+    .describe(
+      "The implied fair window is rounded up to a multiple of this, ms (then capped at 60000, the longest fair window). Default 250.",
+    ),
+  GATEWAY_FAIR_DEFAULT_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(3_500)
+    .describe(
+      "The fair window a room implies while none of its viewers reported a playback delay, ms. Default 3500: covers HLS viewers, a few seconds behind.",
+    ),
 };

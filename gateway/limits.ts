@@ -27,6 +27,11 @@ export interface GatewayLimits {
   readonly roomLogTrimIntervalS: number;
   readonly auditInboxDrainMs: number;
   readonly redisHealthMs: number;
+  readonly delaySyncMs: number;
+  readonly delayBucketMs: number;
+  readonly fairMarginMs: number;
+  readonly fairWindowStepMs: number;
+  readonly fairDefaultWindowMs: number;
 }
 
 export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
@@ -56,6 +61,11 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     roomLogTrimIntervalS: cfg.GATEWAY_ROOM_LOG_TRIM_INTERVAL_S,
     auditInboxDrainMs: cfg.GATEWAY_AUDIT_INBOX_DRAIN_MS,
     redisHealthMs: cfg.GATEWAY_REDIS_HEALTH_MS,
+    delaySyncMs: cfg.GATEWAY_DELAY_SYNC_MS,
+    delayBucketMs: cfg.GATEWAY_DELAY_BUCKET_MS,
+    fairMarginMs: cfg.GATEWAY_FAIR_MARGIN_MS,
+    fairWindowStepMs: cfg.GATEWAY_FAIR_WINDOW_STEP_MS,
+    fairDefaultWindowMs: cfg.GATEWAY_FAIR_DEFAULT_WINDOW_MS,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_FAIR_WINDOW_MS } from "./drop-fields.ts";
 import {
   chatTextSchema,
   clientMsgIdSchema,
@@ -66,6 +67,23 @@ export const resumeFrame = z.strictObject({
   offset: offsetSchema,
 });
 
+/** Longest playback delay a client may report, ms (the longest fair window a drop may open with). */
+export const MAX_REPORTED_DELAY_MS = MAX_FAIR_WINDOW_MS;
+
+/** How a viewer watches: HLS (seconds behind) or WebRTC (sub-second). */
+export const delaySourceSchema = z.enum(["hls", "webrtc"]);
+
+/**
+ * The client's playback delay behind the server clock in a room it joined: what it shows now
+ * happened `ms` ago. No answer; the room's distribution sets a drop's fair window ("auto").
+ */
+export const delayFrame = z.strictObject({
+  t: z.literal("delay"),
+  room: roomIdSchema,
+  ms: z.number().int().min(0).max(MAX_REPORTED_DELAY_MS),
+  source: delaySourceSchema,
+});
+
 export const moderationAction = z.discriminatedUnion("kind", [
   /** Leaves a tombstone in the history. */
   z.strictObject({ kind: z.literal("delete"), messageId: messageIdSchema }),
@@ -123,10 +141,13 @@ export const clientFrameSchema = z.discriminatedUnion("t", [
   resumeFrame,
   moderationFrame,
   hostFrame,
+  delayFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 export type ClientFrameType = ClientFrame["t"];
+export type DelaySource = z.infer<typeof delaySourceSchema>;
+export type DelayFrame = z.infer<typeof delayFrame>;
 export type ModerationAction = z.infer<typeof moderationAction>;
 export type HostAction = z.infer<typeof hostAction>;
 export type HostActionKind = HostAction["kind"];

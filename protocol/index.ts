@@ -7,10 +7,15 @@ export {
   type ClientFrame,
   type ClientFrameType,
   clientFrameSchema,
+  type DelayFrame,
+  type DelaySource,
+  delayFrame,
+  delaySourceSchema,
   type HostAction,
   type HostActionKind,
   hostAction,
   hostActionKindSchema,
+  MAX_REPORTED_DELAY_MS,
   type ModerationAction,
   moderationAction,
 } from "./client-frames.ts";
@@ -182,6 +187,7 @@ export {
   restockQtySchema,
   SALE_LIMITS,
 } from "./quantities.ts";
+export { type RoomDelayResponse, roomDelayResponseSchema } from "./room-delay.ts";
 export {
   type DropRoomEntry,
   decodeRoomLogEntry,

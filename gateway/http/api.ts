@@ -10,6 +10,7 @@ import {
 import { registerAdminApi } from "./admin-api.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { registerCommandRoutes } from "./command-routes.ts";
+import { registerDelayApi } from "./delay-api.ts";
 import { HttpRefusal } from "./handler.ts";
 import { sendJson } from "./respond.ts";
 import { registerRoomDropsRoute } from "./room-drops.ts";
@@ -22,6 +23,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerCommandRoutes(router);
   registerAdminApi(router, d);
   registerRoomDropsRoute(router);
+  registerDelayApi(router);
 
   router.route({
     method: "post",

@@ -22,6 +22,7 @@ export const FRAME_RULES: { readonly [T in ClientFrame["t"]]: FrameRule } = {
   leave: { whileSwitchedOff: true, serves: "connection" },
   join: { whileSwitchedOff: false, serves: "connection" },
   resume: { whileSwitchedOff: false, serves: "connection" },
+  delay: { whileSwitchedOff: false, serves: "connection" },
   buy: { whileSwitchedOff: false, serves: "command" },
   pay: { whileSwitchedOff: false, serves: "command" },
   host: { whileSwitchedOff: false, serves: "command" },

@@ -59,6 +59,16 @@ export interface SocketServerOptions {
   readonly roomAppendLeaseMs?: number;
   /** Drop event log entries the room appender reads per call (GATEWAY_ROOM_APPEND_READ_BATCH). Default 200. */
   readonly roomAppendReadBatch?: number;
+  /** How often this node writes its changed room delay histograms to Redis, ms (GATEWAY_DELAY_SYNC_MS). Default 1000. */
+  readonly delaySyncMs?: number;
+  /** Bucket width of the room delay histograms, ms (GATEWAY_DELAY_BUCKET_MS). Default 50. */
+  readonly delayBucketMs?: number;
+  /** Added to the delays' p95 for the implied fair window, ms (GATEWAY_FAIR_MARGIN_MS). Default 500. */
+  readonly fairMarginMs?: number;
+  /** The implied fair window's rounding, ms (GATEWAY_FAIR_WINDOW_STEP_MS). Default 250. */
+  readonly fairWindowStepMs?: number;
+  /** The implied fair window without reports, ms (GATEWAY_FAIR_DEFAULT_WINDOW_MS). Default 3500. */
+  readonly fairDefaultWindowMs?: number;
 }
 
 /** The room appender's fields are not in GatewayLimits: their defaults come from the config's. */
@@ -79,6 +89,11 @@ export const SOCKET_DEFAULTS = {
   roomAppendScanMs: CONFIG_DEFAULTS.GATEWAY_ROOM_APPEND_SCAN_MS,
   roomAppendLeaseMs: CONFIG_DEFAULTS.GATEWAY_ROOM_APPEND_LEASE_MS,
   roomAppendReadBatch: CONFIG_DEFAULTS.GATEWAY_ROOM_APPEND_READ_BATCH,
+  delaySyncMs: DEFAULT_GATEWAY_LIMITS.delaySyncMs,
+  delayBucketMs: DEFAULT_GATEWAY_LIMITS.delayBucketMs,
+  fairMarginMs: DEFAULT_GATEWAY_LIMITS.fairMarginMs,
+  fairWindowStepMs: DEFAULT_GATEWAY_LIMITS.fairWindowStepMs,
+  fairDefaultWindowMs: DEFAULT_GATEWAY_LIMITS.fairDefaultWindowMs,
 } as const;
 
 /** The socket options of a gateway's limits (both lanes get the same). */
@@ -97,5 +112,10 @@ export function socketLimits(l: GatewayLimits) {
     roomAppendScanMs: l.roomAppendScanMs,
     roomAppendLeaseMs: l.roomAppendLeaseMs,
     roomAppendReadBatch: l.roomAppendReadBatch,
+    delaySyncMs: l.delaySyncMs,
+    delayBucketMs: l.delayBucketMs,
+    fairMarginMs: l.fairMarginMs,
+    fairWindowStepMs: l.fairWindowStepMs,
+    fairDefaultWindowMs: l.fairDefaultWindowMs,
   } satisfies Partial<SocketServerOptions>;
 }

@@ -17,11 +17,12 @@ import {
 import { endSpan, SpanAttr, SpanKind, startSpan } from "../../telemetry/index.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomAppender } from "../rooms/room-appender.ts";
+import { RoomDelay } from "../rooms/room-delay.ts";
 import { RoomLog } from "../rooms/room-log.ts";
 import { ViewerCounts } from "../rooms/viewer-counts.ts";
 import { RoomChat } from "./chat.ts";
 import { answerCommandFrame, type CommandFramesDeps, isCommandFrame } from "./command-frames.ts";
-import { refusal } from "./frame-rules.ts";
+import { errorFor, refusal } from "./frame-rules.ts";
 import { wireError } from "./frames.ts";
 import { RoomCaps } from "./room-caps.ts";
 import { RoomDelivery } from "./room-delivery.ts";
@@ -46,6 +47,8 @@ export class SocketServer {
   readonly hub: RoomHub;
   readonly roomLog: RoomLog;
   readonly viewers: ViewerCounts;
+  /** The playback delays this node's sockets report per room (what a fair window "auto" takes). */
+  readonly delay: RoomDelay;
   /** Logs the lane's drop events into the room logs while this node holds the lane's lease. */
   readonly appender: RoomAppender;
   private readonly sockets = new Set<WebSocket<Conn>>();
@@ -128,6 +131,17 @@ export class SocketServer {
       (room, count) => this.delivery.publishInOrder(room, { t: "viewers", room, count }),
       o.log,
     );
+    this.delay = new RoomDelay(
+      o.engine,
+      {
+        syncMs: limits.delaySyncMs,
+        bucketMs: limits.delayBucketMs,
+        marginMs: limits.fairMarginMs,
+        stepMs: limits.fairWindowStepMs,
+        defaultWindowMs: limits.fairDefaultWindowMs,
+      },
+      o.log,
+    );
   }
 
   /** Closes every socket with SERVER_SHUTDOWN: clients reconnect elsewhere and resume. */
@@ -138,6 +152,7 @@ export class SocketServer {
     this.hub.close();
     this.delivery.close();
     this.viewers.close();
+    this.delay.close();
     // The lease is given up, so another node's appender takes over at its next scan.
     this.appender
       .close()
@@ -246,6 +261,12 @@ export class SocketServer {
         return;
       case "resume":
         return this.resume(ws, conn, frame);
+      case "delay":
+        // Only a member counts in a room's distribution: anyone else could skew its fair window.
+        if (!conn.rooms.has(frame.room))
+          return this.send(ws, errorFor(frame, WireErrorCode.NOT_IN_ROOM, `join ${frame.room} first`));
+        this.delay.report(conn.connId, frame.room, frame.ms, frame.source);
+        return;
     }
   }
 
@@ -267,6 +288,7 @@ export class SocketServer {
 
   /** Ends a membership (leave, close, failed join). */
   private removeMember(ws: WebSocket<Conn>, conn: Conn, room: string): void {
+    this.delay.leave(conn.connId, room);
     this.rooms.leave(ws, conn, room);
   }
 

@@ -42,6 +42,12 @@ const hostHere = (c: Caller): Outcome =>
     : c.role === "admin" || (c.role === "host" && c.rooms === "here")
       ? "allowed"
       : FORBIDDEN;
+const staffHere = (c: Caller): Outcome =>
+  !c.role
+    ? UNAUTHORIZED
+    : c.role === "admin" || ((c.role === "host" || c.role === "moderator") && c.rooms === "here")
+      ? "allowed"
+      : FORBIDDEN;
 const adminOnly = (c: Caller): Outcome =>
   !c.role ? UNAUTHORIZED : c.role === "admin" ? "allowed" : FORBIDDEN;
 
@@ -62,6 +68,7 @@ const ROWS: Record<string, Row> = {
   "token.guest": { live: anyone, lanes: "any", path: () => "/api/v1/tokens/guest" },
   "drop.get": { live: anyone, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}` },
   "room.drops": { live: anyone, lanes: "any", path: (i) => `/api/v1/rooms/${i.room}/drops` },
+  "room.delay": { live: staffHere, lanes: "any", path: (i) => `/api/v1/rooms/${i.room}/delay` },
   config: { live: anyone, lanes: "any", path: () => "/api/v1/config" },
   "drop.create": {
     live: hostHere,

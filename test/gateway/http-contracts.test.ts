@@ -42,6 +42,7 @@ const CALLS: Record<string, Call> = {
   },
   "drop.get": { method: "GET", path: () => `/api/v1/drops/${DROP}` },
   "room.drops": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/drops` },
+  "room.delay": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/delay`, token: () => host },
   "drop.launch": { method: "POST", path: () => `/api/v1/drops/${DROP}/launch`, token: () => host },
   buy: {
     method: "POST",

@@ -40,6 +40,7 @@ const EXPECTED: Record<ClientFrame["t"], (who: Who, lane: Lane) => Answer> = {
   buy: anyone,
   pay: anyone,
   chat: anyone, // sent after the join: "joined" holds
+  delay: anyone, // likewise
   host: (who, lane) =>
     off(lane) ? "SHADOW_DISABLED" : who === "hostHere" || who === "admin" ? "allowed" : "FORBIDDEN",
   moderation: (who, lane) =>
@@ -56,6 +57,7 @@ const ORDER: ClientFrame["t"][] = [
   "ping",
   "resume",
   "chat",
+  "delay",
   "buy",
   "pay",
   "host",
@@ -75,6 +77,8 @@ function sample(t: ClientFrame["t"], dropId: string, epoch: string, offset: stri
       return { t, room: ROOM, epoch, offset };
     case "chat":
       return { t, room: ROOM, text: "hi", clientMsgId: reqId };
+    case "delay":
+      return { t, room: ROOM, ms: 3000, source: "hls" };
     case "buy":
       return { t, reqId, dropId, qty: 1, idempotencyKey: key() };
     case "pay":
@@ -86,7 +90,7 @@ function sample(t: ClientFrame["t"], dropId: string, epoch: string, offset: stri
   }
 }
 
-/** The answer to `frame`, classified; leave has none, so a ping after it shows nothing came. */
+/** The answer to `frame`, classified; leave and delay have none, so a ping after them shows nothing came. */
 async function answerOf(s: TestSocket, frame: ClientFrame, n: number): Promise<Answer> {
   const reqId = `r${n}`;
   const refused = (f: ServerFrame) =>
@@ -106,6 +110,7 @@ async function answerOf(s: TestSocket, frame: ClientFrame, n: number): Promise<A
           (f.t === "chat" && f.messages.some((m) => m.text === "hi"))
         );
       case "leave":
+      case "delay":
         return f.t === "error" || (f.t === "pong" && f.reqId === `${reqId}-after`);
       default:
         return ((f.t === "ack" || f.t === "error" || f.t === "pong") && f.reqId === reqId) as boolean;
@@ -113,7 +118,8 @@ async function answerOf(s: TestSocket, frame: ClientFrame, n: number): Promise<A
   };
   s.frames.length = 0;
   s.send(frame);
-  if (frame.t === "leave") s.send({ t: "ping", reqId: `${reqId}-after`, clientTime: Date.now() });
+  if (frame.t === "leave" || frame.t === "delay")
+    s.send({ t: "ping", reqId: `${reqId}-after`, clientTime: Date.now() });
   return classify(await s.next(mine, 10_000));
 }
 
@@ -216,13 +222,14 @@ describe("WebSocket frame rights (one table)", () => {
     expect(got.sort()).toEqual(want.sort());
   }, 120_000);
 
-  it("chat in a room the socket has not joined is NOT_IN_ROOM for every sender", async () => {
+  it("chat and delay in a room the socket has not joined are NOT_IN_ROOM for every sender", async () => {
     for (const who of Object.keys(WHO) as Who[]) {
       const s = await TestSocket.connect(
         url,
         await g.tokens.issue({ userId: `outsider-${who}`, ...WHO[who], ttlSeconds: 600 }),
       );
       expect(await answerOf(s, sample("chat", dropId, "0", "0-0", 1), 1), who).toBe("NOT_IN_ROOM");
+      expect(await answerOf(s, sample("delay", dropId, "0", "0-0", 2), 2), who).toBe("NOT_IN_ROOM");
       s.close();
     }
   }, 60_000);
