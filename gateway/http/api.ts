@@ -11,6 +11,7 @@ import { registerAdminApi } from "./admin-api.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { registerCommandRoutes } from "./command-routes.ts";
 import { registerDelayApi } from "./delay-api.ts";
+import { registerDrawApi } from "./draw-api.ts";
 import { HttpRefusal } from "./handler.ts";
 import { sendJson } from "./respond.ts";
 import { registerRoomDropsRoute } from "./room-drops.ts";
@@ -24,6 +25,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerAdminApi(router, d);
   registerRoomDropsRoute(router);
   registerDelayApi(router);
+  registerDrawApi(router);
 
   router.route({
     method: "post",

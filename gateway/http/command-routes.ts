@@ -1,11 +1,11 @@
 import {
   buyBodySchema,
+  buyResponseSchema,
   createDropBodySchema,
   createDropResponseSchema,
   dropStatusSchema,
   orderSchema,
   payBodySchema,
-  reservationResponseSchema,
   restockBodySchema,
   transitionResponseSchema,
 } from "../../protocol/index.ts";
@@ -67,8 +67,16 @@ export function registerCommandRoutes(router: ApiRouter): void {
     body: buyBodySchema,
     input: ([dropId], body) => ({ ...body, dropId }),
     status: (r) => (r.replayed ? 200 : 201),
-    response: reservationResponseSchema,
-    respond: (r) => r,
+    response: buyResponseSchema,
+    // A hold as before; an entry of a drop's draw says so (`kind: "entered"`).
+    respond: (r) => {
+      if (r.kind === "entered") {
+        const { dropId, entryId, qty, closesAt, replayed } = r;
+        return { kind: r.kind, dropId, entryId, qty, closesAt, replayed };
+      }
+      const { kind: _, ...reservation } = r;
+      return reservation;
+    },
   });
   router.command({
     method: "post",

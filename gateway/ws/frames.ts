@@ -23,6 +23,8 @@ export function dropSnapshot(s: DropStatus): DropSnapshot {
     held: s.held,
     sold: s.sold,
     v: s.version,
+    ...(s.fair ? { fair: s.fair } : {}),
+    ...(s.waitlist ? { waitlist: s.waitlist } : {}),
   };
 }
 
@@ -46,9 +48,12 @@ export function frameOf(room: string, m: RoomMessage, status?: DropStatus): Serv
     return { t: "moderation", room, action: ev.action, by: ev.by, at: ev.at };
   if (isDropLevel(ev)) {
     if (!status) return undefined;
-    // The event's counters and version are the truth at this offset; the status adds the rest.
+    // The event's counters and version are the truth at this offset; the status adds the rest,
+    // but not the waitlist's counters: they move without events, so a cached status has stale ones
+    // (joins and resyncs read them fresh).
+    const { waitlist: _, ...snapshot } = dropSnapshot(status);
     const drop = {
-      ...dropSnapshot(status),
+      ...snapshot,
       state: ev.state,
       available: ev.available,
       held: ev.held,
@@ -57,6 +62,24 @@ export function frameOf(room: string, m: RoomMessage, status?: DropStatus): Serv
     };
     return { t: "drop", room, o: m.o, e: m.e, drop };
   }
+  if (ev.type === "fair.allocated")
+    return {
+      t: "draw",
+      room,
+      o: m.o,
+      e: m.e,
+      dropId: ev.drop,
+      mode: ev.mode ?? "window",
+      seed: ev.seed,
+      stock: ev.stock,
+      units: ev.units,
+      winners: ev.winners,
+      losers: ev.losers,
+      v: ev.v,
+    };
+  // Only a hold's events move the counters alone; a drop event this build has no frame for is
+  // not shown as one.
+  if (!ev.type.startsWith("reservation.")) return undefined;
   return {
     t: "stock",
     room,

@@ -6,6 +6,7 @@ import {
   type RoomChannelMessage,
   type RoomMessage,
   type ServerFrame,
+  type ServerFrameOf,
 } from "../../protocol/index.ts";
 import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
@@ -13,6 +14,7 @@ import type { RoomHub } from "../rooms/hub.ts";
 import { compareIds, type RoomLog } from "../rooms/room-log.ts";
 import { BoundedMap } from "./bounded-map.ts";
 import { ChatBatcher } from "./chat-batcher.ts";
+import { DrawResults } from "./draw-results.ts";
 import { frameOf, isDropLevel } from "./frames.ts";
 import { RoomBroadcaster } from "./room-broadcaster.ts";
 import { RoomOrder, type StepKind, type StepSignal } from "./room-order.ts";
@@ -46,6 +48,8 @@ export interface RoomDeliveryDeps {
   readonly hub: () => RoomHub;
   /** This server's handle of a socket (undefined once it closed). */
   readonly connOf: (ws: WebSocket<Conn>) => Conn | undefined;
+  /** A per-user frame (a draw's result, an offered hold) to every local socket of that user. */
+  readonly toUser: (userId: string, frame: ServerFrameOf<"entry"> | ServerFrameOf<"offer">) => void;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   readonly roomStepTimeoutMs: number;
@@ -76,6 +80,7 @@ export class RoomDelivery {
   private readonly unscannedBytes = new Map<string, number>();
   // Paced frames go out through the room's order too, so nothing overtakes them.
   private readonly pacer = new RoomPacer((room, frame) => this.publishInOrder(room, frame));
+  private readonly draws: DrawResults;
 
   constructor(private readonly d: RoomDeliveryDeps) {
     this.order = new RoomOrder(d.roomStepTimeoutMs, (room, kind) => {
@@ -86,6 +91,12 @@ export class RoomDelivery {
       (room, payload) => d.app.publish(d.topic(room), payload),
       (room, bytes) => this.closeSlowSockets(room, bytes),
     );
+    this.draws = new DrawResults({
+      engine: d.engine,
+      localUsers: (room) => this.localUsers(room),
+      toUser: d.toUser,
+      log: d.log,
+    });
   }
 
   close(): void {
@@ -145,8 +156,18 @@ export class RoomDelivery {
       // A launch moves the start; nothing else a drop frame takes from the status ever changes.
       if ((ev.type === "drop.created" || ev.type === "drop.state") && typeof ev.starts === "number")
         status = { ...status, startsAt: ev.starts };
+      // The window closes a fixed time after the start: a launch moves both.
+      if (status.fair && ev.type === "drop.state" && typeof ev.starts === "number")
+        status = { ...status, fair: { ...status.fair, closesAt: ev.starts + status.fair.windowMs } };
       this.dropDetails.set(ev.drop, status);
     }
+    // The draw reveals the seed: later drop frames of this drop carry it.
+    const cached = ev.type === "fair.allocated" ? this.dropDetails.get(ev.drop) : undefined;
+    if (cached?.fair && ev.type === "fair.allocated")
+      this.dropDetails.set(ev.drop, {
+        ...cached,
+        fair: { ...cached.fair, seed: ev.seed, allocatedAt: ev.at },
+      });
     return frameOf(room, m, status);
   }
 
@@ -221,6 +242,13 @@ export class RoomDelivery {
     if (!frame || signal.abandoned) return;
     // Event time (Redis clock) to this node handing the frame out; stock frames then coalesce.
     this.d.metrics.fanoutLatency.observe(Math.max(0, Date.now() - ev.at) / 1000);
+    if (ev.type === "reservation.placed") this.draws.placed(ev);
+    if (frame.t === "draw" && ev.type === "fair.allocated") {
+      this.publish(room, frame);
+      // The room hears the draw before any entrant hears their own result.
+      this.broadcaster.flush(room);
+      return this.draws.allocated(room, ev);
+    }
     if (frame.t === "stock") {
       this.pacer.stock(frame);
       if (ev.type === "reservation.placed" && this.pacer.toastAllowed(room)) {
@@ -236,6 +264,16 @@ export class RoomDelivery {
     }
     if (frame.t === "drop") this.pacer.superseded(room, frame.drop.dropId);
     this.publish(room, frame);
+  }
+
+  /** The users of the room's local sockets, each once. */
+  private localUsers(room: string): Set<string> {
+    const users = new Set<string>();
+    for (const ws of this.roomSockets.get(room) ?? []) {
+      const conn = this.d.connOf(ws);
+      if (conn && !conn.closed) users.add(conn.claims.userId);
+    }
+    return users;
   }
 
   /**

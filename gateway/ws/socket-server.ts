@@ -93,6 +93,7 @@ export class SocketServer {
       roomLog: this.roomLog,
       hub: () => this.hub,
       connOf: (ws) => this.conns.get(ws),
+      toUser: (userId, frame) => app.publish(this.userTopic(userId), encodeServerFrame(frame)),
       metrics: o.metrics,
       log: o.log,
       roomStepTimeoutMs: limits.roomStepTimeoutMs,

@@ -1,0 +1,53 @@
+import { validate } from "../../core/index.ts";
+import { type DrawResponse, drawResponseSchema, dropIdSchema, WireErrorCode } from "../../protocol/index.ts";
+import { drawInputOf, type SaleEngine, verifyDraw } from "../../sale-engine/index.ts";
+import { HttpRefusal } from "./handler.ts";
+import { sendJson } from "./respond.ts";
+import type { ApiRouter } from "./router.ts";
+
+/**
+ * A drop's published draw and the server's own check of it: the seed (revealed at allocation)
+ * against its commitment, and the allocation recomputed from (seed, entries) against what the
+ * engine recorded. 404 for a drop without a draw, 409 DRAW_OPEN while its entries are open.
+ */
+export async function publishedDraw(engine: SaleEngine, dropId: string): Promise<DrawResponse> {
+  const status = await engine.status(dropId);
+  if (!status.fair) throw new HttpRefusal(404, WireErrorCode.DROP_NOT_FOUND, "this drop has no draw");
+  const draw = await engine.fairDraw(dropId);
+  if (!draw)
+    throw new HttpRefusal(409, WireErrorCode.DRAW_OPEN, "the draw is published when its entries close");
+  const verdict = verifyDraw(draw.seed, status.fair.seedHash, drawInputOf(draw), draw.results);
+  return {
+    dropId,
+    mode: status.fair.mode,
+    seedHash: status.fair.seedHash,
+    seed: draw.seed,
+    stock: draw.stock,
+    perUserLimit: draw.perUserLimit,
+    allocatedAt: status.fair.allocatedAt,
+    // Positions count from 1, in draw order, as the engine records them.
+    entries: draw.results.map((r, i) => ({
+      entry: r.entryId,
+      user: r.user,
+      qty: r.qty,
+      granted: r.granted,
+      position: i + 1,
+    })),
+    verified: verdict.ok ? { ok: true } : { ok: false, reason: verdict.reason },
+  };
+}
+
+/** GET /api/v1/drops/:dropId/draw: public, like the drop itself. */
+export function registerDrawApi(router: ApiRouter): void {
+  router.route({
+    method: "get",
+    pattern: "/api/v1/drops/:dropId/draw",
+    name: "drop.draw",
+    access: { who: "anyone" },
+    lanes: "any",
+    response: drawResponseSchema,
+    handler: async ({ params, lane, g }) => {
+      sendJson(g, 200, await publishedDraw(lane.engine, validate(dropIdSchema, params[0], "drop id")));
+    },
+  });
+}
