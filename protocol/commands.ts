@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { moderationAction } from "./client-frames.ts";
-import { dropFieldsSchema } from "./drop-fields.ts";
+import { dropFieldsSchema, fairWindowMsSchema } from "./drop-fields.ts";
 import {
   chatTextSchema,
   dropIdSchema,
@@ -34,8 +34,14 @@ export const payInputSchema = z.strictObject({
 /** POST /api/v1/orders/:reservationId/pay */
 export const payBodySchema = payInputSchema.omit({ reservationId: true });
 
-/** POST /api/v1/rooms/:room/drops carries the drop's fields; the room comes from the path. */
-export const createDropInputSchema = dropFieldsSchema;
+/**
+ * POST /api/v1/rooms/:room/drops carries the drop's fields; the room comes from the path. A fair
+ * window may be `"auto"`: the window the room's measured video delay implies when the drop is
+ * created (GET /api/v1/rooms/:room/delay, impliedWindowMs).
+ */
+export const createDropInputSchema = dropFieldsSchema.extend({
+  fairWindowMs: z.union([fairWindowMsSchema, z.literal("auto")]).optional(),
+});
 export const createDropBodySchema = createDropInputSchema.omit({ roomId: true });
 
 /** Host controls without a body (launch, pause, resume, end). */

@@ -1,4 +1,6 @@
+import { ErrorCode, LivedropError } from "../../core/index.ts";
 import {
+  type CreateDropInput,
   createDropInputSchema,
   type DropControlInput,
   dropControlInputSchema,
@@ -6,6 +8,7 @@ import {
   restockInputSchema,
 } from "../../protocol/index.ts";
 import type { DropStatus, TransitionResult } from "../../sale-engine/index.ts";
+import { impliedWindowMs, roomDelayOf } from "../rooms/room-delay.ts";
 import type { Access, CommandLane } from "./access.ts";
 import { type Command, command } from "./command.ts";
 import { AccessRefusal } from "./refusal.ts";
@@ -69,10 +72,29 @@ export const DROP_CONTROLS = {
   restock: restockCommand,
 } as const;
 
+/**
+ * The fair window of a drop created with "auto": the one the room's viewers' video delay implies
+ * now (over every gateway node). A retried create gets the window the drop was created with, so
+ * it is answered like any re-create (created: false) rather than DROP_CONFLICT.
+ */
+async function autoWindowMs(lane: CommandLane, input: CreateDropInput): Promise<number> {
+  const existing = await lane.engine.status(input.dropId).catch((err: unknown) => {
+    if (err instanceof LivedropError && err.code === ErrorCode.DROP_NOT_FOUND) return undefined;
+    throw err;
+  });
+  if (existing?.fair?.mode === "window") return existing.fair.windowMs;
+  const reader = roomDelayOf(lane.engine);
+  return impliedWindowMs(await reader.histogram(input.roomId), reader.settings);
+}
+
 export const createDropCommand = command({
   name: "drop.create",
   input: createDropInputSchema,
   access: { who: "host", room: ({ input }) => input.roomId },
   lanes: "any",
-  run: ({ lane }, input): Promise<{ created: boolean; status: DropStatus }> => lane.engine.createDrop(input),
+  run: async ({ lane }, input): Promise<{ created: boolean; status: DropStatus }> => {
+    const { fairWindowMs, ...fields } = input;
+    if (fairWindowMs !== "auto") return lane.engine.createDrop({ ...fields, fairWindowMs });
+    return lane.engine.createDrop({ ...fields, fairWindowMs: await autoWindowMs(lane, input) });
+  },
 });

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { GatewayServer } from "../../gateway/index.ts";
 import { type RoomDelayResponse, roomDelayResponseSchema, type ServerFrame } from "../../protocol/index.ts";
-import { SaleEngine } from "../../sale-engine/index.ts";
+import { type DropStatus, SaleEngine } from "../../sale-engine/index.ts";
 import { useGatewayStack } from "../harness/gateway.ts";
 import { TestSocket } from "../harness/ws-client.ts";
+import { dropDefinition } from "../sale-engine/fixtures.ts";
 
 const stack = useGatewayStack();
 const opened: TestSocket[] = [];
@@ -146,6 +147,51 @@ describe("room playback delay", () => {
     const res = await fetch(`${url}/api/v1/rooms/${room}/delay`);
     expect(res.status).toBe(401);
   });
+
+  it('a drop created with fairWindowMs "auto" opens with the window the room implies', async () => {
+    const g = stack();
+    const room = "delay-auto";
+    const url = g.server.url;
+    const host = await g.token("auto-host", "host", [room]);
+    const definition = () => {
+      const { roomId: _room, ...def } = dropDefinition({ roomId: room, startsAt: Date.now() + 3_600_000 });
+      return def;
+    };
+    const create = async (body: Record<string, unknown>) => {
+      const res = await fetch(`${url}/api/v1/rooms/${room}/drops`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${host}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { created: boolean; drop: DropStatus } };
+    };
+    // Nobody reported yet: the default window.
+    const quiet = await create({ ...definition(), fairWindowMs: "auto" });
+    expect(quiet.status).toBe(201);
+    expect(quiet.body.drop.fair).toMatchObject({ mode: "window", windowMs: 3_500 });
+    const [a, b] = await Promise.all([viewerIn(url, room, "auto-a"), viewerIn(url, room, "auto-b")]);
+    a.send({ t: "delay", room, ms: 4_200, source: "hls" });
+    b.send({ t: "delay", room, ms: 350, source: "webrtc" });
+    const d = await delayUntil(url, room, (x) => x.reports === 2);
+    // 4200 + 500 = 4700, rounded up to 4750.
+    expect(d.impliedWindowMs).toBe(4_750);
+    const body = { ...definition(), fairWindowMs: "auto" };
+    const auto = await create(body);
+    expect(auto.status).toBe(201);
+    expect(auto.body.drop.fair).toMatchObject({ mode: "window", windowMs: 4_750 });
+    // A retried create is answered like any re-create, even after the room's delay moved.
+    a.send({ t: "delay", room, ms: 200, source: "hls" });
+    expect((await delayUntil(url, room, (x) => x.maxMs === 350)).impliedWindowMs).toBe(1_000);
+    const retry = await create(body);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ created: false, drop: { fair: { windowMs: 4_750 } } });
+    // Bad values are input errors.
+    for (const bad of ["manual", -1, 60_001, 1.5, null])
+      expect((await create({ ...definition(), fairWindowMs: bad })).status, String(bad)).toBe(400);
+    expect((await create({ ...definition(), fairWindowMs: "auto", raffleWindowMs: 120_000 })).status).toBe(
+      400,
+    );
+  }, 60_000);
 
   it("two gateway nodes on one Redis share a room's distribution", async () => {
     const g = stack();
