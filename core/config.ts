@@ -152,6 +152,33 @@ export const configSchema = z.object({
     .max(60_000)
     .default(1000)
     .describe("Interval of the hold-expiry sweep, milliseconds. Default 1000."),
+  LIVEDROP_FAIR_PASS_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(10_000)
+    .default(100)
+    .describe(
+      "Interval of the worker's fair pass, milliseconds: how late after its close a fair window or raffle is drawn at most (plus the allocation). Default 100. A pass reads one small index; only drops whose close has come are visited.",
+    ),
+  LIVEDROP_MAX_FAIR_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(5000)
+    .describe(
+      "Most entries one fair window or raffle takes (a drop keeps the value it was created with); buys past it are told to retry after the draw. Cost: the allocation is one Redis script that blocks the drop's Redis for its run (about 110 ms for 5000 entries, 250 ms for 10000 on an idle machine; roughly linear) and the draw event lists every entry (about 115 bytes each). Default 5000, 1-100000.",
+    ),
+  LIVEDROP_WAITLIST_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(10_000)
+    .describe(
+      "Most waiting tickets one drop's waitlist takes; a join past it is refused WAITLIST_FULL. Tickets are small hash fields (about 100 bytes each). Default 10000.",
+    ),
   LIVEDROP_ORDER_CONCURRENCY: z.coerce
     .number()
     .int()

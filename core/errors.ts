@@ -19,6 +19,10 @@ export const ErrorCode = {
   ALREADY_RELEASED: "ALREADY_RELEASED",
   HOLD_EXPIRED: "HOLD_EXPIRED",
   STOCK_OVERFLOW: "STOCK_OVERFLOW",
+  /** The drop takes no waitlist now: not sold out, not live, a raffle, or its waitlist is off. */
+  WAITLIST_CLOSED: "WAITLIST_CLOSED",
+  /** The drop's waitlist holds as many waiting tickets as allowed (LIVEDROP_WAITLIST_MAX). */
+  WAITLIST_FULL: "WAITLIST_FULL",
   ORDER_NOT_FOUND: "ORDER_NOT_FOUND",
   ORDER_STATE_CONFLICT: "ORDER_STATE_CONFLICT",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",

@@ -52,6 +52,10 @@ export const WireErrorCode = {
   HOLD_EXPIRED: "HOLD_EXPIRED",
   /** A host restock would pass the drop's stock ceiling. */
   STOCK_OVERFLOW: "STOCK_OVERFLOW",
+  /** The drop takes no waitlist now (not sold out, not live, a raffle, or switched off). */
+  WAITLIST_CLOSED: "WAITLIST_CLOSED",
+  /** The drop's waitlist is full: try again later. */
+  WAITLIST_FULL: "WAITLIST_FULL",
   /** The drop's draw is not published yet: its entries are still open. */
   DRAW_OPEN: "DRAW_OPEN",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",

@@ -29,6 +29,7 @@ import {
   decodeRestock,
   decodeStatus,
   decodeTransition,
+  decodeWaitlist,
   type ReserveReply,
   STATUS_OF,
 } from "./replies.ts";
@@ -46,6 +47,7 @@ import {
   maxFairEntriesSchema,
   type ReserveRequest,
   reserveRequestSchema,
+  waitlistMaxSchema,
 } from "./schema.ts";
 import { scriptSource } from "./script-source.ts";
 import { registerScripts, type ScriptCommands } from "./scripts.ts";
@@ -58,6 +60,8 @@ import type {
   ReservationRecord,
   SettleResult,
   TransitionResult,
+  WaitlistPosition,
+  WaitlistTicket,
 } from "./types.ts";
 
 export interface SaleEngineOptions {
@@ -74,10 +78,15 @@ export interface SaleEngineOptions {
    */
   readonly activeGraceMs?: number;
   /**
-   * Most entries a fair window created by this engine takes, 1-100000. Default 5000 (see
-   * schema.ts DEFAULTS.maxFairEntries).
+   * Most entries a fair window or raffle created by this engine takes, 1-100000. Default
+   * LIVEDROP_MAX_FAIR_ENTRIES from `ackConfig`, else 5000 (see schema.ts DEFAULTS.maxFairEntries).
    */
   readonly maxFairEntries?: number;
+  /**
+   * Most waiting tickets a drop's waitlist takes (joinWaitlist), 1-1000000. Default
+   * LIVEDROP_WAITLIST_MAX from `ackConfig`, else 10000.
+   */
+  readonly waitlistMax?: number;
   /**
    * Replicas a hold or a confirm must reach before it is acknowledged (Redis WAIT after the
    * script, one per reserve batch): 0-5 or `auto` (see replication.ts). Default `auto`.
@@ -87,11 +96,15 @@ export interface SaleEngineOptions {
   readonly ackTimeoutMs?: number;
   /** Age of the `auto` answer before it is checked again, ms. Default 5000. */
   readonly ackAutoCheckMs?: number;
-  /** The deployment's LIVEDROP_ACK_* settings, used where the three options above are not given. */
+  /**
+   * The deployment's settings: LIVEDROP_ACK_*, and LIVEDROP_MAX_FAIR_ENTRIES and
+   * LIVEDROP_WAITLIST_MAX when present, used where the options above are not given.
+   */
   readonly ackConfig?: Pick<
     Config,
     "LIVEDROP_ACK_REPLICAS" | "LIVEDROP_ACK_TIMEOUT_MS" | "LIVEDROP_ACK_AUTO_CHECK_MS"
-  >;
+  > &
+    Partial<Pick<Config, "LIVEDROP_MAX_FAIR_ENTRIES" | "LIVEDROP_WAITLIST_MAX">>;
 }
 
 /** A batch member whose hold was written but not confirmed by enough replicas in time. */
@@ -121,6 +134,7 @@ export class SaleEngine {
   /** Entries kept in each drop's event log (approximate). */
   readonly eventLogLength: number;
   private readonly maxFairEntries: number;
+  private readonly waitlistMax: number;
   private readonly redis: RedisClient;
   private readonly cmd: ScriptCommands;
   private readonly active: ActiveIndex;
@@ -145,8 +159,13 @@ export class SaleEngine {
     );
     this.maxFairEntries = validate(
       maxFairEntriesSchema,
-      options.maxFairEntries ?? DEFAULTS.maxFairEntries,
+      options.maxFairEntries ?? options.ackConfig?.LIVEDROP_MAX_FAIR_ENTRIES ?? DEFAULTS.maxFairEntries,
       "max fair entries",
+    );
+    this.waitlistMax = validate(
+      waitlistMaxSchema,
+      options.waitlistMax ?? options.ackConfig?.LIVEDROP_WAITLIST_MAX ?? DEFAULTS.waitlistMax,
+      "waitlist max",
     );
     const graceMs = validate(activeGraceMsSchema, options.activeGraceMs ?? DEFAULTS.activeGraceMs, "grace");
     this.active = new ActiveIndex(options.redis, this.keys, this.cmd, graceMs);
@@ -191,8 +210,11 @@ export class SaleEngine {
     const d = validate(dropDefinitionSchema, definition, "drop definition");
     const k = this.keys.drop(d.dropId);
     const params = canonicalParams(d);
-    // A fair drop's seed: kept by the first create only (a re-create is a no-op).
-    const fair = (d.fairWindowMs ?? 0) > 0 ? newSeed() : undefined;
+    // A drawn drop's seed: kept by the first create only (a re-create is a no-op).
+    const windowMs = d.raffleWindowMs ?? d.fairWindowMs ?? 0;
+    const fair = windowMs > 0 ? newSeed() : undefined;
+    const mode = d.raffleWindowMs !== undefined ? "raffle" : "window";
+    const waitlistOff = d.waitlist === false ? "1" : "";
     const entered = await this.active.enter(d.dropId);
     const reply = await this.cmd.ldCreate(
       k.state,
@@ -207,7 +229,11 @@ export class SaleEngine {
       d.perUserLimit,
       d.initialStock,
       this.eventLogLength,
-      ...(fair ? [d.fairWindowMs ?? 0, fair.seed, fair.seedHash, this.maxFairEntries] : []),
+      ...(fair
+        ? [windowMs, fair.seed, fair.seedHash, this.maxFairEntries, mode, waitlistOff]
+        : waitlistOff
+          ? [0, "", "", "", mode, waitlistOff]
+          : []),
     );
     const created = decodeCreate(reply);
     if (!created.ok) {
@@ -216,9 +242,9 @@ export class SaleEngine {
     }
     await this.redis.zadd(this.keys.dropRegistry, "NX", created.startsAt, d.dropId);
     await this.redis.sadd(this.keys.roomDrops(d.roomId), d.dropId);
-    // The fair pass visits it until allocated (after the script, like the registry: a crash
-    // before this line is repaired by calling createDrop again).
-    if (fair) await this.redis.zadd(this.keys.fairPending, "NX", Date.now(), d.dropId);
+    // The fair pass visits it from its due time until allocated (after the script, like the
+    // registry: a crash before this line is repaired by calling createDrop again).
+    if (fair) await this.redis.zadd(this.keys.fairPending, "NX", created.startsAt + windowMs, d.dropId);
     return { created: created.created, status: await this.status(d.dropId) };
   }
 
@@ -374,9 +400,9 @@ export class SaleEngine {
     const required = await this.replication.required(dropId);
     if (required === 0) return { ...(await this.settleScript("ldConfirm", rid)), replicas: 0, required };
     const k = this.keys.drop(dropId);
-    const keys = [k.state, k.holds, k.outbox, k.events, k.log];
+    const keys = [k.state, k.holds, k.outbox, k.events, k.log, k.queue];
     const args = [dropId, rid, this.eventLogLength];
-    const { reply, replicas } = await this.replication.run(scriptSource("confirm", 5), keys, args, required);
+    const { reply, replicas } = await this.replication.run(scriptSource("confirm", 6), keys, args, required);
     return { rid, reply, replicas, required };
   }
 
@@ -394,6 +420,7 @@ export class SaleEngine {
       k.outbox,
       k.events,
       k.log,
+      k.queue,
       dropId,
       rid,
       this.eventLogLength,
@@ -415,6 +442,7 @@ export class SaleEngine {
       k.outbox,
       k.events,
       k.log,
+      k.queue,
       id,
       size,
       this.eventLogLength,
@@ -514,8 +542,11 @@ export class SaleEngine {
   }
 
   /** Opens a scheduled drop now (server clock) and resumes a paused one; no-op when live. */
-  launch(dropId: string): Promise<TransitionResult> {
-    return this.transition(dropId, "launch");
+  async launch(dropId: string): Promise<TransitionResult> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    // A drawn drop's close moves with its start: the fair pass's index first (see launching).
+    await this.fair.launching(id, await this.serverTime());
+    return this.transition(id, "launch");
   }
 
   pause(dropId: string): Promise<TransitionResult> {
@@ -629,6 +660,65 @@ export class SaleEngine {
     return this.fair.allocateDue();
   }
 
+  /**
+   * Joins a sold-out first-come drop's waitlist: a ticket, no stock; a released or expired hold
+   * goes to the waiting tickets in order as a new hold (reservation.placed `via: "waitlist"`,
+   * deadline now + holdMs), before it goes back on sale. One ticket per user: a join again (any
+   * key) answers it, `replayed`. Refused: WAITLIST_CLOSED (not sold out, not live, a raffle, an
+   * open fair window, or `waitlist: false`), LIMIT_EXCEEDED (the user's units + qty pass the
+   * limit), WAITLIST_FULL (waitlistMax tickets wait), INVALID_INPUT (qty above the limit).
+   */
+  async joinWaitlist(request: ReserveRequest): Promise<WaitlistTicket> {
+    const r = validate(reserveRequestSchema, request, "waitlist request");
+    const k = this.keys.drop(r.dropId);
+    const reply = decodeWaitlist(
+      await this.cmd.ldWaitlist(
+        k.state,
+        k.queue,
+        r.dropId,
+        r.userId,
+        r.qty,
+        r.idempotencyKey,
+        this.waitlistMax,
+      ),
+    );
+    if (!reply.ok) {
+      const details =
+        "perUserLimit" in reply
+          ? { dropId: r.dropId, perUserLimit: reply.perUserLimit }
+          : { dropId: r.dropId };
+      throw scriptError(reply.code, details);
+    }
+    return { dropId: r.dropId, ticket: reply.ticket, position: reply.position, replayed: reply.replayed };
+  }
+
+  /**
+   * A user's ticket in a drop's hand-off queue (the waitlist, or a raffle's drawn order of the
+   * entrants who won nothing): waiting at `position` (ticket - served), offered (a hold was
+   * placed for them) or skipped (at the limit then, or erased). Null: no ticket.
+   */
+  async waitlistOf(dropId: string, userId: string): Promise<WaitlistPosition | null> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const user = validate(userIdSchema, userId, "user id");
+    const k = this.keys.drop(id);
+    const ticket = Number((await this.redis.hget(k.queue, `w:${user}`)) ?? 0);
+    if (!(ticket > 0)) return null;
+    const [raw, served] = await Promise.all([
+      this.redis.hget(k.queue, `t:${ticket}`),
+      this.redis.hget(k.state, "wserved"),
+    ]);
+    const letter = (raw ?? "").split("|")[3];
+    const status = letter === "O" ? "offered" : letter === "K" ? "skipped" : "waiting";
+    const position = status === "waiting" ? Math.max(0, ticket - Number(served ?? 0)) : 0;
+    return { ticket, position, status };
+  }
+
+  /** A user's entries in a drop's fair window or raffle, oldest first; [] when none. */
+  async fairEntriesOf(dropId: string, userId: string): Promise<FairEntryResult[]> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    return this.fair.entriesOf(id, validate(userIdSchema, userId, "user id"));
+  }
+
   /** An entry's result (entered, won with its hold, lost); null for an unknown entry. */
   async fairEntry(dropId: string, entryId: string): Promise<FairEntryResult | null> {
     const id = validate(dropIdSchema, dropId, "drop id");
@@ -697,6 +787,8 @@ function canonicalParams(d: DropDefinition): string {
     holdMs: d.holdMs,
     // Only for fair drops, so the parameters of every other drop compare as they always did.
     ...((d.fairWindowMs ?? 0) > 0 ? { fairWindowMs: d.fairWindowMs } : {}),
+    ...(d.raffleWindowMs !== undefined ? { raffleWindowMs: d.raffleWindowMs } : {}),
+    ...(d.waitlist === false ? { waitlist: false } : {}),
   });
 }
 

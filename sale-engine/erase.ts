@@ -209,6 +209,7 @@ async function eraseInDrop(
       k.events,
       k.log,
       k.entries,
+      k.queue,
       drop.dropId,
       userId,
       pseudonym,
@@ -225,8 +226,13 @@ async function eraseInDrop(
   for (let pass = 0; pass < o.passes; pass++) {
     const keys = [...(await userAttempts(t, drop.dropId, userId, o.scanCount)).keys()];
     if (keys.length === 0) {
-      // Only a units field left (its records are gone): it moves whole.
-      if ((await redis.hexists(k.state, `u:${userId}`)) === 1) bought = await run([]);
+      // Only a units field left (its records are gone): it moves whole; or only a waitlist
+      // ticket (a join records no attempt): it is withdrawn.
+      if (
+        (await redis.hexists(k.state, `u:${userId}`)) === 1 ||
+        (await redis.hexists(k.queue, `w:${userId}`)) === 1
+      )
+        bought = await run([]);
       break;
     }
     bought = true;

@@ -42,6 +42,8 @@ const MESSAGES: Record<ScriptCode, string> = {
   ALREADY_RELEASED: "the reservation was released or expired",
   HOLD_EXPIRED: "the payment deadline has passed; the hold was released",
   STOCK_OVERFLOW: "restock would exceed the stock ceiling",
+  WAITLIST_CLOSED: "the drop takes no waitlist now",
+  WAITLIST_FULL: "the drop's waitlist is full",
 };
 
 /** The one mapping from a script code to a typed error. */

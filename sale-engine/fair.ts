@@ -104,6 +104,7 @@ export class FairWindows {
         k.events,
         k.log,
         k.entries,
+        k.queue,
         dropId,
         this.eventLogLength,
         seed,
@@ -118,12 +119,17 @@ export class FairWindows {
   }
 
   /**
-   * One pass over the fair drops not allocated yet: allocates those whose window has passed;
-   * drops allocated by an earlier pass, without a window or gone leave the pending index.
+   * One pass over the fair drops not allocated yet whose due time (the pending index's score,
+   * server clock) has come: allocates those whose window has passed; drops allocated by an
+   * earlier pass, without a window or gone leave the pending index. A drop found not due yet
+   * (a launch moved its start) is scored again with its due time, so an open raffle costs one
+   * index read per pass, not an allocation attempt.
    */
   async allocateDue(): Promise<FairAllocation[]> {
     const done: FairAllocation[] = [];
-    for (const dropId of await this.redis.zrange(this.keys.fairPending, 0, -1)) {
+    const [sec, micros] = await this.redis.time();
+    const now = Number(sec) * 1000 + Math.floor(Number(micros) / 1000);
+    for (const dropId of await this.redis.zrangebyscore(this.keys.fairPending, "-inf", now)) {
       let result: FairAllocation;
       try {
         result = await this.allocate(dropId);
@@ -136,9 +142,35 @@ export class FairWindows {
       // allocation meanwhile (it waits for no replica), that pass allocates again.
       if (result.allocated ? !result.allocatedNow : result.dueAt === null)
         await this.redis.zrem(this.keys.fairPending, dropId);
+      else if (!result.allocated && result.dueAt !== null)
+        await this.redis.zadd(this.keys.fairPending, "XX", result.dueAt, dropId);
       if (result.allocated && result.allocatedNow) done.push(result);
     }
     return done;
+  }
+
+  /**
+   * Moves a drop's due time earlier (a launch: its start becomes the server's now), before the
+   * launch runs, so a crash after it leaves the drop due early (rescored then), never late.
+   */
+  async launching(dropId: string, now: number): Promise<void> {
+    const fwin = Number((await this.redis.hget(this.keys.drop(dropId).state, "fwin")) ?? 0);
+    if (fwin > 0) await this.redis.zadd(this.keys.fairPending, "XX", "LT", now + fwin, dropId);
+  }
+
+  /** A user's entries (ee:<user> lists their ids, lua/reserve.lua), oldest first. */
+  async entriesOf(dropId: string, userId: string): Promise<FairEntryResult[]> {
+    const k = this.keys.drop(dropId);
+    const list = await this.redis.hget(k.state, `ee:${userId}`);
+    if (!list) return [];
+    const ids = list.split(",");
+    const raws = await this.redis.hmget(k.entries, ...ids);
+    return ids.flatMap((entryId, i) => {
+      const raw = raws[i];
+      if (!raw) return [];
+      const { position: _, ...result } = parseEntry(dropId, entryId, raw);
+      return [result];
+    });
   }
 
   /** One entry's result, or null when no such entry exists. */

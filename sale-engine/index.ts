@@ -49,4 +49,7 @@ export type {
   SettleResult,
   StockCounts,
   TransitionResult,
+  WaitlistCounts,
+  WaitlistPosition,
+  WaitlistTicket,
 } from "./types.ts";

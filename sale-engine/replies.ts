@@ -246,3 +246,22 @@ export function decodeAllocate(reply: ScriptReply): AllocateReply {
     }
   );
 }
+
+export type WaitlistReply =
+  | { readonly ok: true; readonly ticket: number; readonly position: number; readonly replayed: boolean }
+  /** The qty is above the drop's per-user limit, which the answer names. */
+  | { readonly ok: false; readonly code: "QTY_ABOVE_LIMIT"; readonly perUserLimit: number }
+  | Refusal;
+
+/** waitlist.lua: `{1, ticket, position, replayed}` | `{0, 'QTY_ABOVE_LIMIT', limit}` | `{0, CODE}`. */
+export function decodeWaitlist(reply: ScriptReply): WaitlistReply {
+  const refused = refusal(reply);
+  if (refused?.code === "QTY_ABOVE_LIMIT")
+    return { ok: false, code: "QTY_ABOVE_LIMIT", perUserLimit: num(reply[2]) };
+  if (refused) return refused;
+  const ticket = num(reply[1]);
+  const position = num(reply[2]);
+  if (!(Number.isInteger(ticket) && ticket >= 1 && Number.isInteger(position) && position >= 0))
+    return MALFORMED;
+  return { ok: true, ticket, position, replayed: reply[3] === 1 };
+}

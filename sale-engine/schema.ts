@@ -41,6 +41,8 @@ export const DEFAULTS = {
    * entries allocate in about 110 ms with a 575 KB event; 10,000 in about 250 ms, 1.15 MB).
    */
   maxFairEntries: 5_000,
+  /** Most waiting tickets one drop's waitlist takes (LIVEDROP_WAITLIST_MAX). */
+  waitlistMax: 10_000,
 } as const;
 
 export const reserveRequestSchema = z.strictObject({
@@ -57,6 +59,7 @@ export const expireBatchSchema = z.number().int().min(1).max(10_000);
 export const eventReadCountSchema = z.number().int().min(1).max(LIMITS.maxEventRead);
 export const eventLogLengthSchema = z.number().int().min(1).max(10_000_000);
 export const maxFairEntriesSchema = z.number().int().min(1).max(100_000);
+export const waitlistMaxSchema = z.number().int().min(1).max(1_000_000);
 export const activeGraceMsSchema = z
   .number()
   .int()

@@ -40,6 +40,24 @@ export interface WaitlistCounts {
   readonly served: number;
 }
 
+/** What joinWaitlist answers: the user's ticket and how many tickets wait up to it. */
+export interface WaitlistTicket {
+  readonly dropId: string;
+  /** 1-based, in joining order. */
+  readonly ticket: number;
+  /** ticket - served: 1 is next; 0 once served or skipped. */
+  readonly position: number;
+  /** The user had this ticket already (one per user per drop). */
+  readonly replayed: boolean;
+}
+
+/** A user's place in a drop's hand-off queue (waitlistOf). */
+export interface WaitlistPosition {
+  readonly ticket: number;
+  readonly position: number;
+  readonly status: "waiting" | "offered" | "skipped";
+}
+
 export interface Reservation {
   readonly reservationId: string;
   readonly dropId: string;

@@ -6,7 +6,7 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../../core/index.ts";
-import { type SaleEngine, startExpirySweeper } from "../../sale-engine/index.ts";
+import { ACTIVE_REPAIR_MS, type SaleEngine, startExpirySweeper } from "../../sale-engine/index.ts";
 import { faultPointFromConfig, type PaymentProvider, SandboxPaymentProvider } from "../payments/index.ts";
 import type { OrderStore } from "../store/index.ts";
 import { createPipelineMetrics } from "./metrics.ts";
@@ -88,8 +88,15 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
   });
   const expirer = new HoldExpirer(bull, o.engine, prefix, log);
   const relay = OutboxRelay.start({ redis: relayRedis, engine: o.engine, queues, log });
-  // The safety net behind the delayed hold jobs: every drop's due holds, every interval.
-  const sweeper = startExpirySweeper(o.engine, o.cfg.LIVEDROP_EXPIRE_SWEEP_MS, childLogger("expiry"));
+  // The safety net behind the delayed hold jobs: every drop's due holds, every interval; and
+  // the fair pass, which draws the fair windows and raffles whose close has come.
+  const sweeper = startExpirySweeper(
+    o.engine,
+    o.cfg.LIVEDROP_EXPIRE_SWEEP_MS,
+    childLogger("expiry"),
+    ACTIVE_REPAIR_MS,
+    o.cfg.LIVEDROP_FAIR_PASS_MS,
+  );
   const reconciler = new Reconciler(
     o.engine,
     o.store,

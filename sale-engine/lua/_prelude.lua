@@ -5,6 +5,7 @@
 --                     (status: H held, C confirmed = sold, R released, X expired)
 --   i:<user>|<key>    recorded hold  qty|1|rid|deadline|available (refusals are not recorded)
 --   u:<user>          units the user holds + bought (what the per-user limit counts)
+--   wlen wserved      the hand-off queue's tickets handed out and served or skipped (see hand_off)
 -- One HMGET and one HSET on this hash serve a whole batch of reserves (see reserve.lua).
 
 -- Server clock in milliseconds (Redis TIME: the only clock the sale trusts).
@@ -103,8 +104,70 @@ local function record(rec, status)
   return rec[1] .. '|' .. rec[2] .. '|' .. rec[3] .. '|' .. status .. '|' .. rec[5]
 end
 
+-- The hand-off queue (KEYS queue hash, one per drop): a raffle's entrants who did not win, in
+-- drawn order, or a first-come drop's waitlist, in joining order. Ticket n (1-based):
+--   t:<n>             user|qty|idemKey|S|rid   (S: W waiting, O offered a hold rid, K skipped)
+--   w:<user>          n (one ticket per user: a join again, with any key, answers it)
+-- Units a released or expired hold frees go to tickets wserved + 1, ... in order, each a new hold
+-- of min(qty, units left, limit - units the user has) with its own deadline (via `handoff` on a
+-- raffle, `waitlist` else); a user with no room under the limit is skipped. Only on a live drop
+-- (active, started, not ended). Appends the reservation.placed events to `events`; the caller
+-- writes the counters in `m`. Returns the units that found no ticket (they stay on sale).
+local function hand_off(state_key, holds_key, queue_key, drop_id, m, now, units, events)
+  if not queue_key or m.mode ~= 'active' or now < m.starts or (m.ends > 0 and now >= m.ends) then
+    return units
+  end
+  local q = redis.call('HMGET', state_key, 'wlen', 'wserved', 'fmode')
+  local len, served = tonumber(q[1] or '0'), tonumber(q[2] or '0')
+  if served >= len then return units end
+  local via = 'waitlist'
+  if q[3] == 'raffle' then via = 'handoff' end
+  local deadline = now + m.hold
+  local head = event_head(drop_id, m, now)
+  while units > 0 and served < len do
+    served = served + 1
+    local tfield = 't:' .. served
+    local t = split(redis.call('HGET', queue_key, tfield) or '||||')
+    local user, want, key = t[1], tonumber(t[2]) or 0, t[3]
+    local ufield = 'u:' .. user
+    local owned = tonumber(redis.call('HGET', state_key, ufield) or '0')
+    local granted = math.min(want, units, m.limit - owned)
+    if t[4] ~= 'W' or granted <= 0 or not (safe_id(user) and safe_id(key)) then
+      -- withdrawn (erasure) or at the limit: skipped, recorded as such
+      if t[4] == 'W' then redis.call('HSET', queue_key, tfield, user .. '|' .. t[2] .. '|' .. key .. '|K|') end
+    else
+      units = units - granted
+      m.seq = m.seq + 1
+      m.ver = m.ver + 1
+      m.available = m.available - granted
+      m.held = m.held + granted
+      local rid = drop_id .. '.' .. m.seq
+      local ifield = 'i:' .. user .. '|' .. key
+      local prior = redis.call('HGET', state_key, ifield)
+      local p = prior and split(prior)
+      -- The ticket's key replays this hold on a buy retry, unless the key already names a hold.
+      if not (p and p[2] == '1') then
+        redis.call('HSET', state_key, ifield, want .. '|1|' .. rid .. '|' .. deadline .. '|' .. m.available)
+      end
+      redis.call('HSET', state_key, ufield, owned + granted, 'r:' .. rid,
+        user .. '|' .. granted .. '|' .. deadline .. '|H|' .. key)
+      redis.call('ZADD', holds_key, deadline, rid)
+      redis.call('HSET', queue_key, tfield, user .. '|' .. want .. '|' .. key .. '|O|' .. rid)
+      events[#events + 1] = event_json('reservation.placed',
+        '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. granted .. ',"deadline":' .. deadline
+          .. ',"via":"' .. via .. '",',
+        head, m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now), m.available, m.held, m.sold)
+    end
+  end
+  redis.call('HSET', state_key, 'wserved', served)
+  return units
+end
+
 -- Hand a held reservation's units back (release or expiry). Caller has checked status == H.
-local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, status)
+-- With a hand-off queue (`queue_key`), the units go to its next tickets first (see hand_off): the
+-- release event shows them back on sale, the placed events right after it, in the same
+-- published array, take them again, so no buyer can take them in between.
+local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, status, queue_key)
   local qty = tonumber(rec[2])
   m.held = m.held - qty
   m.available = m.available + qty
@@ -115,7 +178,14 @@ local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec,
   end
   local reason = 'released'
   if status == 'X' then reason = 'expired' end
-  commit_and_emit(state_key, out, drop_id, m, now, 'reservation.released',
+  m.ver = m.ver + 1
+  local events = { event_json('reservation.released',
     '"reservation":"' .. rid .. '","user":"' .. rec[1] .. '","qty":' .. qty .. ',"reason":"' .. reason .. '",',
-    'r:' .. rid, record(rec, status))
+    event_head(drop_id, m, now), m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now),
+    m.available, m.held, m.sold) }
+  redis.call('HSET', state_key, 'r:' .. rid, record(rec, status))
+  hand_off(state_key, holds_key, queue_key, drop_id, m, now, qty, events)
+  redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver,
+    'seq', m.seq)
+  emit(out, events)
 end

@@ -4,9 +4,12 @@
 -- of exactly the recorded entries and that the seed is the one stored at create, then walks it.
 -- Each entry gets min(qty, stock left, limit - units its user holds or bought); a winner's units
 -- become a normal hold (record, deadline now + hold, holds zset, reservation.placed in the
--- outbox), so orders and expiry work unchanged. The seed is revealed (field fseedpub, event).
+-- outbox, `via` draw), so orders and expiry work unchanged. The seed is revealed (field fseedpub,
+-- event). A raffle (field fmode) also queues the entries that won nothing, in draw order, as the
+-- drop's hand-off queue (KEYS[7], tickets 1.., see hand_off in _prelude.lua): an unpaid winner's
+-- units go to them before they go back on sale.
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- KEYS[5] event log stream   KEYS[6] fair-window entries hash
+-- KEYS[5] event log stream   KEYS[6] fair-window entries hash   KEYS[7] hand-off queue hash
 -- ARGV[1] drop id   ARGV[2] event log length   ARGV[3] seed (hex)   ARGV[4] n
 -- ARGV[5 .. 4 + 2n] the entries in draw order: entry id, the user's mask (32 hex chars)
 -- Returns: {1, allocated now (1|0: done before), winners, losers, units, stock at close}
@@ -21,6 +24,8 @@ if not (log_len and n and n >= 0 and #ARGV == 4 + 2 * n) then return { 0, 'INVAL
 
 local m, fwin, falloc = read_meta(state_key, 'fwin', 'falloc')
 if not m then return { 0, 'DROP_NOT_FOUND' } end
+local mode = 'window'
+if redis.call('HGET', state_key, 'fmode') == 'raffle' then mode = 'raffle' end
 fwin = tonumber(fwin or '0')
 if fwin <= 0 then return { 0, 'INVALID_INPUT' } end
 if falloc then
@@ -47,7 +52,7 @@ local stock = m.available
 if effective_state(m.mode, m.starts, m.ends, m.available, now) == 'ended' then stock = 0 end
 local left, deadline = stock, now + m.hold
 local units, winners, units_total = {}, 0, 0
-local placed, listed = {}, {}
+local placed, listed, tickets = {}, {}, 0
 for i = 1, n do
   local eid, rec = ARGV[3 + 2 * i], recs[i]
   local user, qty, key = rec[1], tonumber(rec[2]), rec[3]
@@ -71,12 +76,17 @@ for i = 1, n do
     redis.call('ZADD', holds_key, deadline, rid)
     redis.call('HSET', entries_key, eid, base .. '|W|' .. rid .. '|' .. granted .. '|' .. i)
     placed[#placed + 1] = event_json('reservation.placed',
-      '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. granted .. ',"deadline":' .. deadline .. ',',
+      '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. granted .. ',"deadline":' .. deadline
+        .. ',"via":"draw",',
       event_head(drop_id, m, now), m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now),
       m.available, m.held, m.sold)
   else
     redis.call('HSET', state_key, ifield, qty .. '|L|' .. eid)
     redis.call('HSET', entries_key, eid, base .. '|L||0|' .. i)
+    if mode == 'raffle' then
+      tickets = tickets + 1
+      redis.call('HSET', KEYS[7], 't:' .. tickets, base .. '|W|', 'w:' .. user, tickets)
+    end
   end
   listed[i] = '{"entry":"' .. eid .. '","user":"' .. ARGV[4 + 2 * i] .. '","qty":' .. qty .. ',"granted":' .. granted .. '}'
 end
@@ -84,11 +94,12 @@ end
 local result = winners .. '|' .. (n - winners) .. '|' .. units_total .. '|' .. stock
 redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'ver', m.ver, 'seq', m.seq,
   'falloc', now, 'fres', result, 'fseedpub', seed)
+if tickets > 0 then redis.call('HSET', state_key, 'wlen', tickets, 'wserved', 0) end
 if #placed > 0 then emit(sink(KEYS[4], KEYS[5], log_len, KEYS[3]), placed) end
 m.ver = m.ver + 1
 redis.call('HSET', state_key, 'ver', m.ver)
 emit(sink(KEYS[4], KEYS[5], log_len, nil), { event_json('fair.allocated',
-  '"seed":"' .. seed .. '","stock":' .. stock .. ',"units":' .. units_total .. ',"winners":' .. winners
+  '"mode":"' .. mode .. '","seed":"' .. seed .. '","stock":' .. stock .. ',"units":' .. units_total .. ',"winners":' .. winners
     .. ',"losers":' .. (n - winners) .. ',"entries":[' .. table.concat(listed, ',') .. '],',
   event_head(drop_id, m, now), m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now),
   m.available, m.held, m.sold) })

@@ -9,8 +9,12 @@
 -- ARGV[11] draw seed, 64 hex chars   ARGV[12] its SHA-256, hex   ARGV[13] most entries the draw
 --          takes (the last three only with a fair window; the seed is kept in field fseed and
 --          revealed by allocate.lua, the hash in fhash, the cap in fmax)
+-- ARGV[14] draw mode: 'window' (or absent) or 'raffle' (then ARGV[10] is the raffle's entry
+--          window; field fmode = raffle)   ARGV[15] '1': the waitlist is off (field wloff)
+--          (ARGV[10..13] may be 0 and '' to pass only these)
 -- Returns: {1, created (1|0), starts} | {0, 'DROP_CONFLICT'} | {0, 'INVALID_INPUT'}
--- Events: drop.created (with `fairWindow` and `seedHash` for a fair drop)
+-- Events: drop.created (with `fairWindow` and `seedHash` for a fair drop, `raffleWindow` and
+--         `seedHash` for a raffle)
 -- The engine adds the drop to its active index (another slot) before calling this script.
 local state_key = KEYS[1]
 local drop_id, params, log_len = ARGV[1], ARGV[2], log_length(ARGV[9])
@@ -39,6 +43,16 @@ if fwin > 0 then
   end
   fair_fields = { 'fwin', fwin, 'fseed', seed, 'fhash', hash, 'fmax', cap }
   fair_json = '"fairWindow":' .. fwin .. ',"seedHash":"' .. hash .. '",'
+  if ARGV[14] == 'raffle' then
+    fair_fields[#fair_fields + 1] = 'fmode'
+    fair_fields[#fair_fields + 1] = 'raffle'
+    fair_json = '"raffleWindow":' .. fwin .. ',"seedHash":"' .. hash .. '",'
+  end
+end
+if ARGV[14] and ARGV[14] ~= '' and ARGV[14] ~= 'window' and ARGV[14] ~= 'raffle' then return { 0, 'INVALID_INPUT' } end
+if ARGV[15] == '1' then
+  fair_fields[#fair_fields + 1] = 'wloff'
+  fair_fields[#fair_fields + 1] = '1'
 end
 
 local m = {

@@ -1,7 +1,7 @@
 -- erase-user: move one user's records in one drop to their pseudonym (privacy erasure). The
 -- caller finds the user's idempotency keys with HSCAN (so this script never walks the hash).
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- KEYS[5] event log stream   KEYS[6] fair-window entries hash
+-- KEYS[5] event log stream   KEYS[6] fair-window entries hash   KEYS[7] hand-off queue hash
 -- ARGV[1] drop id   ARGV[2] user id   ARGV[3] pseudonym   ARGV[4] event log length (MAXLEN ~)
 -- ARGV[5..] the idempotency keys of the user's `i:<user>|<key>` fields; none: only the user's
 --           units field `u:<user>` moves, whole (it outlived the records it counted)
@@ -13,6 +13,8 @@
 -- Fair windows: an entry not allocated yet (`qty|E|eid`) is withdrawn (entry, attempt field and
 -- `eu:<user>` deleted: the draw has not been published); an allocated one keeps its
 -- place in the published draw with the pseudonym as its user.
+-- Hand-off queue: the user's ticket gets the pseudonym; a waiting one is withdrawn (K: the hand-off
+-- skips it, nobody could pay its hold).
 -- Returns: {1, fields, records, released} (fields renamed, records rewritten, holds released;
 --          all 0 when the user has nothing here) | {0, 'DROP_NOT_FOUND'} | {0, 'INVALID_INPUT'}
 -- Events: reservation.released (reason released, user = the pseudonym), one per released hold
@@ -66,12 +68,23 @@ if units > 0 then
   if #ARGV == 4 then fields = fields + 1 end
 end
 
+local ticket = redis.call('HGET', KEYS[7], 'w:' .. user)
+if ticket then
+  local t = split(redis.call('HGET', KEYS[7], 't:' .. ticket) or '||||')
+  if t[4] == 'W' then t[4] = 'K' end
+  redis.call('HSET', KEYS[7], 't:' .. ticket, pseudo .. '|' .. t[2] .. '|' .. t[3] .. '|' .. t[4] .. '|' .. t[5],
+    'w:' .. pseudo, ticket)
+  redis.call('HDEL', KEYS[7], 'w:' .. user)
+  fields = fields + 1
+end
+
 -- Units entered in a fair window count only entries, all withdrawn above or allocated already.
-if #ARGV > 4 then redis.call('HDEL', state_key, 'eu:' .. user) end
+-- The list of their entries ee:<user> goes with them (it names the user).
+if #ARGV > 4 then redis.call('HDEL', state_key, 'eu:' .. user, 'ee:' .. user) end
 
 local out = sink(KEYS[4], KEYS[5], log_len, KEYS[3])
 local now = now_ms()
 for _, h in ipairs(held) do
-  return_hold(state_key, holds_key, out, drop_id, m, now, h[1], h[2], 'R')
+  return_hold(state_key, holds_key, out, drop_id, m, now, h[1], h[2], 'R', KEYS[7])
 end
 return { 1, fields, records, #held }

@@ -18,6 +18,10 @@
 --        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} (the key holds a hold of another qty)
 --        | {0, 'QTY_ABOVE_LIMIT', limit} | {0, 'INVALID_INPUT'} (not recorded, nothing changed;
 --          for every request when the log length is bad)
+-- Raffle (field fmode = raffle; fwin is its entry window): entries as in a fair window, one per
+-- user: a buy of a user who entered, with another key, answers that entry {2, eid, 1}.
+-- Every entry's id is also appended to ee:<user> (comma-separated, at most `limit` of them: the
+-- entries of a user, for fairEntriesOf).
 -- Fair window (drop field fwin > 0, not allocated yet): a buy in [starts, starts + fwin] takes
 -- no stock; it is recorded as an entry (KEYS[6] eid -> user|qty|key, eid = sha1hex(user|key);
 -- i:<user>|<key> = qty|E|eid; eu:<user> = units the user entered, what the limit counts then)
@@ -59,6 +63,10 @@ local now = now_ms()
 -- In the fair window (until allocate.lua marks it allocated), buys are entries.
 local fwin = tonumber(v[12] or '0')
 local fair = fwin > 0 and not v[13] and now >= m.starts
+-- A raffle (field fmode) takes one entry per user: the first in ee:<user>.
+local raffle = fair and redis.call('HGET', state_key, 'fmode') == 'raffle'
+-- ee:<user> lists as this batch has written them
+local lists = {}
 -- The draw's size cap (field fmax) and its entries so far, read once per batch when needed.
 local entries_max, entries_n
 -- Shared by every hold of this batch, converted to strings once (see event_json).
@@ -109,7 +117,13 @@ for i = 0, n - 1 do
       entries_max = tonumber(redis.call('HGET', state_key, 'fmax') or '0')
       entries_n = redis.call('HLEN', KEYS[6])
     end
-    if fair and state == 'live' and (now > m.starts + fwin or entries_n >= entries_max) then
+    local efl = fair and state == 'live' and 'ee:' .. user
+    local list = efl and (lists[efl] or redis.call('HGET', state_key, efl))
+    if raffle and list then
+      -- a raffle's second buy of a user (another key): their first entry, rewritten for a WAIT
+      answer = { 2, string.match(list, '^[^,]+'), 1 }
+      replayed = { efl, list }
+    elseif fair and state == 'live' and (now > m.starts + fwin or entries_n >= entries_max) then
       answer = { 0, 'NOT_STARTED', 0 }
     elseif fair and state == 'live' then
       local efield = 'e' .. ufield
@@ -126,6 +140,9 @@ for i = 0, n - 1 do
         writes[#writes + 1] = ifield
         writes[#writes + 1] = recorded[ifield]
         redis.call('HSET', KEYS[6], eid, user .. '|' .. qty_s .. '|' .. key)
+        if list then lists[efl] = list .. ',' .. eid else lists[efl] = eid end
+        writes[#writes + 1] = efl
+        writes[#writes + 1] = lists[efl]
         answer = { 2, eid, 0 }
       end
     elseif state == 'scheduled' then code = 'NOT_STARTED'
