@@ -41,7 +41,12 @@ function invariant(s: { available: number; held: number; sold: number; initial: 
 async function soldOutDrop(stock: number, overrides: Parameters<typeof dropDefinition>[0] = {}) {
   const def = dropDefinition({ initialStock: stock, perUserLimit: stock, ...overrides });
   await engine.createDrop(def);
-  const hold = await engine.reserve({ dropId: def.dropId, userId: "owner", qty: stock, idempotencyKey: key() });
+  const hold = await engine.reserve({
+    dropId: def.dropId,
+    userId: "owner",
+    qty: stock,
+    idempotencyKey: key(),
+  });
   return { def, hold };
 }
 
@@ -55,9 +60,9 @@ describe("waitlist", () => {
     const t3 = await engine.joinWaitlist({ dropId: def.dropId, userId: "u3", qty: 2, idempotencyKey: key() });
     expect(t3).toMatchObject({ ticket: 2, position: 2, replayed: false });
     // One ticket per user: again, with any key, answers it.
-    expect(await engine.joinWaitlist({ dropId: def.dropId, userId: "u2", qty: 1, idempotencyKey: key() })).toEqual(
-      { ...t2, replayed: true },
-    );
+    expect(
+      await engine.joinWaitlist({ dropId: def.dropId, userId: "u2", qty: 1, idempotencyKey: key() }),
+    ).toEqual({ ...t2, replayed: true });
     expect(await engine.waitlistOf(def.dropId, "u3")).toEqual({ ticket: 2, position: 2, status: "waiting" });
     expect(await engine.waitlistOf(def.dropId, "nobody")).toBeNull();
     expect((await engine.status(def.dropId)).waitlist).toEqual({ length: 2, served: 0 });
