@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<numbe
   idle: () => import("./idle.ts"),
   "room-log-commands": () => import("./room-log-commands.ts"),
   memory: () => import("./memory.ts"),
+  fairness: () => import("./fairness.ts"),
 };
 
 /** `npm run bench -- NAME [flags]`: each bench prints progress on stderr and one JSON line last on stdout. */
