@@ -1,5 +1,6 @@
 import { render } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { DelayReporter } from "../media/delay-reporter.ts";
 import { ChatInput } from "../shared/chat-input.tsx";
 import { ChatList } from "../shared/chat-list.tsx";
 import { Header, ReconnectBanner, Viewers } from "../shared/chrome.tsx";
@@ -50,6 +51,11 @@ function LiveApp({ room }: { room: string }) {
     conn.start();
     return () => conn.stop();
   }, [conn]);
+  // The player's delay samples, reported to the room (what a drop's fair window is sized by).
+  const delay = useMemo(
+    () => new DelayReporter({ room, send: (f) => conn.state === "open" && conn.send(f) }),
+    [conn, room],
+  );
   const state = useRoom(conn, clock, room);
   const connState = useConnectionState(conn);
   const now = useServerNow(clock, 1_000);
@@ -107,7 +113,13 @@ function LiveApp({ room }: { room: string }) {
       <ReconnectBanner state={connState} />
       <main class="live-main">
         <div class="stage">
-          <Player room={room} token={guestToken} clock={clock} onProgramTime={onProgramTime} />
+          <Player
+            room={room}
+            token={guestToken}
+            clock={clock}
+            onProgramTime={onProgramTime}
+            onDelay={delay.observe}
+          />
           <Hearts chat={state.chat} />
           <PurchaseToasts conn={conn} room={room} />
         </div>

@@ -40,12 +40,15 @@ export function Player({
   token,
   clock,
   onProgramTime,
+  onDelay,
 }: {
   room: string;
   token: () => Promise<string>;
   clock: ServerClock;
   /** HLS: program time of the frame on screen (ms), for showing drops in step with the video. */
   onProgramTime: (ms: number | undefined, mode: PlayMode) => void;
+  /** Each playback delay sample (the latency readout's), for the room's delay reports. */
+  onDelay?: (ms: number, mode: PlayMode) => void;
 }) {
   const t = useI18n();
   const video = useRef<HTMLVideoElement>(null);
@@ -165,9 +168,12 @@ export function Player({
   // Latency readout once a second; HLS program time four times a second.
   useEffect(() => {
     const slow = setInterval(() => {
-      session.current
-        ?.latencyMs()
-        .then(setLatency)
+      const s = session.current;
+      s?.latencyMs()
+        .then((ms) => {
+          setLatency(ms);
+          if (ms !== undefined) onDelay?.(ms, s.mode);
+        })
         .catch(() => undefined);
     }, 1_000);
     const fast = setInterval(() => {
@@ -178,7 +184,7 @@ export function Player({
       clearInterval(slow);
       clearInterval(fast);
     };
-  }, [onProgramTime, mode]);
+  }, [onProgramTime, onDelay, mode]);
 
   const choose = (m: PlayMode) => {
     setFellBack(false);
