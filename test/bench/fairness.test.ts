@@ -1,0 +1,63 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../..");
+/** The quick run takes about 30 s on an idle 2-core machine; the bound leaves room for a loaded one. */
+const RUN_BOUND_MS = 240_000;
+
+it(
+  "bench fairness --quick: first come gives HLS viewers almost no units, the fair window gives them a share, every entrant hears its result and the draw verifies",
+  async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "cli/main.ts", "bench", "fairness", "--quick"],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-8_000);
+    });
+    const timer = setTimeout(() => child.kill("SIGTERM"), RUN_BOUND_MS);
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    clearTimeout(timer);
+    const last = stdout.trim().split("\n").at(-1) ?? "";
+    const summary = JSON.parse(last) as Record<string, unknown>;
+    expect(summary, stderr).toMatchObject({
+      bench: "fairness",
+      viewers: 300,
+      hlsShareOfViewers: 0.3,
+      hlsShareOfWinnersFcfs: expect.any(Number),
+      hlsShareOfWinnersFair: expect.any(Number),
+      windowMs: expect.any(Number),
+      entries: expect.any(Number),
+      resultsWithinMs: expect.any(Number),
+      allResultsOnTime: expect.any(Boolean),
+      verified: true,
+      withinTarget: expect.any(Boolean),
+      stock: 30,
+      winnersFcfs: 30,
+      winnersFair: 30,
+      oversold: 0,
+    });
+    // "auto" sized the window from the reported delays: it covers the HLS viewers' 3 s.
+    expect(summary.windowMs as number, stderr).toBeGreaterThan(3_000);
+    // Every entrant was told its result (when is the run's own figure, not asserted here).
+    expect(summary.entries as number, stderr).toBeGreaterThan(30);
+    expect(summary.results, stderr).toBe(summary.entries);
+    // First come: the WebRTC viewers buy 2.3 s or more before any HLS viewer sees the drop.
+    expect(summary.hlsShareOfWinnersFcfs as number, stderr).toBeLessThanOrEqual(0.1);
+    // The draw picks 30 of 300 entries at random, 90 of them HLS: at least 2 HLS winners except
+    // with probability about 2 in 10,000 (hypergeometric), so this holds whatever the seed.
+    expect(summary.hlsShareOfWinnersFair as number, stderr).toBeGreaterThanOrEqual(2 / 30);
+    expect(code, stderr).toBe(0);
+  },
+  RUN_BOUND_MS + 30_000,
+);
