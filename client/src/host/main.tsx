@@ -8,6 +8,7 @@ import { roomFromPath } from "../shared/route.ts";
 import { ServerClock } from "../shared/server-clock.ts";
 import { PurchaseToasts } from "../shared/toasts.tsx";
 import { peekClaims, privilegedToken, rememberPrivilegedToken } from "../shared/tokens.ts";
+import { DelayPanel } from "./delay-panel.tsx";
 import { DropForm } from "./drop-form.tsx";
 import { DropTable } from "./drop-table.tsx";
 import { GoLive } from "./go-live.tsx";
@@ -90,6 +91,7 @@ function Console({ room, token }: { room: string; token: string }) {
         <DropForm room={room} token={token} clock={clock} />
         <DropTable drops={[...state.drops.values()]} conn={conn} clock={clock} room={room} />
         <StatsPanel room={room} token={token} />
+        <DelayPanel room={room} token={token} />
         <ModeratedChat conn={conn} room={room} chat={state.chat} />
       </main>
     </div>
