@@ -6,7 +6,8 @@ import type { DropStatus, SaleEngine, TransitionResult } from "../sale-engine/in
 import { parseDuration, parseInteger, parsePrice, parseTime, required } from "./args.ts";
 import { type AuditSink, auditedCli, type CliAction, heldByRunningStack } from "./audit-record.ts";
 import { openEngine, openStore } from "./connect.ts";
-import { printResult } from "./output.ts";
+import { verifyDropDraw } from "./drop-verify.ts";
+import { ExitCode, printResult } from "./output.ts";
 
 export const DROP_USAGE = `livedrop drop <command> [--json]
   create  --id ID --room ROOM --sku SKU --title TITLE (--price 12.99 | --price-minor 1299)
@@ -18,7 +19,9 @@ export const DROP_USAGE = `livedrop drop <command> [--json]
   launch  ID          open a scheduled drop now (server clock)
   pause   ID
   resume  ID
-  end     ID`;
+  end     ID
+  verify  ID [--url BASE]  recompute the drop's draw from its seed and entries (from BASE's
+          public endpoint, or Redis); one JSON line, exit 1 when it does not match`;
 
 const CREATE_OPTIONS = {
   id: { type: "string" },
@@ -37,7 +40,11 @@ const CREATE_OPTIONS = {
   json: { type: "boolean", default: false },
 } as const;
 
-const OTHER_OPTIONS = { qty: { type: "string" }, json: { type: "boolean", default: false } } as const;
+const OTHER_OPTIONS = {
+  qty: { type: "string" },
+  url: { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
 
 /** `parseArgs` with its TypeErrors turned into ValidationErrors (exit 2, clear message). */
 function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
@@ -52,24 +59,38 @@ export function wantsJson(args: readonly string[]): boolean {
   return args.includes("--json");
 }
 
-export async function runDrop(args: string[]): Promise<void> {
+/** Runs a drop command; the exit code when it is not 0 on success (verify: 1 on a mismatch). */
+export async function runDrop(args: string[]): Promise<number | undefined> {
   const [sub, ...rest] = args;
-  if (sub === "create") return withEngine((engine) => create(engine, rest));
+  if (sub === "create") {
+    await withEngine((engine) => create(engine, rest));
+    return undefined;
+  }
   const { values, positionals } = parse(rest, OTHER_OPTIONS);
   const json = values.json === true;
   if (sub === "list") {
-    return withEngine(async (engine) => {
+    await withEngine(async (engine) => {
       const ids = await engine.listDrops();
       const all = await Promise.all(ids.map((id) => engine.status(id)));
       printResult(all, json, () => (all.length ? all.map(oneLine).join("\n") : "no drops"));
     });
+    return undefined;
   }
-  if (!["status", "restock", "launch", "pause", "resume", "end"].includes(sub ?? "")) {
+  if (!["status", "restock", "launch", "pause", "resume", "end", "verify"].includes(sub ?? "")) {
     throw new ValidationError(`unknown drop command "${sub ?? ""}"\n${DROP_USAGE}`);
   }
   if (positionals.length !== 1)
     throw new ValidationError(`drop ${sub} takes exactly one drop id\n${DROP_USAGE}`);
   const dropId = positionals[0] as string;
+  if (sub === "verify") {
+    if (values.url !== undefined) return verifyDropDraw(dropId, { url: values.url });
+    let code: number = ExitCode.ok;
+    await withEngine(async (engine) => {
+      code = await verifyDropDraw(dropId, { engine });
+    });
+    return code;
+  }
+  if (values.url !== undefined) throw new ValidationError(`--url is an option of drop verify only`);
   await withEngine(async (engine) => {
     if (sub === "status") return printStatus(await engine.status(dropId), json);
     if (sub === "restock") {

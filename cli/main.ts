@@ -32,8 +32,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${DROP_USAGE}\n`);
         return 0;
       }
-      await runDrop(rest);
-      return 0;
+      return (await runDrop(rest)) ?? 0;
     case "gateway": {
       const { runGateway } = await import("./gateway.ts");
       return runGateway(rest);
