@@ -9,6 +9,7 @@ import { useI18n } from "../shared/i18n.ts";
 import { Kpi } from "../shared/kpi.tsx";
 import { usePoll } from "../shared/poll.ts";
 import { peekClaims, privilegedToken, rememberPrivilegedToken } from "../shared/tokens.ts";
+import { type RoomRates, ratesBetween } from "./rates.ts";
 import { RoomCard } from "./room-card.tsx";
 import "../shared/styles.css";
 
@@ -77,7 +78,7 @@ function Ops({ token }: { token: string }) {
   const t = useI18n();
   const [view, setView] = useState<OpsOverview | undefined>();
   const [history, setHistory] = useState<Record<string, number[][]>>({});
-  const [rates, setRates] = useState<Record<string, number>>({});
+  const [rates, setRates] = useState<Record<string, RoomRates>>({});
   const prev = useRef<OpsOverview | undefined>(undefined);
   const error = usePoll(
     () => api<OpsOverview>("/api/v1/ops/overview", { token }),
@@ -85,11 +86,10 @@ function Ops({ token }: { token: string }) {
     (o) => {
       const p = prev.current;
       prev.current = o;
-      const nextRates: Record<string, number> = {};
+      const nextRates: Record<string, RoomRates> = {};
       for (const r of o.rooms) {
         const before = p?.rooms.find((x) => x.room === r.room);
-        const dt = p ? (o.serverTime - p.serverTime) / 1000 : 0;
-        nextRates[r.room] = before && dt > 0 ? Math.max(0, (r.totals.holds - before.totals.holds) / dt) : 0;
+        nextRates[r.room] = ratesBetween(before, r, p ? (o.serverTime - p.serverTime) / 1000 : 0);
       }
       setRates(nextRates);
       setHistory((h) => {
@@ -97,7 +97,7 @@ function Ops({ token }: { token: string }) {
         for (const r of o.rooms)
           next[r.room] = pushSample(
             h[r.room] ?? [[], []],
-            [o.serverTime / 1000, nextRates[r.room] ?? 0],
+            [o.serverTime / 1000, nextRates[r.room]?.orders ?? 0],
             150,
           );
         return next;
@@ -110,7 +110,8 @@ function Ops({ token }: { token: string }) {
   const totalGmv = new Map<string, number>();
   for (const r of view?.rooms ?? [])
     for (const g of r.totals.gmv) totalGmv.set(g.currency, (totalGmv.get(g.currency) ?? 0) + g.minor);
-  const allRates = Object.values(rates).reduce((a, b) => a + b, 0);
+  const allRates = Object.values(rates).reduce((a, b) => a + b.orders, 0);
+  const allEntries = Object.values(rates).reduce((a, b) => a + b.entries, 0);
 
   return (
     <div class="page ops-page">
@@ -136,6 +137,7 @@ function Ops({ token }: { token: string }) {
             testid="ops-total-gmv"
           />
           <Kpi label={t("ops.ordersPerSec")} value={allRates.toFixed(1)} />
+          <Kpi label={t("ops.entriesPerSec")} value={allEntries.toFixed(1)} />
           <Kpi label={t("ops.rooms")} value={count(view?.rooms.length ?? 0)} />
         </section>
         {view ? <HealthPanel health={view.health} /> : null}
@@ -145,7 +147,7 @@ function Ops({ token }: { token: string }) {
             <RoomCard
               key={r.room}
               room={r}
-              ordersPerSec={rates[r.room] ?? 0}
+              rates={rates[r.room] ?? { orders: 0, clicks: 0, entries: 0 }}
               history={history[r.room] ?? [[], []]}
               series={series}
             />

@@ -3,16 +3,20 @@ import { type ChartSeries, TimeChart } from "../shared/chart.tsx";
 import { count, money, percent } from "../shared/format.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { gmvOf, Kpi, STATE_LABEL } from "../shared/kpi.tsx";
+import type { RoomRates } from "./rates.ts";
 
-/** One room on the wall: GMV, orders per second, stock per drop, and the buying funnel. */
+/**
+ * One room on the wall: GMV, orders per second, buy clicks and draw entries per second (a fair
+ * window's or raffle's presses are entries, not holds), stock per drop, and the buying funnel.
+ */
 export function RoomCard({
   room,
-  ordersPerSec,
+  rates,
   history,
   series,
 }: {
   room: RoomInsight;
-  ordersPerSec: number;
+  rates: RoomRates;
   history: readonly (readonly number[])[];
   series: readonly ChartSeries[];
 }) {
@@ -32,7 +36,9 @@ export function RoomCard({
       </h2>
       <div class="kpis">
         <Kpi label={t("stats.gmv")} value={money(gmv.minor, gmv.currency)} testid="ops-gmv" />
-        <Kpi label={t("ops.ordersPerSec")} value={ordersPerSec.toFixed(1)} />
+        <Kpi label={t("ops.ordersPerSec")} value={rates.orders.toFixed(1)} />
+        <Kpi label={t("ops.clicksPerSec")} value={rates.clicks.toFixed(1)} testid="ops-clicks-rate" />
+        <Kpi label={t("ops.entriesPerSec")} value={rates.entries.toFixed(1)} testid="ops-entries-rate" />
         <Kpi label={t("stats.viewers")} value={count(room.viewers)} />
         <Kpi label={t("stats.conversion")} value={percent(room.conversion)} />
       </div>
