@@ -8,6 +8,11 @@ export function buyClicksKey(prefix: string, dropId: string): string {
   return `${prefix}:insights:{${dropId}}:clicks`;
 }
 
+/** String: buys of a drop that were entries of its draw (fair window, raffle), over every node. */
+export function buyEntriesKey(prefix: string, dropId: string): string {
+  return `${prefix}:insights:{${dropId}}:entries`;
+}
+
 /**
  * A room's keys and channel. A room's keys share the hash tag `{room}`, so
  * room-append.lua touches one Redis Cluster slot and the room's channel is a shard channel there.

@@ -116,7 +116,7 @@ export class GatewayServer {
         engine: o.engine,
         store: o.store,
         checkout: o.checkout,
-        countBuy: (dropId) => this.clicks.count(dropId),
+        countBuy: (dropId, kind) => this.clicks.count(dropId, kind),
       },
       shadow: o.shadow,
       shadowEnabled: () => shadowSwitch.enabled(),
@@ -131,7 +131,7 @@ export class GatewayServer {
       metrics: this.metrics,
       log: o.log,
     });
-    const countBuy = (dropId: string) => this.clicks.count(dropId);
+    const countBuy = (dropId: string, kind?: "click" | "entry") => this.clicks.count(dropId, kind);
     this.sockets = new SocketServer(this.app, {
       engine: o.engine,
       countBuy,

@@ -28,6 +28,8 @@ export const dropInsightSchema = z.object({
   sold: count,
   /** Buy requests that reached the sale engine (accepted or refused), over every gateway node. */
   buyClicks: count,
+  /** Buys a fair window or raffle took as entries of its draw (new entries; retries not counted). */
+  entries: count,
   /** Holds placed: each one becomes an order (pending payment first). */
   holds: count,
   paidOrders: count,
@@ -48,6 +50,7 @@ export const roomInsightSchema = z.object({
   drops: z.array(dropInsightSchema),
   totals: z.object({
     buyClicks: count,
+    entries: count,
     holds: count,
     paidOrders: count,
     unitsSold: count,

@@ -9,8 +9,11 @@ export interface Lane {
   readonly engine: SaleEngine;
   readonly store: OrderStore;
   readonly checkout: Checkout;
-  /** Counts a buy click for the ops funnel; absent on lanes kept out of analytics (shadow). */
-  readonly countBuy?: ((dropId: string) => void) | undefined;
+  /**
+   * Counts a buy click (or, with "entry", a buy a drop's draw took as an entry) for the ops funnel;
+   * absent on lanes kept out of analytics (shadow).
+   */
+  readonly countBuy?: ((dropId: string, kind?: "click" | "entry") => void) | undefined;
 }
 
 /** What commands use of a lane (a WebSocket connection has no order store). */

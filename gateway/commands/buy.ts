@@ -52,6 +52,7 @@ export const buyCommand = command({
       const result = await lane.engine.buy({ ...input, userId: claims.userId }, span);
       if (result.kind === "entered") {
         endSpan(span, result.replayed ? "replayed" : "entered");
+        if (!result.replayed) lane.countBuy?.(input.dropId, "entry");
         return { ...result, closesAt: await closesAt(lane.engine, result.dropId) };
       }
       span?.setAttributes({ [SpanAttr.reservation]: result.reservationId });

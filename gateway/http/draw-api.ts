@@ -1,9 +1,16 @@
 import { validate } from "../../core/index.ts";
-import { type DrawResponse, drawResponseSchema, dropIdSchema, WireErrorCode } from "../../protocol/index.ts";
+import {
+  type DrawResponse,
+  type DropMeResponse,
+  drawResponseSchema,
+  dropIdSchema,
+  dropMeResponseSchema,
+  WireErrorCode,
+} from "../../protocol/index.ts";
 import { drawInputOf, type SaleEngine, verifyDraw } from "../../sale-engine/index.ts";
 import { HttpRefusal } from "./handler.ts";
 import { sendJson } from "./respond.ts";
-import type { ApiRouter } from "./router.ts";
+import { type ApiRouter, callerOf } from "./router.ts";
 
 /**
  * A drop's published draw and the server's own check of it: the seed (revealed at allocation)
@@ -37,7 +44,32 @@ export async function publishedDraw(engine: SaleEngine, dropId: string): Promise
   };
 }
 
-/** GET /api/v1/drops/:dropId/draw: public, like the drop itself. */
+/** The caller's entries in a drop's draw and their waitlist ticket: what a reconnecting client shows. */
+export async function myDropState(
+  engine: SaleEngine,
+  dropId: string,
+  userId: string,
+): Promise<DropMeResponse> {
+  // The status read makes an unknown drop a 404 rather than an empty answer.
+  const [, entries, waitlist] = await Promise.all([
+    engine.status(dropId),
+    engine.fairEntriesOf(dropId, userId),
+    engine.waitlistOf(dropId, userId),
+  ]);
+  return {
+    dropId,
+    entries: entries.map(({ entryId, qty, status, reservationId, granted }) => ({
+      entryId,
+      qty,
+      status,
+      reservationId,
+      granted,
+    })),
+    waitlist,
+  };
+}
+
+/** GET /api/v1/drops/:dropId/draw: public, like the drop itself. GET …/me: the caller's own. */
 export function registerDrawApi(router: ApiRouter): void {
   router.route({
     method: "get",
@@ -48,6 +80,18 @@ export function registerDrawApi(router: ApiRouter): void {
     response: drawResponseSchema,
     handler: async ({ params, lane, g }) => {
       sendJson(g, 200, await publishedDraw(lane.engine, validate(dropIdSchema, params[0], "drop id")));
+    },
+  });
+  router.route({
+    method: "get",
+    pattern: "/api/v1/drops/:dropId/me",
+    name: "drop.me",
+    access: { who: "signed-in" },
+    lanes: "any",
+    response: dropMeResponseSchema,
+    handler: async (c) => {
+      const dropId = validate(dropIdSchema, c.params[0], "drop id");
+      sendJson(c.g, 200, await myDropState(c.lane.engine, dropId, callerOf(c).userId));
     },
   });
 }

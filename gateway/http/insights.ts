@@ -100,9 +100,10 @@ export class Insights {
 
   private async roomFrom(room: string, statuses: readonly DropStatus[]): Promise<RoomInsight> {
     const ids = statuses.map((s) => s.dropId);
-    const [viewers, clicks, summaries] = await Promise.all([
+    const [viewers, clicks, entries, summaries] = await Promise.all([
       this.viewers(room),
       this.o.clicks.read(ids),
+      this.o.clicks.readEntries(ids),
       Promise.all(ids.map((id) => this.o.store.dropSummary(id))),
     ]);
     const drops: DropInsight[] = statuses.map((s, i) => {
@@ -118,6 +119,7 @@ export class Insights {
         held: s.held,
         sold: s.sold,
         buyClicks: clicks.get(s.dropId) ?? 0,
+        entries: entries.get(s.dropId) ?? 0,
         holds: sum?.orders ?? 0,
         paidOrders: sum?.paidOrders ?? 0,
         unitsSold: sum?.unitsSold ?? 0,
@@ -139,6 +141,7 @@ export class Insights {
       drops,
       totals: {
         buyClicks: add((d) => d.buyClicks),
+        entries: add((d) => d.entries),
         holds,
         paidOrders,
         unitsSold: add((d) => d.unitsSold),

@@ -30,7 +30,7 @@ export interface SocketServerOptions {
   /** Namespace of this lane's uWS topics (topics are per process, shared by every lane). */
   readonly topicPrefix?: string;
   /** Counts buy clicks for the ops funnel; the shadow lane has none. */
-  readonly countBuy?: (dropId: string) => void;
+  readonly countBuy?: (dropId: string, kind?: "click" | "entry") => void;
   /** Whether this lane serves frames now (the shadow lane's kill switch). Default: always. */
   readonly serving?: () => boolean;
   /** Frames one connection may send per second (GATEWAY_WS_FRAME_RATE). Default 20. */

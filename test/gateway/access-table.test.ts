@@ -69,6 +69,7 @@ const ROWS: Record<string, Row> = {
   "drop.get": { live: anyone, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}` },
   "room.drops": { live: anyone, lanes: "any", path: (i) => `/api/v1/rooms/${i.room}/drops` },
   "drop.draw": { live: anyone, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/draw` },
+  "drop.me": { live: signedIn, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/me` },
   "room.delay": { live: staffHere, lanes: "any", path: (i) => `/api/v1/rooms/${i.room}/delay` },
   config: { live: anyone, lanes: "any", path: () => "/api/v1/config" },
   "drop.create": {

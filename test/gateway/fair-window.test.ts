@@ -145,6 +145,43 @@ describe("fair window over the gateway", () => {
     for (const r of results)
       expect(published.entries.find((e) => e.entry === r.entryId)?.granted).toBe(r.granted);
 
+    // The ops funnel counts the entries (not the replay) beside the buy clicks (the replay is one).
+    await expect
+      .poll(
+        async () => {
+          const stats = (await api(`/api/v1/rooms/${room}/stats`, { token: host })).body as {
+            drops: { dropId: string; buyClicks: number; entries: number }[];
+            totals: { entries: number };
+          };
+          const drop = stats.drops.find((d) => d.dropId === def.dropId);
+          return { clicks: drop?.buyClicks, entries: drop?.entries, total: stats.totals.entries };
+        },
+        { timeout: 10_000, interval: 200 },
+      )
+      .toEqual({ clicks: 9, entries: 8, total: 8 });
+
+    // What a reconnecting client reads: the same results, over HTTP.
+    for (const [i, r] of results.entries()) {
+      const me = await api(`/api/v1/drops/${def.dropId}/me`, {
+        token: await g().token((entrants[i] as Awaited<ReturnType<typeof entrant>>).userId),
+      });
+      expect(me).toMatchObject({
+        status: 200,
+        body: {
+          dropId: def.dropId,
+          entries: [
+            {
+              entryId: r.entryId,
+              status: r.status,
+              granted: r.granted,
+              reservationId: r.reservationId ?? null,
+            },
+          ],
+          waitlist: null,
+        },
+      });
+    }
+
     // Winners pay for what they won.
     await Promise.all(
       results.map(async (r, i) => {
@@ -187,6 +224,12 @@ describe("fair window over the gateway", () => {
     const replayed = await api(`/api/v1/drops/${def.dropId}/buy`, { token: viewer, body });
     expect(replayed).toMatchObject({ status: 200, body: { entryId: entered.body.entryId, replayed: true } });
 
+    expect(await api(`/api/v1/drops/${def.dropId}/me`, { token: viewer })).toMatchObject({
+      status: 200,
+      body: {
+        entries: [{ entryId: entered.body.entryId, status: "entered", reservationId: null, granted: 0 }],
+      },
+    });
     expect(await api(`/api/v1/drops/${def.dropId}/draw`)).toMatchObject({
       status: 409,
       body: { error: { code: "DRAW_OPEN" } },
@@ -198,13 +241,23 @@ describe("fair window over the gateway", () => {
       body: { error: { code: "DROP_NOT_FOUND" } },
     });
     expect((await api("/api/v1/drops/no-such-drop/draw")).status).toBe(404);
+    expect((await api("/api/v1/drops/no-such-drop/me", { token: viewer })).status).toBe(404);
+    expect((await api(`/api/v1/drops/${def.dropId}/me`)).status).toBe(401);
   });
 
   it("a draw edited in Redis after the fact is reported as not matching", async () => {
-    const def = dropDefinition({ roomId: "fair-tamper", initialStock: 1, perUserLimit: 1, fairWindowMs: 50 });
+    const def = dropDefinition({
+      roomId: "fair-tamper",
+      initialStock: 1,
+      perUserLimit: 1,
+      fairWindowMs: WINDOW_MS,
+    });
     await g().stack.engine.createDrop(def);
-    for (const userId of ["t-1", "t-2", "t-3"])
-      await g().stack.engine.buy({ dropId: def.dropId, userId, qty: 1, idempotencyKey: key() });
+    await Promise.all(
+      ["t-1", "t-2", "t-3"].map((userId) =>
+        g().stack.engine.buy({ dropId: def.dropId, userId, qty: 1, idempotencyKey: key() }),
+      ),
+    );
     await allocated(def.dropId);
     expect((await api(`/api/v1/drops/${def.dropId}/draw`)).body).toMatchObject({ verified: { ok: true } });
 

@@ -11,7 +11,7 @@ import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 const ROOM = "contract-room";
 const DROP = "contract-drop";
-/** A drop drawn before the calls run (a fair window of a few ms, one entry). */
+/** A drop drawn before the calls run (a fair window of a second, one entry). */
 const FAIR_DROP = "contract-fair-drop";
 
 let g: GatewayStack;
@@ -45,6 +45,7 @@ const CALLS: Record<string, Call> = {
   "drop.get": { method: "GET", path: () => `/api/v1/drops/${DROP}` },
   "room.drops": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/drops` },
   "drop.draw": { method: "GET", path: () => `/api/v1/drops/${FAIR_DROP}/draw` },
+  "drop.me": { method: "GET", path: () => `/api/v1/drops/${FAIR_DROP}/me`, token: () => viewer },
   "room.delay": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/delay`, token: () => host },
   "drop.launch": { method: "POST", path: () => `/api/v1/drops/${DROP}/launch`, token: () => host },
   buy: {
@@ -105,7 +106,7 @@ beforeAll(async () => {
   viewer = await g.token("contract-viewer");
   admin = await g.token("contract-admin", "admin");
   const engine = g.stack.engine;
-  await engine.createDrop(dropDefinition({ dropId: FAIR_DROP, roomId: ROOM, fairWindowMs: 50 }));
+  await engine.createDrop(dropDefinition({ dropId: FAIR_DROP, roomId: ROOM, fairWindowMs: 1_000 }));
   await engine.buy({ dropId: FAIR_DROP, userId: "contract-entrant", qty: 1, idempotencyKey: key() });
   // The order pipeline's sweeper allocates the window once it has passed.
   for (let tries = 0; (await engine.fairDraw(FAIR_DROP)) === null; tries++) {
