@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ratesBetween } from "../../client/src/ops/rates.ts";
 import {
   applyAck,
   applyDrawFrame,
@@ -9,7 +10,13 @@ import {
   waitlistPosition,
 } from "../../client/src/shared/draw-state.ts";
 import { applyFrame, drawDone, drawOpen, emptyRoom } from "../../client/src/shared/room-state.ts";
-import { type DropSnapshot, decodeServerFrame, type ServerFrame } from "../../protocol/index.ts";
+import {
+  type DropSnapshot,
+  decodeServerFrame,
+  type RoomInsight,
+  roomInsightSchema,
+  type ServerFrame,
+} from "../../protocol/index.ts";
 
 /** The viewer's fair-drop state: entries, results, the draw's outcome, the waitlist. */
 
@@ -215,5 +222,25 @@ describe("viewer state of fair drops", () => {
         frame({ t: "offer", dropId: "d3", reservationId: "d3.2", qty: 1, deadline: 90_000, via: "handoff" }),
       ),
     ).toBe(before);
+  });
+
+  it("the ops screen's rates: entries per second beside clicks and orders, from two polls", () => {
+    const room = (buyClicks: number, entries: number, holds: number): RoomInsight =>
+      roomInsightSchema.parse({
+        room: "r1",
+        serverTime: 1,
+        viewers: 3,
+        drops: [],
+        totals: { buyClicks, entries, holds, paidOrders: 0, unitsSold: 0, expiredUnits: 0, gmv: [] },
+        conversion: null,
+      });
+    expect(ratesBetween(room(10, 40, 2), room(30, 140, 6), 2)).toEqual({
+      orders: 2,
+      clicks: 10,
+      entries: 50,
+    });
+    expect(ratesBetween(undefined, room(1, 1, 1), 2)).toEqual({ orders: 0, clicks: 0, entries: 0 });
+    // Counters of a restarted gateway start again: never a negative rate.
+    expect(ratesBetween(room(30, 140, 6), room(0, 0, 0), 2)).toEqual({ orders: 0, clicks: 0, entries: 0 });
   });
 });

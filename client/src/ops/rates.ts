@@ -9,11 +9,6 @@ export interface RoomRates {
   readonly entries: number;
 }
 
-/** Draw entries so far; 0 from a gateway that does not count them yet (a rolling deploy). */
-function entriesOf(totals: RoomInsight["totals"]): number {
-  return "entries" in totals && typeof totals.entries === "number" ? totals.entries : 0;
-}
-
 /** The rates from `before` to `now`, `dt` seconds apart; 0 without a previous poll. */
 export function ratesBetween(before: RoomInsight | undefined, now: RoomInsight, dt: number): RoomRates {
   if (!before || dt <= 0) return { orders: 0, clicks: 0, entries: 0 };
@@ -21,6 +16,6 @@ export function ratesBetween(before: RoomInsight | undefined, now: RoomInsight, 
   return {
     orders: rate(before.totals.holds, now.totals.holds),
     clicks: rate(before.totals.buyClicks, now.totals.buyClicks),
-    entries: rate(entriesOf(before.totals), entriesOf(now.totals)),
+    entries: rate(before.totals.entries, now.totals.entries),
   };
 }
