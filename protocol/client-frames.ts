@@ -44,6 +44,16 @@ export const buyFrame = z.strictObject({
   idempotencyKey: idempotencyKeySchema,
 });
 
+/** Joins a sold-out drop's waitlist (acked with the ticket); a freed unit comes as an `offer` frame. */
+export const waitlistFrame = z.strictObject({
+  t: z.literal("waitlist"),
+  reqId: reqIdSchema,
+  dropId: dropIdSchema,
+  qty: buyQtySchema,
+  /** The key of the hold the ticket gets: a buy retry with it finds that hold. */
+  idempotencyKey: idempotencyKeySchema,
+});
+
 export const payFrame = z.strictObject({
   t: z.literal("pay"),
   reqId: reqIdSchema,
@@ -142,6 +152,7 @@ export const clientFrameSchema = z.discriminatedUnion("t", [
   moderationFrame,
   hostFrame,
   delayFrame,
+  waitlistFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

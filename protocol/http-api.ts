@@ -124,6 +124,16 @@ export const entryResponseSchema = z.object({
   replayed: z.boolean(),
 });
 
+/** POST /api/v1/drops/:dropId/waitlist (201 joined, 200 the user's ticket again). */
+export const waitlistResponseSchema = z.object({
+  dropId: dropIdSchema,
+  /** 1-based, in joining order. */
+  ticket: countSchema,
+  /** Tickets waiting up to and including this one; 0 once it was served or skipped. */
+  position: countSchema,
+  replayed: z.boolean(),
+});
+
 /** POST /api/v1/drops/:dropId/buy: a hold (first come, first served) or an entry of the draw. */
 export const buyResponseSchema = z.union([reservationResponseSchema, entryResponseSchema]);
 
@@ -242,6 +252,7 @@ export type EntryResponse = z.infer<typeof entryResponseSchema>;
 export type BuyResponse = z.infer<typeof buyResponseSchema>;
 export type DrawResponse = z.infer<typeof drawResponseSchema>;
 export type DropMeResponse = z.infer<typeof dropMeResponseSchema>;
+export type WaitlistResponse = z.infer<typeof waitlistResponseSchema>;
 export type OrderResponse = z.infer<typeof orderSchema>;
 export type OrderDetailsResponse = z.infer<typeof orderDetailsResponseSchema>;
 export type RoomDropsResponse = z.infer<typeof roomDropsResponseSchema>;

@@ -123,6 +123,8 @@ export {
   shadowTokensResponseSchema,
   type TransitionResponse,
   transitionResponseSchema,
+  type WaitlistResponse,
+  waitlistResponseSchema,
 } from "./http-api.ts";
 export {
   type ClientConfigResponse,

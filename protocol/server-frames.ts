@@ -257,6 +257,15 @@ export const ackResultSchema = z.discriminatedUnion("kind", [
     changed: z.boolean(),
   }),
   z.object({ kind: z.literal("moderation") }),
+  z.object({
+    /** A waitlist ticket: `position` tickets wait up to and including it (0 once served). */
+    kind: z.literal("waitlist"),
+    dropId: dropIdSchema,
+    ticket: countSchema,
+    position: countSchema,
+    /** The user had this ticket already (one per user per drop). */
+    replayed: z.boolean(),
+  }),
 ]);
 
 export const ackFrame = z.discriminatedUnion("ok", [

@@ -24,3 +24,4 @@ export {
 } from "./drop-controls.ts";
 export { payCommand } from "./pay.ts";
 export { AccessRefusal, type RefusalCode } from "./refusal.ts";
+export { waitlistCommand } from "./waitlist.ts";

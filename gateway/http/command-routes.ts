@@ -8,6 +8,7 @@ import {
   payBodySchema,
   restockBodySchema,
   transitionResponseSchema,
+  waitlistResponseSchema,
 } from "../../protocol/index.ts";
 import {
   buyCommand,
@@ -18,6 +19,7 @@ import {
   payCommand,
   restockCommand,
   resumeCommand,
+  waitlistCommand,
 } from "../commands/index.ts";
 import type { ApiRouter } from "./router.ts";
 
@@ -77,6 +79,16 @@ export function registerCommandRoutes(router: ApiRouter): void {
       const { kind: _, ...reservation } = r;
       return reservation;
     },
+  });
+  router.command({
+    method: "post",
+    pattern: "/api/v1/drops/:dropId/waitlist",
+    command: waitlistCommand,
+    body: buyBodySchema,
+    input: ([dropId], body) => ({ ...body, dropId }),
+    status: (r) => (r.replayed ? 200 : 201),
+    response: waitlistResponseSchema,
+    respond: (r) => r,
   });
   router.command({
     method: "post",

@@ -22,6 +22,8 @@ const STATUS_OF_CODE: Partial<Record<string, number>> = {
   [ErrorCode.LIMIT_EXCEEDED]: 409,
   [ErrorCode.INSUFFICIENT_STOCK]: 409,
   [ErrorCode.STOCK_OVERFLOW]: 409,
+  [ErrorCode.WAITLIST_CLOSED]: 409,
+  [ErrorCode.WAITLIST_FULL]: 409,
   [ErrorCode.HOLD_EXPIRED]: 410,
   [ErrorCode.PAYMENT_DECLINED]: 402,
   [ErrorCode.PAYMENT_TIMEOUT]: 504,

@@ -11,6 +11,7 @@ import {
   moderateCommand,
   payCommand,
   runCommand,
+  waitlistCommand,
 } from "../commands/index.ts";
 import { ChatRefusal, type RoomChat } from "./chat.ts";
 import { wireError } from "./frames.ts";
@@ -18,13 +19,17 @@ import { wireError } from "./frames.ts";
 type Code = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
 /** The client frames that carry a command (the others are the connection's own: ping, rooms). */
-export type CommandFrame = Extract<ClientFrame, { t: "buy" | "pay" | "host" | "chat" | "moderation" }>;
+export type CommandFrame = Extract<
+  ClientFrame,
+  { t: "buy" | "pay" | "host" | "chat" | "moderation" | "waitlist" }
+>;
 export const COMMAND_FRAME_TYPES = [
   "buy",
   "pay",
   "host",
   "chat",
   "moderation",
+  "waitlist",
 ] as const satisfies readonly CommandFrame["t"][];
 
 export function isCommandFrame(frame: ClientFrame): frame is CommandFrame {
@@ -54,6 +59,11 @@ function dispatchOf(f: CommandFrame): Dispatch {
       const { kind, ...rest } = f.action;
       return { command: DROP_CONTROLS[kind], input: { ...rest, room: f.room } };
     }
+    case "waitlist":
+      return {
+        command: waitlistCommand,
+        input: { dropId: f.dropId, qty: f.qty, idempotencyKey: f.idempotencyKey },
+      };
     case "chat":
       return { command: chatPostCommand, input: { room: f.room, text: f.text } };
     case "moderation":

@@ -28,6 +28,7 @@ export const FRAME_RULES: { readonly [T in ClientFrame["t"]]: FrameRule } = {
   host: { whileSwitchedOff: false, serves: "command" },
   moderation: { whileSwitchedOff: false, serves: "command" },
   chat: { whileSwitchedOff: false, serves: "command" },
+  waitlist: { whileSwitchedOff: false, serves: "command" },
 };
 
 /** The answer refusing `frame` while its lane is switched off, or undefined when it is served. */

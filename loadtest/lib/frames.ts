@@ -142,6 +142,7 @@ export type AckResultView =
   | BuyResult
   | PayResult
   | { kind: "entered" }
+  | { kind: "waitlist" }
   | { kind: "host" }
   | { kind: "moderation" };
 

@@ -98,6 +98,12 @@ const ROWS: Record<string, Row> = {
     path: (i) => `/api/v1/drops/${i.drop}/buy`,
     body: () => ({ qty: 1, idempotencyKey: key() }),
   },
+  waitlist: {
+    live: signedIn,
+    lanes: "any",
+    path: (i) => `/api/v1/drops/${i.drop}/waitlist`,
+    body: () => ({ qty: 1, idempotencyKey: key() }),
+  },
   "order.get": { live: signedIn, lanes: "any", path: (i) => `/api/v1/orders/${i.drop}.999` },
   "order.pay": {
     live: signedIn,

@@ -13,6 +13,8 @@ const ROOM = "contract-room";
 const DROP = "contract-drop";
 /** A drop drawn before the calls run (a fair window of a second, one entry). */
 const FAIR_DROP = "contract-fair-drop";
+/** A drop with no stock (sold out from the start): it takes waitlist tickets. */
+const SOLD_OUT_DROP = "contract-sold-out-drop";
 
 let g: GatewayStack;
 let host = "";
@@ -51,6 +53,12 @@ const CALLS: Record<string, Call> = {
   buy: {
     method: "POST",
     path: () => `/api/v1/drops/${DROP}/buy`,
+    token: () => viewer,
+    body: () => ({ qty: 1, idempotencyKey: key() }),
+  },
+  waitlist: {
+    method: "POST",
+    path: () => `/api/v1/drops/${SOLD_OUT_DROP}/waitlist`,
     token: () => viewer,
     body: () => ({ qty: 1, idempotencyKey: key() }),
   },
@@ -108,6 +116,7 @@ beforeAll(async () => {
   const engine = g.stack.engine;
   await engine.createDrop(dropDefinition({ dropId: FAIR_DROP, roomId: ROOM, fairWindowMs: 1_000 }));
   await engine.buy({ dropId: FAIR_DROP, userId: "contract-entrant", qty: 1, idempotencyKey: key() });
+  await engine.createDrop(dropDefinition({ dropId: SOLD_OUT_DROP, roomId: ROOM, initialStock: 0 }));
   // The order pipeline's sweeper allocates the window once it has passed.
   for (let tries = 0; (await engine.fairDraw(FAIR_DROP)) === null; tries++) {
     if (tries >= 200) throw new Error("the fair window was not allocated within 10 s");

@@ -38,6 +38,7 @@ const EXPECTED: Record<ClientFrame["t"], (who: Who, lane: Lane) => Answer> = {
   join: anyone,
   resume: anyone,
   buy: anyone,
+  waitlist: anyone,
   pay: anyone,
   chat: anyone, // sent after the join: "joined" holds
   delay: anyone, // likewise
@@ -59,6 +60,7 @@ const ORDER: ClientFrame["t"][] = [
   "chat",
   "delay",
   "buy",
+  "waitlist",
   "pay",
   "host",
   "moderation",
@@ -80,6 +82,7 @@ function sample(t: ClientFrame["t"], dropId: string, epoch: string, offset: stri
     case "delay":
       return { t, room: ROOM, ms: 3000, source: "hls" };
     case "buy":
+    case "waitlist":
       return { t, reqId, dropId, qty: 1, idempotencyKey: key() };
     case "pay":
       return { t, reqId, reservationId: `${dropId}.1`, token: "tok_visa", idempotencyKey: key() };

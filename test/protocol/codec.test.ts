@@ -23,6 +23,7 @@ const validClientFrames: ClientFrame[] = [
   { t: "leave", room: "room-1" },
   { t: "chat", room: "room-1", text: "hello 👋 你好", clientMsgId: "m-1" },
   { t: "buy", reqId: "r1", dropId: "drop_1", qty: 2, idempotencyKey: "buy:u1:1" },
+  { t: "waitlist", reqId: "r3", dropId: "drop_1", qty: 1, idempotencyKey: "wait:u1:1" },
   { t: "pay", reqId: "r2", reservationId: "drop_1.17", token: "tok_success", idempotencyKey: "pay-1" },
   { t: "ping", reqId: "p1", clientTime: 1_718_000_000_123.25 },
   { t: "resume", room: "room-1", epoch: "e7", offset: "1718000000000-0" },

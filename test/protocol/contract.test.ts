@@ -66,6 +66,8 @@ describe("protocol codes stay in step with the server", () => {
         "ORDER_NOT_FOUND",
         "HOLD_EXPIRED",
         "STOCK_OVERFLOW",
+        "WAITLIST_CLOSED",
+        "WAITLIST_FULL",
         "PAYMENT_DECLINED",
         "PAYMENT_TIMEOUT",
         "UNAVAILABLE",
