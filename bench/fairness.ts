@@ -20,6 +20,13 @@ const ROOM = "bench-fairness";
 const RESULT_WITHIN_MS = 250;
 /** Target: HLS viewers' share of the fair window's winners within this of their share of viewers. */
 const SHARE_TOLERANCE = 0.05;
+/** A round gives up on viewers still unsettled this long after the last one should have bought. */
+const ROUND_GRACE_MS = 15_000;
+/** A buy refused as retryable (between the window's close and the allocation) is sent again after this. */
+const RETRY_MS = 100;
+/** Bound on the wait until every viewer's delay report is counted by the room, and the poll period. */
+const DELAY_REPORTS_WAIT_MS = 30_000;
+const DELAY_REPORTS_POLL_MS = 200;
 
 /**
  * Fairness at T0 for viewers whose video lags: one room of N viewers (real WebSocket clients in a
@@ -109,7 +116,7 @@ export async function run(args: string[]): Promise<number> {
       const dropId = `fair-${fairWindowMs ? "window" : "fcfs"}-${randomUUID().slice(0, 8)}`;
       const created = await createDrop(base, host, dropId, stock, Date.now() + leadMs, fairWindowMs);
       const windowMs = created.fair?.windowMs ?? 0;
-      const deadline = created.startsAt + shape.hlsDelayMs + shape.reactionMs + windowMs + 15_000;
+      const deadline = created.startsAt + shape.hlsDelayMs + shape.reactionMs + windowMs + ROUND_GRACE_MS;
       const outcomes = await room.round({ dropId, plan, deadline });
       return { dropId, windowMs, outcomes };
     };
@@ -117,7 +124,7 @@ export async function run(args: string[]): Promise<number> {
     const fcfs = await roundOf(undefined);
     const fcfsWinners = indices(fcfs.outcomes, (o) => o.kind === "buy");
     progress(
-      `first come: ${fcfsWinners.length} holds, ${hlsShareOf(plan, fcfsWinners)} of them HLS; ${countCodes(fcfs.outcomes)}`,
+      `first come: ${fcfsWinners.length} holds, ${round(hlsShareOf(plan, fcfsWinners), 3)} of them HLS; ${countCodes(fcfs.outcomes)}`,
     );
 
     await room.reportDelays(plan);
@@ -139,11 +146,14 @@ export async function run(args: string[]): Promise<number> {
       `after the close: the room's draw frame ${spread(drawLateness)}; each entrant's result ${spread(lateness)}`,
     );
     progress(
-      `fair window ${fair.windowMs} ms: ${entered.length} entries, ${results.length} results (latest ${Math.round(resultsWithinMs)} ms after the close), ${fairWinners.length} won, ${hlsShareOf(plan, fairWinners)} of them HLS; others: ${countCodes(fair.outcomes.filter((o) => o.kind !== "entered"))}`,
+      `fair window ${fair.windowMs} ms: ${entered.length} entries, ${results.length} results (latest ${Math.round(resultsWithinMs)} ms after the close), ${fairWinners.length} won, ${round(hlsShareOf(plan, fairWinners), 3)} of them HLS; others: ${countCodes(fair.outcomes.filter((o) => o.kind !== "entered"))}`,
     );
 
     const draw = await fetchDraw(base, fair.dropId);
     const check = checkDraw(draw, fair.outcomes);
+    const closesAt = fair.outcomes.find((o) => o.closesAt !== undefined)?.closesAt;
+    if (draw.allocatedAt !== null && closesAt !== undefined)
+      progress(`the worker allocated the draw ${draw.allocatedAt - closesAt} ms after the close`);
     progress(
       `draw: endpoint ${JSON.stringify(draw.verified)}, local ${JSON.stringify(check.local)}; ${check.note}`,
     );
@@ -209,7 +219,7 @@ function countCodes(outcomes: readonly Outcome[]): string {
     const key = o.kind ?? o.code ?? (o.settled ? "other" : "unsettled");
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts].map(([k, n]) => `${n} ${k}`).join(", ");
+  return [...counts].map(([k, n]) => `${n} ${k}`).join(", ") || "none";
 }
 
 /** The viewers' process: every viewer connected, joined and clock-synced before it resolves. */
@@ -256,7 +266,7 @@ async function openRoom(wsUrl: string, tokens: string[], children: ChildProcess[
         dropId: o.dropId,
         delayMs: o.plan.delayMs,
         reactionMs: o.plan.reactionMs,
-        retryMs: 100,
+        retryMs: RETRY_MS,
         deadline: o.deadline,
       });
       return (await next<{ outcomes: Outcome[] }>("round")).outcomes;
@@ -305,7 +315,7 @@ async function createDrop(
 
 /** Bounded poll of the room's delay distribution until every viewer's report is counted. */
 async function waitForDelayReports(base: string, host: string, viewers: number): Promise<void> {
-  const until = Date.now() + 30_000;
+  const until = Date.now() + DELAY_REPORTS_WAIT_MS;
   let last = "";
   while (Date.now() < until) {
     const res = await fetch(`${base}/api/v1/rooms/${ROOM}/delay`, {
@@ -321,7 +331,9 @@ async function waitForDelayReports(base: string, host: string, viewers: number):
         return;
       }
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, DELAY_REPORTS_POLL_MS));
   }
-  throw new Error(`the room's delay reports did not reach ${viewers} within 30 s: ${last}`);
+  throw new Error(
+    `the room's delay reports did not reach ${viewers} within ${DELAY_REPORTS_WAIT_MS} ms: ${last}`,
+  );
 }
