@@ -81,6 +81,8 @@ export class RoomDelivery {
   // Paced frames go out through the room's order too, so nothing overtakes them.
   private readonly pacer = new RoomPacer((room, frame) => this.publishInOrder(room, frame));
   private readonly draws: DrawResults;
+  /** Per room and drop, the stock frame of a draw's last winner, held for its draw frame. */
+  private readonly drawCounts = new Map<string, ServerFrameOf<"stock">>();
 
   constructor(private readonly d: RoomDeliveryDeps) {
     this.order = new RoomOrder(d.roomStepTimeoutMs, (room, kind) => {
@@ -243,7 +245,18 @@ export class RoomDelivery {
     // Event time (Redis clock) to this node handing the frame out; stock frames then coalesce.
     this.d.metrics.fanoutLatency.observe(Math.max(0, Date.now() - ev.at) / 1000);
     if (ev.type === "reservation.placed") this.draws.placed(ev);
+    if (frame.t === "stock" && ev.type === "reservation.placed" && ev.via === "draw") {
+      // A draw's winners' holds: the counts after the last one go out unpaced just before the
+      // draw frame, since a paced stock frame sent after it (an older offset) would be ignored.
+      this.drawCounts.set(`${room}\u0000${frame.dropId}`, frame);
+      return;
+    }
     if (frame.t === "draw" && ev.type === "fair.allocated") {
+      const key = `${room}\u0000${frame.dropId}`;
+      const counts = this.drawCounts.get(key);
+      this.drawCounts.delete(key);
+      this.pacer.superseded(room, frame.dropId);
+      if (counts) this.publish(room, counts);
       this.publish(room, frame);
       // The room hears the draw before any entrant hears their own result.
       this.broadcaster.flush(room);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compareIds } from "../../gateway/rooms/room-log.ts";
 import type { DrawResponse, ServerFrame, ServerFrameOf } from "../../protocol/index.ts";
 import { keySpace } from "../../sale-engine/index.ts";
 import { useGatewayStack } from "../harness/gateway.ts";
@@ -133,6 +134,19 @@ describe("fair window over the gateway", () => {
       expect(l.reservationId).toBeUndefined();
     }
     expect(draws[0]).toMatchObject({ mode: "window", stock: 3, units: 3, winners: 3, losers: 5 });
+    // The room's counts at the draw reached every socket before the draw frame: nothing older follows it.
+    for (const { socket } of entrants) {
+      const at = socket.frames.findIndex((f) => f.t === "draw" && f.dropId === def.dropId);
+      const stock = socket.frames.filter(
+        (f): f is ServerFrameOf<"stock"> => f.t === "stock" && f.dropId === def.dropId,
+      );
+      const before = socket.frames.slice(0, at).filter((f) => f.t === "stock" && f.dropId === def.dropId);
+      expect(before.at(-1)).toMatchObject({ available: 0, held: 3 });
+      for (const f of stock) expect(compareIds(f.o, (draws[0] as ServerFrameOf<"draw">).o)).not.toBe(0);
+      for (const f of socket.frames.slice(at + 1))
+        if (f.t === "stock" && f.dropId === def.dropId)
+          expect(compareIds(f.o, (draws[0] as ServerFrameOf<"draw">).o)).toBeGreaterThan(0);
+    }
 
     // The public draw: the revealed seed, every entry, the server's check.
     const draw = await api(`/api/v1/drops/${def.dropId}/draw`);
