@@ -21,11 +21,14 @@ if not m then return { 0, 'DROP_NOT_FOUND' } end
 local w = redis.call('HMGET', state_key, 'wlen', 'wserved', 'fmode', 'wloff', 'u:' .. user)
 local len, served = tonumber(w[1] or '0'), tonumber(w[2] or '0')
 
+-- A raffle's queue is its drawn order (its tickets are not joined); a fair window is a draw.
+if w[3] == 'raffle' or w[4] == '1' or (tonumber(fwin or '0') > 0 and not falloc) then
+  return { 0, 'WAITLIST_CLOSED' }
+end
 local mine = tonumber(redis.call('HGET', queue_key, 'w:' .. user) or '')
 if mine then return { 1, mine, math.max(0, mine - served), 1 } end
 if qty > m.limit then return { 0, 'QTY_ABOVE_LIMIT', m.limit } end
-if w[3] == 'raffle' or w[4] == '1' or (tonumber(fwin or '0') > 0 and not falloc)
-  or effective_state(m.mode, m.starts, m.ends, m.available, now_ms()) ~= 'sold_out' then
+if effective_state(m.mode, m.starts, m.ends, m.available, now_ms()) ~= 'sold_out' then
   return { 0, 'WAITLIST_CLOSED' }
 end
 if tonumber(w[5] or '0') + qty > m.limit then return { 0, 'LIMIT_EXCEEDED' } end
