@@ -277,4 +277,13 @@ export const gatewayConfigFields = {
     .describe(
       "The fair window a room implies while none of its viewers reported a playback delay, ms. Default 3500: covers HLS viewers, a few seconds behind.",
     ),
+  GATEWAY_DRAW_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(1_000)
+    .describe(
+      "How long a gateway node answers GET /api/v1/drops/:dropId/draw from its last read of the draw before it reads and checks it again, ms; requests meanwhile share that one read and check (a draw of 5000 entries costs about 25 ms of CPU). 0: every request reads. Default 1000.",
+    ),
 };

@@ -32,6 +32,7 @@ export interface GatewayLimits {
   readonly fairMarginMs: number;
   readonly fairWindowStepMs: number;
   readonly fairDefaultWindowMs: number;
+  readonly drawCacheMs: number;
 }
 
 export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
@@ -66,6 +67,7 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     fairMarginMs: cfg.GATEWAY_FAIR_MARGIN_MS,
     fairWindowStepMs: cfg.GATEWAY_FAIR_WINDOW_STEP_MS,
     fairDefaultWindowMs: cfg.GATEWAY_FAIR_DEFAULT_WINDOW_MS,
+    drawCacheMs: cfg.GATEWAY_DRAW_CACHE_MS,
   };
 }
 

@@ -272,6 +272,7 @@ export class GatewayServer {
       guestTokenLimiter: new RateLimiter(this.limits.guestTokenRate, this.limits.guestTokenBurst),
       shadowSwitch: this.shadowSwitch,
       hasShadowLane: this.o.shadow !== undefined,
+      drawCacheMs: this.limits.drawCacheMs,
     });
     const mediaUrl = this.o.mediaUrl ?? "http://127.0.0.1:8090";
     registerInsightsApi(this.router, { insights: this.insights, mediaUrl });

@@ -10,4 +10,6 @@ export interface ApiDeps {
   readonly shadowSwitch: ShadowSwitch;
   /** Whether this deployment runs a shadow lane at all. */
   readonly hasShadowLane: boolean;
+  /** How long a published draw's read and check is reused, ms (GATEWAY_DRAW_CACHE_MS). */
+  readonly drawCacheMs: number;
 }

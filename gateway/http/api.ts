@@ -25,7 +25,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerAdminApi(router, d);
   registerRoomDropsRoute(router);
   registerDelayApi(router);
-  registerDrawApi(router);
+  registerDrawApi(router, d.drawCacheMs);
 
   router.route({
     method: "post",

@@ -69,8 +69,44 @@ export async function myDropState(
   };
 }
 
+/**
+ * A published draw's read and check, reused for `ttlMs` per lane and drop: everyone in a room may
+ * press "verify" at the draw, and each check of a full draw costs HMACs over every entry. Concurrent
+ * requests share the one in flight; refusals (open, no draw) are not kept.
+ */
+export class DrawCache {
+  private readonly lanes = new WeakMap<
+    SaleEngine,
+    Map<string, { at: number; draw: Promise<DrawResponse> }>
+  >();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(engine: SaleEngine, dropId: string): Promise<DrawResponse> {
+    if (this.ttlMs <= 0) return publishedDraw(engine, dropId);
+    let cache = this.lanes.get(engine);
+    if (!cache) {
+      cache = new Map();
+      this.lanes.set(engine, cache);
+    }
+    const now = Date.now();
+    const kept = cache.get(dropId);
+    if (kept && now - kept.at < this.ttlMs) return kept.draw;
+    // Expired ones go as new ones come: the map holds only the drops asked for lately.
+    for (const [id, entry] of cache) if (now - entry.at >= this.ttlMs) cache.delete(id);
+    const draw = publishedDraw(engine, dropId);
+    const entry = { at: now, draw };
+    cache.set(dropId, entry);
+    draw.catch(() => {
+      if (cache.get(dropId) === entry) cache.delete(dropId);
+    });
+    return draw;
+  }
+}
+
 /** GET /api/v1/drops/:dropId/draw: public, like the drop itself. GET …/me: the caller's own. */
-export function registerDrawApi(router: ApiRouter): void {
+export function registerDrawApi(router: ApiRouter, drawCacheMs: number): void {
+  const draws = new DrawCache(drawCacheMs);
   router.route({
     method: "get",
     pattern: "/api/v1/drops/:dropId/draw",
@@ -79,7 +115,7 @@ export function registerDrawApi(router: ApiRouter): void {
     lanes: "any",
     response: drawResponseSchema,
     handler: async ({ params, lane, g }) => {
-      sendJson(g, 200, await publishedDraw(lane.engine, validate(dropIdSchema, params[0], "drop id")));
+      sendJson(g, 200, await draws.get(lane.engine, validate(dropIdSchema, params[0], "drop id")));
     },
   });
   router.route({
