@@ -284,6 +284,6 @@ export const gatewayConfigFields = {
     .max(60_000)
     .default(1_000)
     .describe(
-      "How long a gateway node answers GET /api/v1/drops/:dropId/draw from its last read of the draw before it reads and checks it again, ms; requests meanwhile share that one read and check (a draw of 5000 entries costs about 25 ms of CPU). 0: every request reads. Default 1000.",
+      "How long a gateway node answers GET /api/v1/drops/:dropId/draw from its last read of the draw before it reads and checks it again, ms; requests meanwhile share that one read and check (reading and checking a draw of 5000 entries took about 35 ms of CPU, 40 to 60 ms in all, on a loaded 2-core machine). 0: every request reads. Default 1000.",
     ),
 };
