@@ -46,10 +46,19 @@ class Viewer {
     this.pendingPing = undefined;
   }
 
-  open() {
+  /** Connected, joined and synced within `timeoutMs`, or the run fails. */
+  open(timeoutMs) {
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`viewer ${this.i}: not joined within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       const connected = connectRaw(`${url}?token=${encodeURIComponent(this.token)}`, (buf, start, end) =>
-        this.receive(buf, start, end, resolve, reject),
+        this.receive(buf, start, end, done, reject),
       );
       // The welcome can arrive in the upgrade's own chunk, before this resolves: frames wait on it.
       this.connected = connected;
@@ -58,7 +67,7 @@ class Viewer {
         // A viewer the server closed fails the run at once instead of hanging it.
         socket.once("close", () => {
           reject(new Error(`viewer ${this.i}: socket closed before it joined`));
-          if (!this.closing) fail(`viewer ${this.i}: socket closed by the server`);
+          fail(`viewer ${this.i}: socket closed by the server`);
         });
       }, reject);
     });
@@ -117,13 +126,13 @@ class Viewer {
 }
 
 /** Opens every viewer, BATCH at a time; resolves once all joined and synced. */
-async function openAll(tokens) {
+async function openAll(tokens, timeoutMs) {
   for (let i = 0; i < tokens.length; i += BATCH) {
     const batch = [];
     for (let j = i; j < Math.min(i + BATCH, tokens.length); j++) {
       const viewer = new Viewer(j, tokens[j]);
       viewers.push(viewer);
-      batch.push(viewer.open());
+      batch.push(viewer.open(timeoutMs));
     }
     await Promise.all(batch);
   }
@@ -203,10 +212,13 @@ function runRound({ dropId, delayMs, reactionMs, retryMs, deadline }) {
   });
 }
 
+// The bench gone (killed, or its IPC closed): its viewers go too.
+process.once("disconnect", () => process.exit(0));
+
 process.on("message", async (m) => {
   try {
     if (m.type === "open") {
-      await openAll(m.tokens);
+      await openAll(m.tokens, m.openTimeoutMs);
       const rtts = viewers.map((v) => v.rtt).sort((a, b) => a - b);
       process.send?.({ type: "ready", maxRttMs: rtts.at(-1), medianRttMs: rtts[rtts.length >> 1] });
     } else if (m.type === "report-delay") {
@@ -216,12 +228,6 @@ process.on("message", async (m) => {
     } else if (m.type === "round") {
       const outcomes = await runRound(m);
       process.send?.({ type: "round", outcomes });
-    } else if (m.type === "close") {
-      for (const v of viewers) {
-        v.closing = true;
-        v.socket?.destroy();
-      }
-      process.exit(0);
     }
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));

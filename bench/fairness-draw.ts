@@ -3,8 +3,10 @@ import { maskUser, type VerifyResult, verifyDraw } from "../sale-engine/index.ts
 import type { Outcome } from "./fairness-room.ts";
 
 /** GET /api/v1/drops/:dropId/draw (public, no token), checked against its protocol schema. */
-export async function fetchDraw(base: string, dropId: string): Promise<DrawResponse> {
-  const res = await fetch(`${base}/api/v1/drops/${encodeURIComponent(dropId)}/draw`);
+export async function fetchDraw(base: string, dropId: string, timeoutMs: number): Promise<DrawResponse> {
+  const res = await fetch(`${base}/api/v1/drops/${encodeURIComponent(dropId)}/draw`, {
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`draw of ${dropId}: HTTP ${res.status} ${text}`);
   return drawResponseSchema.parse(JSON.parse(text));

@@ -27,6 +27,12 @@ const RETRY_MS = 100;
 /** Bound on the wait until every viewer's delay report is counted by the room, and the poll period. */
 const DELAY_REPORTS_WAIT_MS = 30_000;
 const DELAY_REPORTS_POLL_MS = 200;
+/** Each viewer is connected, joined and clock-synced within this, or the run fails. */
+const VIEWER_OPEN_MS = 30_000;
+/** Each HTTP call of the bench (create, delay, draw) answers within this. */
+const HTTP_TIMEOUT_MS = 10_000;
+/** How long a killed child may take to exit before its files are removed anyway. */
+const CHILD_EXIT_MS = 5_000;
 
 /**
  * Fairness at T0 for viewers whose video lags: one room of N viewers (real WebSocket clients in a
@@ -88,6 +94,19 @@ export async function run(args: string[]): Promise<number> {
   const client = connectRedis({ url: redis.url });
   const prefix = `fair-${randomUUID().slice(0, 6)}`;
   const engine = await SaleEngine.create({ redis: client, prefix });
+  // Stopped from outside (a test's bound, Ctrl-C): the children go at once (Redis dies with this
+  // process), the run then fails on them and cleans up; a gateway still starting is killed once it
+  // is up (its child is known only then).
+  let stopped = false;
+  const killChildren = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  };
+  const onSignal = () => {
+    stopped = true;
+    process.exitCode = 1;
+    killChildren();
+  };
+  process.once("SIGTERM", onSignal).once("SIGINT", onSignal);
   try {
     const secret = randomUUID().repeat(2);
     const gateway = await startGatewayChild({
@@ -98,9 +117,13 @@ export async function run(args: string[]): Promise<number> {
       maxConnectionsPerIp: viewers + 10,
     });
     children.push(gateway.child);
-    children.push(
-      await startWorkerChild({ redisUrl: redis.url, dataDir: path.join(dir, "worker"), keyPrefix: prefix }),
-    );
+    if (stopped) throw new Error("stopped by a signal");
+    await startWorkerChild({
+      redisUrl: redis.url,
+      dataDir: path.join(dir, "worker"),
+      keyPrefix: prefix,
+      children,
+    });
     const base = gateway.wsUrl.replace(/^ws:/, "http:").replace(/\/ws$/, "");
     const tokens = await TokenService.create({ secret });
     const host = await tokens.issue({ userId: "bench-host", role: "host", rooms: [ROOM], ttlSeconds: 3600 });
@@ -149,7 +172,7 @@ export async function run(args: string[]): Promise<number> {
       `fair window ${fair.windowMs} ms: ${entered.length} entries, ${results.length} results (latest ${Math.round(resultsWithinMs)} ms after the close), ${fairWinners.length} won, ${round(hlsShareOf(plan, fairWinners), 3)} of them HLS; others: ${countCodes(fair.outcomes.filter((o) => o.kind !== "entered"))}`,
     );
 
-    const draw = await fetchDraw(base, fair.dropId);
+    const draw = await fetchDraw(base, fair.dropId, HTTP_TIMEOUT_MS);
     const check = checkDraw(draw, fair.outcomes);
     const closesAt = fair.outcomes.find((o) => o.closesAt !== undefined)?.closesAt;
     if (draw.allocatedAt !== null && closesAt !== undefined)
@@ -193,12 +216,27 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return verified && results.length === entered.length && entered.length > 0 && oversold === 0 ? 0 : 1;
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
+    killChildren();
+    // Their files are removed below: a worker still dying would write into the folder meanwhile.
+    await Promise.all(children.map(exited));
     await engine.close();
     client.disconnect();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Resolves once `child` has exited, or after CHILD_EXIT_MS. */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, CHILD_EXIT_MS);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** "p50 12, p95 40, max 55 ms" of a list of durations. */
@@ -248,7 +286,7 @@ async function openRoom(wsUrl: string, tokens: string[], children: ChildProcess[
       }),
       failed,
     ]);
-  load.send({ type: "open", tokens });
+  load.send({ type: "open", tokens, openTimeoutMs: VIEWER_OPEN_MS });
   const ready = await next<{ maxRttMs: number; medianRttMs: number }>("ready");
   return {
     sync: `clock sync round trip median ${ready.medianRttMs} ms, max ${ready.maxRttMs} ms`,
@@ -290,6 +328,7 @@ async function createDrop(
 ): Promise<CreatedDrop> {
   const res = await fetch(`${base}/api/v1/rooms/${ROOM}/drops`, {
     method: "POST",
+    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     headers: { authorization: `Bearer ${host}`, "content-type": "application/json" },
     body: JSON.stringify({
       dropId,
@@ -319,6 +358,7 @@ async function waitForDelayReports(base: string, host: string, viewers: number):
   let last = "";
   while (Date.now() < until) {
     const res = await fetch(`${base}/api/v1/rooms/${ROOM}/delay`, {
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
       headers: { authorization: `Bearer ${host}` },
     });
     last = await res.text();

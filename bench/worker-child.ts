@@ -7,11 +7,13 @@ const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../bi
 /**
  * A real `livedrop worker` process (order pipeline and the expiry sweeper, whose fair pass
  * allocates fair windows) on the bench's Redis, with PGlite in `dataDir`; resolves once running.
+ * The child goes into `children` at once, so a bench stopped while it starts still kills it.
  */
 export async function startWorkerChild(o: {
   redisUrl: string;
   dataDir: string;
   keyPrefix: string;
+  children: ChildProcess[];
 }): Promise<ChildProcess> {
   const child = spawn(process.execPath, [bin, "worker"], {
     env: {
@@ -24,6 +26,7 @@ export async function startWorkerChild(o: {
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  o.children.push(child);
   await new Promise<void>((resolve, reject) => {
     let output = "";
     child.stdout?.on("data", (c: Buffer) => {
