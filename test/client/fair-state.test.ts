@@ -224,6 +224,22 @@ describe("viewer state of fair drops", () => {
     ).toBe(before);
   });
 
+  it("a drop frame without waitlist counters keeps the snapshot's (they move without events)", () => {
+    const fcfs = fairDrop({
+      fair: undefined,
+      state: "sold_out",
+      available: 0,
+      held: 1,
+      waitlist: { length: 4, served: 1 },
+    });
+    let s = applyFrame(emptyRoom("r1"), joined([fcfs]), 11_000);
+    const { waitlist: _, ...noCounters } = { ...fcfs, v: 4 };
+    s = applyFrame(s, frame({ t: "drop", room: "r1", o: "2-0", e: "e", drop: noCounters }), 12_000);
+    expect(s.drops.get("d1")?.waitlist).toEqual({ length: 4, served: 1 });
+    s = applyFrame(s, joined([{ ...fcfs, v: 5, waitlist: { length: 4, served: 3 } }]), 13_000);
+    expect(s.drops.get("d1")?.waitlist).toEqual({ length: 4, served: 3 });
+  });
+
   it("the ops screen's rates: entries per second beside clicks and orders, from two polls", () => {
     const room = (buyClicks: number, entries: number, holds: number): RoomInsight =>
       roomInsightSchema.parse({

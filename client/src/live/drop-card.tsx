@@ -1,12 +1,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type BuyRefusal, followStock } from "../shared/buy-refusal.ts";
-import type { LiveConnection } from "../shared/connection.ts";
+import type { Ack, LiveConnection } from "../shared/connection.ts";
+import type { EntrySummary, MyTicket } from "../shared/draw-state.ts";
 import { clockText, money } from "../shared/format.ts";
 import { useServerNow } from "../shared/hooks.ts";
 import { type MessageKey, useI18n } from "../shared/i18n.ts";
 import { randomId } from "../shared/ids.ts";
-import { type DropView, effectiveState } from "../shared/room-state.ts";
+import { type DropView, drawOpen, effectiveState } from "../shared/room-state.ts";
 import type { ServerClock } from "../shared/server-clock.ts";
+import { DrawStatus } from "./draw-status.tsx";
+import { WaitlistButton } from "./waitlist-button.tsx";
 
 /** Starts further ahead than this show "coming soon" rather than a countdown. */
 const COUNTDOWN_MAX_MS = 24 * 3600_000;
@@ -20,7 +23,12 @@ export interface Hold {
   readonly priceMinor: number;
   readonly currency: string;
   readonly title: string;
+  /** A hold the server placed for this buyer: a draw's win, a raffle's hand-off, the waitlist. */
+  readonly via?: "draw" | "handoff" | "waitlist";
 }
+
+/** What an accepted buy ack became: an entry of the draw, or a hold. */
+export type EntryAck = Extract<Extract<Ack, { ok: true }>["result"], { kind: "entered" }>;
 
 /** Buy refusals that change what the card shows, and the message of the others. */
 const REFUSAL: Record<string, MessageKey> = {
@@ -28,6 +36,7 @@ const REFUSAL: Record<string, MessageKey> = {
   INSUFFICIENT_STOCK: "drop.soldOut",
   LIMIT_EXCEEDED: "drop.limit",
   NOT_STARTED: "buy.err.notStarted",
+  DRAW_OPEN: "fair.err.open",
   PAUSED: "drop.paused",
   ENDED: "drop.ended",
 };
@@ -42,14 +51,23 @@ export function DropCard({
   conn,
   clock,
   onHold,
+  entry,
+  ticket,
+  onEntered,
+  onTicket,
 }: {
   drop: DropView;
   conn: LiveConnection;
   clock: ServerClock;
   onHold: (h: Hold) => void;
+  /** This buyer's entries in the drop's draw, and waitlist ticket. */
+  entry?: EntrySummary | undefined;
+  ticket?: MyTicket | undefined;
+  onEntered: (r: EntryAck) => void;
+  onTicket: (r: { dropId: string; ticket: number; position: number }) => void;
 }) {
   const t = useI18n();
-  const now = useServerNow(clock, 250, [drop.startsAt]);
+  const now = useServerNow(clock, 250, [drop.startsAt, drop.fair?.closesAt ?? 0]);
   const [buying, setBuying] = useState(false);
   const [refusal, setRefusal] = useState<BuyRefusal | undefined>();
   const [error, setError] = useState<MessageKey | undefined>();
@@ -66,7 +84,9 @@ export function DropCard({
   // The engine's answer is newer than the last stock frame the card has seen.
   if (state === "live" && (refused === "SOLD_OUT" || refused === "INSUFFICIENT_STOCK")) state = "sold_out";
   const limitReached = refused === "LIMIT_EXCEEDED";
-  const canBuy = state === "live" && !limitReached && !buying;
+  // In a draw's entry window a buy is an entry: one press per buyer here (the engine checks the limit).
+  const entering = state === "live" && drawOpen(drop, now);
+  const canBuy = state === "live" && !limitReached && !buying && !(entering && entry);
 
   const buy = async () => {
     setBuying(true);
@@ -79,7 +99,8 @@ export function DropCard({
         qty: 1,
         idempotencyKey: randomId("k"),
       });
-      if (ack.ok && ack.result.kind === "buy") {
+      if (ack.ok && ack.result.kind === "entered") onEntered(ack.result);
+      else if (ack.ok && ack.result.kind === "buy") {
         onHold({
           reservationId: ack.result.reservationId,
           dropId: drop.dropId,
@@ -109,9 +130,13 @@ export function DropCard({
         ? t("drop.comingSoon")
         : t("drop.startsIn", { time: clockText(drop.startsAt - now) })
       : state === "live"
-        ? buying
-          ? t("drop.buying")
-          : t("drop.buy")
+        ? entering
+          ? buying
+            ? t("fair.entering")
+            : t("fair.enter")
+          : buying
+            ? t("drop.buying")
+            : t("drop.buy")
         : state === "sold_out"
           ? t("drop.soldOut")
           : state === "paused"
@@ -132,6 +157,7 @@ export function DropCard({
             {t("drop.countdown", { time: clockText(drop.startsAt - now) })}
           </p>
         ) : null}
+        <DrawStatus drop={drop} now={now} entry={entry} ticket={ticket} />
       </div>
       <button
         type="button"
@@ -142,6 +168,9 @@ export function DropCard({
       >
         {label}
       </button>
+      {state === "sold_out" && !drop.fair && !ticket ? (
+        <WaitlistButton drop={drop} conn={conn} onTicket={onTicket} />
+      ) : null}
       {error && error !== "drop.soldOut" && error !== "drop.limit" ? (
         <p class="drop-error" role="alert">
           {t(error)}

@@ -22,6 +22,12 @@ const PAY_ERRORS: Record<string, MessageKey> = {
   HOLD_EXPIRED: "pay.err.expired",
 };
 
+const VIA: Record<NonNullable<Hold["via"]>, MessageKey> = {
+  draw: "hold.via.draw",
+  handoff: "hold.via.handoff",
+  waitlist: "hold.via.waitlist",
+};
+
 const STATUS: Record<WireOrderStatus, MessageKey> = {
   pending_payment: "order.pending",
   paid: "order.paid",
@@ -99,13 +105,20 @@ export function HoldPanel({
         {hold.title} × {hold.qty}
       </h2>
       <p class="hold-total">{money(hold.priceMinor * hold.qty, hold.currency)}</p>
+      {hold.via ? (
+        <p class="hold-via" data-testid="hold-via" data-via={hold.via}>
+          {t(VIA[hold.via])}
+        </p>
+      ) : null}
       <p class="hold-status" data-testid="order-status" role="status">
         {t(STATUS[shown])}
       </p>
       {shown === "pending_payment" ? (
         <>
           <p class="hold-deadline" data-testid="pay-by">
-            {t("hold.payBy", { time: clockText(left) })}
+            {t(hold.via === "handoff" || hold.via === "waitlist" ? "hold.claimBy" : "hold.payBy", {
+              time: clockText(left),
+            })}
           </p>
           <fieldset class="cards">
             <legend>{t("pay.sandbox")}</legend>

@@ -5,6 +5,7 @@ import { ChatInput } from "../shared/chat-input.tsx";
 import { ChatList } from "../shared/chat-list.tsx";
 import { Header, ReconnectBanner, Viewers } from "../shared/chrome.tsx";
 import { LiveConnection, wsUrl } from "../shared/connection.ts";
+import { entrySummary } from "../shared/draw-state.ts";
 import { useConnectionState, useRoom, useServerNow } from "../shared/hooks.ts";
 import { t, useI18n } from "../shared/i18n.ts";
 import { type DropView, isHeart, pinnedDrop } from "../shared/room-state.ts";
@@ -17,6 +18,7 @@ import { Hearts } from "./hearts.tsx";
 import { HoldPanel } from "./hold-panel.tsx";
 import { loadHolds, saveHolds } from "./holds-store.ts";
 import { Player, type PlayMode } from "./player.tsx";
+import { useDraws } from "./use-draws.ts";
 import "../shared/styles.css";
 
 /** An HLS viewer waits at most this long for their video to reach a drop's announcement. */
@@ -88,12 +90,16 @@ function LiveApp({ room }: { room: string }) {
   );
   const chat = useMemo(() => state.chat.filter((m) => m.deleted || !isHeart(m.text)), [state.chat]);
 
-  const addHold = (h: Hold) =>
-    setHolds((all) => {
-      const next = [...all.filter((x) => x.reservationId !== h.reservationId), h];
-      saveHolds(room, next);
-      return next;
-    });
+  const addHold = useCallback(
+    (h: Hold) =>
+      setHolds((all) => {
+        const next = [...all.filter((x) => x.reservationId !== h.reservationId), h];
+        saveHolds(room, next);
+        return next;
+      }),
+    [room],
+  );
+  const { draws, onEntered, onTicket } = useDraws(conn, guestToken, drops, addHold);
   const closeHold = (id: string) =>
     setHolds((all) => {
       const next = all.filter((x) => x.reservationId !== id);
@@ -135,7 +141,16 @@ function LiveApp({ room }: { room: string }) {
             />
           ))}
           {drop ? (
-            <DropCard drop={drop} conn={conn} clock={clock} onHold={addHold} />
+            <DropCard
+              drop={drop}
+              conn={conn}
+              clock={clock}
+              onHold={addHold}
+              entry={entrySummary(draws, drop.dropId)}
+              ticket={draws.tickets.get(drop.dropId)}
+              onEntered={onEntered}
+              onTicket={onTicket}
+            />
           ) : (
             <p class="muted no-drop" data-testid="no-drop">
               {t("drop.none")}
@@ -153,4 +168,10 @@ function LiveApp({ room }: { room: string }) {
 
 const root = document.getElementById("app");
 const room = roomFromPath("live");
-if (root) render(room ? <LiveApp room={room} /> : <p class="page">{t("app.noRoom")}</p>, root);
+// `?verify=DROP`: the draw's verify view, its own chunk (the viewer's initial JavaScript stays lean).
+const verify = new URLSearchParams(location.search).get("verify");
+if (root && verify)
+  import("../verify/verify-page.tsx")
+    .then(({ VerifyPage }) => render(<VerifyPage dropId={verify} room={room} />, root))
+    .catch(() => render(<p class="page">{t("verify.error", { message: "offline" })}</p>, root));
+else if (root) render(room ? <LiveApp room={room} /> : <p class="page">{t("app.noRoom")}</p>, root);

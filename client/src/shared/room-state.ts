@@ -58,10 +58,13 @@ export function applyFrame(s: RoomState, f: ServerFrame, serverNow: number): Roo
       const announced =
         !prev || (f.drop.state !== prev.state && (f.drop.state === "live" || f.drop.state === "scheduled"));
       const drops = new Map(s.drops);
+      // Drop frames carry no waitlist counters (they move without events): the last snapshot's stay.
+      const waitlist = f.drop.waitlist ?? prev?.waitlist;
       drops.set(f.drop.dropId, {
         ...f.drop,
         announcedAt: announced ? serverNow : (prev?.announcedAt ?? 0),
         ...(prev?.drawn ? { drawn: prev.drawn } : {}),
+        ...(waitlist ? { waitlist } : {}),
       });
       return { ...s, drops };
     }
