@@ -400,9 +400,9 @@ export class SaleEngine {
     const required = await this.replication.required(dropId);
     if (required === 0) return { ...(await this.settleScript("ldConfirm", rid)), replicas: 0, required };
     const k = this.keys.drop(dropId);
-    const keys = [k.state, k.holds, k.outbox, k.events, k.log, k.queue];
+    const keys = [k.state, k.holds, k.outbox, k.events, k.log];
     const args = [dropId, rid, this.eventLogLength];
-    const { reply, replicas } = await this.replication.run(scriptSource("confirm", 6), keys, args, required);
+    const { reply, replicas } = await this.replication.run(scriptSource("confirm", 5), keys, args, required);
     return { rid, reply, replicas, required };
   }
 
@@ -420,7 +420,6 @@ export class SaleEngine {
       k.outbox,
       k.events,
       k.log,
-      k.queue,
       dropId,
       rid,
       this.eventLogLength,
@@ -442,7 +441,6 @@ export class SaleEngine {
       k.outbox,
       k.events,
       k.log,
-      k.queue,
       id,
       size,
       this.eventLogLength,
@@ -672,15 +670,7 @@ export class SaleEngine {
     const r = validate(reserveRequestSchema, request, "waitlist request");
     const k = this.keys.drop(r.dropId);
     const reply = decodeWaitlist(
-      await this.cmd.ldWaitlist(
-        k.state,
-        k.queue,
-        r.dropId,
-        r.userId,
-        r.qty,
-        r.idempotencyKey,
-        this.waitlistMax,
-      ),
+      await this.cmd.ldWaitlist(k.state, r.dropId, r.userId, r.qty, r.idempotencyKey, this.waitlistMax),
     );
     if (!reply.ok) {
       const details =
@@ -701,12 +691,9 @@ export class SaleEngine {
     const id = validate(dropIdSchema, dropId, "drop id");
     const user = validate(userIdSchema, userId, "user id");
     const k = this.keys.drop(id);
-    const ticket = Number((await this.redis.hget(k.queue, `w:${user}`)) ?? 0);
+    const ticket = Number((await this.redis.hget(k.state, `w:${user}`)) ?? 0);
     if (!(ticket > 0)) return null;
-    const [raw, served] = await Promise.all([
-      this.redis.hget(k.queue, `t:${ticket}`),
-      this.redis.hget(k.state, "wserved"),
-    ]);
+    const [raw, served] = await this.redis.hmget(k.state, `t:${ticket}`, "wserved");
     const letter = (raw ?? "").split("|")[3];
     const status = letter === "O" ? "offered" : letter === "K" ? "skipped" : "waiting";
     const position = status === "waiting" ? Math.max(0, ticket - Number(served ?? 0)) : 0;

@@ -209,7 +209,6 @@ async function eraseInDrop(
       k.events,
       k.log,
       k.entries,
-      k.queue,
       drop.dropId,
       userId,
       pseudonym,
@@ -230,7 +229,7 @@ async function eraseInDrop(
       // ticket (a join records no attempt): it is withdrawn.
       if (
         (await redis.hexists(k.state, `u:${userId}`)) === 1 ||
-        (await redis.hexists(k.queue, `w:${userId}`)) === 1
+        (await redis.hexists(k.state, `w:${userId}`)) === 1
       )
         bought = await run([]);
       break;

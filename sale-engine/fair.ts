@@ -104,7 +104,6 @@ export class FairWindows {
         k.events,
         k.log,
         k.entries,
-        k.queue,
         dropId,
         this.eventLogLength,
         seed,

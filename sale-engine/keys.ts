@@ -24,11 +24,6 @@ export interface DropKeys {
    * `user|qty|idemKey|W|rid|granted|position` or `user|qty|idemKey|L||0|position` (lua/allocate.lua).
    */
   readonly entries: string;
-  /**
-   * Hash: the hand-off queue (a raffle's entrants who did not win, in drawn order, or the
-   * waitlist): `t:<n>` (ticket) and `w:<user>` fields; layout in lua/_prelude.lua.
-   */
-  readonly queue: string;
 }
 
 export interface KeySpace {
@@ -75,7 +70,6 @@ export function keySpace(prefix: string): KeySpace {
           events: `${base}:events`,
           log: `${base}:log`,
           entries: `${base}:entries`,
-          queue: `${base}:queue`,
         };
         if (cache.size >= 10_000) cache.clear();
         cache.set(dropId, keys);

@@ -4,17 +4,17 @@ import { type LuaCommands, luaCommands } from "../core/index.ts";
 export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldCreate: { file: "create", keys: 3 },
   ldReserve: { file: "reserve", keys: 6 },
-  ldConfirm: { file: "confirm", keys: 6 },
-  ldRelease: { file: "release", keys: 6 },
-  ldExpire: { file: "expire", keys: 6 },
+  ldConfirm: { file: "confirm", keys: 5 },
+  ldRelease: { file: "release", keys: 5 },
+  ldExpire: { file: "expire", keys: 5 },
   ldRestock: { file: "restock", keys: 3 },
   ldTransition: { file: "transition", keys: 3 },
   ldStatus: { file: "status", keys: 1 },
   ldIndexRetire: { file: "index-retire", keys: 2 },
   ldIndexRepair: { file: "index-repair", keys: 2 },
-  ldEraseUser: { file: "erase-user", keys: 7 },
-  ldAllocate: { file: "allocate", keys: 7 },
-  ldWaitlist: { file: "waitlist", keys: 2 },
+  ldEraseUser: { file: "erase-user", keys: 6 },
+  ldAllocate: { file: "allocate", keys: 6 },
+  ldWaitlist: { file: "waitlist", keys: 1 },
 });
 
 export type ScriptCommands = LuaCommands<

@@ -6,6 +6,7 @@
 --   i:<user>|<key>    recorded hold  qty|1|rid|deadline|available (refusals are not recorded)
 --   u:<user>          units the user holds + bought (what the per-user limit counts)
 --   wlen wserved      the hand-off queue's tickets handed out and served or skipped (see hand_off)
+--   t:<n>  w:<user>   the hand-off queue's tickets (see hand_off)
 -- One HMGET and one HSET on this hash serve a whole batch of reserves (see reserve.lua).
 
 -- Server clock in milliseconds (Redis TIME: the only clock the sale trusts).
@@ -104,7 +105,7 @@ local function record(rec, status)
   return rec[1] .. '|' .. rec[2] .. '|' .. rec[3] .. '|' .. status .. '|' .. rec[5]
 end
 
--- The hand-off queue (KEYS queue hash, one per drop): a raffle's entrants who did not win, in
+-- The hand-off queue (fields of the drop state hash): a raffle's entrants who did not win, in
 -- drawn order, or a first-come drop's waitlist, in joining order. Ticket n (1-based):
 --   t:<n>             user|qty|idemKey|S|rid   (S: W waiting, O offered a hold rid, K skipped)
 --   w:<user>          n (one ticket per user: a join again, with any key, answers it)
@@ -113,8 +114,8 @@ end
 -- raffle, `waitlist` else); a user with no room under the limit is skipped. Only on a live drop
 -- (active, started, not ended). Appends the reservation.placed events to `events`; the caller
 -- writes the counters in `m`. Returns the units that found no ticket (they stay on sale).
-local function hand_off(state_key, holds_key, queue_key, drop_id, m, now, units, events)
-  if not queue_key or m.mode ~= 'active' or now < m.starts or (m.ends > 0 and now >= m.ends) then
+local function hand_off(state_key, holds_key, drop_id, m, now, units, events)
+  if m.mode ~= 'active' or now < m.starts or (m.ends > 0 and now >= m.ends) then
     return units
   end
   local q = redis.call('HMGET', state_key, 'wlen', 'wserved', 'fmode')
@@ -127,14 +128,14 @@ local function hand_off(state_key, holds_key, queue_key, drop_id, m, now, units,
   while units > 0 and served < len do
     served = served + 1
     local tfield = 't:' .. served
-    local t = split(redis.call('HGET', queue_key, tfield) or '||||')
+    local t = split(redis.call('HGET', state_key, tfield) or '||||')
     local user, want, key = t[1], tonumber(t[2]) or 0, t[3]
     local ufield = 'u:' .. user
     local owned = tonumber(redis.call('HGET', state_key, ufield) or '0')
     local granted = math.min(want, units, m.limit - owned)
     if t[4] ~= 'W' or granted <= 0 or not (safe_id(user) and safe_id(key)) then
       -- withdrawn (erasure) or at the limit: skipped, recorded as such
-      if t[4] == 'W' then redis.call('HSET', queue_key, tfield, user .. '|' .. t[2] .. '|' .. key .. '|K|') end
+      if t[4] == 'W' then redis.call('HSET', state_key, tfield, user .. '|' .. t[2] .. '|' .. key .. '|K|') end
     else
       units = units - granted
       m.seq = m.seq + 1
@@ -152,7 +153,7 @@ local function hand_off(state_key, holds_key, queue_key, drop_id, m, now, units,
       redis.call('HSET', state_key, ufield, owned + granted, 'r:' .. rid,
         user .. '|' .. granted .. '|' .. deadline .. '|H|' .. key)
       redis.call('ZADD', holds_key, deadline, rid)
-      redis.call('HSET', queue_key, tfield, user .. '|' .. want .. '|' .. key .. '|O|' .. rid)
+      redis.call('HSET', state_key, tfield, user .. '|' .. want .. '|' .. key .. '|O|' .. rid)
       events[#events + 1] = event_json('reservation.placed',
         '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. granted .. ',"deadline":' .. deadline
           .. ',"via":"' .. via .. '",',
@@ -164,10 +165,10 @@ local function hand_off(state_key, holds_key, queue_key, drop_id, m, now, units,
 end
 
 -- Hand a held reservation's units back (release or expiry). Caller has checked status == H.
--- With a hand-off queue (`queue_key`), the units go to its next tickets first (see hand_off): the
+-- With tickets waiting in the hand-off queue, the units go to them first (see hand_off): the
 -- release event shows them back on sale, the placed events right after it, in the same
 -- published array, take them again, so no buyer can take them in between.
-local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, status, queue_key)
+local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, status)
   local qty = tonumber(rec[2])
   m.held = m.held - qty
   m.available = m.available + qty
@@ -184,7 +185,7 @@ local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec,
     event_head(drop_id, m, now), m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now),
     m.available, m.held, m.sold) }
   redis.call('HSET', state_key, 'r:' .. rid, record(rec, status))
-  hand_off(state_key, holds_key, queue_key, drop_id, m, now, qty, events)
+  hand_off(state_key, holds_key, drop_id, m, now, qty, events)
   redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver,
     'seq', m.seq)
   emit(out, events)

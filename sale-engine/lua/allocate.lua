@@ -6,10 +6,10 @@
 -- become a normal hold (record, deadline now + hold, holds zset, reservation.placed in the
 -- outbox, `via` draw), so orders and expiry work unchanged. The seed is revealed (field fseedpub,
 -- event). A raffle (field fmode) also queues the entries that won nothing, in draw order, as the
--- drop's hand-off queue (KEYS[7], tickets 1.., see hand_off in _prelude.lua): an unpaid winner's
+-- drop's hand-off queue (tickets 1.., see hand_off in _prelude.lua): an unpaid winner's
 -- units go to them before they go back on sale.
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- KEYS[5] event log stream   KEYS[6] fair-window entries hash   KEYS[7] hand-off queue hash
+-- KEYS[5] event log stream   KEYS[6] fair-window entries hash
 -- ARGV[1] drop id   ARGV[2] event log length   ARGV[3] seed (hex)   ARGV[4] n
 -- ARGV[5 .. 4 + 2n] the entries in draw order: entry id, the user's mask (32 hex chars)
 -- Returns: {1, allocated now (1|0: done before), winners, losers, units, stock at close}
@@ -85,7 +85,7 @@ for i = 1, n do
     redis.call('HSET', entries_key, eid, base .. '|L||0|' .. i)
     if mode == 'raffle' then
       tickets = tickets + 1
-      redis.call('HSET', KEYS[7], 't:' .. tickets, base .. '|W|', 'w:' .. user, tickets)
+      redis.call('HSET', state_key, 't:' .. tickets, base .. '|W|', 'w:' .. user, tickets)
     end
   end
   listed[i] = '{"entry":"' .. eid .. '","user":"' .. ARGV[4 + 2 * i] .. '","qty":' .. qty .. ',"granted":' .. granted .. '}'

@@ -1,6 +1,6 @@
 -- confirm: a paid hold becomes sold (held -> sold). Idempotent; refused after release.
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- KEYS[5] event log stream   KEYS[6] hand-off queue hash (see hand_off in _prelude.lua)
+-- KEYS[5] event log stream
 -- ARGV[1] drop id   ARGV[2] reservation id   ARGV[3] event log length (entries, MAXLEN ~)
 -- A replay rewrites the record unchanged, so a WAIT after it, on whatever connection, covers the
 -- confirm (the write moves that connection's replication offset).
@@ -24,7 +24,7 @@ if rec[4] ~= 'H' then return { 0, 'ALREADY_RELEASED', rec[4] } end
 
 local now = now_ms()
 if now >= tonumber(rec[3]) then
-  return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, 'X', KEYS[6])
+  return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, 'X')
   return { 0, 'HOLD_EXPIRED' }
 end
 

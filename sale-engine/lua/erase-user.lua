@@ -1,7 +1,7 @@
 -- erase-user: move one user's records in one drop to their pseudonym (privacy erasure). The
 -- caller finds the user's idempotency keys with HSCAN (so this script never walks the hash).
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- KEYS[5] event log stream   KEYS[6] fair-window entries hash   KEYS[7] hand-off queue hash
+-- KEYS[5] event log stream   KEYS[6] fair-window entries hash
 -- ARGV[1] drop id   ARGV[2] user id   ARGV[3] pseudonym   ARGV[4] event log length (MAXLEN ~)
 -- ARGV[5..] the idempotency keys of the user's `i:<user>|<key>` fields; none: only the user's
 --           units field `u:<user>` moves, whole (it outlived the records it counted)
@@ -68,13 +68,13 @@ if units > 0 then
   if #ARGV == 4 then fields = fields + 1 end
 end
 
-local ticket = redis.call('HGET', KEYS[7], 'w:' .. user)
+local ticket = redis.call('HGET', state_key, 'w:' .. user)
 if ticket then
-  local t = split(redis.call('HGET', KEYS[7], 't:' .. ticket) or '||||')
+  local t = split(redis.call('HGET', state_key, 't:' .. ticket) or '||||')
   if t[4] == 'W' then t[4] = 'K' end
-  redis.call('HSET', KEYS[7], 't:' .. ticket, pseudo .. '|' .. t[2] .. '|' .. t[3] .. '|' .. t[4] .. '|' .. t[5],
+  redis.call('HSET', state_key, 't:' .. ticket, pseudo .. '|' .. t[2] .. '|' .. t[3] .. '|' .. t[4] .. '|' .. t[5],
     'w:' .. pseudo, ticket)
-  redis.call('HDEL', KEYS[7], 'w:' .. user)
+  redis.call('HDEL', state_key, 'w:' .. user)
   fields = fields + 1
 end
 
@@ -85,6 +85,6 @@ if #ARGV > 4 then redis.call('HDEL', state_key, 'eu:' .. user, 'ee:' .. user) en
 local out = sink(KEYS[4], KEYS[5], log_len, KEYS[3])
 local now = now_ms()
 for _, h in ipairs(held) do
-  return_hold(state_key, holds_key, out, drop_id, m, now, h[1], h[2], 'R', KEYS[7])
+  return_hold(state_key, holds_key, out, drop_id, m, now, h[1], h[2], 'R')
 end
 return { 1, fields, records, #held }

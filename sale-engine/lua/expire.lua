@@ -2,7 +2,7 @@
 -- tell whether the drop is settled for good, so the engine can drop it from its active index
 -- (that index lives in another Redis Cluster slot, so this script does not write it).
 -- KEYS[1] drop state hash   KEYS[2] holds zset   KEYS[3] outbox stream   KEYS[4] event channel
--- KEYS[5] event log stream   KEYS[6] hand-off queue hash (see hand_off in _prelude.lua)
+-- KEYS[5] event log stream
 -- ARGV[1] drop id   ARGV[2] batch size   ARGV[3] event log length (entries, MAXLEN ~)
 -- Returns: {1, now, settled, rid...} (the reservations expired by this call; none when none were
 --          due; settled = 1 when the drop has ended, holds no hold and its outbox is empty:
@@ -23,7 +23,7 @@ for _, rid in ipairs(due) do
   local raw = redis.call('HGET', state_key, 'r:' .. rid)
   local rec = raw and split(raw)
   if rec and rec[4] == 'H' then
-    return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, 'X', KEYS[6])
+    return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec, 'X')
     result[#result + 1] = rid
   else
     -- A stale entry (record settled elsewhere): drop it so the sweep cannot loop on it.
