@@ -22,18 +22,29 @@ export interface DrawResultsDeps {
  * its entrants; the winners' holds are the `reservation.placed` events (`via: "draw"`) logged just
  * before it.
  */
+/** A draw winner's hold as its placed event tells it. */
+interface Hold {
+  readonly reservationId: string;
+  readonly deadline: number;
+}
+
 export class DrawResults {
-  /** Per drop, its winners' hold deadlines between their placed events and the draw's event. */
-  private readonly deadlines = new Map<string, Map<string, number>>();
+  /**
+   * Per drop, per user, the holds its draw placed, in draw order (the allocation script places
+   * them walking that order), kept from their placed events until the draw's own event.
+   */
+  private readonly winners = new Map<string, Map<string, Hold[]>>();
 
   constructor(private readonly d: DrawResultsDeps) {}
 
   /** A hold was placed in the room: remembered (a draw's winner) or offered (hand-off, waitlist). */
   placed(ev: Placed): void {
     if (ev.via === "draw") {
-      const drop = this.deadlines.get(ev.drop) ?? new Map<string, number>();
-      drop.set(ev.reservation, ev.deadline);
-      this.deadlines.set(ev.drop, drop);
+      const drop = this.winners.get(ev.drop) ?? new Map<string, Hold[]>();
+      const holds = drop.get(ev.user) ?? [];
+      holds.push({ reservationId: ev.reservation, deadline: ev.deadline });
+      drop.set(ev.user, holds);
+      this.winners.set(ev.drop, drop);
     } else if (ev.via === "handoff" || ev.via === "waitlist")
       this.d.toUser(ev.user, {
         t: "offer",
@@ -47,49 +58,54 @@ export class DrawResults {
 
   /** A draw ran: every local entrant hears their result. Errors are logged (GET …/me still answers). */
   allocated(room: string, ev: Allocated): void {
-    const deadlines = this.deadlines.get(ev.drop) ?? new Map<string, number>();
-    this.deadlines.delete(ev.drop);
-    this.send(room, ev, deadlines).catch((err: unknown) =>
+    const winners = this.winners.get(ev.drop) ?? new Map<string, Hold[]>();
+    this.winners.delete(ev.drop);
+    this.send(room, ev, winners).catch((err: unknown) =>
       this.d.log.warn({ err: (err as Error).message, room, dropId: ev.drop }, "draw results not sent"),
     );
   }
 
-  private async send(room: string, ev: Allocated, deadlines: Map<string, number>): Promise<void> {
+  private async send(room: string, ev: Allocated, winners: Map<string, Hold[]>): Promise<void> {
+    // One HMAC per local user of the room, once per draw: about 2 µs each (50,000 users: ~100 ms).
     const byMask = new Map<string, string>();
     for (const userId of this.d.localUsers(room)) byMask.set(maskUser(ev.seed, userId), userId);
-    const mine = ev.entries.flatMap((e) => {
-      const userId = byMask.get(e.user);
-      return userId === undefined ? [] : [{ ...e, userId }];
-    });
-    // The winners' hold ids are in the entries hash: one concurrent read per local winner.
-    const holds = await Promise.all(
-      mine.map(async (e) => (e.granted > 0 ? this.holdOf(ev.drop, e.entry, deadlines) : undefined)),
-    );
-    for (const [i, e] of mine.entries()) {
-      const hold = holds[i];
-      this.d.toUser(e.userId, {
-        t: "entry",
-        dropId: ev.drop,
-        entryId: e.entry,
-        status: e.granted > 0 ? "won" : "lost",
-        qty: e.qty,
-        granted: e.granted,
-        ...(hold ? { reservationId: hold.reservationId, deadline: hold.deadline } : {}),
-      });
+    const unknown: { entry: Allocated["entries"][number]; userId: string }[] = [];
+    for (const entry of ev.entries) {
+      const userId = byMask.get(entry.user);
+      if (userId === undefined) continue;
+      if (entry.granted === 0) this.result(ev.drop, userId, entry, undefined);
+      else {
+        // The user's k-th winning entry in draw order holds their k-th placed hold.
+        const hold = winners.get(userId)?.shift();
+        if (hold) this.result(ev.drop, userId, entry, hold);
+        else unknown.push({ entry, userId });
+      }
     }
+    // Placed events this node did not see (it started delivering the room after them): read.
+    const holds = await Promise.all(unknown.map(({ entry }) => this.holdOf(ev.drop, entry.entry)));
+    for (const [i, { entry, userId }] of unknown.entries()) this.result(ev.drop, userId, entry, holds[i]);
   }
 
-  private async holdOf(
+  private result(
     dropId: string,
-    entryId: string,
-    deadlines: Map<string, number>,
-  ): Promise<{ reservationId: string; deadline: number } | undefined> {
-    const entry = await this.d.engine.fairEntry(dropId, entryId);
-    const reservationId = entry?.reservationId;
+    userId: string,
+    e: Allocated["entries"][number],
+    hold: Hold | undefined,
+  ): void {
+    this.d.toUser(userId, {
+      t: "entry",
+      dropId,
+      entryId: e.entry,
+      status: e.granted > 0 ? "won" : "lost",
+      qty: e.qty,
+      granted: e.granted,
+      ...(hold ? { reservationId: hold.reservationId, deadline: hold.deadline } : {}),
+    });
+  }
+
+  private async holdOf(dropId: string, entryId: string): Promise<Hold | undefined> {
+    const reservationId = (await this.d.engine.fairEntry(dropId, entryId))?.reservationId;
     if (!reservationId) return undefined;
-    // Its placed event came first in the room log; a node that joined late reads the hold.
-    const deadline =
-      deadlines.get(reservationId) ?? (await this.d.engine.reservation(reservationId)).deadline;
-    return { reservationId, deadline };
+    return { reservationId, deadline: (await this.d.engine.reservation(reservationId)).deadline };
   }
 }
