@@ -2,13 +2,20 @@ import { type DrawResponse, drawResponseSchema } from "../protocol/index.ts";
 import { maskUser, type VerifyResult, verifyDraw } from "../sale-engine/index.ts";
 import type { Outcome } from "./fairness-room.ts";
 
-/** GET /api/v1/drops/:dropId/draw (public, no token), checked against its protocol schema. */
-export async function fetchDraw(base: string, dropId: string, timeoutMs: number): Promise<DrawResponse> {
+/**
+ * GET /api/v1/drops/:dropId/draw (public, no token), checked against its protocol schema; a
+ * refusal (409 while not drawn, 404) is a string saying so, for the run to report unverified.
+ */
+export async function fetchDraw(
+  base: string,
+  dropId: string,
+  timeoutMs: number,
+): Promise<DrawResponse | string> {
   const res = await fetch(`${base}/api/v1/drops/${encodeURIComponent(dropId)}/draw`, {
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`draw of ${dropId}: HTTP ${res.status} ${text}`);
+  if (!res.ok) return `HTTP ${res.status} ${text.slice(0, 200)}`;
   return drawResponseSchema.parse(JSON.parse(text));
 }
 

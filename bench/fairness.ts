@@ -173,13 +173,18 @@ export async function run(args: string[]): Promise<number> {
     );
 
     const draw = await fetchDraw(base, fair.dropId, HTTP_TIMEOUT_MS);
-    const check = checkDraw(draw, fair.outcomes);
-    const closesAt = fair.outcomes.find((o) => o.closesAt !== undefined)?.closesAt;
-    if (draw.allocatedAt !== null && closesAt !== undefined)
-      progress(`the worker allocated the draw ${draw.allocatedAt - closesAt} ms after the close`);
-    progress(
-      `draw: endpoint ${JSON.stringify(draw.verified)}, local ${JSON.stringify(check.local)}; ${check.note}`,
-    );
+    let verified = false;
+    if (typeof draw === "string") progress(`draw: the endpoint refused it: ${draw}`);
+    else {
+      const check = checkDraw(draw, fair.outcomes);
+      const closesAt = fair.outcomes.find((o) => o.closesAt !== undefined)?.closesAt;
+      if (draw.allocatedAt !== null && closesAt !== undefined)
+        progress(`the worker allocated the draw ${draw.allocatedAt - closesAt} ms after the close`);
+      progress(
+        `draw: endpoint ${JSON.stringify(draw.verified)}, local ${JSON.stringify(check.local)}; ${check.note}`,
+      );
+      verified = draw.verified.ok && check.local.ok && check.matchesResults;
+    }
 
     const statuses = await Promise.all([engine.status(fcfs.dropId), engine.status(fair.dropId)]);
     const oversold = statuses.reduce(
@@ -194,7 +199,6 @@ export async function run(args: string[]): Promise<number> {
       3,
     );
     const hlsShareOfWinnersFair = round(hlsShareOf(plan, fairWinners), 3);
-    const verified = draw.verified.ok && check.local.ok && check.matchesResults;
     const result = {
       bench: "fairness",
       viewers,
