@@ -7,6 +7,7 @@ import { childLogger } from "../../core/index.ts";
 import { type ExpirySweeper, startExpirySweeper } from "../../sale-engine/index.ts";
 import { launchChromium } from "../harness/browser.ts";
 import { dropDefinition } from "../sale-engine/fixtures.ts";
+import { type A11yViolation, auditA11y } from "./a11y.ts";
 import { buildClientForTests } from "./build-client.ts";
 import { type FullStack, startFullStack } from "./full-stack.ts";
 import { Pages, until } from "./pages.ts";
@@ -42,6 +43,7 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
   let host: Page;
   let webrtc: Page;
   let hls: Page;
+  let verify: Page | undefined;
   let opensInS = 0;
   let hlsLatencyS = 0;
   const dist = mkdtempSync(path.join(os.tmpdir(), "livedrop-client-dist-"));
@@ -181,6 +183,8 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     expect(await winner.getByTestId("hold-via").getAttribute("data-via")).toBe("draw");
     expect(await winner.getByTestId("pay-by").textContent()).toMatch(/Pay within \d:\d\d/);
     expect(await loser.getByTestId("hold").count()).toBe(0);
+    await pages.screenshot(winner, "live-fair-won");
+    await pages.screenshot(loser, "live-fair-lost");
     for (const page of viewers)
       await until("the draw's outcome on the card", async () =>
         /Drawn: 1 winners of 2 entries/.test((await page.getByTestId("drawn").textContent()) ?? ""),
@@ -191,13 +195,16 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
   it("the verify link's page recomputes the draw in the browser and says it matches", async () => {
     const href = await hls.getByTestId("verify-link").getAttribute("href");
     expect(href).toMatch(new RegExp(`^/live/${ROOM}\\?verify=`));
-    const verify = await pages.open("verify", `${full.gateway.url}${href}`, "desktop");
-    const result = verify.getByTestId("verify-result");
+    const page = await pages.open("verify", `${full.gateway.url}${href}`, "desktop");
+    verify = page;
+    const result = page.getByTestId("verify-result");
     await until("the verification", async () => (await result.count()) === 1);
     expect(await result.getAttribute("data-ok")).toBe("true");
     expect(await result.textContent()).toContain("The draw matches");
-    expect(await verify.getByTestId("verify-hash").getAttribute("data-ok")).toBe("true");
-    expect(await verify.getByTestId("verify-entries").locator("tbody tr").count()).toBe(2);
+    expect(await page.getByTestId("verify-hash").getAttribute("data-ok")).toBe("true");
+    expect(await page.getByTestId("verify-entries").locator("tbody tr").count()).toBe(2);
+    expect(await page.getByTestId("verify-seed").textContent()).toMatch(/^[0-9a-f]{64}$/);
+    await pages.screenshot(page, "verify-desktop");
     expect(pages.errors).toEqual([]);
   }, 60_000);
 
@@ -248,6 +255,7 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     const status = card(hls).getByTestId("waitlist-status");
     await until("a place in line", async () => (await status.getAttribute("data-status")) === "waiting");
     expect(await status.textContent()).toBe("You're #1 in line");
+    await pages.screenshot(hls, "live-waitlist");
 
     // The buyer's hold is released: the unit goes to the waitlist before it goes back on sale.
     const holds = JSON.parse(
@@ -263,6 +271,23 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     );
     expect(await hls.getByTestId("pay-by").last().textContent()).toMatch(/Claim within \d:\d\d/);
     await until("the ticket offered", async () => (await status.getAttribute("data-status")) === "offered");
+    expect(pages.errors).toEqual([]);
+  }, 90_000);
+
+  it("axe-core finds no violation on the pages in their fair-drop states (entry results, waitlist, verify, the console's mode fields)", async () => {
+    expect(verify, "the verify page from the step before").toBeDefined();
+    await host.getByTestId("drop-mode").selectOption("window");
+    const found: Record<string, A11yViolation[]> = {};
+    for (const [name, page] of [
+      ["live webrtc", webrtc],
+      ["live hls", hls],
+      ["verify", verify as Page],
+      ["host", host],
+    ] as const) {
+      const violations = await auditA11y(page);
+      if (violations.length > 0) found[name] = violations;
+    }
+    expect(found).toEqual({});
     expect(pages.errors).toEqual([]);
   }, 90_000);
 });

@@ -100,7 +100,13 @@ export function HoldPanel({
   };
 
   return (
-    <section class="hold" aria-label={t("hold.label")} data-testid="hold" data-status={shown}>
+    // Labelled by its product and the order's number: a buyer may hold several at once (a win, an offer).
+    <section
+      class="hold"
+      aria-label={`${t("hold.label")}: ${hold.title} (${hold.reservationId.slice(hold.reservationId.lastIndexOf(".") + 1)})`}
+      data-testid="hold"
+      data-status={shown}
+    >
       <h2 class="hold-title">
         {hold.title} × {hold.qty}
       </h2>
