@@ -216,6 +216,8 @@ export async function run(args: string[]): Promise<number> {
       winnersFair: fairWinners.length,
       results: results.length,
       oversold,
+      // Against the entrants rather than the viewers: the draw's own fairness, apart from the window's reach.
+      hlsShareOfEntries: round(hlsShareOf(plan, entered), 3),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return verified && results.length === entered.length && entered.length > 0 && oversold === 0 ? 0 : 1;
