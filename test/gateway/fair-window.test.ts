@@ -300,4 +300,30 @@ describe("fair window over the gateway", () => {
       })
       .toMatchObject({ ok: false, reason: expect.stringMatching(/granted/) });
   });
+
+  it("a raffle shows its mode and close in the snapshot; a user's second buy answers their one entry", async () => {
+    const room = "fair-raffle";
+    const def = dropDefinition({ roomId: room, raffleWindowMs: 60_000 });
+    await g().stack.engine.createDrop(def);
+    const { socket } = await entrant("raffle-1", room);
+    const joined = socket.frames.find((f): f is ServerFrameOf<"joined"> => f.t === "joined");
+    const snapshot = joined?.drops.find((d) => d.dropId === def.dropId);
+    expect(snapshot?.fair).toMatchObject({ mode: "raffle", windowMs: 60_000, seed: null, allocatedAt: null });
+    expect(snapshot?.fair?.closesAt).toBe((snapshot?.startsAt ?? 0) + 60_000);
+
+    socket.send({ t: "buy", reqId: "r1", dropId: def.dropId, qty: 1, idempotencyKey: key() });
+    socket.send({ t: "buy", reqId: "r2", dropId: def.dropId, qty: 1, idempotencyKey: key() });
+    const first = await socket.next<Ack>((f) => f.t === "ack" && f.reqId === "r1");
+    const second = await socket.next<Ack>((f) => f.t === "ack" && f.reqId === "r2");
+    const closesAt = snapshot?.fair?.closesAt;
+    expect(first).toMatchObject({ ok: true, result: { kind: "entered", closesAt, replayed: false } });
+    expect(second).toMatchObject({ ok: true, result: { kind: "entered", closesAt, replayed: true } });
+    const id = (a: Ack) => (a.ok && a.result.kind === "entered" ? a.result.entryId : "");
+    expect(id(second)).toBe(id(first));
+    expect(await api(`/api/v1/drops/${def.dropId}/draw`)).toMatchObject({
+      status: 409,
+      body: { error: { code: "DRAW_OPEN" } },
+    });
+    socket.close();
+  });
 });
