@@ -105,6 +105,13 @@ describe("viewer state of fair drops", () => {
       v: 6,
       fair: { ...fairDrop().fair!, seed: SEED, allocatedAt: 13_050 },
     });
+    // A drop frame built from a status read before the draw (seed still null) keeps the seed.
+    s = applyFrame(
+      s,
+      frame({ t: "drop", room: "r1", o: "2-2", e: "e", drop: { ...fairDrop(), v: 5 } }),
+      13_350,
+    );
+    expect(s.drops.get("d1")?.fair?.seed).toBe(SEED);
     s = applyFrame(s, frame({ t: "drop", room: "r1", o: "3-0", e: "e", drop: allocated }), 13_400);
     expect(s.drops.get("d1")?.drawn?.winners).toBe(2);
     s = applyFrame(s, joined([allocated]), 20_000);

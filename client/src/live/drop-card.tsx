@@ -11,6 +11,8 @@ import type { ServerClock } from "../shared/server-clock.ts";
 import { DrawStatus } from "./draw-status.tsx";
 import { WaitlistButton } from "./waitlist-button.tsx";
 
+/** Longest the button says "drawing" after the entries closed, ms. */
+const DRAWING_SHOWN_MS = 5_000;
 /** Starts further ahead than this show "coming soon" rather than a countdown. */
 const COUNTDOWN_MAX_MS = 24 * 3600_000;
 
@@ -86,7 +88,15 @@ export function DropCard({
   const limitReached = refused === "LIMIT_EXCEEDED";
   // In a draw's entry window a buy is an entry: one press per buyer here (the engine checks the limit).
   const entering = state === "live" && drawOpen(drop, now);
-  const canBuy = state === "live" && !limitReached && !buying && !(entering && entry);
+  // Entries closed, winners not drawn yet (the worker's next pass): nothing to press meanwhile,
+  // for a few seconds at most (a draw frame this page missed must not lock the button).
+  const drawing =
+    state === "live" &&
+    drop.fair !== undefined &&
+    drop.fair.seed === null &&
+    now >= drop.fair.closesAt &&
+    now < drop.fair.closesAt + DRAWING_SHOWN_MS;
+  const canBuy = state === "live" && !limitReached && !buying && !drawing && !(entering && entry);
 
   const buy = async () => {
     setBuying(true);
@@ -130,13 +140,15 @@ export function DropCard({
         ? t("drop.comingSoon")
         : t("drop.startsIn", { time: clockText(drop.startsAt - now) })
       : state === "live"
-        ? entering
-          ? buying
-            ? t("fair.entering")
-            : t("fair.enter")
-          : buying
-            ? t("drop.buying")
-            : t("drop.buy")
+        ? drawing
+          ? t("fair.drawingNow")
+          : entering
+            ? buying
+              ? t("fair.entering")
+              : t("fair.enter")
+            : buying
+              ? t("drop.buying")
+              : t("drop.buy")
         : state === "sold_out"
           ? t("drop.soldOut")
           : state === "paused"

@@ -60,8 +60,14 @@ export function applyFrame(s: RoomState, f: ServerFrame, serverNow: number): Roo
       const drops = new Map(s.drops);
       // Drop frames carry no waitlist counters (they move without events): the last snapshot's stay.
       const waitlist = f.drop.waitlist ?? prev?.waitlist;
+      // A revealed seed stays revealed: a snapshot read before the draw must not hide it again.
+      const fair =
+        f.drop.fair && f.drop.fair.seed === null && prev?.fair?.seed
+          ? { ...f.drop.fair, seed: prev.fair.seed, allocatedAt: prev.fair.allocatedAt }
+          : f.drop.fair;
       drops.set(f.drop.dropId, {
         ...f.drop,
+        ...(fair ? { fair } : {}),
         announcedAt: announced ? serverNow : (prev?.announcedAt ?? 0),
         ...(prev?.drawn ? { drawn: prev.drawn } : {}),
         ...(waitlist ? { waitlist } : {}),

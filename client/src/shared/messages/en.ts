@@ -69,6 +69,7 @@ export const en = {
   "fair.closesIn": "Entries close in {time}",
   "fair.entered": "You're in the draw: result in {time}",
   "fair.drawing": "You're in the draw: drawing now…",
+  "fair.drawingNow": "Drawing the winners…",
   "fair.won": "You were drawn: {n} held for you. Pay below.",
   "fair.lost": "Not drawn this time.",
   "fair.drawn": "Drawn: {w} winners of {n} entries",

@@ -68,6 +68,7 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "fair.closesIn": "{time} 后截止报名",
   "fair.entered": "你已参加抽签：{time} 后出结果",
   "fair.drawing": "你已参加抽签：正在抽签…",
+  "fair.drawingNow": "正在抽出中签者…",
   "fair.won": "你中签了：已为你保留 {n} 件，请在下方付款。",
   "fair.lost": "这次没有中签。",
   "fair.drawn": "已抽签：{n} 人参加，{w} 人中签",
