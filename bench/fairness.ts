@@ -71,12 +71,14 @@ export async function run(args: string[]): Promise<number> {
     seed: Number(values.seed),
   };
   const leadMs = Number(values["lead-ms"]);
-  if (!(viewers >= 2 && viewers <= 10_000)) throw new ValidationError("--viewers 2..10000");
-  if (!(stock >= 1 && stock < viewers)) throw new ValidationError("--stock 1..viewers-1");
-  for (const [flag, v] of Object.entries({
-    hlsDelayMs: shape.hlsDelayMs,
-    webrtcDelayMs: shape.webrtcDelayMs,
-  }))
+  if (!(Number.isInteger(viewers) && viewers >= 2 && viewers <= 10_000))
+    throw new ValidationError("--viewers 2..10000");
+  if (!(Number.isInteger(stock) && stock >= 1 && stock < viewers))
+    throw new ValidationError("--stock 1..viewers-1");
+  for (const [flag, v] of [
+    ["--hls-delay-ms", shape.hlsDelayMs],
+    ["--webrtc-delay-ms", shape.webrtcDelayMs],
+  ] as const)
     if (!(Number.isInteger(v) && v >= 0 && v <= 30_000)) throw new ValidationError(`${flag} 0..30000`);
   if (!(shape.reactionMs >= 0 && shape.reactionMs <= 10_000))
     throw new ValidationError("--reaction-ms 0..10000");
@@ -191,13 +193,7 @@ export async function run(args: string[]): Promise<number> {
       (n, s) => n + Math.max(0, s.held + s.sold - (s.initial + s.restocked)),
       0,
     );
-    const hlsShareOfViewers = round(
-      hlsShareOf(
-        plan,
-        plan.hls.map((_, i) => i),
-      ),
-      3,
-    );
+    const hlsShareOfViewers = round(plan.hls.filter(Boolean).length / viewers, 3);
     const hlsShareOfWinnersFair = round(hlsShareOf(plan, fairWinners), 3);
     const result = {
       bench: "fairness",
