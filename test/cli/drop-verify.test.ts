@@ -6,9 +6,9 @@ import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 const g = useGatewayStack();
 
-/** A drop whose fair window (1 s) closed with `users` entered, allocated by the stack's sweeper. */
+/** A drop whose fair window (2 s) closed with `users` entered, allocated by the stack's sweeper. */
 async function drawnDrop(room: string, users: string[], stock: number): Promise<string> {
-  const def = dropDefinition({ roomId: room, initialStock: stock, perUserLimit: 1, fairWindowMs: 1_000 });
+  const def = dropDefinition({ roomId: room, initialStock: stock, perUserLimit: 1, fairWindowMs: 2_000 });
   const engine = g().stack.engine;
   await engine.createDrop(def);
   await Promise.all(

@@ -24,7 +24,7 @@ describe("per-user draw frames", () => {
     const other = await GatewayServer.create({ ...g().options, port: 0, subscriber });
     try {
       const room = "fair-nodes";
-      const def = dropDefinition({ roomId: room, initialStock: 2, perUserLimit: 1, fairWindowMs: 1_000 });
+      const def = dropDefinition({ roomId: room, initialStock: 2, perUserLimit: 1, fairWindowMs: 2_000 });
       await g().stack.engine.createDrop(def);
       const users = ["n-1", "n-2", "n-3", "n-4", "n-5"];
       const sockets = await Promise.all(

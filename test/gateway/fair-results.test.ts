@@ -16,7 +16,7 @@ async function drawn(users: string[]): Promise<{ dropId: string; events: SaleEve
     roomId: "fair-results",
     initialStock: 3,
     perUserLimit: 2,
-    fairWindowMs: 1_000,
+    fairWindowMs: 2_000,
   });
   await engine.createDrop(def);
   await Promise.all(

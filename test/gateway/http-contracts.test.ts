@@ -11,7 +11,7 @@ import { dropDefinition, key } from "../sale-engine/fixtures.ts";
 
 const ROOM = "contract-room";
 const DROP = "contract-drop";
-/** A drop drawn before the calls run (a fair window of a second, one entry). */
+/** A drop drawn before the calls run (a fair window of two seconds, one entry). */
 const FAIR_DROP = "contract-fair-drop";
 /** A drop with no stock (sold out from the start): it takes waitlist tickets. */
 const SOLD_OUT_DROP = "contract-sold-out-drop";
@@ -114,7 +114,7 @@ beforeAll(async () => {
   viewer = await g.token("contract-viewer");
   admin = await g.token("contract-admin", "admin");
   const engine = g.stack.engine;
-  await engine.createDrop(dropDefinition({ dropId: FAIR_DROP, roomId: ROOM, fairWindowMs: 1_000 }));
+  await engine.createDrop(dropDefinition({ dropId: FAIR_DROP, roomId: ROOM, fairWindowMs: 2_000 }));
   await engine.buy({ dropId: FAIR_DROP, userId: "contract-entrant", qty: 1, idempotencyKey: key() });
   await engine.createDrop(dropDefinition({ dropId: SOLD_OUT_DROP, roomId: ROOM, initialStock: 0 }));
   // The order pipeline's sweeper allocates the window once it has passed.
