@@ -30,8 +30,8 @@ interface Hold {
 
 export class DrawResults {
   /**
-   * Per drop, per user, the holds its draw placed, in draw order (the allocation script places
-   * them walking that order), kept from their placed events until the draw's own event.
+   * Per room and drop, per user, the holds its draw placed, in draw order (the allocation script
+   * places them walking that order), kept from their placed events until the draw's own event.
    */
   private readonly winners = new Map<string, Map<string, Hold[]>>();
 
@@ -40,11 +40,12 @@ export class DrawResults {
   /** A hold was placed in the room: remembered (a draw's winner) or offered (hand-off, waitlist). */
   placed(ev: Placed): void {
     if (ev.via === "draw") {
-      const drop = this.winners.get(ev.drop) ?? new Map<string, Hold[]>();
+      const key = keyOf(ev.room, ev.drop);
+      const drop = this.winners.get(key) ?? new Map<string, Hold[]>();
       const holds = drop.get(ev.user) ?? [];
       holds.push({ reservationId: ev.reservation, deadline: ev.deadline });
       drop.set(ev.user, holds);
-      this.winners.set(ev.drop, drop);
+      this.winners.set(key, drop);
     } else if (ev.via === "handoff" || ev.via === "waitlist")
       this.d.toUser(ev.user, {
         t: "offer",
@@ -58,11 +59,17 @@ export class DrawResults {
 
   /** A draw ran: every local entrant hears their result. Errors are logged (GET …/me still answers). */
   allocated(room: string, ev: Allocated): void {
-    const winners = this.winners.get(ev.drop) ?? new Map<string, Hold[]>();
-    this.winners.delete(ev.drop);
+    const key = keyOf(ev.room, ev.drop);
+    const winners = this.winners.get(key) ?? new Map<string, Hold[]>();
+    this.winners.delete(key);
     this.send(room, ev, winners).catch((err: unknown) =>
       this.d.log.warn({ err: (err as Error).message, room, dropId: ev.drop }, "draw results not sent"),
     );
+  }
+
+  /** The node's last viewer of the room left: what it kept for the room's draws goes (a read serves later ones). */
+  forget(room: string): void {
+    for (const key of this.winners.keys()) if (key.startsWith(keyOf(room, ""))) this.winners.delete(key);
   }
 
   private async send(room: string, ev: Allocated, winners: Map<string, Hold[]>): Promise<void> {
@@ -108,4 +115,8 @@ export class DrawResults {
     if (!reservationId) return undefined;
     return { reservationId, deadline: (await this.d.engine.reservation(reservationId)).deadline };
   }
+}
+
+function keyOf(room: string, dropId: string): string {
+  return `${room}\u0000${dropId}`;
 }

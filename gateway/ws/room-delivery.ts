@@ -138,6 +138,9 @@ export class RoomDelivery {
   /** The node's last viewer of the room left: its next first message starts a new chain. */
   roomEmpty(room: string): void {
     this.sequence.forget(room);
+    this.draws.forget(room);
+    for (const key of this.drawCounts.keys())
+      if (key.startsWith(`${room}\u0000`)) this.drawCounts.delete(key);
   }
 
   /** A join's snapshot served the room's sockets up to `offset`. */
