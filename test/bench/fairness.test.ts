@@ -29,6 +29,8 @@ it(
     const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
     clearTimeout(timer);
     const last = stdout.trim().split("\n").at(-1) ?? "";
+    // A run that died before its line says why on stderr.
+    expect(last.startsWith("{"), `exit ${code}, no JSON line: ${stderr}`).toBe(true);
     const summary = JSON.parse(last) as Record<string, unknown>;
     expect(summary, stderr).toMatchObject({
       bench: "fairness",
