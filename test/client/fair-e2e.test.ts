@@ -45,6 +45,9 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
   let hls: Page;
   let verify: Page | undefined;
   let opensInS = 0;
+  /** The drops of the steps before: each ends before the next one, which is then the pinned one. */
+  let fairDropId = "";
+  let waitlistDropId = "";
   let hlsLatencyS = 0;
   const dist = mkdtempSync(path.join(os.tmpdir(), "livedrop-client-dist-"));
 
@@ -164,8 +167,8 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     );
     expect([...results].sort()).toEqual(["lost", "won"]);
     // How long after the window closed each page showed its result (this machine's one clock).
-    const dropId = (await host.locator("tr[data-drop]").getAttribute("data-drop")) ?? "";
-    const closesAt = (await full.stack.stack.engine.status(dropId)).fair?.closesAt ?? 0;
+    fairDropId = (await host.locator("tr[data-drop]").getAttribute("data-drop")) ?? "";
+    const closesAt = (await full.stack.stack.engine.status(fairDropId)).fair?.closesAt ?? 0;
     const shownAfterMs = await Promise.all(
       viewers.map(async (page) => {
         const seen = (await page.evaluate("window.entrySeen")) as Seen[];
@@ -227,6 +230,9 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
   it("a sold-out first-come drop: the other viewer joins the waitlist, is #1 in line, and gets the released unit", async () => {
     const def = dropDefinition({ roomId: ROOM, initialStock: 1, perUserLimit: 1 });
     const dropId = def.dropId;
+    waitlistDropId = dropId;
+    // The fair drop ends, so a unit its unpaid hold frees later never makes it the pinned one again.
+    await full.stack.stack.engine.end(fairDropId);
     await full.stack.stack.engine.createDrop({
       ...def,
       product: {
@@ -273,6 +279,65 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     await until("the ticket offered", async () => (await status.getAttribute("data-status")) === "offered");
     expect(pages.errors).toEqual([]);
   }, 90_000);
+
+  it("a raffle: both enter, one is drawn; the winner's released hold goes to the other, who is offered it with a claim deadline", async () => {
+    const def = dropDefinition({ roomId: ROOM, initialStock: 1, perUserLimit: 1 });
+    const { engine } = full.stack.stack;
+    await engine.end(waitlistDropId);
+    // The shortest raffle the protocol allows: entries for one minute from now.
+    await engine.createDrop({
+      ...def,
+      product: { ...def.product, title: "Raffle sneaker", imageUrl: `${full.gateway.url}/demo/product.svg` },
+      raffleWindowMs: 60_000,
+    });
+    const card = (page: Page) =>
+      page.locator(`[data-testid="drop-card"]`).filter({ hasText: "Raffle sneaker" });
+    const viewers = [webrtc, hls];
+    for (const page of viewers) {
+      await until("the raffle pinned", async () => (await card(page).count()) === 1, 30_000);
+      expect(await card(page).getByTestId("draw-note").textContent()).toMatch(/^Raffle: one entry per buyer/);
+      expect(await card(page).getByTestId("buy").textContent()).toBe("Enter the draw");
+      await card(page).getByTestId("buy").click();
+      await until(
+        "entered",
+        async () => (await card(page).getByTestId("entry-status").getAttribute("data-status")) === "entered",
+      );
+      expect(await card(page).getByTestId("entry-status").textContent()).toMatch(
+        /^You're in the draw: result in [01]:\d\d$/,
+      );
+    }
+    // The draw at the close, one minute after the drop opened.
+    const results = await Promise.all(
+      viewers.map((page) =>
+        until(
+          "the raffle's result",
+          async () => {
+            const s = await card(page)
+              .getByTestId("entry-status")
+              .getAttribute("data-status", { timeout: 2_000 });
+            return s === "won" || s === "lost" ? s : undefined;
+          },
+          90_000,
+        ),
+      ),
+    );
+    expect([...results].sort()).toEqual(["lost", "won"]);
+    const winner = viewers[results.indexOf("won")] as Page;
+    const other = viewers[results.indexOf("lost")] as Page;
+    // The winner does not pay: released, the unit goes to the next entrant in the drawn order.
+    const holds = JSON.parse(
+      (await winner.evaluate(`localStorage.getItem("livedrop.holds.${ROOM}")`)) as string,
+    ) as { reservationId: string; dropId: string }[];
+    const won = holds.find((h) => h.dropId === def.dropId);
+    expect(won, "the winner's hold in the page").toBeDefined();
+    await engine.release(won?.reservationId ?? "");
+    const offered = other.locator(`[data-testid="hold"]`).filter({ hasText: "Raffle sneaker" });
+    await until("the hand-off offer", async () => (await offered.count()) === 1, 20_000);
+    expect(await offered.getByTestId("hold-via").getAttribute("data-via")).toBe("handoff");
+    expect(await offered.getByTestId("pay-by").textContent()).toMatch(/^Claim within \d:\d\d$/);
+    await pages.screenshot(other, "live-raffle-handoff");
+    expect(pages.errors).toEqual([]);
+  }, 150_000);
 
   it("axe-core finds no violation on the pages in their fair-drop states (entry results, waitlist, verify, the console's mode fields)", async () => {
     expect(verify, "the verify page from the step before").toBeDefined();
