@@ -108,7 +108,8 @@ export class FairWindows {
         this.eventLogLength,
         seed,
         order.length / 2,
-        ...order,
+        // As one array, which ioredis flattens: spread, 2 x 100,000 arguments overflow the stack.
+        order as unknown as string,
       ),
     );
     if (!reply.ok && "dueAt" in reply) return { dropId, allocated: false, dueAt: reply.dueAt };
