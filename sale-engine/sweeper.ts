@@ -13,9 +13,11 @@ export type ExpirySweeper = PeriodicPass;
  * nothing pending (see SaleEngine.expireAllDue), so it costs what the live drops cost, not the
  * history. The first sweep repairs the active index (drops created before it existed); then
  * every `repairMs` (default 60000 ms) a check of three counts repairs it only if a drop is
- * missing. A second, shorter pass (every `fairIntervalMs`, default 100 ms) allocates the fair
- * windows that have passed, so entrants get their result within that much of T0 + W; it reads
- * one small index when no fair drop is pending. Errors (Redis restarting) are logged, not thrown.
+ * missing. A second, shorter pass (every `fairIntervalMs`, default 100 ms, LIVEDROP_FAIR_PASS_MS
+ * in the worker) allocates the fair windows and raffles that have closed, so entrants get their
+ * result within that much of T0 + W; it reads the server clock and the drops of a small index
+ * whose close has come, so open windows cost nothing. Errors (Redis restarting) are logged, not
+ * thrown.
  */
 export function startExpirySweeper(
   engine: SaleEngine,

@@ -155,6 +155,10 @@ describe("waitlist", () => {
     await expect(join(def.dropId, "a", 3)).rejects.toBeInstanceOf(ValidationError);
     await expect(join(def.dropId, "bad|user")).rejects.toBeInstanceOf(ValidationError);
     await expect(join("no-such-drop", "a")).rejects.toBeInstanceOf(NotFoundError);
+    await expect(engine.waitlistOf(def.dropId, "bad|user")).rejects.toBeInstanceOf(ValidationError);
+    await expect(engine.waitlistOf("bad drop", "a")).rejects.toBeInstanceOf(ValidationError);
+    await expect(engine.fairEntriesOf(def.dropId, "")).rejects.toBeInstanceOf(ValidationError);
+    expect(await engine.fairEntriesOf(def.dropId, "owner")).toEqual([]);
 
     const small = await SaleEngine.create({ redis: redis.client(), prefix, waitlistMax: 1 });
     await small.joinWaitlist({ dropId: def.dropId, userId: "first", qty: 1, idempotencyKey: key() });
