@@ -339,6 +339,29 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     expect(pages.errors).toEqual([]);
   }, 150_000);
 
+  it("the console's default fair window is the room's video delay: the form sends auto, the drop opens with the implied window", async () => {
+    const form = host.getByTestId("drop-form");
+    await form.getByLabel("Product").fill("Auto sneaker");
+    await form.getByTestId("drop-mode").selectOption("window");
+    await form.getByLabel("Window from the room's video delay").check();
+    expect(await form.getByLabel("Fair window (seconds)").isDisabled()).toBe(true);
+    // Held back for the Launch button: it never opens during this test.
+    await form.getByLabel("Wait for my Launch button").check();
+    await form.getByTestId("schedule").click();
+    const row = host.locator("tr[data-drop]").filter({ hasText: "Auto sneaker" });
+    await until("the drop in the host's table", async () => (await row.count()) === 1);
+    const dropId = (await row.getAttribute("data-drop")) ?? "";
+    const windowMs = (await full.stack.stack.engine.status(dropId)).fair?.windowMs ?? 0;
+    // Two viewers report their delay, so the window is their p95 plus the margin (over 0.5 s).
+    expect(windowMs).toBeGreaterThan(500);
+    expect(windowMs).toBeLessThanOrEqual(60_000);
+    expect(await row.getByTestId("drop-mode-cell").textContent()).toContain(
+      `Fair window ${Math.round(windowMs / 100) / 10} s`,
+    );
+    await form.getByLabel("Wait for my Launch button").uncheck();
+    expect(pages.errors).toEqual([]);
+  }, 60_000);
+
   it("axe-core finds no violation on the pages in their fair-drop states (entry results, waitlist, verify, the console's mode fields)", async () => {
     expect(verify, "the verify page from the step before").toBeDefined();
     await host.getByTestId("drop-mode").selectOption("window");

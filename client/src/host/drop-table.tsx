@@ -31,12 +31,16 @@ function ModeCell({ drop, now }: { drop: DropView; now: number }) {
       {f.mode === "raffle"
         ? t("host.drops.raffle", { m: Math.round(f.windowMs / 6_000) / 10 })
         : t("host.drops.window", { s: Math.round(f.windowMs / 100) / 10 })}
-      <br />
-      <span class="muted">
-        {f.seed !== null
-          ? t("host.drops.drawn")
-          : t("host.drops.closes", { time: clockText(Math.max(0, f.closesAt - now)) })}
-      </span>
+      {f.seed !== null || f.closesAt - now < 86_400_000 ? (
+        <>
+          <br />
+          <span class="muted">
+            {f.seed !== null
+              ? t("host.drops.drawn")
+              : t("host.drops.closes", { time: clockText(Math.max(0, f.closesAt - now)) })}
+          </span>
+        </>
+      ) : null}
     </>
   );
 }
