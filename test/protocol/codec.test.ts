@@ -27,6 +27,7 @@ const validClientFrames: ClientFrame[] = [
   { t: "pay", reqId: "r2", reservationId: "drop_1.17", token: "tok_success", idempotencyKey: "pay-1" },
   { t: "ping", reqId: "p1", clientTime: 1_718_000_000_123.25 },
   { t: "resume", room: "room-1", epoch: "e7", offset: "1718000000000-0" },
+  { t: "delay", room: "room-1", ms: 3_000, source: "hls" },
   { t: "moderation", room: "room-1", action: { kind: "delete", messageId: "1718000000000-3" } },
   {
     t: "moderation",
