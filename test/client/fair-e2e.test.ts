@@ -44,6 +44,7 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
   let webrtc: Page;
   let hls: Page;
   let verify: Page | undefined;
+  let ops: Page | undefined;
   let opensInS = 0;
   /** The drops of the steps before: each ends before the next one, which is then the pinned one. */
   let fairDropId = "";
@@ -293,6 +294,16 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     const card = (page: Page) =>
       page.locator(`[data-testid="drop-card"]`).filter({ hasText: "Raffle sneaker" });
     const viewers = [webrtc, hls];
+    // The ops screen watches the room: its entries per second rise while the two enter.
+    const adminToken = await full.stack.token("admin-fair", "admin");
+    ops = await pages.open("ops", `${full.gateway.url}/ops#token=${adminToken}`, "desktop");
+    const opsRoom = ops.getByTestId("ops-room").filter({ hasText: ROOM });
+    await until("the room on the ops screen", async () => (await opsRoom.count()) === 1);
+    await ops.evaluate(`window.entriesRate = 0;
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('[data-testid="ops-entries-rate"]'))
+          window.entriesRate = Math.max(window.entriesRate, Number(el.textContent));
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });`);
     for (const page of viewers) {
       await until("the raffle pinned", async () => (await card(page).count()) === 1, 30_000);
       expect(await card(page).getByTestId("draw-note").textContent()).toMatch(/^Raffle: one entry per buyer/);
@@ -306,6 +317,11 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
         /^You're in the draw: result in [01]:\d\d$/,
       );
     }
+    await until(
+      "entries per second on the ops screen",
+      async () => Number(await ops?.evaluate("window.entriesRate")) > 0,
+      15_000,
+    );
     // The draw at the close, one minute after the drop opened.
     const results = await Promise.all(
       viewers.map((page) =>
@@ -364,6 +380,7 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
 
   it("axe-core finds no violation on the pages in their fair-drop states (entry results, waitlist, verify, the console's mode fields)", async () => {
     expect(verify, "the verify page from the step before").toBeDefined();
+    expect(ops, "the ops screen from the raffle step").toBeDefined();
     await host.getByTestId("drop-mode").selectOption("window");
     const found: Record<string, A11yViolation[]> = {};
     for (const [name, page] of [
@@ -371,6 +388,7 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
       ["live hls", hls],
       ["verify", verify as Page],
       ["host", host],
+      ["ops", ops as Page],
     ] as const) {
       const violations = await auditA11y(page);
       if (violations.length > 0) found[name] = violations;
