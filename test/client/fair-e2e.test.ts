@@ -351,6 +351,10 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     await until("the hand-off offer", async () => (await offered.count()) === 1, 20_000);
     expect(await offered.getByTestId("hold-via").getAttribute("data-via")).toBe("handoff");
     expect(await offered.getByTestId("pay-by").textContent()).toMatch(/^Claim within \d:\d\d$/);
+    await until(
+      "the card tells the hand-off",
+      async () => (await card(other).getByTestId("entry-status").getAttribute("data-status")) === "won",
+    );
     await pages.screenshot(other, "live-raffle-handoff");
     expect(pages.errors).toEqual([]);
   }, 150_000);

@@ -177,6 +177,16 @@ describe("viewer state of fair drops", () => {
       frame({ t: "entry", dropId: "d1", entryId: "e2", status: "lost", qty: 1, granted: 0 }),
     );
     expect(entrySummary(s, "d1")).toEqual({ status: "lost", qty: 2, granted: 0 });
+    // A raffle winner did not pay: the unit is handed to this entrant, next in the drawn order.
+    s = applyDrawFrame(
+      s,
+      frame({ t: "offer", dropId: "d1", reservationId: "d1.7", qty: 1, deadline: 99_000, via: "handoff" }),
+    );
+    expect(entrySummary(s, "d1")).toEqual({ status: "won", qty: 2, granted: 1 });
+    expect([...s.entries.values()].find((e) => e.status === "won")).toMatchObject({
+      reservationId: "d1.7",
+      deadline: 99_000,
+    });
   });
 
   it("a reconnect restores entries and the waitlist ticket from GET …/me", () => {

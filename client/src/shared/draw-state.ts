@@ -95,6 +95,18 @@ export function applyDrawFrame(s: DrawState, f: ServerFrame): DrawState {
       ...(f.deadline !== undefined ? { deadline: f.deadline } : {}),
     });
   }
+  if (f.t === "offer" && f.via === "handoff") {
+    // Next in the drawn order: the entry that lost now holds the unit a winner left.
+    const lost = [...s.entries.values()].find((e) => e.dropId === f.dropId && e.status === "lost");
+    if (!lost) return s;
+    return withEntry(s, {
+      ...lost,
+      status: "won",
+      granted: f.qty,
+      reservationId: f.reservationId,
+      deadline: f.deadline,
+    });
+  }
   if (f.t === "offer" && f.via === "waitlist") {
     const prev = s.tickets.get(f.dropId);
     if (!prev || prev.status === "offered") return s;
