@@ -187,6 +187,22 @@ describe("viewer state of fair drops", () => {
       reservationId: "d1.7",
       deadline: 99_000,
     });
+    // The server's entry records still say lost: a restore keeps the hand-off this tab saw.
+    const handed = [...s.entries.values()].find((e) => e.status === "won")?.entryId ?? "";
+    const restored = applyMe(s, {
+      dropId: "d1",
+      entries: [{ entryId: handed, qty: 1, status: "lost", reservationId: null, granted: 0 }],
+      waitlist: null,
+    });
+    expect(entrySummary(restored, "d1")?.status).toBe("won");
+    // After a reload only the saved hold tells: its units make the lost entry a win.
+    const reloaded = applyMe(emptyDraws(), {
+      dropId: "d1",
+      entries: [{ entryId: "e1", qty: 1, status: "lost", reservationId: null, granted: 0 }],
+      waitlist: null,
+    });
+    expect(entrySummary(reloaded, "d1")?.status).toBe("lost");
+    expect(entrySummary(reloaded, "d1", 1)).toEqual({ status: "won", qty: 1, granted: 1 });
   });
 
   it("a reconnect restores entries and the waitlist ticket from GET …/me", () => {

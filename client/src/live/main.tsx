@@ -146,7 +146,11 @@ function LiveApp({ room }: { room: string }) {
               conn={conn}
               clock={clock}
               onHold={addHold}
-              entry={entrySummary(draws, drop.dropId)}
+              entry={entrySummary(
+                draws,
+                drop.dropId,
+                holds.reduce((n, h) => n + (h.dropId === drop.dropId && h.via === "handoff" ? h.qty : 0), 0),
+              )}
               ticket={draws.tickets.get(drop.dropId)}
               onEntered={onEntered}
               onTicket={onTicket}

@@ -121,6 +121,8 @@ export function applyMe(s: DrawState, me: DropMeResponse): DrawState {
   for (const e of me.entries) {
     const prev = next.entries.get(e.entryId);
     if (prev && prev.status === e.status && prev.granted === e.granted) continue;
+    // The entry record says lost, but a unit was handed to it later (an offer this tab saw).
+    if (prev?.status === "won" && prev.reservationId && e.status === "lost") continue;
     next = withEntry(next, {
       dropId: me.dropId,
       entryId: e.entryId,
@@ -138,8 +140,12 @@ export function applyMe(s: DrawState, me: DropMeResponse): DrawState {
   return next;
 }
 
-/** The buyer's entries in one drop, summed up; undefined when they did not enter. */
-export function entrySummary(s: DrawState, dropId: string): EntrySummary | undefined {
+/**
+ * The buyer's entries in one drop, summed up; undefined when they did not enter. `handedOver`:
+ * units of holds handed to the buyer from the drawn order (kept across reloads with the holds),
+ * which make a lost entry a win.
+ */
+export function entrySummary(s: DrawState, dropId: string, handedOver = 0): EntrySummary | undefined {
   let qty = 0;
   let granted = 0;
   let open = false;
@@ -152,6 +158,7 @@ export function entrySummary(s: DrawState, dropId: string): EntrySummary | undef
     if (e.status === "entered") open = true;
   }
   if (!any) return undefined;
+  if (granted === 0 && handedOver > 0) granted = handedOver;
   return { status: granted > 0 ? "won" : open ? "entered" : "lost", qty, granted };
 }
 
