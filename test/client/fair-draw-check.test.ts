@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkDraw, drawOrderOf, type PublishedDraw, sha256Hex } from "../../client/src/verify/draw-check.ts";
+import {
+  checkDraw,
+  drawOrderOf,
+  maskOf,
+  type PublishedDraw,
+  sha256Hex,
+} from "../../client/src/verify/draw-check.ts";
 import { allocate, drawOrder, maskUser, newSeed, seedHashOf, verifyDraw } from "../../sale-engine/index.ts";
 
 /**
@@ -67,6 +73,12 @@ describe("the browser's draw verifier agrees with the engine's draw", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("a buyer's mask computed in the browser is the engine's", async () => {
+    const { seed } = newSeed();
+    for (const userId of ["u1", "guest-3f2a", "用户", "a".repeat(64)])
+      expect(await maskOf(seed, userId)).toBe(maskUser(seed, userId));
   });
 
   it("entry ids outside ASCII order by UTF-16 code units in both", async () => {

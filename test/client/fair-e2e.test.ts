@@ -199,7 +199,10 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
   it("the verify link's page recomputes the draw in the browser and says it matches", async () => {
     const href = await hls.getByTestId("verify-link").getAttribute("href");
     expect(href).toMatch(new RegExp(`^/live/${ROOM}\\?verify=`));
-    const page = await pages.open("verify", `${full.gateway.url}${href}`, "desktop");
+    // In the HLS viewer's browser (its storage, its guest id): the page marks that buyer's entry.
+    const page = await hls.context().newPage();
+    page.on("pageerror", (err) => pages.errors.push(`verify: ${err.message}`));
+    await page.goto(`${full.gateway.url}${href}`);
     verify = page;
     const result = page.getByTestId("verify-result");
     await until("the verification", async () => (await result.count()) === 1);
@@ -208,6 +211,7 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
     expect(await page.getByTestId("verify-hash").getAttribute("data-ok")).toBe("true");
     expect(await page.getByTestId("verify-entries").locator("tbody tr").count()).toBe(2);
     expect(await page.getByTestId("verify-seed").textContent()).toMatch(/^[0-9a-f]{64}$/);
+    expect(await page.getByTestId("verify-mine").count()).toBe(1);
     await pages.screenshot(page, "verify-desktop");
     expect(pages.errors).toEqual([]);
   }, 60_000);

@@ -39,6 +39,16 @@ export async function guestToken(fresh = false): Promise<string> {
   return issued.token;
 }
 
+/** This browser's guest user id, if it has a guest token (the verify page finds its entries by it). */
+export function guestUserId(): string | undefined {
+  try {
+    const saved = JSON.parse(storage("local")?.getItem(GUEST_KEY) ?? "null") as StoredGuest | null;
+    return typeof saved?.userId === "string" ? saved.userId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The host/admin token from `#token=…` (then remembered for this tab), if any. */
 export function privilegedToken(): string | undefined {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);

@@ -76,6 +76,19 @@ export async function sha256Hex(seed: string): Promise<string> {
   return bytesToHex(await crypto.subtle.digest("SHA-256", hexToBytes(seed)));
 }
 
+/** A user's mask in a draw's published list: HMAC-SHA256(seed, "user:" + id), hex, first 32 chars. */
+export async function maskOf(seed: string, userId: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    hexToBytes(seed),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`user:${userId}`));
+  return bytesToHex(mac).slice(0, 32);
+}
+
 /** The entry ids in draw order for `seed` (a function of the seed and the set of ids only). */
 export async function drawOrderOf(seed: string, entryIds: readonly string[]): Promise<string[]> {
   const key = await crypto.subtle.importKey(

@@ -3,7 +3,8 @@ import type { DrawResponse } from "../../../protocol/index.ts";
 import { ApiError, api } from "../shared/api.ts";
 import { Header } from "../shared/chrome.tsx";
 import { type MessageKey, useI18n } from "../shared/i18n.ts";
-import { checkDraw, type Difference, type DrawCheck } from "./draw-check.ts";
+import { guestUserId } from "../shared/tokens.ts";
+import { checkDraw, type Difference, type DrawCheck, maskOf } from "./draw-check.ts";
 import "../shared/styles.css";
 
 /** Differences listed one by one; past this many, the rest only shows in the table. */
@@ -13,7 +14,13 @@ type Load =
   | { readonly phase: "loading" }
   | { readonly phase: "open" | "none" }
   | { readonly phase: "error"; readonly message: string }
-  | { readonly phase: "checked"; readonly draw: DrawResponse; readonly check: DrawCheck };
+  | {
+      readonly phase: "checked";
+      readonly draw: DrawResponse;
+      readonly check: DrawCheck;
+      /** This browser's buyer's mask in the list, when it has one. */
+      readonly mine: string | undefined;
+    };
 
 function differenceText(t: (k: MessageKey, p?: Record<string, string | number>) => string, d: Difference) {
   switch (d.kind) {
@@ -44,7 +51,9 @@ export function VerifyPage({ dropId, room }: { dropId: string; room: string | un
     api<DrawResponse>(`/api/v1/drops/${encodeURIComponent(dropId)}/draw`)
       .then(async (draw) => {
         const check = await checkDraw(draw);
-        if (live) setLoad({ phase: "checked", draw, check });
+        const me = guestUserId();
+        const mine = me && check.hashOk && draw.seed ? await maskOf(draw.seed, me) : undefined;
+        if (live) setLoad({ phase: "checked", draw, check, mine });
       })
       .catch((err: unknown) => {
         if (!live) return;
@@ -72,13 +81,13 @@ export function VerifyPage({ dropId, room }: { dropId: string; room: string | un
             {t("verify.error", { message: load.message })}
           </p>
         ) : null}
-        {load.phase === "checked" ? <Checked draw={load.draw} check={load.check} /> : null}
+        {load.phase === "checked" ? <Checked draw={load.draw} check={load.check} mine={load.mine} /> : null}
       </main>
     </div>
   );
 }
 
-function Checked({ draw, check }: { draw: DrawResponse; check: DrawCheck }) {
+function Checked({ draw, check, mine }: { draw: DrawResponse; check: DrawCheck; mine: string | undefined }) {
   const t = useI18n();
   // Each entry's place in the server's order (by its published position).
   const listedAt = new Map(
@@ -146,11 +155,12 @@ function Checked({ draw, check }: { draw: DrawResponse; check: DrawCheck }) {
                   <tr key={e.entry} class={e.published === e.granted && !moved ? undefined : "bad"}>
                     <td>{i + 1}</td>
                     <td>
-                      <code>{e.entry.slice(0, 12)}</code>
+                      <code title={e.entry}>{e.entry.slice(0, 12)}</code>
                       {moved ? " ≠" : ""}
                     </td>
                     <td>
-                      <code>{e.user.slice(0, 12)}</code>
+                      <code title={e.user}>{e.user.slice(0, 12)}</code>
+                      {e.user === mine ? <strong data-testid="verify-mine"> {t("verify.you")}</strong> : null}
                     </td>
                     <td>{e.qty}</td>
                     <td>{e.published ?? "–"}</td>

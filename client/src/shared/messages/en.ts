@@ -117,6 +117,7 @@ export const en = {
   "verify.col.qty": "Asked",
   "verify.col.granted": "Granted",
   "verify.col.computed": "Recomputed",
+  "verify.you": "(you)",
   "verify.diff.order": "Position {i}: listed {got}, the draw gives {want}",
   "verify.diff.granted": "Entry {entry}: {got} granted, the draw gives {want}",
   "verify.diff.duplicate": "Entry {entry} appears twice",

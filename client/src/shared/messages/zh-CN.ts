@@ -115,6 +115,7 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "verify.col.qty": "申请",
   "verify.col.granted": "分配",
   "verify.col.computed": "重新计算",
+  "verify.you": "（你）",
   "verify.diff.order": "第 {i} 位：列出的是 {got}，抽签结果是 {want}",
   "verify.diff.granted": "报名 {entry}：分配了 {got} 件，抽签结果是 {want} 件",
   "verify.diff.duplicate": "报名 {entry} 出现了两次",
