@@ -245,7 +245,7 @@ describe("WebSocket gateway", () => {
         { kind: "pause", dropId: def.dropId },
         { kind: "restock", dropId: def.dropId, qty: 10 },
         { kind: "end", dropId: def.dropId },
-      ]) {
+      ] as const) {
         const reqId = `${user}-${action.kind}`;
         s.send({ t: "host", reqId, room, action });
         expect(await s.next((f) => f.t === "ack" && f.reqId === reqId)).toMatchObject({
