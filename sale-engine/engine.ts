@@ -658,6 +658,11 @@ export class SaleEngine {
     return this.fair.allocateDue();
   }
 
+  /** Milliseconds until the next fair window or raffle closes (server clock); null: none pending. */
+  msUntilNextFairClose(): Promise<number | null> {
+    return this.fair.msUntilNextClose();
+  }
+
   /**
    * Joins a sold-out first-come drop's waitlist: a ticket, no stock; a released or expired hold
    * goes to the waiting tickets in order as a new hold (reservation.placed `via: "waitlist"`,

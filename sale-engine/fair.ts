@@ -150,6 +150,21 @@ export class FairWindows {
   }
 
   /**
+   * Milliseconds until the earliest pending close (server clock), 0 when one is due now, null
+   * when nothing is pending: lets the fair pass wake at the close rather than up to a pass later.
+   */
+  async msUntilNextClose(): Promise<number | null> {
+    const [[sec, micros], first] = await Promise.all([
+      this.redis.time(),
+      this.redis.zrange(this.keys.fairPending, 0, 0, "WITHSCORES"),
+    ]);
+    const score = first[1];
+    if (score === undefined) return null;
+    const now = Number(sec) * 1000 + Math.floor(Number(micros) / 1000);
+    return Math.max(0, Number(score) - now);
+  }
+
+  /**
    * Moves a drop's due time earlier (a launch: its start becomes the server's now), before the
    * launch runs, so a crash after it leaves the drop due early (rescored then), never late.
    */

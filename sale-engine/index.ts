@@ -27,6 +27,7 @@ export { type ScriptCode, scriptError } from "./errors.ts";
 export { type DropLogEntry, streamIdSchema } from "./event-log.ts";
 export { parseEventMessage } from "./events.ts";
 export { drawInputOf, type FairAllocation, type FairDraw, type FairEntryResult } from "./fair.ts";
+export { nextWakeMs } from "./fair-pass.ts";
 export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 export { OUTBOX_GROUP, OutboxConsumer, type OutboxEntry } from "./outbox.ts";
 export {

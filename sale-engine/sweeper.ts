@@ -1,5 +1,6 @@
 import { type Logger, type PeriodicPass, repeatPass } from "../core/index.ts";
 import type { SaleEngine } from "./engine.ts";
+import { startFairPass } from "./fair-pass.ts";
 import { DEFAULTS } from "./schema.ts";
 
 /** Default time between two repairs of the active-drop index, ms. */
@@ -14,10 +15,10 @@ export type ExpirySweeper = PeriodicPass;
  * history. The first sweep repairs the active index (drops created before it existed); then
  * every `repairMs` (default 60000 ms) a check of three counts repairs it only if a drop is
  * missing. A second, shorter pass (every `fairIntervalMs`, default 100 ms, LIVEDROP_FAIR_PASS_MS
- * in the worker) allocates the fair windows and raffles that have closed, so entrants get their
- * result within that much of T0 + W; it reads the server clock and the drops of a small index
- * whose close has come, so open windows cost nothing. Errors (Redis restarting) are logged, not
- * thrown.
+ * in the worker) allocates the fair windows and raffles that have closed; it wakes at the next
+ * close too (fair-pass.ts), so entrants get their result within milliseconds of T0 + W. It reads
+ * the server clock and the drops of a small index whose close has come, so open windows cost
+ * nothing. Errors (Redis restarting) are logged, not thrown.
  */
 export function startExpirySweeper(
   engine: SaleEngine,
@@ -27,15 +28,7 @@ export function startExpirySweeper(
   fairIntervalMs: number = DEFAULTS.fairSweepMs,
 ): ExpirySweeper {
   let repairedAt = Number.NEGATIVE_INFINITY;
-  const fair = repeatPass(
-    fairIntervalMs,
-    async () => {
-      for (const a of await engine.allocateDueFairWindows())
-        if (a.allocated)
-          log.info({ dropId: a.dropId, winners: a.winners, losers: a.losers }, "fair window allocated");
-    },
-    (err) => log.warn({ err }, "fair window pass failed; retrying next interval"),
-  );
+  const fair = startFairPass(engine, fairIntervalMs, log);
   const expiry = repeatPass(
     intervalMs,
     async () => {

@@ -264,6 +264,23 @@ describe("fair window", () => {
     }
   });
 
+  it("the fair pass sleeps until the next close, at most its interval", async () => {
+    const { nextWakeMs } = await import("../../sale-engine/index.ts");
+    expect(nextWakeMs(null, 100)).toBe(100);
+    expect(nextWakeMs(0, 100)).toBe(100);
+    expect(nextWakeMs(37, 100)).toBe(38);
+    expect(nextWakeMs(5_000, 100)).toBe(100);
+    const def = dropDefinition({ fairWindowMs: 30_000, initialStock: 1 });
+    const { status } = await engine.createDrop(def);
+    // Other tests' drops may close sooner; this one bounds the answer from above (the server's
+    // clock only moves on between the two reads).
+    const before = (await engine.status(def.dropId)).serverTime;
+    const wait = await engine.msUntilNextFairClose();
+    expect(wait).not.toBeNull();
+    expect(wait ?? -1).toBeGreaterThanOrEqual(0);
+    expect(wait ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(status.startsAt + 30_000 - before);
+  });
+
   it("the drop event channel carries fair.allocated as one JSON array", async () => {
     const def = dropDefinition({ fairWindowMs: 200, initialStock: 1 });
     await engine.createDrop(def);
