@@ -32,6 +32,20 @@ export interface BuyFrame {
   qty: number;
   idempotencyKey: string;
 }
+export interface WaitlistFrame {
+  t: "waitlist";
+  reqId: string;
+  dropId: string;
+  qty: number;
+  idempotencyKey: string;
+}
+/** A viewer's playback delay; load-test sessions play no video, so no scenario sends it. */
+export interface DelayFrame {
+  t: "delay";
+  room: string;
+  ms: number;
+  source: "hls" | "webrtc";
+}
 export interface PayFrame {
   t: "pay";
   reqId: string;
@@ -62,6 +76,8 @@ export type OutFrame =
   | LeaveFrame
   | ChatFrame
   | BuyFrame
+  | WaitlistFrame
+  | DelayFrame
   | PayFrame
   | PingFrame
   | ResumeFrame
@@ -83,6 +99,19 @@ export const frames = {
     dropId,
     qty,
     idempotencyKey,
+  }),
+  waitlist: (reqId: string, dropId: string, qty: number, idempotencyKey: string): WaitlistFrame => ({
+    t: "waitlist",
+    reqId,
+    dropId,
+    qty,
+    idempotencyKey,
+  }),
+  delay: (room: string, ms: number, source: DelayFrame["source"]): DelayFrame => ({
+    t: "delay",
+    room,
+    ms,
+    source,
   }),
   pay: (reqId: string, reservationId: string, token: string, idempotencyKey: string): PayFrame => ({
     t: "pay",

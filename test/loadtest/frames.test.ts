@@ -36,6 +36,8 @@ const samples: ClientFrame[] = [
   frames.leave("loadtest"),
   frames.chat("loadtest", `load test ${nextId()}`, nextId()),
   frames.buy(nextId(), dropId, 1, nextId()),
+  frames.waitlist(nextId(), dropId, 1, nextId()),
+  frames.delay("loadtest", 3_200, "hls"),
   frames.pay(nextId(), `${dropId}.17`, PAYMENT_TOKENS.success, nextId()),
   frames.ping(nextId(), performance.timeOrigin + performance.now()),
   frames.resume("loadtest", "ep0ch", "1718000000000-3"),

@@ -129,6 +129,7 @@ describe("every host, moderator and admin action is audited", () => {
         "drop.restock",
         "drop.resume",
         "order.pay",
+        "waitlist",
       ].sort(),
     );
     for (const c of table) {
