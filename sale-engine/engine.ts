@@ -525,6 +525,8 @@ export class SaleEngine {
       k.state,
       k.events,
       k.log,
+      k.holds,
+      k.outbox,
       id,
       n,
       LIMITS.maxTotalStock,

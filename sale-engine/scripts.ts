@@ -7,7 +7,7 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldConfirm: { file: "confirm", keys: 5 },
   ldRelease: { file: "release", keys: 5 },
   ldExpire: { file: "expire", keys: 5 },
-  ldRestock: { file: "restock", keys: 3 },
+  ldRestock: { file: "restock", keys: 5 },
   ldTransition: { file: "transition", keys: 3 },
   ldStatus: { file: "status", keys: 1 },
   ldIndexRetire: { file: "index-retire", keys: 2 },

@@ -109,9 +109,9 @@ end
 -- drawn order, or a first-come drop's waitlist, in joining order. Ticket n (1-based):
 --   t:<n>             user|qty|idemKey|S|rid   (S: W waiting, O offered a hold rid, K skipped)
 --   w:<user>          n (one ticket per user: a join again, with any key, answers it)
--- Units a released or expired hold frees go to tickets wserved + 1, ... in order, each a new hold
--- of min(qty, units left, limit - units the user has) with its own deadline (via `handoff` on a
--- raffle, `waitlist` else); a user with no room under the limit is skipped. Only on a live drop
+-- Units a released or expired hold frees, or a restock adds, go to tickets wserved + 1, ... in
+-- order, each a new hold of min(qty, units left, limit - units the user has) with its own
+-- deadline (via `handoff` on a raffle, `waitlist` else); a user with no room under the limit is skipped. Only on a live drop
 -- (active, started, not ended). Appends the reservation.placed events to `events`; the caller
 -- writes the counters in `m`. Returns the units that found no ticket (they stay on sale).
 local function hand_off(state_key, holds_key, drop_id, m, now, units, events)

@@ -119,20 +119,61 @@ describe("waitlist", () => {
   });
 
   it("a user at the limit when their turn comes is skipped; the next ticket gets the unit", async () => {
-    const { def, hold } = await soldOutDrop(2, { perUserLimit: 2 });
+    const def = dropDefinition({ initialStock: 3, perUserLimit: 2 });
+    await engine.createDrop(def);
+    const owner = await engine.reserve({
+      dropId: def.dropId,
+      userId: "owner",
+      qty: 2,
+      idempotencyKey: key(),
+    });
+    const other = await engine.reserve({
+      dropId: def.dropId,
+      userId: "other",
+      qty: 1,
+      idempotencyKey: key(),
+    });
     await engine.joinWaitlist({ dropId: def.dropId, userId: "full", qty: 2, idempotencyKey: key() });
     await engine.joinWaitlist({ dropId: def.dropId, userId: "next", qty: 1, idempotencyKey: key() });
-    // "full" reaches the limit meanwhile (restocked units, bought first come).
-    await engine.restock(def.dropId, 2);
+    // "full" reaches the limit meanwhile: a release while paused hands nothing off, and after the
+    // resume those units sell first come.
+    await engine.pause(def.dropId);
+    await engine.release(owner.reservationId);
+    await engine.resume(def.dropId);
     await engine.reserve({ dropId: def.dropId, userId: "full", qty: 2, idempotencyKey: key() });
-    await engine.release(hold.reservationId);
+    await engine.release(other.reservationId);
     expect(await engine.waitlistOf(def.dropId, "full")).toMatchObject({ status: "skipped", position: 0 });
     expect(await engine.waitlistOf(def.dropId, "next")).toMatchObject({ status: "offered" });
     const s = await engine.status(def.dropId);
-    // 2 released: 1 to "next", 1 back on sale (nobody left waiting).
-    expect(s).toMatchObject({ available: 1, held: 3, waitlist: { length: 2, served: 2 } });
+    expect(s).toMatchObject({ available: 0, held: 3, waitlist: { length: 2, served: 2 } });
     invariant(s);
     expect(await engine.unitsOfUser(def.dropId, "full")).toBe(2);
+  });
+
+  it("a restock serves the line before it goes on sale", async () => {
+    const { def } = await soldOutDrop(1);
+    await engine.joinWaitlist({ dropId: def.dropId, userId: "first", qty: 1, idempotencyKey: key() });
+    await engine.joinWaitlist({ dropId: def.dropId, userId: "second", qty: 1, idempotencyKey: key() });
+    const s = await engine.restock(def.dropId, 3);
+    // Two units to the two tickets (holds via waitlist), one on sale.
+    expect(s).toMatchObject({ available: 1, held: 3, waitlist: { length: 2, served: 2 } });
+    invariant(s);
+    expect(await engine.waitlistOf(def.dropId, "first")).toMatchObject({ status: "offered" });
+    expect(await engine.waitlistOf(def.dropId, "second")).toMatchObject({ status: "offered" });
+    const log = (await engine.readEvents(def.dropId, "0", 1_000)).flatMap((e) => e.events);
+    const last = log.slice(-3);
+    expect(last.map((e) => e.type)).toEqual(["stock.restocked", "reservation.placed", "reservation.placed"]);
+    expect(last.slice(1).map((e) => (e.type === "reservation.placed" ? [e.user, e.via] : []))).toEqual([
+      ["first", "waitlist"],
+      ["second", "waitlist"],
+    ]);
+    // The order pipeline hears the new holds: reservation events only, in one outbox entry.
+    const outbox = await redis.client().xrevrange(engine.keys.drop(def.dropId).outbox, "+", "-", "COUNT", 1);
+    const payload = JSON.parse((outbox[0]?.[1] ?? [])[1] ?? "[]") as { type: string; user: string }[];
+    expect(payload.map((e) => [e.type, e.user])).toEqual([
+      ["reservation.placed", "first"],
+      ["reservation.placed", "second"],
+    ]);
   });
 
   it("refuses with typed errors: not sold out, switched off, limit, full, bad input", async () => {
