@@ -660,7 +660,7 @@ export class SaleEngine {
     return this.fair.allocateDue();
   }
 
-  /** Milliseconds until the next fair window or raffle closes (server clock); null: none pending. */
+  /** Milliseconds until the next fair window or raffle closes (server clock); null: none ahead. */
   msUntilNextFairClose(): Promise<number | null> {
     return this.fair.msUntilNextClose();
   }

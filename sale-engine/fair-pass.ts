@@ -41,12 +41,11 @@ async function pass(engine: SaleEngine, maxIntervalMs: number, log: Logger): Pro
 }
 
 /**
- * How long the fair pass sleeps, given the time until the earliest pending close (null: none).
- * 0 means only drops this pass just allocated are due (they leave the index on the next pass), or
- * one whose allocation keeps failing: the interval then, not a spin.
+ * How long the fair pass sleeps, given the time until the next close still ahead (null: none):
+ * until one past that close (the allocation treats the close's own millisecond as still open), at
+ * most the interval, which also bounds how late a close that a launch moved earlier is seen.
  */
 export function nextWakeMs(untilNextClose: number | null, maxIntervalMs: number): number {
-  if (untilNextClose === null || untilNextClose === 0) return maxIntervalMs;
-  // One past the close: the allocation treats the close's own millisecond as still open.
+  if (untilNextClose === null) return maxIntervalMs;
   return Math.min(maxIntervalMs, untilNextClose + 1);
 }

@@ -150,18 +150,24 @@ export class FairWindows {
   }
 
   /**
-   * Milliseconds until the earliest pending close (server clock), 0 when one is due now, null
-   * when nothing is pending: lets the fair pass wake at the close rather than up to a pass later.
+   * Milliseconds until the earliest pending close still ahead (server clock), null when none is:
+   * lets the fair pass wake at the close rather than up to a pass later. Closes already passed
+   * are the pass's own work (drops it just allocated leave the index on the next pass).
    */
   async msUntilNextClose(): Promise<number | null> {
-    const [[sec, micros], first] = await Promise.all([
-      this.redis.time(),
-      this.redis.zrange(this.keys.fairPending, 0, 0, "WITHSCORES"),
-    ]);
-    const score = first[1];
-    if (score === undefined) return null;
+    const [sec, micros] = await this.redis.time();
     const now = Number(sec) * 1000 + Math.floor(Number(micros) / 1000);
-    return Math.max(0, Number(score) - now);
+    const next = await this.redis.zrangebyscore(
+      this.keys.fairPending,
+      `(${now}`,
+      "+inf",
+      "WITHSCORES",
+      "LIMIT",
+      0,
+      1,
+    );
+    const score = next[1];
+    return score === undefined ? null : Math.max(0, Number(score) - now);
   }
 
   /**

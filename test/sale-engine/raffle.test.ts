@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValidationError } from "../../core/index.ts";
-import { drawInputOf, SaleEngine, type SaleEvent, verifyDraw } from "../../sale-engine/index.ts";
+import { drawInputOf, SaleEngine, verifyDraw } from "../../sale-engine/index.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
-import { dropDefinition, key } from "./fixtures.ts";
+import { dropDefinition, eventsOf, invariant, key, until } from "./fixtures.ts";
 
 let redis: PrivateRedis;
 let engine: SaleEngine;
@@ -17,25 +17,6 @@ afterAll(async () => {
   await engine?.close();
   await redis?.stop();
 });
-
-/** Polls `check` until it returns a value (bounded), so a loaded machine only makes it slower. */
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function allEvents(dropId: string): Promise<SaleEvent[]> {
-  return (await engine.readEvents(dropId, "0", 1_000)).flatMap((e) => e.events);
-}
-
-function invariant(s: { available: number; held: number; sold: number; initial: number; restocked: number }) {
-  expect(s.available + s.held + s.sold).toBe(s.initial + s.restocked);
-}
 
 const RAFFLE_MS = 60_000;
 
@@ -72,7 +53,7 @@ describe("raffle", () => {
       allocatedAt: null,
     });
     expect(status.waitlist).toBeUndefined();
-    const created = (await allEvents(def.dropId)).find((e) => e.type === "drop.created");
+    const created = (await eventsOf(engine, def.dropId)).find((e) => e.type === "drop.created");
     expect(created).toMatchObject({ raffleWindow: 3_600_000, seedHash: status.fair?.seedHash });
     expect(created).not.toHaveProperty("fairWindow");
     // The fair pass's index holds it at its close, not now: passes before it do not visit it.
@@ -122,7 +103,7 @@ describe("raffle", () => {
     );
     const allocated = await allocateWhenDue(def.dropId);
     expect(allocated).toMatchObject({ allocatedNow: true, winners: 2, losers: 3, units: 2, stock: 2 });
-    const events = await allEvents(def.dropId);
+    const events = await eventsOf(engine, def.dropId);
     const drawn = events.find((e) => e.type === "fair.allocated");
     expect(drawn).toMatchObject({ mode: "raffle", winners: 2, losers: 3 });
     const winners = events.flatMap((e) => (e.type === "reservation.placed" ? [e] : []));
@@ -155,7 +136,7 @@ describe("raffle", () => {
     await engine.release(w1?.reservation ?? "");
     const next = losersInOrder[0] ?? "";
     expect(await engine.waitlistOf(def.dropId, next)).toMatchObject({ status: "offered", position: 0 });
-    const offered = (await allEvents(def.dropId)).flatMap((e) =>
+    const offered = (await eventsOf(engine, def.dropId)).flatMap((e) =>
       e.type === "reservation.placed" && e.via === "handoff" ? [e] : [],
     );
     expect(offered.map((o) => [o.user, o.qty])).toEqual([[next, 1]]);
@@ -187,7 +168,7 @@ describe("raffle", () => {
       const passed = await engine.allocateDueFairWindows();
       return passed.find((a) => a.dropId === def.dropId);
     });
-    const drawn = (await allEvents(def.dropId)).find((e) => e.type === "fair.allocated");
+    const drawn = (await eventsOf(engine, def.dropId)).find((e) => e.type === "fair.allocated");
     expect(drawn?.at).toBeGreaterThan(status.fair?.closesAt ?? 0);
     expect(done).toMatchObject({ allocated: true, winners: 1 });
     expect((await engine.fairEntriesOf(def.dropId, "solo"))[0]).toMatchObject({ status: "won", granted: 1 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotFoundError, RejectedError, ValidationError } from "../../core/index.ts";
-import { SaleEngine, type SaleEvent } from "../../sale-engine/index.ts";
+import { SaleEngine } from "../../sale-engine/index.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
-import { dropDefinition, key } from "./fixtures.ts";
+import { dropDefinition, eventsOf, invariant, key, until } from "./fixtures.ts";
 
 let redis: PrivateRedis;
 let engine: SaleEngine;
@@ -17,25 +17,6 @@ afterAll(async () => {
   await engine?.close();
   await redis?.stop();
 });
-
-/** Polls `check` until it returns a value (bounded), so a loaded machine only makes it slower. */
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function allEvents(dropId: string): Promise<SaleEvent[]> {
-  return (await engine.readEvents(dropId, "0", 1_000)).flatMap((e) => e.events);
-}
-
-function invariant(s: { available: number; held: number; sold: number; initial: number; restocked: number }) {
-  expect(s.available + s.held + s.sold).toBe(s.initial + s.restocked);
-}
 
 /** A first-come drop of `stock` units, sold out to `owner` (limit = stock). */
 async function soldOutDrop(stock: number, overrides: Parameters<typeof dropDefinition>[0] = {}) {
@@ -73,7 +54,7 @@ describe("waitlist", () => {
     expect(s).toMatchObject({ available: 0, held: 2, sold: 0, state: "sold_out" });
     expect(s.waitlist).toEqual({ length: 2, served: 2 });
     invariant(s);
-    const placed = (await allEvents(def.dropId)).filter(
+    const placed = (await eventsOf(engine, def.dropId)).filter(
       (e) => e.type === "reservation.placed" && e.via === "waitlist",
     );
     expect(placed.map((e) => e.type === "reservation.placed" && [e.user, e.qty])).toEqual([
@@ -112,7 +93,7 @@ describe("waitlist", () => {
       return s.available === 1 ? s : undefined;
     });
     expect(back).toMatchObject({ held: 0, state: "live", waitlist: { length: 1, served: 1 } });
-    const reasons = (await allEvents(def.dropId)).flatMap((e) =>
+    const reasons = (await eventsOf(engine, def.dropId)).flatMap((e) =>
       e.type === "reservation.released" ? [`${e.user}:${e.reason}`] : [],
     );
     expect(reasons).toEqual(["owner:expired", "w1:expired"]);
