@@ -1,34 +1,17 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { expect, it } from "vitest";
+import { runEntryPoint } from "../harness/cli.ts";
 
-const root = path.resolve(import.meta.dirname, "../..");
 /** The quick run takes about 30 s on an idle 2-core machine; the bound leaves room for a loaded one. */
 const RUN_BOUND_MS = 240_000;
 
 it(
   "bench fairness --quick: first come gives HLS viewers almost no units, the fair window gives them a share, every entrant hears its result and the draw verifies",
   async () => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "cli/main.ts", "bench", "fairness", "--quick"],
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+    const { code, last, stderr } = await runEntryPoint(
+      "cli/main.ts",
+      ["bench", "fairness", "--quick"],
+      RUN_BOUND_MS,
     );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr = (stderr + c.toString()).slice(-8_000);
-    });
-    const timer = setTimeout(() => child.kill("SIGTERM"), RUN_BOUND_MS);
-    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
-    clearTimeout(timer);
-    const last = stdout.trim().split("\n").at(-1) ?? "";
     // A run that died before its line says why on stderr.
     expect(last.startsWith("{"), `exit ${code}, no JSON line: ${stderr}`).toBe(true);
     const summary = JSON.parse(last) as Record<string, unknown>;

@@ -11,7 +11,7 @@ import { dropDefinition } from "../sale-engine/fixtures.ts";
 import { type A11yViolation, auditA11y } from "./a11y.ts";
 import { buildClientForTests } from "./build-client.ts";
 import { type FullStack, startFullStack } from "./full-stack.ts";
-import { Pages, until } from "./pages.ts";
+import { Pages, until, untilPlaying } from "./pages.ts";
 
 const ROOM = "e2e-room";
 /** Markup a viewer types into the chat: it must be shown as these characters, never parsed. */
@@ -180,15 +180,9 @@ describe("client in Chromium against the full stack", () => {
         [phoneViewer, "webrtc"],
         [desktopViewer, "hls"],
       ] as const) {
-        await until(
-          `${mode} playback`,
-          async () => {
-            const player = page.getByTestId("player");
-            return (
-              (await player.getAttribute("data-phase")) === "playing" &&
-              (await player.getAttribute("data-mode")) === mode
-            );
-          },
+        await untilPlaying(
+          page,
+          mode,
           45_000,
           async () =>
             `${await page.getByTestId("player").getAttribute("data-phase")}/${await page.getByTestId("player").getAttribute("data-mode")}; media tier: ${JSON.stringify(full.media.state(ROOM))}; ${await mediaDiagnosis(full)}`,

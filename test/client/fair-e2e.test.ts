@@ -10,7 +10,7 @@ import { dropDefinition } from "../sale-engine/fixtures.ts";
 import { type A11yViolation, auditA11y } from "./a11y.ts";
 import { buildClientForTests } from "./build-client.ts";
 import { type FullStack, startFullStack } from "./full-stack.ts";
-import { Pages, until } from "./pages.ts";
+import { Pages, until, untilPlaying } from "./pages.ts";
 
 const ROOM = "fair-room";
 
@@ -83,17 +83,7 @@ describe("a fair window in Chromium: an HLS and a WebRTC viewer enter one draw",
       [webrtc, "webrtc"],
       [hls, "hls"],
     ] as const) {
-      await until(
-        `${mode} playback`,
-        async () => {
-          const player = page.getByTestId("player");
-          return (
-            (await player.getAttribute("data-phase")) === "playing" &&
-            (await player.getAttribute("data-mode")) === mode
-          );
-        },
-        60_000,
-      );
+      await untilPlaying(page, mode, 60_000);
     }
     expect(pages.errors).toEqual([]);
   }, 130_000);

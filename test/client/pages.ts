@@ -61,3 +61,24 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Waits until a viewer page's player plays in `mode` (its data-phase and data-mode). */
+export function untilPlaying(
+  page: Page,
+  mode: "webrtc" | "hls",
+  timeoutMs: number,
+  diagnose?: () => Promise<string>,
+): Promise<boolean> {
+  return until(
+    `${mode} playback`,
+    async () => {
+      const player = page.getByTestId("player");
+      return (
+        (await player.getAttribute("data-phase")) === "playing" &&
+        (await player.getAttribute("data-mode")) === mode
+      );
+    },
+    timeoutMs,
+    diagnose,
+  );
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RoomDelayResponse, roomDelayResponseSchema } from "../../protocol/index.ts";
 import { buildClientForTests } from "../client/build-client.ts";
 import { type FullStack, startFullStack } from "../client/full-stack.ts";
-import { Pages, until } from "../client/pages.ts";
+import { Pages, until, untilPlaying } from "../client/pages.ts";
 import { launchChromium } from "../harness/browser.ts";
 
 const ROOM = "delay-browser-room";
@@ -64,17 +64,7 @@ describe("viewer pages report their playback delay; the host console shows the r
       [webrtc, "webrtc"],
       [hls, "hls"],
     ] as const)
-      await until(
-        `${mode} playback`,
-        async () => {
-          const player = page.getByTestId("player");
-          return (
-            (await player.getAttribute("data-phase")) === "playing" &&
-            (await player.getAttribute("data-mode")) === mode
-          );
-        },
-        90_000,
-      );
+      await untilPlaying(page, mode, 90_000);
     const d = await until(
       "a report from each viewer",
       async () => {

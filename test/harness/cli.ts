@@ -94,3 +94,40 @@ export async function startLivedrop(env: Record<string, string>): Promise<{
     },
   };
 }
+
+/** A run's exit code, its last stdout line (the summary a bench or the chaos run prints) and stderr's tail. */
+export interface BoundedRun {
+  /** The child's pid (what it left behind can be looked up by it). */
+  readonly pid: number;
+  readonly code: number | null;
+  readonly last: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a TypeScript entry point of this repository (`node --import tsx FILE ARGS`) from the
+ * repository's root, SIGTERMed after `boundMs`.
+ */
+export async function runEntryPoint(
+  file: string,
+  args: readonly string[],
+  boundMs: number,
+): Promise<BoundedRun> {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-8_000);
+  });
+  const timer = setTimeout(() => child.kill("SIGTERM"), boundMs);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { pid: child.pid as number, code, last: stdout.trim().split("\n").at(-1) ?? "", stderr };
+}
