@@ -159,7 +159,7 @@ export const configSchema = z.object({
     .max(10_000)
     .default(100)
     .describe(
-      "Interval of the worker's fair pass, milliseconds: how late after its close a fair window or raffle is drawn at most (plus the allocation). Default 100. A pass reads one small index; only drops whose close has come are visited.",
+      "Longest sleep of the worker's fair pass, milliseconds. The pass wakes at the next close it knows of, so a fair window or raffle is drawn within milliseconds of its close; this bounds how late a close that a launch moved earlier since the last pass is seen. Default 100. A pass reads one small index; only drops whose close has come are visited.",
     ),
   LIVEDROP_MAX_FAIR_ENTRIES: z.coerce
     .number()
