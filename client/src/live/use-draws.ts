@@ -15,9 +15,13 @@ import type { EntryAck, Hold } from "./drop-card.tsx";
 
 /** Fewest ms between two reads of a waiting ticket's place in line (GET …/me). */
 const TICKET_REFRESH_MS = 2_000;
-/** A restore that failed (a busy gateway) is tried again this much later, times the attempt. */
+/**
+ * A restore that failed (a busy or rate-limiting gateway right at the draw) is tried again this
+ * much later, times the attempt, up to RESTORE_RETRY_MAX_MS between tries, for as long as the page
+ * lives: a viewer who reloaded must not be left without their result.
+ */
 const RESTORE_RETRY_MS = 1_000;
-const RESTORE_ATTEMPTS = 4;
+const RESTORE_RETRY_MAX_MS = 5_000;
 
 /**
  * The buyer's draws and waitlist tickets in the room. A won entry or an offered hold becomes a
@@ -97,8 +101,11 @@ export function useDraws(
     let stopped = false;
     const restoreSoon = (d: DropSnapshot, attempt = 1) => {
       restore(d).catch(() => {
-        if (!stopped && attempt < RESTORE_ATTEMPTS)
-          setTimeout(() => restoreSoon(d, attempt + 1), RESTORE_RETRY_MS * attempt);
+        if (!stopped)
+          setTimeout(
+            () => restoreSoon(d, attempt + 1),
+            Math.min(RESTORE_RETRY_MS * attempt, RESTORE_RETRY_MAX_MS),
+          );
       });
     };
     const restoreAll = (all: Iterable<DropSnapshot>) => {
