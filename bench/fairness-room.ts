@@ -1,4 +1,4 @@
-import { ValidationError } from "../core/index.ts";
+import { seeded, ValidationError } from "../core/index.ts";
 
 /** The simulated room of the fairness bench: who watches over HLS, each one's delays. */
 export interface RoomPlan {
@@ -32,18 +32,6 @@ export interface Outcome {
   /** When the room's `draw` frame reached this viewer. */
   readonly drawAt?: number;
   readonly result?: { status: "won" | "lost"; granted: number; at: number };
-}
-
-/** mulberry32: a small seeded generator, so a --seed reproduces the same room. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Exactly round(viewers × hlsShare) HLS viewers, placed at seeded random positions. */

@@ -35,18 +35,6 @@ export interface World {
   readonly log: (line: string) => void;
 }
 
-/** A deterministic generator from the seed (mulberry32): the same seed, the same run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function schedule(options: ChaosOptions, rng: () => number): FaultName[] {
   if (options.faults) {
     const unknown = options.faults.filter((f) => !(FAULTS as readonly string[]).includes(f));

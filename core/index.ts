@@ -25,4 +25,5 @@ export {
   redisTargetFromConfig,
 } from "./redis.ts";
 export { redisUnavailable } from "./redis-unavailable.ts";
+export { seeded } from "./seeded-random.ts";
 export { validate } from "./validate.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { schedule, seeded } from "../../chaos/faults.ts";
+import { schedule } from "../../chaos/faults.ts";
 import { CHAOS_DEFAULTS, parseChaosArgs } from "../../chaos/index.ts";
-import { ValidationError } from "../../core/index.ts";
+import { seeded, ValidationError } from "../../core/index.ts";
 
 describe("chaos run options", () => {
   it("defaults to every fault with the partition lasting 3 node timeouts", () => {
