@@ -1,5 +1,5 @@
 import { randomBytes, randomInt, webcrypto } from "node:crypto";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { createSigner, createVerifier, TOKEN_ERROR_CODES, TokenError } from "fast-jwt";
 import { ErrorCode, SetupError, ValidationError, validate } from "../core/index.ts";
 import {
   type Claims,
@@ -34,7 +34,23 @@ export type VerifyResult =
  * input: a refused token is an answer, not an error.
  */
 export class TokenService {
-  private constructor(private readonly key: webcrypto.CryptoKey) {}
+  private readonly sign: (payload: Record<string, unknown>) => string;
+  private readonly decode: (token: string) => unknown;
+
+  private constructor(
+    secret: string,
+    private readonly key: webcrypto.CryptoKey,
+  ) {
+    // Synchronous on purpose: the WebSocket upgrade checks the token before it returns, since
+    // uWS 20.30 can drop a socket upgraded later from a promise (a cork misread after the upgrade).
+    this.sign = createSigner({ key: secret, algorithm: ALG, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE });
+    this.decode = createVerifier({
+      key: secret,
+      algorithms: [ALG],
+      clockTolerance: TOKEN_LIMITS.clockToleranceSeconds * 1000,
+      requiredClaims: ["exp", "sub"],
+    });
+  }
 
   static async create({ secret }: { secret: string }): Promise<TokenService> {
     if (typeof secret !== "string" || secret.length < MIN_SECRET_CHARS) {
@@ -51,25 +67,22 @@ export class TokenService {
       false,
       ["sign", "verify"],
     );
-    return new TokenService(key);
+    return new TokenService(secret, key);
   }
 
   /** Throws ValidationError on bad input (unknown role, bad room id, ttl out of range). */
   async issue(input: IssueInput): Promise<string> {
     const r = validate(issueInputSchema, input, "token request");
-    const token = await new SignJWT({
+    const iat = Math.floor(Date.now() / 1000);
+    const token = this.sign({
+      sub: r.userId,
       role: r.role,
       rooms: r.rooms,
       name: r.name ?? r.userId.slice(0, 64),
       shadow: r.shadow,
-    })
-      .setProtectedHeader({ alg: ALG, typ: "JWT" })
-      .setSubject(r.userId)
-      .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + r.ttlSeconds)
-      .sign(this.key);
+      iat,
+      exp: iat + r.ttlSeconds,
+    });
     if (token.length > TOKEN_LIMITS.maxTokenChars) {
       throw new ValidationError(`token would be over ${TOKEN_LIMITS.maxTokenChars} characters`);
     }
@@ -102,22 +115,26 @@ export class TokenService {
     return `erased-${Buffer.from(mac).toString("hex").slice(0, 24)}`;
   }
 
-  /** Signature first, then issuer, audience and expiry, then the payload's shape. */
+  /** check(), for callers that await (HTTP routes). */
   async verify(token: string): Promise<VerifyResult> {
+    return this.check(token);
+  }
+
+  /** Signature, expiry and required claims first, then issuer, audience and the payload's shape. */
+  check(token: string): VerifyResult {
     if (typeof token !== "string" || token.length === 0 || token.length > TOKEN_LIMITS.maxTokenChars) {
       return { ok: false, reason: "malformed" };
     }
-    let payload: unknown;
+    let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
-        algorithms: [ALG],
-        issuer: TOKEN_ISSUER,
-        audience: TOKEN_AUDIENCE,
-        clockTolerance: TOKEN_LIMITS.clockToleranceSeconds,
-        requiredClaims: ["exp", "sub"],
-      }));
+      payload = this.decode(token) as Record<string, unknown>;
     } catch (err) {
       return { ok: false, reason: failureReason(err) };
+    }
+    if (payload.iss !== TOKEN_ISSUER) return { ok: false, reason: "wrong_issuer" };
+    const aud = payload.aud;
+    if (!(aud === TOKEN_AUDIENCE || (Array.isArray(aud) && aud.includes(TOKEN_AUDIENCE)))) {
+      return { ok: false, reason: "wrong_audience" };
     }
     const parsed = tokenPayloadSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, reason: "invalid_claims" };
@@ -130,13 +147,17 @@ export class TokenService {
 }
 
 function failureReason(err: unknown): VerifyFailure {
-  if (err instanceof errors.JWTExpired) return "expired";
-  if (err instanceof errors.JWSSignatureVerificationFailed) return "bad_signature";
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === "iss") return "wrong_issuer";
-    if (err.claim === "aud") return "wrong_audience";
+  const code = err instanceof TokenError ? err.code : undefined;
+  if (code === TOKEN_ERROR_CODES.expired) return "expired";
+  if (code === TOKEN_ERROR_CODES.invalidSignature) return "bad_signature";
+  if (
+    code === TOKEN_ERROR_CODES.missingRequiredClaim ||
+    code === TOKEN_ERROR_CODES.invalidClaimType ||
+    code === TOKEN_ERROR_CODES.invalidClaimValue ||
+    code === TOKEN_ERROR_CODES.inactive
+  ) {
     return "invalid_claims";
   }
-  // JWSInvalid, JWTInvalid, an algorithm other than HS256, or input jose could not even parse.
+  // Not a JWT, an algorithm other than HS256, or an unknown critical header.
   return "malformed";
 }

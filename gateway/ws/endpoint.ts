@@ -6,10 +6,7 @@ import { type Conn, MAX_BACKPRESSURE, SocketServer } from "./socket-server.ts";
 
 export interface WebSocketEndpointOptions {
   readonly tokens: TokenService;
-  /**
-   * Connections allowed per client address on this node, both lanes together: open ones plus
-   * upgrades still checking their token.
-   */
+  /** Connections allowed per client address on this node, both lanes together. */
   readonly maxConnectionsPerIp: number;
   /** Who the client is behind trusted proxies (GATEWAY_TRUSTED_PROXIES). Default: trusts none. */
   readonly clientAddress?: ClientAddress;
@@ -21,7 +18,7 @@ export interface WebSocketEndpointOptions {
 }
 
 /**
- * `/ws?token=…`: verifies the token at upgrade, then hands the connection to its lane for good.
+ * `/ws?token=…`: verifies the token at upgrade (synchronously), then hands the connection to its lane for good.
  * A token with the shadow claim gets the shadow lane (its own stock, rooms, orders): the claim is
  * signed, so load-test traffic cannot reach live stock and live traffic cannot reach shadow stock.
  */
@@ -42,7 +39,6 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
       .end(JSON.stringify({ error: { code, message } }));
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
-    // Everything from the request is read before the first await (uWS requests die on return).
     const token = req.getQuery("token") ?? "";
     const key = req.getHeader("sec-websocket-key");
     const protocol = req.getHeader("sec-websocket-protocol");
@@ -57,8 +53,7 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
       Buffer.from(res.getRemoteAddressAsText()).toString(),
       req.getHeader("x-forwarded-for"),
     );
-    // Counted from the start of the upgrade, not from open: a burst of upgrades all waiting on
-    // their token check would otherwise all pass the cap.
+    // Counted at the upgrade, which opens the socket before this handler returns.
     const held = perIp.get(ip) ?? 0;
     if (held >= o.maxConnectionsPerIp) {
       refuse(
@@ -69,49 +64,26 @@ export function registerWebSocketEndpoint(app: TemplatedApp, o: WebSocketEndpoin
       );
       return;
     }
+    // The token is checked before this handler returns and the socket is upgraded here, inside
+    // uWS's own cork. An upgrade completed later (after an await, in res.cork) can be closed by
+    // uWS 20.30 right after open, without a close frame: its cork misreads the adopted socket.
+    const verified = o.tokens.check(token);
+    if (!verified.ok) {
+      refuse(res, "401 Unauthorized", WireErrorCode.UNAUTHORIZED, `token refused (${verified.reason})`);
+      return;
+    }
+    if (verified.claims.shadow && !(o.shadow && o.shadowEnabled())) {
+      refuse(
+        res,
+        "403 Forbidden",
+        WireErrorCode.SHADOW_DISABLED,
+        "shadow (load-test) traffic is switched off",
+      );
+      return;
+    }
+    // The slot is the socket's from here: released by close.
     perIp.set(ip, held + 1);
-    // The slot is the upgrade's until it opens (then the socket's, released on close), or is
-    // given back once if it is refused or the client goes away first.
-    let slot = true;
-    const giveBack = () => {
-      if (!slot) return;
-      slot = false;
-      release(ip);
-    };
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-      giveBack();
-    });
-    o.tokens
-      .verify(token)
-      .then((verified) => {
-        if (aborted) return;
-        res.cork(() => {
-          if (!verified.ok) {
-            giveBack();
-            refuse(res, "401 Unauthorized", WireErrorCode.UNAUTHORIZED, `token refused (${verified.reason})`);
-            return;
-          }
-          if (verified.claims.shadow && !(o.shadow && o.shadowEnabled())) {
-            giveBack();
-            refuse(
-              res,
-              "403 Forbidden",
-              WireErrorCode.SHADOW_DISABLED,
-              "shadow (load-test) traffic is switched off",
-            );
-            return;
-          }
-          slot = false; // from here the socket's: released by close
-          res.upgrade(SocketServer.newConn(verified.claims, ip), key, protocol, extensions, context);
-        });
-      })
-      .catch(() => {
-        if (aborted) return;
-        giveBack();
-        res.cork(() => refuse(res, "500 Internal Server Error", WireErrorCode.INTERNAL, "internal error"));
-      });
+    res.upgrade(SocketServer.newConn(verified.claims, ip), key, protocol, extensions, context);
   };
 
   app.ws<Conn>("/ws", {
