@@ -61,9 +61,7 @@ describe("a run where some viewers cannot get a token or connect", () => {
       actual: connected,
     });
     expect(summary.ok).toBe(false);
-    expect(notes).toContain(
-      `${PLANNED - MINTED} of ${PLANNED} viewer tokens could not be minted`,
-    );
+    expect(notes).toContain(`${PLANNED - MINTED} of ${PLANNED} viewer tokens could not be minted`);
     // The last line carries planned and connected viewers, and the generator's verdict.
     const last = JSON.parse(report.lastLine) as Record<string, unknown>;
     expect(last).toMatchObject({ viewers: PLANNED, viewersPlanned: PLANNED, viewersConnected: connected });
