@@ -58,6 +58,14 @@ export const fairInfoSchema = z.strictObject({
     .nullable(),
 });
 
+/**
+ * How a drop sells (every format sells through a drop): `drop` a timed drop (first come, a fair
+ * window or a raffle), `auction` the backing drop of an auction (its holds are placed by the
+ * auction), `giveaway` a raffle at price 0 whose winners must be in the room at the draw,
+ * `buy_now` stock with no countdown that sells only while the host pins it.
+ */
+export const dropFormatSchema = z.enum(["drop", "auction", "giveaway", "buy_now"]);
+
 /** The fields of a drop definition; `dropDefinitionSchema` adds the cross-field rules. */
 export const dropFieldsSchema = z.strictObject({
   dropId: dropIdSchema,
@@ -80,6 +88,8 @@ export const dropFieldsSchema = z.strictObject({
    * waitlist, and released or expired holds go to it before they go back on sale.
    */
   waitlist: z.boolean().optional(),
+  /** How the drop sells (see dropFormatSchema); omitted: `drop`. */
+  format: dropFormatSchema.optional(),
 });
 
 /** A drop's waitlist (or a raffle's hand-off queue) counters; ticket t's position is t - served. */
@@ -98,9 +108,20 @@ export const dropDefinitionSchema = dropFieldsSchema
   .refine((d) => !((d.fairWindowMs ?? 0) > 0 && d.raffleWindowMs !== undefined), {
     message: "a drop has a fair window or a raffle, not both",
     path: ["raffleWindowMs"],
-  });
+  })
+  .refine((d) => d.format !== "giveaway" || (d.raffleWindowMs !== undefined && d.product.priceMinor === 0), {
+    message: "a giveaway is a raffle (raffleWindowMs) of a product at priceMinor 0",
+    path: ["format"],
+  })
+  .refine(
+    (d) =>
+      d.format !== "buy_now" ||
+      (d.startsAt === undefined && (d.fairWindowMs ?? 0) === 0 && d.raffleWindowMs === undefined),
+    { message: "buy-it-now opens when created: no startsAt, fair window or raffle", path: ["format"] },
+  );
 
 export type Product = z.infer<typeof productSchema>;
 export type DropDefinition = z.infer<typeof dropDefinitionSchema>;
 export type FairInfo = z.infer<typeof fairInfoSchema>;
+export type DropFormat = z.infer<typeof dropFormatSchema>;
 export type WaitlistInfo = z.infer<typeof waitlistInfoSchema>;

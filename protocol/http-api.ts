@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { productSchema } from "./drop-fields.ts";
+import { dropFormatSchema, productSchema } from "./drop-fields.ts";
 import { countSchema, dropStateSchema, epochMsSchema, orderStatusSchema, roleSchema } from "./fields.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
 import { dropFairSchema, dropWaitlistSchema } from "./server-frames.ts";
@@ -88,6 +88,10 @@ export const dropStatusSchema = z.object({
   fair: dropFairSchema.optional(),
   /** Only on a first-come drop with its waitlist on. */
   waitlist: dropWaitlistSchema.optional(),
+  /** How the drop sells (absent from older servers: `drop`). */
+  format: dropFormatSchema.optional(),
+  /** Only on a buy-it-now drop: it sells while pinned. */
+  pinned: z.boolean().optional(),
 });
 
 /** POST /api/v1/rooms/:room/drops (201 created, 200 the same definition again). */
