@@ -23,6 +23,28 @@ export const ErrorCode = {
   WAITLIST_CLOSED: "WAITLIST_CLOSED",
   /** The drop's waitlist holds as many waiting tickets as allowed (LIVEDROP_WAITLIST_MAX). */
   WAITLIST_FULL: "WAITLIST_FULL",
+  /** No such coupon in the room, or no such claim of this buyer. */
+  COUPON_NOT_FOUND: "COUPON_NOT_FOUND",
+  /** The coupon is unpinned, past its valid-until, or the room is not live. */
+  COUPON_NOT_ACTIVE: "COUPON_NOT_ACTIVE",
+  /** The coupon's total quota is given out. */
+  COUPON_EXHAUSTED: "COUPON_EXHAUSTED",
+  /** The buyer holds or redeemed as many claims of this coupon as it allows. */
+  COUPON_LIMIT_REACHED: "COUPON_LIMIT_REACHED",
+  /** The claim cannot apply to this order (redeemed, on another order, minimum, currency). */
+  COUPON_NOT_APPLICABLE: "COUPON_NOT_APPLICABLE",
+  /** A buy-it-now drop sells only while the host pins it. */
+  NOT_PINNED: "NOT_PINNED",
+  /** No auction with this id. */
+  AUCTION_NOT_FOUND: "AUCTION_NOT_FOUND",
+  /** The auction's bidding has not opened yet. */
+  AUCTION_NOT_STARTED: "AUCTION_NOT_STARTED",
+  /** The auction's bidding has closed (its end, as extended, has passed). */
+  AUCTION_ENDED: "AUCTION_ENDED",
+  /** Below the lowest acceptable bid (details.minMinor names it). */
+  BID_TOO_LOW: "BID_TOO_LOW",
+  /** The bidder leads and the bid is not above their own standing maximum. */
+  ALREADY_LEADING: "ALREADY_LEADING",
   ORDER_NOT_FOUND: "ORDER_NOT_FOUND",
   ORDER_STATE_CONFLICT: "ORDER_STATE_CONFLICT",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",

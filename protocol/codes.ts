@@ -56,8 +56,22 @@ export const WireErrorCode = {
   WAITLIST_CLOSED: "WAITLIST_CLOSED",
   /** The drop's waitlist is full: try again later. */
   WAITLIST_FULL: "WAITLIST_FULL",
+  /** A buy-it-now drop that the host has not pinned (or unpinned): it sells only while pinned. */
+  NOT_PINNED: "NOT_PINNED",
   /** The drop's draw is not published yet: its entries are still open. */
   DRAW_OPEN: "DRAW_OPEN",
+  AUCTION_NOT_FOUND: "AUCTION_NOT_FOUND",
+  AUCTION_NOT_STARTED: "AUCTION_NOT_STARTED",
+  AUCTION_ENDED: "AUCTION_ENDED",
+  /** Below the lowest acceptable bid; the answer carries the minimum next bid. */
+  BID_TOO_LOW: "BID_TOO_LOW",
+  /** The bidder leads already and the bid is not above their own maximum. */
+  ALREADY_LEADING: "ALREADY_LEADING",
+  COUPON_NOT_FOUND: "COUPON_NOT_FOUND",
+  COUPON_NOT_ACTIVE: "COUPON_NOT_ACTIVE",
+  COUPON_EXHAUSTED: "COUPON_EXHAUSTED",
+  COUPON_LIMIT_REACHED: "COUPON_LIMIT_REACHED",
+  COUPON_NOT_APPLICABLE: "COUPON_NOT_APPLICABLE",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",
   PAYMENT_TIMEOUT: "PAYMENT_TIMEOUT",
   /**

@@ -19,6 +19,25 @@ export {
   type ModerationAction,
   moderationAction,
 } from "./client-frames.ts";
+export {
+  AUCTION_LIMITS,
+  type AuctionDefinition,
+  type AuctionSettle,
+  type AuctionState,
+  type AuctionStatus,
+  auctionDefinitionSchema,
+  auctionSettleSchema,
+  auctionStateSchema,
+  auctionStatusSchema,
+  type BidAnswer,
+  type BidHistoryEntry,
+  type BidInput,
+  bidAnswerSchema,
+  bidHistoryEntrySchema,
+  bidInputSchema,
+  type IncrementRow,
+  incrementTableSchema,
+} from "./auction.ts";
 export { bestOffset, type ClockEstimate, type ClockSample, clockOffset } from "./clock.ts";
 export {
   type DecodeFailure,
@@ -29,6 +48,7 @@ export {
   type FrameData,
 } from "./codec.ts";
 export { CLOSE_ACTION, type CloseAction, CloseCode, closeAction, WireErrorCode } from "./codes.ts";
+export * from "./coupon.ts";
 export {
   type BuyInput,
   buyBodySchema,
@@ -52,8 +72,10 @@ export {
 export { type Decoded, decodeFailure, decodeJson } from "./decode.ts";
 export {
   type DropDefinition,
+  type DropFormat,
   dropDefinitionSchema,
   dropFieldsSchema,
+  dropFormatSchema,
   type FairInfo,
   fairInfoSchema,
   fairWindowMsSchema,
@@ -197,6 +219,16 @@ export {
   restockQtySchema,
   SALE_LIMITS,
 } from "./quantities.ts";
+export {
+  type Replay,
+  type ReplayChapter,
+  type ReplayList,
+  replayChapterSchema,
+  replayIdSchema,
+  replayListSchema,
+  replaySchema,
+} from "./replay.ts";
+export * from "./reports.ts";
 export { type RoomDelayResponse, roomDelayResponseSchema } from "./room-delay.ts";
 export {
   type DropRoomEntry,

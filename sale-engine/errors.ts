@@ -44,6 +44,17 @@ const MESSAGES: Record<ScriptCode, string> = {
   STOCK_OVERFLOW: "restock would exceed the stock ceiling",
   WAITLIST_CLOSED: "the drop takes no waitlist now",
   WAITLIST_FULL: "the drop's waitlist is full",
+  AUCTION_NOT_FOUND: "no such auction",
+  AUCTION_NOT_STARTED: "the auction's bidding has not opened yet",
+  AUCTION_ENDED: "the auction's bidding has closed",
+  BID_TOO_LOW: "the bid is below the lowest acceptable bid",
+  ALREADY_LEADING: "you lead already: a new bid must raise your own maximum",
+  NOT_PINNED: "the host has not pinned this product: it sells only while pinned",
+  COUPON_NOT_FOUND: "no such coupon or claim",
+  COUPON_NOT_ACTIVE: "the coupon is not active: unpinned, expired, or the room is not live",
+  COUPON_EXHAUSTED: "the coupon's quota is used up",
+  COUPON_LIMIT_REACHED: "you hold as many claims of this coupon as it allows",
+  COUPON_NOT_APPLICABLE: "the coupon does not apply to this order",
 };
 
 /** The one mapping from a script code to a typed error. */
@@ -54,6 +65,8 @@ export function scriptError(code: string, details: Record<string, unknown> = {})
   switch (known) {
     case "DROP_NOT_FOUND":
     case "RESERVATION_NOT_FOUND":
+    case "COUPON_NOT_FOUND":
+    case "AUCTION_NOT_FOUND":
       return new NotFoundError(ErrorCode[known], message, details);
     case "INVALID_INPUT":
     case "QTY_ABOVE_LIMIT":

@@ -12,6 +12,10 @@ export {
   type VerifyResult,
   verifyDraw,
 } from "./draw.ts";
+export { type CouponOutcome, Coupons, type CouponsOptions } from "./coupons.ts";
+export { Auctions, type AuctionsOptions, stepAt } from "./auction.ts";
+export { startAuctionPass } from "./auction-pass.ts";
+export { AUCTION_DEFAULTS } from "./auction-schema.ts";
 export { DropEventFeed, type DropEventsHandler } from "./drop-events.ts";
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
 export {
@@ -49,6 +53,7 @@ export type {
   SaleEvent,
   SettleResult,
   StockCounts,
+  PinResult,
   TransitionResult,
   WaitlistCounts,
   WaitlistPosition,

@@ -24,6 +24,12 @@ export interface DropKeys {
    * `user|qty|idemKey|W|rid|granted|position` or `user|qty|idemKey|L||0|position` (lua/allocate.lua).
    */
   readonly entries: string;
+  /** Hash: an auction's parameters, leader, price and recorded bids (lua/auction-open.lua). */
+  readonly auction: string;
+  /** Hash: an auction's bidders, user -> `max|seq|mask` (their standing maximum). */
+  readonly bidders: string;
+  /** Stream: an auction's accepted bids, oldest first (about the history length, MAXLEN ~). */
+  readonly bids: string;
 }
 
 export interface KeySpace {
@@ -47,6 +53,13 @@ export interface KeySpace {
   readonly fairPending: string;
   /** Set of the drop ids of a room (the gateway follows a room's drops). */
   roomDrops(roomId: string): string;
+  /**
+   * Sorted set of the auctions not settled yet (score: their end, ms, as last seen), visited by
+   * the auction pass. Written by Auctions around the scripts, like `activeDrops`.
+   */
+  readonly auctionsPending: string;
+  /** Hash of one coupon of a room (lua/coupon-pin.lua); a room's coupons share hash tag `{coupons:<room>}`. */
+  coupon(roomId: string, code: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -58,7 +71,9 @@ export function keySpace(prefix: string): KeySpace {
     activeDrops: `${prefix}:{drops}:active`,
     retiredDrops: `${prefix}:{drops}:retired`,
     fairPending: `${prefix}:{drops}:fair`,
+    auctionsPending: `${prefix}:{drops}:auctions`,
     roomDrops: (roomId) => `${prefix}:room:{${roomId}}:drops`,
+    coupon: (roomId, code) => `${prefix}:{coupons:${roomId}}:c:${code}`,
     drop(dropId) {
       let keys = cache.get(dropId);
       if (!keys) {
@@ -70,6 +85,9 @@ export function keySpace(prefix: string): KeySpace {
           events: `${base}:events`,
           log: `${base}:log`,
           entries: `${base}:entries`,
+          auction: `${base}:auction`,
+          bidders: `${base}:bidders`,
+          bids: `${base}:bids`,
         };
         if (cache.size >= 10_000) cache.clear();
         cache.set(dropId, keys);

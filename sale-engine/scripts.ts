@@ -15,6 +15,15 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldEraseUser: { file: "erase-user", keys: 6 },
   ldAllocate: { file: "allocate", keys: 6 },
   ldWaitlist: { file: "waitlist", keys: 1 },
+  ldAuctionOpen: { file: "auction-open", keys: 4 },
+  ldAuctionBid: { file: "auction-bid", keys: 6 },
+  ldAuctionSettle: { file: "auction-settle", keys: 7 },
+  ldPin: { file: "pin", keys: 3 },
+  ldCouponPin: { file: "coupon-pin", keys: 1 },
+  ldCouponUnpin: { file: "coupon-unpin", keys: 1 },
+  ldCouponClaim: { file: "coupon-claim", keys: 1 },
+  ldCouponApply: { file: "coupon-apply", keys: 1 },
+  ldCouponSettle: { file: "coupon-settle", keys: 1 },
 });
 
 export type ScriptCommands = LuaCommands<
@@ -31,5 +40,14 @@ export type ScriptCommands = LuaCommands<
   | "ldEraseUser"
   | "ldAllocate"
   | "ldWaitlist"
+  | "ldAuctionOpen"
+  | "ldAuctionBid"
+  | "ldAuctionSettle"
+  | "ldPin"
+  | "ldCouponPin"
+  | "ldCouponUnpin"
+  | "ldCouponClaim"
+  | "ldCouponApply"
+  | "ldCouponSettle"
 >;
 export type { ScriptReply } from "../core/index.ts";

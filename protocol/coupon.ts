@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { epochMsSchema } from "./fields.ts";
+import { idempotencyKeySchema, roomIdSchema, userIdSchema } from "./ids.ts";
+import { priceMinorSchema } from "./quantities.ts";
+
+/**
+ * Coupons a host pins in a room: what a pin, a claim and a redemption carry. Money is integer
+ * minor units; times are server-clock ms epoch.
+ */
+
+export const COUPON_LIMITS = {
+  /** Largest percent off (a coupon never gives the unit away). */
+  maxPercentOff: 90,
+  /** Largest total or per-buyer quota of one coupon. */
+  maxQuota: 1_000_000,
+} as const;
+
+/** A–Z and 0–9, 3 to 20 characters (what a host reads out on air). */
+export const couponCodeSchema = z.string().regex(/^[A-Z0-9]{3,20}$/, "3-20 of A-Z 0-9");
+
+/** `<roomId>.<code>`: one coupon of one room (orders.coupon_id). */
+export const couponIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}\.[A-Z0-9]{3,20}$/, "<room>.<code>");
+
+/** `<roomId>.<code>.<n>`: one buyer's claim of a coupon. */
+export const couponClaimIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}\.[A-Z0-9]{3,20}\.[1-9][0-9]{0,15}$/, "<room>.<code>.<n>");
+
+const quota = z.number().int().min(1).max(COUPON_LIMITS.maxQuota);
+
+/** Either a fixed amount in one currency or a percent of the order's list total. */
+export const couponDiscountSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("amount"),
+    amountMinor: priceMinorSchema.refine((n) => n >= 1, "at least 1"),
+    currency: z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code, e.g. USD"),
+  }),
+  z.strictObject({
+    kind: z.literal("percent"),
+    percent: z.number().int().min(1).max(COUPON_LIMITS.maxPercentOff),
+  }),
+]);
+export type CouponDiscount = z.infer<typeof couponDiscountSchema>;
+
+export const couponPinSchema = z
+  .strictObject({
+    roomId: roomIdSchema,
+    code: couponCodeSchema,
+    discount: couponDiscountSchema,
+    /** Smallest list total (minor, order currency) the coupon applies to; 0: any. */
+    minOrderMinor: priceMinorSchema.default(0),
+    /** Claims the coupon gives out in all (a claim given back counts no more). */
+    quota,
+    /** Claims one buyer may hold or have redeemed. */
+    perBuyer: quota.default(1),
+    /** Claims are refused from this instant on; absent: valid until unpinned. */
+    validUntil: epochMsSchema.optional(),
+  })
+  .refine((p) => p.perBuyer <= p.quota, { message: "perBuyer cannot exceed quota", path: ["perBuyer"] });
+export type CouponPin = z.input<typeof couponPinSchema>;
+
+export const couponClaimRequestSchema = z.strictObject({
+  roomId: roomIdSchema,
+  code: couponCodeSchema,
+  userId: userIdSchema,
+  idempotencyKey: idempotencyKeySchema,
+  /** Whether the room is on air now (the gateway knows): a coupon is claimable only then. */
+  live: z.boolean(),
+});
+export type CouponClaimRequest = z.input<typeof couponClaimRequestSchema>;
+
+/** A pinned coupon's terms and counts. */
+export interface CouponStatus {
+  readonly couponId: string;
+  readonly roomId: string;
+  readonly code: string;
+  readonly discount: CouponDiscount;
+  readonly minOrderMinor: number;
+  readonly quota: number;
+  readonly perBuyer: number;
+  /** null: valid until unpinned. */
+  readonly validUntil: number | null;
+  readonly pinned: boolean;
+  /** Claims out now (held by buyers or redeemed); quota - claimed are left. */
+  readonly claimed: number;
+  readonly redeemed: number;
+}
+
+export interface CouponClaim {
+  readonly claimId: string;
+  readonly couponId: string;
+  readonly userId: string;
+  /** The claim was made earlier with the same idempotency key. */
+  readonly replayed: boolean;
+}
+
+/** What applying a claim to an order's list total gives. */
+export interface CouponApplied {
+  readonly claimId: string;
+  readonly couponId: string;
+  readonly discountMinor: number;
+}

@@ -1,0 +1,21 @@
+-- coupon-pin: the host pins a coupon in a room (or pins it again: new terms, counts kept).
+-- KEYS[1] the coupon's hash (keys.ts couponKey: every coupon key of a room shares one slot)
+--   fields: code kind amt cur pct min quota per until pinned claimed redeemed seq
+--           i:<user>|<key> claim n   u:<user> claims the user holds or redeemed
+--           k:<n> claim record user|status|rid|discount (status C claimed, A applied, R redeemed)
+--           h:<rid> the claim n applied to that reservation
+-- ARGV[1] code  ARGV[2] kind (amount|percent)  ARGV[3] amount off  ARGV[4] currency
+--      ARGV[5] percent off  ARGV[6] minimum order  ARGV[7] quota  ARGV[8] per buyer
+--      ARGV[9] valid until (ms, 0: until unpinned)
+-- Returns: {1, claimed, redeemed} | {0, 'INVALID_INPUT'}
+-- Events: none
+local key = KEYS[1]
+local kind = ARGV[2]
+local quota, per = tonumber(ARGV[7]), tonumber(ARGV[8])
+if not ((kind == 'amount' or kind == 'percent') and quota and quota >= 1 and per and per >= 1) then
+  return { 0, 'INVALID_INPUT' }
+end
+redis.call('HSET', key, 'code', ARGV[1], 'kind', kind, 'amt', ARGV[3], 'cur', ARGV[4], 'pct', ARGV[5],
+  'min', ARGV[6], 'quota', quota, 'per', per, 'until', ARGV[9], 'pinned', 1)
+local c = redis.call('HMGET', key, 'claimed', 'redeemed')
+return { 1, tonumber(c[1] or '0'), tonumber(c[2] or '0') }
