@@ -95,6 +95,42 @@ export const mediaConfigFields = {
     .max(60)
     .default(6)
     .describe("Segments kept in the rolling HLS playlist (older ones are deleted). Default 6."),
+  MEDIA_REPLAY: z
+    .enum(["true", "false", "1", "0"])
+    .default("true")
+    .transform((v) => v === "true" || v === "1")
+    .describe(
+      "Keep each live broadcast's HLS output as a replay (a VOD playlist and its segments) when the room ends (`true`/`false`; needs MEDIA_HLS). Default `true`.",
+    ),
+  MEDIA_REPLAY_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Folder for replays, `<room>/<recording id>/` each. Default `<LIVEDROP_DATA_DIR>/replays`."),
+  MEDIA_REPLAY_RETENTION_H: z.coerce
+    .number()
+    .min(0.0001)
+    .max(87_600)
+    .default(168)
+    .describe("A finished replay is deleted this long after it ended, hours. Default 168 (7 days)."),
+  MEDIA_REPLAY_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(10 * 1024 ** 3)
+    .describe(
+      "Disk all replays of a media node may use, bytes: past it the oldest finished replays are deleted, and a recording that alone reaches it stops taking segments. Default 10737418240 (10 GiB).",
+    ),
+  MEDIA_REPLAY_SWEEP_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(86_400_000)
+    .default(60_000)
+    .describe(
+      "How often expired replays are deleted and the disk cap enforced, milliseconds. Default 60000.",
+    ),
   MEDIA_INGEST_TIMEOUT_MS: z.coerce
     .number()
     .int()

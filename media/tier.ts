@@ -4,8 +4,10 @@ import { type Config, childLogger, type Logger, type RedisClient } from "../core
 import type { MediaInventory } from "../protocol/index.ts";
 import { PLAYLIST } from "./hls/egress.ts";
 import { HlsManager } from "./hls/manager.ts";
+import { ReplayStore } from "./hls/replay-store.ts";
 import { RoomEvents, type RoomState } from "./http/events.ts";
 import { nodeRoutes } from "./http/node-routes.ts";
+import { replayRoutes } from "./http/replay-routes.ts";
 import type { RouteRule } from "./http/router.ts";
 import { MediaHttpServer } from "./http/server.ts";
 import { signalingRoutes } from "./http/signaling.ts";
@@ -55,6 +57,8 @@ export class MediaTier {
     private readonly ingestTimeoutMs: number,
     private readonly log: Logger,
     private readonly shadowSwitch: ShadowSwitch | undefined,
+    /** Recordings of ended broadcasts; undefined when MEDIA_REPLAY or MEDIA_HLS is off. */
+    readonly replays: ReplayStore | undefined,
   ) {
     // Refusing new shadow calls is not enough: streams opened before the switch went off stop too.
     this.shadowSweep = setInterval(() => {
@@ -98,6 +102,30 @@ export class MediaTier {
       log,
       onReadyChange: publish,
     });
+    const replays =
+      cfg.MEDIA_HLS && cfg.MEDIA_REPLAY
+        ? await ReplayStore.create({
+            root: cfg.MEDIA_REPLAY_DIR
+              ? path.resolve(cfg.MEDIA_REPLAY_DIR)
+              : path.join(cfg.dataDir, "replays"),
+            retentionMs: cfg.MEDIA_REPLAY_RETENTION_H * 3_600_000,
+            maxBytes: cfg.MEDIA_REPLAY_MAX_BYTES,
+            sweepMs: cfg.MEDIA_REPLAY_SWEEP_MS,
+            // One segment length: well inside the rolling window, so no segment is missed.
+            pollMs: cfg.MEDIA_HLS_SEGMENT_S * 1000,
+            sources: () =>
+              hls
+                .all()
+                .filter(([, e]) => e.ready)
+                .map(([room, e]) => ({
+                  room,
+                  dir: hls.dirOf(room),
+                  playlist: PLAYLIST,
+                  correct: (text: string) => e.correctPlaylist(text),
+                })),
+            log,
+          })
+        : undefined;
     const rooms = new RoomRegistry({
       pool,
       maxConsumersPerRouter: cfg.MEDIA_MAX_CONSUMERS_PER_ROUTER,
@@ -121,7 +149,8 @@ export class MediaTier {
       },
       onEnded: (room) => {
         publish(room.name);
-        void hls.stop(room.name);
+        // The last segments go into the replay before the egress removes the live folder.
+        void (replays?.finish(room.name) ?? Promise.resolve()).then(() => hls.stop(room.name));
       },
     });
     const metrics = createMediaMetrics({ rooms, hls, pool, sseClients: () => events.count });
@@ -164,6 +193,7 @@ export class MediaTier {
             accepting: () => !(tier?.closing ?? false),
             inventory: () => (tier as MediaTier).inventory(),
           }),
+          ...replayRoutes({ store: replays, publicUrl: () => tier?.publicUrl ?? "" }),
           ...signalingRoutes({
             rooms,
             events,
@@ -175,6 +205,7 @@ export class MediaTier {
       });
     } catch (err) {
       shadowSwitch?.close();
+      await replays?.close();
       rooms.close();
       pool.close();
       throw err;
@@ -190,6 +221,7 @@ export class MediaTier {
       cfg.MEDIA_INGEST_TIMEOUT_MS,
       log,
       shadowSwitch,
+      replays,
     );
     log.info(
       { url: server.url, workers: pool.pids, hls: cfg.MEDIA_HLS ? hlsRoot : "off" },
@@ -274,6 +306,7 @@ export class MediaTier {
     this.events.close();
     await this.server.close();
     this.rooms.close();
+    await this.replays?.close();
     await this.hls.close();
     this.pool.close();
   }

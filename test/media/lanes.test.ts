@@ -42,6 +42,14 @@ const PROBES: Record<string, readonly Probe[]> = {
   metrics: [{ rule: "public", pass: 200, request: () => ({ method: "GET", path: "/metrics" }) }],
   // HLS egress is off here: a call the rule lets through finds no playlist.
   hls: [{ rule: "public", pass: 404, request: (r) => ({ method: "GET", path: `/hls/${r}/index.m3u8` }) }],
+  "replay.list": [{ rule: "public", pass: 200, request: (r) => ({ method: "GET", path: `/replays/${r}` }) }],
+  "replay.file": [
+    {
+      rule: "public",
+      pass: 404,
+      request: (r) => ({ method: "GET", path: `/replays/${r}/r0-0000/index.m3u8` }),
+    },
+  ],
   "admin.inventory": [
     { rule: "admin", pass: 200, request: () => ({ method: "GET", path: "/media/v1/admin/inventory" }) },
   ],
