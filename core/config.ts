@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { gatewayConfigFields } from "./config-gateway.ts";
 import { mediaConfigFields } from "./config-media.ts";
+import { reportsConfigFields } from "./config-reports.ts";
 import { telemetryConfigFields } from "./config-telemetry.ts";
 import { port } from "./config-types.ts";
 import { ErrorCode, SetupError } from "./errors.ts";
@@ -207,6 +208,7 @@ export const configSchema = z.object({
   ...gatewayConfigFields,
   ...mediaConfigFields,
   ...telemetryConfigFields,
+  ...reportsConfigFields,
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce
     .number()
     .int()
