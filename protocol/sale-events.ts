@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { dropFormatSchema } from "./drop-fields.ts";
 import { countSchema, dropStateSchema, epochMsSchema } from "./fields.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
-import { buyQtySchema } from "./quantities.ts";
+import { buyQtySchema, priceMinorSchema } from "./quantities.ts";
 
 /**
  * The sale engine's events, as its Lua scripts write them (drop event channel, drop event log,
@@ -34,7 +35,9 @@ export const reservationEventSchema = z.discriminatedUnion("type", [
      * A hold the server placed: a draw's winner (`draw`), a raffle's next entrant in drawn order
      * (`handoff`) or the waitlist's next ticket (`waitlist`). Absent for a buyer's own hold.
      */
-    via: z.enum(["draw", "handoff", "waitlist"]).optional(),
+    via: z.enum(["draw", "handoff", "waitlist", "auction"]).optional(),
+    /** The unit price of this hold, minor units (an auction's price); absent: the product's. */
+    priceMinor: priceMinorSchema.optional(),
   }),
   z.object({ ...holdFields, type: z.literal("reservation.confirmed") }),
   z.object({
@@ -58,6 +61,8 @@ export const saleEventSchema = z.discriminatedUnion("type", [
     seedHash: z.string().optional(),
     /** A raffle's entry window, ms (with `seedHash`; then no `fairWindow`). */
     raffleWindow: countSchema.optional(),
+    /** How the drop sells; absent: a timed drop (`drop`). */
+    format: dropFormatSchema.optional(),
   }),
   z.object({
     ...eventBase,
@@ -67,6 +72,9 @@ export const saleEventSchema = z.discriminatedUnion("type", [
     starts: epochMsSchema.optional(),
   }),
   z.object({ ...eventBase, type: z.literal("stock.restocked"), qty: countSchema }),
+  /** A buy-it-now drop was pinned (it sells now) or unpinned (buys are refused NOT_PINNED). */
+  z.object({ ...eventBase, type: z.literal("drop.pinned") }),
+  z.object({ ...eventBase, type: z.literal("drop.unpinned") }),
   /**
    * A fair window closed: the seed is revealed with the entries in draw order (users masked,
    * see sale-engine/draw.ts), so anyone recomputes the allocation. The winners' holds are the
@@ -85,8 +93,35 @@ export const saleEventSchema = z.discriminatedUnion("type", [
     winners: countSchema,
     losers: countSchema,
     entries: z.array(
-      z.object({ entry: z.string(), user: z.string(), qty: buyQtySchema, granted: countSchema }),
+      z.object({
+        entry: z.string(),
+        user: z.string(),
+        qty: buyQtySchema,
+        granted: countSchema,
+        /** A giveaway's entry whose user was not in the room at the draw (granted 0). */
+        skipped: z.boolean().optional(),
+      }),
     ),
+  }),
+  /** An accepted auction bid: the leader (masked) and price after it. Coalescable: latest wins. */
+  z.object({
+    ...eventBase,
+    type: z.literal("auction.bid"),
+    dropId: dropIdSchema,
+    leader: z.string(),
+    priceMinor: priceMinorSchema,
+    endsAt: epochMsSchema,
+    bids: countSchema,
+    extended: z.boolean(),
+  }),
+  /** An auction settled: the winner (masked) and price when its reserve was met. */
+  z.object({
+    ...eventBase,
+    type: z.literal("auction.ended"),
+    dropId: dropIdSchema,
+    winner: z.string().optional(),
+    priceMinor: priceMinorSchema.optional(),
+    reserveMet: z.boolean(),
   }),
   ...reservationEventSchema.options,
 ]);

@@ -1,7 +1,8 @@
 -- Shared helpers, prepended to every script by sale-engine/scripts.ts (EVAL has no includes).
 -- One hash per drop (KEYS[1], "state") holds, by field:
 --   meta: params room mode starts ends hold limit initial restocked available held sold seq ver created
---   r:<rid>           reservation record  user|qty|deadline|status|idemKey
+--   r:<rid>           reservation record  user|qty|deadline|status|idemKey[|priceMinor]
+--                     (priceMinor: a hold at another price than the product's, an auction's)
 --                     (status: H held, C confirmed = sold, R released, X expired)
 --   i:<user>|<key>    recorded hold  qty|1|rid|deadline|available (refusals are not recorded)
 --   u:<user>          units the user holds + bought (what the per-user limit counts)
@@ -102,12 +103,15 @@ local function safe_id(s)
 end
 
 local function record(rec, status)
-  return rec[1] .. '|' .. rec[2] .. '|' .. rec[3] .. '|' .. status .. '|' .. rec[5]
+  local s = rec[1] .. '|' .. rec[2] .. '|' .. rec[3] .. '|' .. status .. '|' .. rec[5]
+  if rec[6] and rec[6] ~= '' then s = s .. '|' .. rec[6] end
+  return s
 end
 
 -- The hand-off queue (fields of the drop state hash): a raffle's entrants who did not win, in
 -- drawn order, or a first-come drop's waitlist, in joining order. Ticket n (1-based):
---   t:<n>             user|qty|idemKey|S|rid   (S: W waiting, O offered a hold rid, K skipped)
+--   t:<n>             user|qty|idemKey|S|rid[|priceMinor]   (S: W waiting, O offered a hold rid,
+--                     K skipped; priceMinor: an auction runner-up's own price, carried by the hold)
 --   w:<user>          n (one ticket per user: a join again, with any key, answers it)
 -- Units a released or expired hold frees, or a restock adds, go to tickets wserved + 1, ... in
 -- order, each a new hold of min(qty, units left, limit - units the user has) with its own
@@ -118,11 +122,12 @@ local function hand_off(state_key, holds_key, drop_id, m, now, units, events)
   if m.mode ~= 'active' or now < m.starts or (m.ends > 0 and now >= m.ends) then
     return units
   end
-  local q = redis.call('HMGET', state_key, 'wlen', 'wserved', 'fmode')
+  local q = redis.call('HMGET', state_key, 'wlen', 'wserved', 'fmode', 'fmt')
   local len, served = tonumber(q[1] or '0'), tonumber(q[2] or '0')
   if served >= len then return units end
+  -- the next in a drawn or bid order: a raffle's entrant or an auction's runner-up
   local via = 'waitlist'
-  if q[3] == 'raffle' then via = 'handoff' end
+  if q[3] == 'raffle' or q[4] == 'auction' then via = 'handoff' end
   local deadline = now + m.hold
   local head = event_head(drop_id, m, now)
   while units > 0 and served < len do
@@ -130,6 +135,9 @@ local function hand_off(state_key, holds_key, drop_id, m, now, units, events)
     local tfield = 't:' .. served
     local t = split(redis.call('HGET', state_key, tfield) or '||||')
     local user, want, key = t[1], tonumber(t[2]) or 0, t[3]
+    local price = t[6] ~= nil and t[6] ~= '' and tonumber(t[6]) and t[6] or nil
+    local price_rec, price_json = '', ''
+    if price then price_rec, price_json = '|' .. price, ',"priceMinor":' .. price end
     local ufield = 'u:' .. user
     local owned = tonumber(redis.call('HGET', state_key, ufield) or '0')
     local granted = math.min(want, units, m.limit - owned)
@@ -151,12 +159,12 @@ local function hand_off(state_key, holds_key, drop_id, m, now, units, events)
         redis.call('HSET', state_key, ifield, want .. '|1|' .. rid .. '|' .. deadline .. '|' .. m.available)
       end
       redis.call('HSET', state_key, ufield, owned + granted, 'r:' .. rid,
-        user .. '|' .. granted .. '|' .. deadline .. '|H|' .. key)
+        user .. '|' .. granted .. '|' .. deadline .. '|H|' .. key .. price_rec)
       redis.call('ZADD', holds_key, deadline, rid)
-      redis.call('HSET', state_key, tfield, user .. '|' .. want .. '|' .. key .. '|O|' .. rid)
+      redis.call('HSET', state_key, tfield, user .. '|' .. want .. '|' .. key .. '|O|' .. rid .. price_rec)
       events[#events + 1] = event_json('reservation.placed',
         '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. granted .. ',"deadline":' .. deadline
-          .. ',"via":"' .. via .. '",',
+          .. ',"via":"' .. via .. '"' .. price_json .. ',',
         head, m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now), m.available, m.held, m.sold)
     end
   end
@@ -185,8 +193,24 @@ local function return_hold(state_key, holds_key, out, drop_id, m, now, rid, rec,
     event_head(drop_id, m, now), m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now),
     m.available, m.held, m.sold) }
   redis.call('HSET', state_key, 'r:' .. rid, record(rec, status))
-  hand_off(state_key, holds_key, drop_id, m, now, qty, events)
+  local left = hand_off(state_key, holds_key, drop_id, m, now, qty, events)
+  -- An auction's unit never goes on general sale: with no runner-up left, its drop ends (the
+  -- end event goes to the channel and log only: the outbox carries reservation events).
+  local ended
+  if left > 0 and m.mode ~= 'ended' and redis.call('HGET', state_key, 'fmt') == 'auction' then
+    m.mode = 'ended'
+    m.ver = m.ver + 1
+    ended = event_json('drop.state', '"action":"end",', event_head(drop_id, m, now), m.ver,
+      'ended', m.available, m.held, m.sold)
+    redis.call('HSET', state_key, 'mode', 'ended')
+  end
   redis.call('HSET', state_key, 'available', m.available, 'held', m.held, 'sold', m.sold, 'ver', m.ver,
     'seq', m.seq)
-  emit(out, events)
+  if not ended then
+    emit(out, events)
+  else
+    if out.outbox then redis.call('XADD', out.outbox, '*', 'e', '[' .. table.concat(events, ',') .. ']') end
+    events[#events + 1] = ended
+    emit(sink(out.channel, out.log, out.log_len, nil), events)
+  end
 end
