@@ -15,6 +15,9 @@ import { ValidationError } from "../core/index.ts";
  *   units per user yet, each entry gets min(its qty, left, perUserLimit - units its user got
  *   so far); an entry that gets 0 lost, any other won `granted` units (the last winner may get
  *   fewer than it asked for).
+ * - a giveaway's draw lists the entries it skipped (their users were not in the room at the draw,
+ *   see docs/giveaways.md): a skipped entry gets 0 and takes nothing from `left` or its user's
+ *   units, so the walk over the whole order equals the walk over the present entries alone.
  * - users appear masked: HMAC-SHA256(seed bytes, "user:" + user id), hex, first 32 chars. The
  *   same user has the same mask in one drop, so the per-user limit is checkable, and a buyer
  *   finds their own entries by computing their mask.
@@ -37,6 +40,8 @@ export interface DrawInput {
   readonly stock: number;
   readonly perUserLimit: number;
   readonly entries: readonly DrawEntry[];
+  /** Entry ids the draw skipped (absent at a giveaway's draw): they get 0. Omitted: none. */
+  readonly skipped?: readonly string[];
 }
 
 /** An entry's outcome, in draw order: `granted` 0 means it lost. */
@@ -89,9 +94,12 @@ export function drawOrder<E extends { readonly entryId: string }>(seed: string, 
 export function allocate(seed: string, input: DrawInput): DrawResult[] {
   let left = input.stock;
   const units = new Map<string, number>();
+  const skipped = new Set(input.skipped);
   return drawOrder(seed, input.entries).map((e) => {
     const used = units.get(e.user) ?? 0;
-    const granted = Math.max(0, Math.min(e.qty, left, input.perUserLimit - used));
+    const granted = skipped.has(e.entryId)
+      ? 0
+      : Math.max(0, Math.min(e.qty, left, input.perUserLimit - used));
     left -= granted;
     units.set(e.user, used + granted);
     return { entryId: e.entryId, user: e.user, qty: e.qty, granted };
@@ -114,6 +122,8 @@ export function verifyDraw(
   if (!sameHex(seedHashOf(seed), seedHash)) return { ok: false, reason: "the seed does not match its hash" };
   if (new Set(input.entries.map((e) => e.entryId)).size !== input.entries.length)
     return { ok: false, reason: "an entry id appears twice" };
+  const ids = new Set(input.entries.map((e) => e.entryId));
+  if (input.skipped?.some((id) => !ids.has(id))) return { ok: false, reason: "a skipped id is not an entry" };
   const expected = allocate(seed, input);
   if (allocation.length !== expected.length)
     return { ok: false, reason: `${allocation.length} results for ${expected.length} entries` };

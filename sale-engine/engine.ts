@@ -2,7 +2,9 @@ import type { Config, RedisClient, ScriptReply } from "../core/index.ts";
 import { ErrorCode, isLivedropError, RejectedError, validate } from "../core/index.ts";
 import {
   type DropDefinition,
+  type DropFormat,
   dropDefinitionSchema,
+  dropFormatSchema,
   dropIdSchema,
   type Product,
   reservationIdSchema,
@@ -17,6 +19,7 @@ import { newSeed } from "./draw.ts";
 import { scriptError } from "./errors.ts";
 import { type DropLogEntry, lastLogId, readLog, streamIdSchema } from "./event-log.ts";
 import { type FairAllocation, type FairDraw, type FairEntryResult, FairWindows } from "./fair.ts";
+import type { EligibleAtDraw } from "./giveaway.ts";
 import { dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 import { OutboxConsumer } from "./outbox.ts";
 import { type AckReplicas, ReplicatedAck, replicationTimeout } from "./replication.ts";
@@ -56,6 +59,7 @@ import type {
   DropStatus,
   ExpireResult,
   FairEntry,
+  PinResult,
   Reservation,
   ReservationRecord,
   SettleResult,
@@ -105,6 +109,11 @@ export interface SaleEngineOptions {
     "LIVEDROP_ACK_REPLICAS" | "LIVEDROP_ACK_TIMEOUT_MS" | "LIVEDROP_ACK_AUTO_CHECK_MS"
   > &
     Partial<Pick<Config, "LIVEDROP_MAX_FAIR_ENTRIES" | "LIVEDROP_WAITLIST_MAX">>;
+  /**
+   * Which of a giveaway's entrants are in its room at the draw (the gateway answers from room
+   * presence); the absent ones are skipped (see giveaway.ts). Omitted: every entrant is eligible.
+   */
+  readonly eligibleAtDraw?: EligibleAtDraw;
 }
 
 /** A batch member whose hold was written but not confirmed by enough replicas in time. */
@@ -169,7 +178,13 @@ export class SaleEngine {
     );
     const graceMs = validate(activeGraceMsSchema, options.activeGraceMs ?? DEFAULTS.activeGraceMs, "grace");
     this.active = new ActiveIndex(options.redis, this.keys, this.cmd, graceMs);
-    this.fair = new FairWindows(options.redis, this.keys, this.cmd, this.eventLogLength);
+    this.fair = new FairWindows(
+      options.redis,
+      this.keys,
+      this.cmd,
+      this.eventLogLength,
+      options.eligibleAtDraw,
+    );
     const cfg = options.ackConfig;
     this.replication = new ReplicatedAck(options.redis, {
       replicas: validate(
@@ -229,11 +244,10 @@ export class SaleEngine {
       d.perUserLimit,
       d.initialStock,
       this.eventLogLength,
-      ...(fair
-        ? [windowMs, fair.seed, fair.seedHash, this.maxFairEntries, mode, waitlistOff]
-        : waitlistOff
-          ? [0, "", "", "", mode, waitlistOff]
-          : []),
+      ...(fair ? [windowMs, fair.seed, fair.seedHash, this.maxFairEntries] : [0, "", "", ""]),
+      mode,
+      waitlistOff,
+      d.format ?? "drop",
     );
     const created = decodeCreate(reply);
     if (!created.ok) {
@@ -561,6 +575,31 @@ export class SaleEngine {
     return this.transition(dropId, "end");
   }
 
+  /**
+   * Pins a buy-it-now drop: it sells while pinned (a buy otherwise is refused NOT_PINNED).
+   * Idempotent (`changed: false` when pinned already). Refused: INVALID_INPUT for another format,
+   * ENDED for an ended drop. Event drop.pinned.
+   */
+  pin(dropId: string): Promise<PinResult> {
+    return this.setPinned(dropId, true);
+  }
+
+  /** Unpins a buy-it-now drop (see pin): its buys are refused NOT_PINNED. Event drop.unpinned. */
+  unpin(dropId: string): Promise<PinResult> {
+    return this.setPinned(dropId, false);
+  }
+
+  private async setPinned(dropId: string, pinned: boolean): Promise<PinResult> {
+    const id = validate(dropIdSchema, dropId, "drop id");
+    const k = this.keys.drop(id);
+    const reply = await this.cmd.ldPin(k.state, k.events, k.log, id, pinned ? "1" : "0", this.eventLogLength);
+    if (!Array.isArray(reply) || reply[0] !== 1)
+      throw scriptError(Array.isArray(reply) && typeof reply[1] === "string" ? reply[1] : "MALFORMED_REPLY", {
+        dropId: id,
+      });
+    return { dropId: id, changed: reply[1] === 1, pinned: reply[2] === 1 };
+  }
+
   async status(dropId: string): Promise<DropStatus> {
     const id = validate(dropIdSchema, dropId, "drop id");
     const reply = decodeStatus(await this.cmd.ldStatus(this.keys.drop(id).state, id));
@@ -601,6 +640,8 @@ export class SaleEngine {
       ...(f.fmode !== "raffle" && f.wloff !== "1"
         ? { waitlist: { length: num("wlen"), served: num("wserved") } }
         : {}),
+      format: formatOf(f.fmt),
+      ...(f.fmt === "buy_now" ? { pinned: f.pin === "1" } : {}),
     };
   }
 
@@ -783,7 +824,14 @@ function canonicalParams(d: DropDefinition): string {
     ...((d.fairWindowMs ?? 0) > 0 ? { fairWindowMs: d.fairWindowMs } : {}),
     ...(d.raffleWindowMs !== undefined ? { raffleWindowMs: d.raffleWindowMs } : {}),
     ...(d.waitlist === false ? { waitlist: false } : {}),
+    ...(d.format !== undefined && d.format !== "drop" ? { format: d.format } : {}),
   });
+}
+
+/** The state hash's `fmt` field as a format; drops created before formats have none: `drop`. */
+function formatOf(fmt: string | undefined): DropFormat {
+  const parsed = dropFormatSchema.safeParse(fmt);
+  return parsed.success ? parsed.data : "drop";
 }
 
 /** A reservation record as stored by the scripts: `user|qty|deadline|status|idempotencyKey`. */

@@ -1,7 +1,8 @@
 import type { RedisClient } from "../core/index.ts";
 import { ErrorCode, isLivedropError } from "../core/index.ts";
-import { type DrawEntry, type DrawResult, drawOrder, maskUser } from "./draw.ts";
+import { type DrawInput, type DrawResult, drawOrder, maskUser } from "./draw.ts";
 import { scriptError } from "./errors.ts";
+import { type EligibleAtDraw, presenceFlags } from "./giveaway.ts";
 import type { KeySpace } from "./keys.ts";
 import { decodeAllocate } from "./replies.ts";
 import type { ScriptCommands } from "./scripts.ts";
@@ -41,20 +42,30 @@ export interface FairDraw {
   readonly stock: number;
   readonly perUserLimit: number;
   readonly results: readonly DrawResult[];
+  /** Entry ids a giveaway's draw skipped (users not in the room then; granted 0); [] for others. */
+  readonly skipped: readonly string[];
 }
 
-/** An entries-hash value: `user|qty|key` then `|W|rid|granted|pos` or `|L||0|pos`. */
-function parseEntry(dropId: string, entryId: string, raw: string): FairEntryResult & { position: number } {
+/**
+ * An entries-hash value: `user|qty|key` then `|W|rid|granted|pos`, `|L||0|pos` or `|S||0|pos`
+ * (skipped: absent at a giveaway's draw; a loss to its user).
+ */
+function parseEntry(
+  dropId: string,
+  entryId: string,
+  raw: string,
+): FairEntryResult & { position: number; skipped: boolean } {
   const [userId = "", qty = "0", , outcome = "", rid = "", granted = "0", position = "0"] = raw.split("|");
   return {
     dropId,
     entryId,
     userId,
     qty: Number(qty),
-    status: outcome === "W" ? "won" : outcome === "L" ? "lost" : "entered",
+    status: outcome === "W" ? "won" : outcome === "L" || outcome === "S" ? "lost" : "entered",
     reservationId: rid === "" ? null : rid,
     granted: Number(granted),
     position: Number(position),
+    skipped: outcome === "S",
   };
 }
 
@@ -70,11 +81,21 @@ export class FairWindows {
     private readonly keys: KeySpace,
     private readonly cmd: ScriptCommands,
     private readonly eventLogLength: number,
+    /** Asked at a giveaway's draw which entrants are in the room (see giveaway.ts). */
+    private readonly eligibleAtDraw?: EligibleAtDraw,
   ) {}
 
   async allocate(dropId: string): Promise<FairAllocation> {
     const k = this.keys.drop(dropId);
-    const [fwin, seed, falloc, starts] = await this.redis.hmget(k.state, "fwin", "fseed", "falloc", "starts");
+    const [fwin, seed, falloc, starts, fmt, room] = await this.redis.hmget(
+      k.state,
+      "fwin",
+      "fseed",
+      "falloc",
+      "starts",
+      "fmt",
+      "room",
+    );
     if (starts === null) throw scriptError("DROP_NOT_FOUND", { dropId });
     if (!fwin || Number(fwin) <= 0 || !seed) return { dropId, allocated: false, dueAt: null };
     const dueAt = Number(starts) + Number(fwin);
@@ -88,13 +109,18 @@ export class FairWindows {
     // Entries are frozen once the window has passed (reserve.lua refuses until allocated), so
     // the set read here is the set the script checks, unless the window is still open.
     let order: string[] = [];
+    let present: string | undefined;
     if (falloc === null) {
       const raw = await this.redis.hgetall(k.entries);
       const entries = Object.keys(raw).map((entryId) => ({ entryId }));
+      const users: string[] = [];
       order = drawOrder(seed, entries).flatMap(({ entryId }) => {
         const userId = (raw[entryId] ?? "").split("|")[0] ?? "";
+        users.push(userId);
         return [entryId, maskUser(seed, userId)];
       });
+      // A giveaway's entrants must be in the room now: the script skips the absent ones.
+      if (fmt === "giveaway") present = await presenceFlags(this.eligibleAtDraw, room ?? "", users);
     }
     const reply = decodeAllocate(
       await this.cmd.ldAllocate(
@@ -110,6 +136,7 @@ export class FairWindows {
         order.length / 2,
         // As one array, which ioredis flattens: spread, 2 x 100,000 arguments overflow the stack.
         order as unknown as string,
+        ...(present === undefined ? [] : [present]),
       ),
     );
     if (!reply.ok && "dueAt" in reply) return { dropId, allocated: false, dueAt: reply.dueAt };
@@ -189,7 +216,7 @@ export class FairWindows {
     return ids.flatMap((entryId, i) => {
       const raw = raws[i];
       if (!raw) return [];
-      const { position: _, ...result } = parseEntry(dropId, entryId, raw);
+      const { position: _, skipped: __, ...result } = parseEntry(dropId, entryId, raw);
       return [result];
     });
   }
@@ -198,7 +225,7 @@ export class FairWindows {
   async entry(dropId: string, entryId: string): Promise<FairEntryResult | null> {
     const raw = await this.redis.hget(this.keys.drop(dropId).entries, entryId);
     if (raw === null) return null;
-    const { position: _, ...result } = parseEntry(dropId, entryId, raw);
+    const { position: _, skipped: __, ...result } = parseEntry(dropId, entryId, raw);
     return result;
   }
 
@@ -214,10 +241,15 @@ export class FairWindows {
     );
     if (!seed || !seedHash || !fres) return null;
     const raw = await this.redis.hgetall(k.entries);
-    const results = Object.entries(raw)
+    const entries = Object.entries(raw)
       .map(([entryId, value]) => parseEntry(dropId, entryId, value))
-      .sort((a, b) => a.position - b.position)
-      .map((e) => ({ entryId: e.entryId, user: maskUser(seed, e.userId), qty: e.qty, granted: e.granted }));
+      .sort((a, b) => a.position - b.position);
+    const results = entries.map((e) => ({
+      entryId: e.entryId,
+      user: maskUser(seed, e.userId),
+      qty: e.qty,
+      granted: e.granted,
+    }));
     return {
       dropId,
       seed,
@@ -225,15 +257,17 @@ export class FairWindows {
       stock: Number(fres.split("|")[3] ?? 0),
       perUserLimit: Number(limit),
       results,
+      skipped: entries.filter((e) => e.skipped).map((e) => e.entryId),
     };
   }
 }
 
 /** The draw input a verifier rebuilds from a published draw. */
-export function drawInputOf(draw: FairDraw): { stock: number; perUserLimit: number; entries: DrawEntry[] } {
+export function drawInputOf(draw: FairDraw): DrawInput {
   return {
     stock: draw.stock,
     perUserLimit: draw.perUserLimit,
     entries: draw.results.map(({ entryId, user, qty }) => ({ entryId, user, qty })),
+    ...(draw.skipped.length > 0 ? { skipped: draw.skipped } : {}),
   };
 }

@@ -1,3 +1,7 @@
+export { Auctions, type AuctionsOptions, stepAt } from "./auction.ts";
+export { startAuctionPass } from "./auction-pass.ts";
+export { AUCTION_DEFAULTS } from "./auction-schema.ts";
+export { type CouponOutcome, Coupons, type CouponsOptions } from "./coupons.ts";
 export {
   allocate,
   type DrawEntry,
@@ -12,10 +16,6 @@ export {
   type VerifyResult,
   verifyDraw,
 } from "./draw.ts";
-export { type CouponOutcome, Coupons, type CouponsOptions } from "./coupons.ts";
-export { Auctions, type AuctionsOptions, stepAt } from "./auction.ts";
-export { startAuctionPass } from "./auction-pass.ts";
-export { AUCTION_DEFAULTS } from "./auction-schema.ts";
 export { DropEventFeed, type DropEventsHandler } from "./drop-events.ts";
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
 export {
@@ -32,6 +32,7 @@ export { type DropLogEntry, streamIdSchema } from "./event-log.ts";
 export { parseEventMessage } from "./events.ts";
 export { drawInputOf, type FairAllocation, type FairDraw, type FairEntryResult } from "./fair.ts";
 export { nextWakeMs } from "./fair-pass.ts";
+export { type EligibleAtDraw, presenceFlags } from "./giveaway.ts";
 export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 export { OUTBOX_GROUP, OutboxConsumer, type OutboxEntry } from "./outbox.ts";
 export {
@@ -47,13 +48,13 @@ export type {
   DropStatus,
   ExpireResult,
   FairEntry,
+  PinResult,
   Reservation,
   ReservationRecord,
   ReservationStatus,
   SaleEvent,
   SettleResult,
   StockCounts,
-  PinResult,
   TransitionResult,
   WaitlistCounts,
   WaitlistPosition,

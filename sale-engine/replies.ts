@@ -184,6 +184,8 @@ const STATUS_FIELDS = [
   "wloff",
   "wlen",
   "wserved",
+  "fmt",
+  "pin",
 ] as const;
 type StatusField = (typeof STATUS_FIELDS)[number];
 

@@ -1,4 +1,4 @@
-import type { FairInfo, Product, WireDropState } from "../protocol/index.ts";
+import type { DropFormat, FairInfo, Product, WireDropState } from "../protocol/index.ts";
 
 /** What buyers see: host mode combined with the window (server clock) and stock (protocol's list). */
 export type DropState = WireDropState;
@@ -33,6 +33,10 @@ export interface DropStatus extends StockCounts {
    * served or skipped; ticket t waits at position t - served.
    */
   readonly waitlist?: WaitlistCounts;
+  /** How the drop sells (drops created before formats: `drop`). */
+  readonly format: DropFormat;
+  /** Only on a buy-it-now drop: it sells while pinned (see SaleEngine.pin). */
+  readonly pinned?: boolean;
 }
 
 export interface WaitlistCounts {
@@ -106,6 +110,13 @@ export interface SettleResult {
 export interface TransitionResult {
   readonly dropId: string;
   readonly state: DropState;
+  readonly changed: boolean;
+}
+
+/** What pin/unpin answer: the drop's pin now, and whether this call changed it. */
+export interface PinResult {
+  readonly dropId: string;
+  readonly pinned: boolean;
   readonly changed: boolean;
 }
 

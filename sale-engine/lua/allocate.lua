@@ -12,6 +12,11 @@
 -- KEYS[5] event log stream   KEYS[6] fair-window entries hash
 -- ARGV[1] drop id   ARGV[2] event log length   ARGV[3] seed (hex)   ARGV[4] n
 -- ARGV[5 .. 4 + 2n] the entries in draw order: entry id, the user's mask (32 hex chars)
+-- ARGV[5 + 2n] optional, a giveaway's presence: n characters, the i-th '0' when the i-th entry's
+--          user was not in the room at the draw (skipped: wins nothing, takes no stock, is not
+--          queued; entries-hash outcome S, `skipped` in the event), '1' when present
+-- A giveaway (field fmt) takes no buy after its draw (reserve.lua) and its winners' holds are at
+-- price 0: `priceMinor` 0 on their reservation.placed and records.
 -- Returns: {1, allocated now (1|0: done before), winners, losers, units, stock at close}
 --        | {0, 'NOT_STARTED', due at}   (the window is still open: nothing changed)
 --        | {0, 'DROP_NOT_FOUND'} | {0, 'INVALID_INPUT'} (not a fair drop, bad arguments)
@@ -20,10 +25,16 @@
 --         seed, the entries in draw order with masked users; event log and channel only)
 local state_key, holds_key, entries_key = KEYS[1], KEYS[2], KEYS[6]
 local drop_id, log_len, seed, n = ARGV[1], log_length(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-if not (log_len and n and n >= 0 and #ARGV == 4 + 2 * n) then return { 0, 'INVALID_INPUT' } end
+if not (log_len and n and n >= 0 and (#ARGV == 4 + 2 * n or #ARGV == 5 + 2 * n)) then return { 0, 'INVALID_INPUT' } end
+local present = ARGV[5 + 2 * n]
+if present and not (#present == n and not string.find(present, '[^01]')) then return { 0, 'INVALID_INPUT' } end
 
 local m, fwin, falloc = read_meta(state_key, 'fwin', 'falloc')
 if not m then return { 0, 'DROP_NOT_FOUND' } end
+local giveaway = redis.call('HGET', state_key, 'fmt') == 'giveaway'
+-- a giveaway's holds name their price (0); other draws' holds are at the product's price
+local price_json, price_rec = '', ''
+if giveaway then price_json, price_rec = '"priceMinor":0,', '|0' end
 local mode = 'window'
 if redis.call('HGET', state_key, 'fmode') == 'raffle' then mode = 'raffle' end
 fwin = tonumber(fwin or '0')
@@ -58,7 +69,9 @@ for i = 1, n do
   local user, qty, key = rec[1], tonumber(rec[2]), rec[3]
   local ufield = 'u:' .. user
   local owned = units[ufield] or tonumber(redis.call('HGET', state_key, ufield) or '0')
+  local skipped = present and string.sub(present, i, i) == '0'
   local granted = math.max(0, math.min(qty, left, m.limit - owned))
+  if skipped then granted = 0 end
   local ifield = 'i:' .. user .. '|' .. key
   local base = user .. '|' .. qty .. '|' .. key
   if granted > 0 then
@@ -71,15 +84,19 @@ for i = 1, n do
     m.available = m.available - granted
     m.held = m.held + granted
     local rid = drop_id .. '.' .. m.seq
-    redis.call('HSET', state_key, ufield, owned + granted, 'r:' .. rid, user .. '|' .. granted .. '|' .. deadline .. '|H|' .. key,
+    redis.call('HSET', state_key, ufield, owned + granted, 'r:' .. rid,
+      user .. '|' .. granted .. '|' .. deadline .. '|H|' .. key .. price_rec,
       ifield, qty .. '|1|' .. rid .. '|' .. deadline .. '|' .. m.available)
     redis.call('ZADD', holds_key, deadline, rid)
     redis.call('HSET', entries_key, eid, base .. '|W|' .. rid .. '|' .. granted .. '|' .. i)
     placed[#placed + 1] = event_json('reservation.placed',
       '"reservation":"' .. rid .. '","user":"' .. user .. '","qty":' .. granted .. ',"deadline":' .. deadline
-        .. ',"via":"draw",',
+        .. ',"via":"draw",' .. price_json,
       event_head(drop_id, m, now), m.ver, effective_state(m.mode, m.starts, m.ends, m.available, now),
       m.available, m.held, m.sold)
+  elseif skipped then
+    redis.call('HSET', state_key, ifield, qty .. '|L|' .. eid)
+    redis.call('HSET', entries_key, eid, base .. '|S||0|' .. i)
   else
     redis.call('HSET', state_key, ifield, qty .. '|L|' .. eid)
     redis.call('HSET', entries_key, eid, base .. '|L||0|' .. i)
@@ -88,7 +105,9 @@ for i = 1, n do
       redis.call('HSET', state_key, 't:' .. tickets, base .. '|W|', 'w:' .. user, tickets)
     end
   end
-  listed[i] = '{"entry":"' .. eid .. '","user":"' .. ARGV[4 + 2 * i] .. '","qty":' .. qty .. ',"granted":' .. granted .. '}'
+  local flag = ''
+  if skipped then flag = ',"skipped":true' end
+  listed[i] = '{"entry":"' .. eid .. '","user":"' .. ARGV[4 + 2 * i] .. '","qty":' .. qty .. ',"granted":' .. granted .. flag .. '}'
 end
 
 local result = winners .. '|' .. (n - winners) .. '|' .. units_total .. '|' .. stock

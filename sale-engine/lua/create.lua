@@ -12,9 +12,11 @@
 -- ARGV[14] draw mode: 'window' (or absent) or 'raffle' (then ARGV[10] is the raffle's entry
 --          window; field fmode = raffle)   ARGV[15] '1': the waitlist is off (field wloff)
 --          (ARGV[10..13] may be 0 and '' to pass only these)
+-- ARGV[16] format: 'drop' (or absent), 'auction', 'giveaway' or 'buy_now' (field fmt; a
+--          buy-it-now drop starts unpinned: field pin '0', see pin.lua)
 -- Returns: {1, created (1|0), starts} | {0, 'DROP_CONFLICT'} | {0, 'INVALID_INPUT'}
 -- Events: drop.created (with `fairWindow` and `seedHash` for a fair drop, `raffleWindow` and
---         `seedHash` for a raffle)
+--         `seedHash` for a raffle, `format` for any format but drop)
 -- The engine adds the drop to its active index (another slot) before calling this script.
 local state_key = KEYS[1]
 local drop_id, params, log_len = ARGV[1], ARGV[2], log_length(ARGV[9])
@@ -50,6 +52,16 @@ if fwin > 0 then
   end
 end
 if ARGV[14] and ARGV[14] ~= '' and ARGV[14] ~= 'window' and ARGV[14] ~= 'raffle' then return { 0, 'INVALID_INPUT' } end
+local fmt = ARGV[16] or ''
+if fmt == '' then fmt = 'drop' end
+if fmt ~= 'drop' and fmt ~= 'auction' and fmt ~= 'giveaway' and fmt ~= 'buy_now' then return { 0, 'INVALID_INPUT' } end
+fair_fields[#fair_fields + 1] = 'fmt'
+fair_fields[#fair_fields + 1] = fmt
+if fmt ~= 'drop' then fair_json = fair_json .. '"format":"' .. fmt .. '",' end
+if fmt == 'buy_now' then
+  fair_fields[#fair_fields + 1] = 'pin'
+  fair_fields[#fair_fields + 1] = '0'
+end
 if ARGV[15] == '1' then
   fair_fields[#fair_fields + 1] = 'wloff'
   fair_fields[#fair_fields + 1] = '1'

@@ -12,7 +12,8 @@
 --          batch or later, gets the same hold back with replayed = 1, whatever happened since;
 --          a batch that only replays rewrites one replayed record unchanged, so a WAIT after it,
 --          on whatever connection, covers the hold: the write moves that connection's offset)
---        | {0, CODE, 0} with CODE one of NOT_STARTED, ENDED, PAUSED, SOLD_OUT, LIMIT_EXCEEDED,
+--        | {0, CODE, 0} with CODE one of NOT_STARTED, ENDED, PAUSED, NOT_PINNED (a buy-it-now drop
+--          not pinned, see pin.lua), SOLD_OUT, LIMIT_EXCEEDED, ENDED also for a drawn giveaway,
 --          INSUFFICIENT_STOCK: a refusal changes nothing and is not recorded, so a retry with the
 --          same key is evaluated afresh (after T0, a resume or a release it may be held)
 --        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} (the key holds a hold of another qty)
@@ -42,7 +43,7 @@ end
 
 -- One HMGET: the meta fields, then each request's recorded answer and the user's units.
 local fields = { 'room', 'mode', 'starts', 'ends', 'available', 'held', 'sold', 'ver', 'hold', 'limit', 'seq',
-  'fwin', 'falloc' }
+  'fwin', 'falloc', 'fmt', 'pin' }
 for i = 0, n - 1 do
   local user, key = ARGV[3 + i * 3], ARGV[5 + i * 3]
   fields[#fields + 1] = 'i:' .. user .. '|' .. key
@@ -60,6 +61,10 @@ local m = {
   ver = tonumber(v[8]), hold = tonumber(v[9]), limit = tonumber(v[10]), seq = tonumber(v[11]),
 }
 local now = now_ms()
+-- A buy-it-now drop (field fmt) sells only while pinned (field pin, see pin.lua).
+local unpinned = v[14] == 'buy_now' and v[15] ~= '1'
+-- A giveaway (field fmt) gives only to its draw: once drawn it takes no buy (ENDED).
+local drawn_giveaway = v[14] == 'giveaway' and v[13]
 -- In the fair window (until allocate.lua marks it allocated), buys are entries.
 local fwin = tonumber(v[12] or '0')
 local fair = fwin > 0 and not v[13] and now >= m.starts
@@ -83,8 +88,8 @@ local replayed
 for i = 0, n - 1 do
   local user, qty_s, key = ARGV[3 + i * 3], ARGV[4 + i * 3], ARGV[5 + i * 3]
   local qty = tonumber(qty_s)
-  local ifield, ufield = fields[14 + i * 2], fields[15 + i * 2]
-  local prior = recorded[ifield] or v[14 + i * 2]
+  local ifield, ufield = fields[16 + i * 2], fields[17 + i * 2]
+  local prior = recorded[ifield] or v[16 + i * 2]
   -- qty|1|rid|deadline|available. A `qty|0|CODE` refusal written by an earlier version of this
   -- script is ignored: refusals are evaluated afresh (and overwritten by a hold).
   local p = prior and split(prior)
@@ -110,7 +115,7 @@ for i = 0, n - 1 do
   elseif qty > m.limit then
     answer = { 0, 'QTY_ABOVE_LIMIT', m.limit }
   else
-    local owned = units[ufield] or tonumber(v[15 + i * 2] or '0')
+    local owned = units[ufield] or tonumber(v[17 + i * 2] or '0')
     local state = effective_state(m.mode, m.starts, m.ends, m.available, now)
     local code
     if fair and state == 'live' and not entries_max then
@@ -145,9 +150,11 @@ for i = 0, n - 1 do
         writes[#writes + 1] = lists[efl]
         answer = { 2, eid, 0 }
       end
+    elseif drawn_giveaway then code = 'ENDED'
     elseif state == 'scheduled' then code = 'NOT_STARTED'
     elseif state == 'ended' then code = 'ENDED'
     elseif state == 'paused' then code = 'PAUSED'
+    elseif unpinned then code = 'NOT_PINNED'
     elseif state == 'sold_out' then code = 'SOLD_OUT'
     elseif owned + qty > m.limit then code = 'LIMIT_EXCEEDED'
     elseif m.available < qty then code = 'INSUFFICIENT_STOCK'
