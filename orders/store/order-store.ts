@@ -138,6 +138,14 @@ export class OrderStore {
   private readonly db: SqlClient;
   private closing: Promise<void> | undefined;
 
+  /**
+   * Runs a read-only report (orders/reports/: queries over the reporting views) on this store's
+   * SQL client. A method, not a getter, so stores that forward calls (the lazy shadow store) pass it on.
+   */
+  report<T>(query: (db: SqlClient) => Promise<T>): Promise<T> {
+    return query(this.db);
+  }
+
   private constructor(kind: StoreTarget["kind"], db: SqlClient, appliedMigrations: readonly string[]) {
     this.kind = kind;
     this.db = db;
