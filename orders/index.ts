@@ -38,4 +38,5 @@ export {
   startOrderPipeline,
   userOrderChannel,
 } from "./pipeline/index.ts";
+export * from "./reports/index.ts";
 export * from "./store/index.ts";

@@ -13,6 +13,7 @@ import { registerCommandRoutes } from "./command-routes.ts";
 import { registerDelayApi } from "./delay-api.ts";
 import { registerDrawApi } from "./draw-api.ts";
 import { HttpRefusal } from "./handler.ts";
+import { registerReportsApi } from "./reports-api.ts";
 import { sendJson } from "./respond.ts";
 import { registerRoomDropsRoute } from "./room-drops.ts";
 import { type ApiRouter, callerOf } from "./router.ts";
@@ -26,6 +27,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerRoomDropsRoute(router);
   registerDelayApi(router);
   registerDrawApi(router, d.drawCacheMs);
+  registerReportsApi(router);
 
   router.route({
     method: "post",

@@ -125,6 +125,19 @@ const ROWS: Record<string, Row> = {
   "audit.read": { live: adminOnly, lanes: "live", path: () => "/api/v1/admin/audit" },
   "user.export": { live: adminOnly, lanes: "live", path: () => "/api/v1/admin/users/nobody-here/export" },
   "user.erase": { live: adminOnly, lanes: "live", path: () => "/api/v1/admin/users/nobody-here/erase" },
+  "report.room.hourly": {
+    live: hostHere,
+    lanes: "any",
+    path: (i) => `/api/v1/rooms/${i.room}/reports/hourly`,
+  },
+  "report.room.drops": { live: hostHere, lanes: "any", path: (i) => `/api/v1/rooms/${i.room}/reports/drops` },
+  "report.room.summary": {
+    live: hostHere,
+    lanes: "any",
+    path: (i) => `/api/v1/rooms/${i.room}/reports/summary`,
+  },
+  "report.hourly": { live: adminOnly, lanes: "any", path: () => "/api/v1/reports/hourly" },
+  "report.drops": { live: adminOnly, lanes: "any", path: () => "/api/v1/reports/drops" },
 };
 
 let g: GatewayStack;

@@ -106,6 +106,23 @@ const CALLS: Record<string, Call> = {
     body: () => ({ role: "viewer", count: 2 }),
   },
   "drop.end": { method: "POST", path: () => `/api/v1/drops/${DROP}/end`, token: () => host },
+  "report.room.hourly": {
+    method: "GET",
+    path: () => `/api/v1/rooms/${ROOM}/reports/hourly`,
+    token: () => host,
+  },
+  "report.room.drops": {
+    method: "GET",
+    path: () => `/api/v1/rooms/${ROOM}/reports/drops`,
+    token: () => host,
+  },
+  "report.room.summary": {
+    method: "GET",
+    path: () => `/api/v1/rooms/${ROOM}/reports/summary`,
+    token: () => host,
+  },
+  "report.hourly": { method: "GET", path: () => "/api/v1/reports/hourly", token: () => admin },
+  "report.drops": { method: "GET", path: () => "/api/v1/reports/drops", token: () => admin },
 };
 
 beforeAll(async () => {

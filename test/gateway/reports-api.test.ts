@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { dropSalesReportSchema, hourlySalesReportSchema, roomSummarySchema } from "../../protocol/index.ts";
+import { useGatewayStack } from "../harness/gateway.ts";
+
+/**
+ * The report downloads over HTTP: a host of the room gets its room's figures as CSV or JSON
+ * attachments, an admin every room's; a viewer and another room's host are refused; a bad date
+ * range is a 400 with a code.
+ */
+const stack = useGatewayStack();
+
+const ROOM = "reports-room";
+const OTHER = "reports-other";
+const AT = Date.UTC(2026, 10, 3, 14, 10, 0);
+const RANGE = `from=${new Date(AT - 3_600_000).toISOString()}&to=${new Date(AT + 3_600_000).toISOString()}`;
+
+let seeded: Promise<void> | undefined;
+/** Two paid orders and one pending in ROOM, one paid in OTHER (written once for the file). */
+function seed(): Promise<void> {
+  seeded ??= (async () => {
+    const { store } = stack().stack;
+    const write = async (room: string, n: number, qty: number, paid: boolean) => {
+      const reservationId = `${room}-drop.${n}`;
+      await store.createOrder({
+        reservationId,
+        dropId: `${room}-drop`,
+        roomId: room,
+        userId: `buyer-${n}`,
+        sku: "SKU-9",
+        title: "Jacket",
+        qty,
+        unitPriceMinor: 1_500,
+        currency: "USD",
+        holdDeadline: Date.now() + 60_000,
+      });
+      if (paid) await store.transition(reservationId, "paid", { reason: "test", paymentRef: `pay-${n}` });
+      await store.report((db) =>
+        db.query("UPDATE orders SET created_at = $2 WHERE reservation_id = $1", [
+          reservationId,
+          new Date(AT).toISOString(),
+        ]),
+      );
+    };
+    await write(ROOM, 1, 1, true);
+    await write(ROOM, 2, 2, true);
+    await write(ROOM, 3, 1, false);
+    await write(OTHER, 4, 1, true);
+  })();
+  return seeded;
+}
+
+async function get(path: string, token?: string) {
+  const res = await fetch(`${stack().server.url}${path}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+describe("report downloads", () => {
+  it("a host of the room downloads its hourly sales as a CSV attachment matching the orders", async () => {
+    await seed();
+    const host = await stack().token("reports-host", "host", [ROOM]);
+    const res = await get(`/api/v1/rooms/${ROOM}/reports/hourly?${RANGE}&format=csv`, host);
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toMatch(
+      /^attachment; filename="hourly-reports-room-.+\.csv"$/,
+    );
+    const [header, ...rows] = res.text.trimEnd().split("\r\n");
+    expect(header).toBe(
+      "hourUtc,roomId,format,currency,orders,paidOrders,units,grossMinor,discountMinor,netMinor,refundedOrders,refundedMinor",
+    );
+    expect(rows).toEqual([`2026-11-03T14:00:00.000Z,${ROOM},drop,USD,3,2,3,4500,0,4500,0,0`]);
+  });
+
+  it("JSON answers parse with the protocol schemas; an admin sees every room", async () => {
+    await seed();
+    const admin = await stack().token("reports-admin", "admin");
+    const all = await get(`/api/v1/reports/hourly?${RANGE}`, admin);
+    expect(all.status, all.text).toBe(200);
+    expect(all.headers.get("content-disposition")).toMatch(/\.json"$/);
+    const rooms = hourlySalesReportSchema.parse(JSON.parse(all.text)).rows.map((r) => r.roomId);
+    expect(rooms.sort()).toEqual([OTHER, ROOM]);
+
+    const drops = dropSalesReportSchema.parse(
+      JSON.parse((await get(`/api/v1/reports/drops?${RANGE}`, admin)).text),
+    );
+    expect(drops.rows.find((r) => r.roomId === ROOM)).toMatchObject({ holds: 3, paid: 2, netMinor: 4_500 });
+
+    const summary = await get(`/api/v1/rooms/${ROOM}/reports/summary`, admin);
+    expect(summary.status, summary.text).toBe(200);
+    expect(roomSummarySchema.parse(JSON.parse(summary.text)).totals).toEqual([
+      expect.objectContaining({ roomId: ROOM, paidOrders: 2, units: 3, netMinor: 4_500 }),
+    ]);
+  });
+
+  it("refuses a viewer, another room's host and an anonymous caller", async () => {
+    const viewer = await stack().token("reports-viewer");
+    const elsewhere = await stack().token("reports-host-2", "host", [OTHER]);
+    for (const path of [`/api/v1/rooms/${ROOM}/reports/hourly`, `/api/v1/rooms/${ROOM}/reports/summary`]) {
+      for (const token of [viewer, elsewhere]) {
+        const res = await get(path, token);
+        expect(res.status, path).toBe(403);
+        expect(JSON.parse(res.text).error.code).toBe("FORBIDDEN");
+      }
+      expect((await get(path)).status).toBe(401);
+    }
+    expect((await get("/api/v1/reports/drops", elsewhere)).status).toBe(403);
+  });
+
+  it("a bad date range is refused INVALID_INPUT", async () => {
+    const host = await stack().token("reports-host", "host", [ROOM]);
+    const bad = [
+      "from=2026-11-03T00:00:00Z&to=2026-11-02T00:00:00Z",
+      "from=2026-01-01T00:00:00Z&to=2026-11-02T00:00:00Z",
+      "from=yesterday",
+      "format=xlsx",
+      "limit=5",
+    ];
+    for (const query of bad) {
+      const res = await get(`/api/v1/rooms/${ROOM}/reports/drops?${query}`, host);
+      expect(res.status, query).toBe(400);
+      expect(JSON.parse(res.text).error.code, query).toBe("INVALID_INPUT");
+    }
+  });
+});
