@@ -28,6 +28,7 @@ export default defineConfig({
         live: here("./live.html"),
         host: here("./host.html"),
         ops: here("./ops.html"),
+        replay: here("./replay.html"),
       },
     },
   },

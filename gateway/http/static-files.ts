@@ -140,6 +140,8 @@ export function registerStaticFiles(app: TemplatedApp, o: StaticFilesOptions): v
   serve("/", page("index.html"), REVALIDATE);
   serve("/live/:room", page("live.html"), REVALIDATE);
   serve("/live/:room/", page("live.html"), REVALIDATE);
+  serve("/replay/:room", page("replay.html"), REVALIDATE);
+  serve("/replay/:room/", page("replay.html"), REVALIDATE);
   serve("/host/:room", page("host.html"), REVALIDATE);
   serve("/host/:room/", page("host.html"), REVALIDATE);
   serve("/ops", page("ops.html"), REVALIDATE);

@@ -273,6 +273,19 @@ export const en = {
   "index.watch": "Watch",
   "index.host": "Host",
   "index.ops": "Ops screen",
+
+  "replay.badge": "REPLAY",
+  "replay.player": "Replay",
+  "replay.loading": "Loading the replay…",
+  "replay.error": "The replay is unavailable right now.",
+  "replay.none": "This room has no replay yet.",
+  "replay.chapters": "In this replay",
+  "replay.noChapters": "No products were shown in this broadcast.",
+  "replay.over": "This drop has ended.",
+  "replay.soldOut": "Sold out",
+  "host.program": "Program (what viewers see)",
+  "host.programDelay": "Viewers are {s} s behind",
+  "host.programOffline": "Not on air",
 } as const;
 
 export type MessageKey = keyof typeof en;

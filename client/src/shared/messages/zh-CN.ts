@@ -271,4 +271,17 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "index.watch": "观看",
   "index.host": "主持",
   "index.ops": "运维大屏",
+
+  "replay.badge": "回放",
+  "replay.player": "回放",
+  "replay.loading": "正在加载回放…",
+  "replay.error": "回放暂时无法观看。",
+  "replay.none": "这个直播间还没有回放。",
+  "replay.chapters": "本场回放",
+  "replay.noChapters": "这场直播没有展示商品。",
+  "replay.over": "这个抢购已结束。",
+  "replay.soldOut": "已售罄",
+  "host.program": "节目画面（观众所见）",
+  "host.programDelay": "观众延迟 {s} 秒",
+  "host.programOffline": "未开播",
 };
