@@ -84,7 +84,7 @@ describe("giveaway", () => {
       return new Set(userIds.filter((u) => present.has(u)));
     };
     const engine = await engineWith({ eligibleAtDraw });
-    const def = await giveaway(engine, 3_000, 3);
+    const def = await giveaway(engine, 4_000, 3);
     await enter(engine, def.dropId, users);
 
     const drawn = await drawnWhenDue(engine, def.dropId);
@@ -165,7 +165,7 @@ describe("giveaway", () => {
 
   it("without an eligibility callback every entrant is eligible", async () => {
     const engine = await engineWith();
-    const def = await giveaway(engine, 2_000, 2);
+    const def = await giveaway(engine, 4_000, 2);
     const users = ["a", "b", "c"];
     await enter(engine, def.dropId, users);
     expect(await drawnWhenDue(engine, def.dropId)).toMatchObject({ winners: 2, losers: 1 });
@@ -185,9 +185,9 @@ describe("giveaway", () => {
         return new Set(userIds.filter((u) => u !== "gone"));
       },
     });
-    const def = await giveaway(engine, 2_000, 5);
+    const def = await giveaway(engine, 4_000, 5);
     await enter(engine, def.dropId, ["here", "gone"]);
-    await until(async () => {
+    const failure = await until(async () => {
       try {
         await engine.allocateFairWindow(def.dropId);
         return undefined;
@@ -195,6 +195,7 @@ describe("giveaway", () => {
         return err;
       }
     });
+    expect(failure).toMatchObject({ message: "presence unavailable" });
     expect((await engine.status(def.dropId)).fair?.allocatedAt).toBeNull();
     failing = false;
     expect(await drawnWhenDue(engine, def.dropId)).toMatchObject({ winners: 1, losers: 1 });
@@ -205,7 +206,7 @@ describe("giveaway", () => {
     asked.length = 0;
     const raffle = dropDefinition({
       raffleWindowMs: WINDOW_MS,
-      startsAt: (await engine.serverTime()) - WINDOW_MS + 2_000,
+      startsAt: (await engine.serverTime()) - WINDOW_MS + 4_000,
     });
     await engine.createDrop(raffle);
     await enter(engine, raffle.dropId, ["gone"]);
