@@ -9,11 +9,13 @@ import {
   validate,
 } from "../core/index.ts";
 import {
+  couponClaimIdSchema,
   idempotencyKeySchema,
   paymentTokenSchema,
   reservationIdSchema,
   userIdSchema,
 } from "../protocol/index.ts";
+import { Coupons } from "../sale-engine/index.ts";
 import { ensureOrder } from "./ensure-order.ts";
 import {
   faultPointFromConfig,
@@ -34,6 +36,8 @@ const payRequestSchema = z.strictObject({
   /** Payment token from the buyer's browser (sandbox: tok_success, tok_declined, ...). */
   token: paymentTokenSchema,
   idempotencyKey: idempotencyKeySchema,
+  /** A coupon claim of this buyer (Coupons.claim) to apply to this order before the capture. */
+  couponClaimId: couponClaimIdSchema.optional(),
 });
 export type PayRequest = z.infer<typeof payRequestSchema>;
 
@@ -44,9 +48,10 @@ const refundRequestSchema = z.strictObject({
 
 /**
  * What settling a capture needs. `faultPoint` (the step at which this process kills itself, a
- * test hook) defaults to LIVEDROP_FAULT_POINT (unset) when the key is absent.
+ * test hook) defaults to LIVEDROP_FAULT_POINT (unset) when the key is absent. `coupons`: where
+ * coupon claims live; default: on the engine's Redis under its prefix.
  */
-export type CheckoutOptions = SettleDeps;
+export type CheckoutOptions = SettleDeps & { readonly coupons?: Coupons };
 
 /**
  * Pay → record the attempt (`started`) → capture → record it (`captured`) → sale-engine confirm →
@@ -59,10 +64,12 @@ export type CheckoutOptions = SettleDeps;
  */
 export class Checkout {
   private readonly settle: SettleDeps;
+  private readonly coupons: Coupons;
 
   constructor(private readonly o: CheckoutOptions) {
     const faultPoint = "faultPoint" in o ? o.faultPoint : faultPointFromConfig();
     this.settle = { ...o, ...(faultPoint ? { faultPoint } : {}) };
+    this.coupons = o.coupons ?? new Coupons({ redis: o.engine.connection, prefix: o.engine.keys.prefix });
   }
 
   /** The lane's order store this checkout writes; the command layer's audit rows go there too. */
@@ -115,17 +122,60 @@ export class Checkout {
         reservationId: r.reservationId,
       });
     }
+    // The coupon is on the order before the attempt, so the capture takes paid_minor.
+    const order = r.couponClaimId ? await this.applyCoupon(r.couponClaimId, pending) : pending;
     const { attempt } = await store.recordPaymentAttempt({
       reservationId: r.reservationId,
       idempotencyKey: r.idempotencyKey,
       status: "started",
-      amountMinor: drop.product.priceMinor * hold.qty,
-      currency: drop.product.currency,
+      amountMinor: order.paidMinor,
+      currency: order.currency,
     });
     hitFaultPoint(this.settle.faultPoint, "after-attempt-recorded");
     // A concurrent pay with this key got there first and moved on: follow it.
     if (attempt.status !== "started") return this.resume(attempt);
-    return this.resume(await this.capture(attempt, r.token, hold.deadline));
+    try {
+      return await this.resume(await this.capture(attempt, r.token, hold.deadline));
+    } catch (err) {
+      // Declined: nothing was charged, so the claim goes back to the buyer for another try.
+      if (isLivedropError(err) && err.code === ErrorCode.PAYMENT_DECLINED && order.couponId !== null)
+        await this.giveBack(order.couponId, order.reservationId);
+      throw err;
+    }
+  }
+
+  /** Applies a buyer's claim to their unpaid order: the discount is computed from its list total. */
+  private async applyCoupon(claimId: string, order: Order): Promise<Order> {
+    const applied = await this.coupons.apply(
+      claimId,
+      order.userId,
+      order.reservationId,
+      order.totalMinor,
+      order.currency,
+    );
+    try {
+      return await this.o.store.applyCoupon({
+        reservationId: order.reservationId,
+        couponId: applied.couponId,
+        discountMinor: applied.discountMinor,
+      });
+    } catch (err) {
+      // The order refused it (another coupon, a capture taken): the claim stays the buyer's.
+      if (order.couponId !== applied.couponId)
+        await this.coupons.settle(applied.couponId, order.reservationId, "back");
+      throw err;
+    }
+  }
+
+  private async giveBack(couponId: string, reservationId: string): Promise<void> {
+    await this.coupons.settle(couponId, reservationId, "back");
+    await this.o.store.clearCoupon(reservationId, couponId);
+  }
+
+  /** A paid order's claim is redeemed at once (the order worker does it too, for every path). */
+  private async redeem(order: Order): Promise<Order> {
+    if (order.couponId !== null) await this.coupons.settle(order.couponId, order.reservationId, "paid");
+    return order;
   }
 
   /** Captures a started attempt and records the answer; a decline or timeout is recorded, then thrown. */
@@ -186,9 +236,9 @@ export class Checkout {
         );
       default: {
         const settled = await settleCaptured(this.settle, attempt);
-        if (settled.kind === "paid") return settled.order;
+        if (settled.kind === "paid") return this.redeem(settled.order);
         // Another capture paid the order: this one was given back, the order is paid.
-        if (settled.order?.status === "paid") return settled.order;
+        if (settled.order?.status === "paid") return this.redeem(settled.order);
         throw new RejectedError(
           ErrorCode.HOLD_EXPIRED,
           "the payment deadline passed while paying; the charge was refunded",
@@ -231,7 +281,7 @@ export class Checkout {
     const refund = await this.o.payments.refund({
       idempotencyKey: key,
       providerRef: paying?.providerRef ?? order.paymentRef ?? "",
-      amountMinor: order.totalMinor,
+      amountMinor: paying?.amountMinor ?? order.paidMinor,
     });
     if (paying)
       await this.o.store.advancePaymentAttempt({

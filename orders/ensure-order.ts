@@ -1,4 +1,5 @@
 import type { DropStatus, SaleEngine } from "../sale-engine/index.ts";
+import { formatOf, unitPriceOf } from "./sale-terms.ts";
 import type { Order, OrderStore } from "./store/index.ts";
 
 export type DropLookup = (dropId: string) => Promise<DropStatus>;
@@ -25,8 +26,10 @@ export async function ensureOrder(
     sku: drop.product.sku,
     title: drop.product.title,
     qty: hold.qty,
-    unitPriceMinor: drop.product.priceMinor,
+    // The record carries its own price when the hold was placed at another than the list price.
+    unitPriceMinor: unitPriceOf(hold as { priceMinor?: number }, drop),
     currency: drop.product.currency,
     holdDeadline: hold.deadline,
+    format: formatOf(drop),
   });
 }

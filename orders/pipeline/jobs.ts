@@ -14,6 +14,8 @@ export type OrderJob =
       readonly placedAt: number;
       /** Tracing on: W3C traceparent of the relay span, parent of the job's span. Absent when off. */
       trace?: string;
+      /** The hold's unit price when it differs from the product's (an auction's); absent: the product's. */
+      priceMinor?: number;
     }
   | {
       readonly kind: "status";
@@ -82,6 +84,7 @@ export function jobsForEvent(
         placedAt: event.at,
       };
       if (trace !== undefined) job.trace = trace;
+      if (event.priceMinor !== undefined) job.priceMinor = event.priceMinor;
       return {
         orders: [createJob(job)],
         holds: [expireJob(event.drop, event.reservation, event.deadline, now)],

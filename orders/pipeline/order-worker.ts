@@ -1,9 +1,10 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { ErrorCode, isLivedropError, type Logger, type RedisClient } from "../../core/index.ts";
-import type { DropStatus, SaleEngine } from "../../sale-engine/index.ts";
+import { Coupons, type DropStatus, type SaleEngine } from "../../sale-engine/index.ts";
 import { endSpan, type Span, SpanAttr, SpanKind, startSpan, traceparentOf } from "../../telemetry/index.ts";
 import { ensureOrder } from "../ensure-order.ts";
 import { QueueName, queuePrefix } from "../keys.ts";
+import { formatOf, unitPriceOf } from "../sale-terms.ts";
 import type { Order, OrderStore } from "../store/index.ts";
 import type { OrderJob } from "./jobs.ts";
 import type { PipelineMetrics } from "./metrics.ts";
@@ -18,6 +19,8 @@ export interface OrderWorkerOptions {
   readonly log: Logger;
   readonly concurrency?: number;
   readonly metrics?: PipelineMetrics;
+  /** Where a coupon applied to an order is redeemed or given back; default: the engine's Redis. */
+  readonly coupons?: Coupons;
 }
 
 /**
@@ -28,9 +31,11 @@ export interface OrderWorkerOptions {
 export class OrderWorker {
   private readonly worker: Worker<OrderJob>;
   private readonly drops = new Map<string, DropStatus>();
+  private readonly coupons: Coupons;
   private closed = false;
 
   constructor(private readonly o: OrderWorkerOptions) {
+    this.coupons = o.coupons ?? new Coupons({ redis: o.engine.connection, prefix: o.engine.keys.prefix });
     this.worker = new Worker<OrderJob>(QueueName.orders, (job) => this.process(job), {
       connection: o.connection,
       prefix: queuePrefix(o.keyPrefix),
@@ -77,6 +82,10 @@ export class OrderWorker {
         throw err;
       });
     if (changed) await publishOrderUpdate(this.o.connection, this.o.keyPrefix, `order.${data.to}`, order);
+    // Every paid, expired or released hold passes here, whoever settled it: the order's coupon
+    // claim is redeemed, or given back to its buyer (idempotent, so a retried job is harmless).
+    if (order.couponId !== null)
+      await this.coupons.settle(order.couponId, order.reservationId, data.to === "paid" ? "paid" : "back");
     return changed ? `${data.to} ${order.reservationId}` : `already ${order.status}`;
   }
 
@@ -103,9 +112,10 @@ export class OrderWorker {
         sku: drop.product.sku,
         title: drop.product.title,
         qty: data.qty,
-        unitPriceMinor: drop.product.priceMinor,
+        unitPriceMinor: unitPriceOf(data, drop),
         currency: drop.product.currency,
         holdDeadline: data.deadline,
+        format: formatOf(drop),
       });
     } catch (err) {
       endSpan(insert, "failed", err);

@@ -14,6 +14,7 @@ export { PgliteClient } from "./pglite-client.ts";
 export { type SqlClient, sqlState } from "./sql-client.ts";
 export {
   type AttemptAdvance,
+  type CurrencyAmount,
   type DropPage,
   type DropSummary,
   type NewOrder,
@@ -24,6 +25,7 @@ export {
   ORDER_STATUSES,
   ORDER_TRANSITIONS,
   type Order,
+  type OrderCoupon,
   type OrderEvent,
   type OrderFilter,
   type OrderStatus,

@@ -4,6 +4,8 @@ import { ConflictError, ErrorCode, NotFoundError, validate } from "../../core/in
 import {
   type AuditEntry,
   type AuditLogQuery,
+  couponIdSchema,
+  type DropFormat,
   dropIdSchema,
   reservationIdSchema,
   roomIdSchema,
@@ -27,9 +29,11 @@ import {
   newPaymentAttemptSchema,
   ORDER_TRANSITIONS,
   type Order,
+  type OrderCoupon,
   type OrderEvent,
   type OrderFilter,
   type OrderStatus,
+  orderCouponSchema,
   orderFilterSchema,
   PAYMENT_ATTEMPT_MOVES,
   type PaymentAttempt,
@@ -51,7 +55,8 @@ type Num = number | string | bigint;
 const ms = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::int8`;
 
 const ORDER_COLUMNS = `reservation_id, drop_id, room_id, user_id, sku, title, qty, unit_price_minor,
-  total_minor, currency, status, ${ms("hold_deadline")} AS hold_deadline_ms, payment_ref,
+  total_minor, currency, status, format, coupon_id, discount_minor, paid_minor,
+  ${ms("hold_deadline")} AS hold_deadline_ms, payment_ref,
   ${ms("created_at")} AS created_at_ms, ${ms("updated_at")} AS updated_at_ms, ${ms("paid_at")} AS paid_at_ms`;
 
 const EVENT_COLUMNS = `id, reservation_id, from_status, to_status, reason, details, ${ms("at")} AS at_ms`;
@@ -72,6 +77,10 @@ interface OrderRow {
   total_minor: Num;
   currency: string;
   status: OrderStatus;
+  format: DropFormat;
+  coupon_id: string | null;
+  discount_minor: Num;
+  paid_minor: Num;
   hold_deadline_ms: Num;
   payment_ref: string | null;
   created_at_ms: Num;
@@ -178,8 +187,8 @@ export class OrderStore {
     const [inserted] = await this.db.query<OrderRow>(
       `WITH inserted AS (
          INSERT INTO orders (reservation_id, drop_id, room_id, user_id, sku, title, qty, unit_price_minor,
-           total_minor, currency, status, hold_deadline)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11::timestamptz)
+           total_minor, currency, status, hold_deadline, format)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11::timestamptz, $12)
          ON CONFLICT (reservation_id) DO NOTHING
          RETURNING *
        ), created_event AS (
@@ -199,6 +208,7 @@ export class OrderStore {
         n.qty * n.unitPriceMinor,
         n.currency,
         new Date(n.holdDeadline).toISOString(),
+        n.format,
       ],
     );
     if (inserted) return { created: true, order: toOrder(inserted) };
@@ -245,6 +255,49 @@ export class OrderStore {
       await insertEvent(tx, t.reservationId, from, t.to, t.reason, t.details);
       return { changed: true, order: toOrder(updated) };
     });
+  }
+
+  /**
+   * Records the coupon of an unpaid order and its discount (at most the list total), before its
+   * capture: the capture then takes paid_minor. Again with the same coupon: replaces the discount.
+   * Refused (COUPON_NOT_APPLICABLE) while the order carries another coupon or a capture of it is
+   * taken; ORDER_STATE_CONFLICT when the order is no longer pending payment.
+   */
+  async applyCoupon(c: OrderCoupon): Promise<Order> {
+    const p = validate(orderCouponSchema, c, "order coupon");
+    const [row] = await this.db.query<OrderRow>(
+      `UPDATE orders SET coupon_id = $2, discount_minor = least($3::int8, total_minor), updated_at = now()
+       WHERE reservation_id = $1 AND status = 'pending_payment' AND (coupon_id IS NULL OR coupon_id = $2)
+         AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.reservation_id = $1
+                         AND a.status IN ('captured', 'succeeded'))
+       RETURNING ${ORDER_COLUMNS}`,
+      [p.reservationId, p.couponId, p.discountMinor],
+    );
+    if (row) return toOrder(row);
+    const order = await mustSelectOrder(this.db, p.reservationId);
+    if (order.status !== "pending_payment")
+      throw new ConflictError(ErrorCode.ORDER_STATE_CONFLICT, `order ${p.reservationId} is ${order.status}`, {
+        reservationId: p.reservationId,
+        from: order.status,
+      });
+    throw new ConflictError(
+      ErrorCode.COUPON_NOT_APPLICABLE,
+      "the order carries another coupon or is being paid already",
+      { reservationId: p.reservationId, couponId: order.couponId },
+    );
+  }
+
+  /** Takes a coupon off an unpaid order (its claim was given back); no-op otherwise. */
+  async clearCoupon(reservationId: string, couponId: string): Promise<Order | undefined> {
+    const id = validate(reservationIdSchema, reservationId, "reservation id");
+    const coupon = validate(couponIdSchema, couponId, "coupon id");
+    const [row] = await this.db.query<OrderRow>(
+      `UPDATE orders SET coupon_id = NULL, discount_minor = 0, updated_at = now()
+       WHERE reservation_id = $1 AND coupon_id = $2 AND status = 'pending_payment'
+       RETURNING ${ORDER_COLUMNS}`,
+      [id, coupon],
+    );
+    return row ? toOrder(row) : this.get(id);
   }
 
   async get(reservationId: string): Promise<Order | undefined> {
@@ -541,6 +594,8 @@ export class OrderStore {
          count(*) FILTER (WHERE status <> 'pending_payment') AS settled_orders,
          ${units("paid")} AS units_sold,
          coalesce(sum(total_minor) FILTER (WHERE status = 'paid'), 0) AS gmv_minor,
+         coalesce(sum(paid_minor) FILTER (WHERE status = 'paid'), 0) AS net_gmv_minor,
+         coalesce(sum(discount_minor) FILTER (WHERE status = 'paid'), 0) AS coupon_cost_minor,
          min(currency) AS currency,
          ${units("pending_payment")} AS held_units,
          ${units("expired")} AS expired_units,
@@ -558,6 +613,8 @@ export class OrderStore {
       paidOrders,
       unitsSold: Number(r.units_sold),
       gmvMinor: Number(r.gmv_minor),
+      netGmvMinor: Number(r.net_gmv_minor),
+      couponCostMinor: Number(r.coupon_cost_minor),
       currency: r.currency === null ? null : String(r.currency),
       heldUnits: Number(r.held_units),
       expiredUnits: Number(r.expired_units),
@@ -575,17 +632,19 @@ export class OrderStore {
       orders: Num;
       paid_orders: Num;
       units_sold: Num;
-      gmv: { currency: string; minor: string }[];
+      gmv: { currency: string; minor: string; net: string; cost: string }[];
     }>(
-      `WITH room AS (SELECT drop_id, qty, total_minor, currency, status FROM orders WHERE room_id = $1)
+      `WITH room AS (SELECT drop_id, qty, total_minor, paid_minor, discount_minor, currency, status
+                     FROM orders WHERE room_id = $1)
        SELECT (SELECT count(DISTINCT drop_id) FROM room) AS drops,
          (SELECT count(*) FROM room) AS orders,
          (SELECT count(*) FROM room WHERE status = 'paid') AS paid_orders,
          (SELECT coalesce(sum(qty), 0) FROM room WHERE status = 'paid') AS units_sold,
-         (SELECT coalesce(json_agg(json_build_object('currency', currency, 'minor', minor::text)
-                   ORDER BY currency), '[]'::json)
-            FROM (SELECT currency, sum(total_minor) AS minor FROM room WHERE status = 'paid'
-                  GROUP BY currency) g) AS gmv`,
+         (SELECT coalesce(json_agg(json_build_object('currency', currency, 'minor', minor::text,
+                   'net', net::text, 'cost', cost::text) ORDER BY currency), '[]'::json)
+            FROM (SELECT currency, sum(total_minor) AS minor, sum(paid_minor) AS net,
+                    sum(discount_minor) AS cost
+                  FROM room WHERE status = 'paid' GROUP BY currency) g) AS gmv`,
       [id],
     );
     if (!r) throw new Error("aggregate query returned no row");
@@ -596,6 +655,8 @@ export class OrderStore {
       paidOrders: Number(r.paid_orders),
       unitsSold: Number(r.units_sold),
       gmv: r.gmv.map((g) => ({ currency: g.currency, minor: Number(g.minor) })),
+      netGmv: r.gmv.map((g) => ({ currency: g.currency, minor: Number(g.net) })),
+      couponCost: r.gmv.map((g) => ({ currency: g.currency, minor: Number(g.cost) })),
     };
   }
 
@@ -710,6 +771,10 @@ function toOrder(r: OrderRow): Order {
     unitPriceMinor: Number(r.unit_price_minor),
     totalMinor: Number(r.total_minor),
     currency: r.currency,
+    format: r.format,
+    couponId: r.coupon_id,
+    discountMinor: Number(r.discount_minor),
+    paidMinor: Number(r.paid_minor),
     status: r.status,
     holdDeadline: Number(r.hold_deadline_ms),
     paymentRef: r.payment_ref,

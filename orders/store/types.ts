@@ -1,6 +1,9 @@
 import { z } from "zod";
 import {
   buyQtySchema,
+  couponIdSchema,
+  type DropFormat,
+  dropFormatSchema,
   dropIdSchema,
   ORDER_STATUSES,
   priceMinorSchema,
@@ -95,6 +98,8 @@ export const newOrderSchema = z.strictObject({
   currency,
   /** Payment deadline of the hold, ms epoch. */
   holdDeadline: epochMs,
+  /** How the drop sells (the drop's `format`). */
+  format: dropFormatSchema.default("drop"),
 });
 export type NewOrder = z.input<typeof newOrderSchema>;
 
@@ -105,6 +110,14 @@ const detailsSchema = z.record(z.string(), z.unknown()).refine((d) => {
     return false;
   }
 }, `JSON-serialisable, at most ${ORDER_LIMITS.maxDetailsBytes} bytes`);
+
+export const orderCouponSchema = z.strictObject({
+  reservationId: reservationIdSchema,
+  couponId: couponIdSchema,
+  /** Taken off the list total; the store refuses more than the total. */
+  discountMinor: z.number().int().min(0).max(ORDER_LIMITS.maxAmountMinor),
+});
+export type OrderCoupon = z.input<typeof orderCouponSchema>;
 
 export const transitionSchema = z
   .strictObject({
@@ -203,9 +216,17 @@ export interface Order {
   readonly title: string;
   readonly qty: number;
   readonly unitPriceMinor: number;
-  /** qty x unitPriceMinor. */
+  /** qty x unitPriceMinor (the list total). */
   readonly totalMinor: number;
   readonly currency: string;
+  /** How it was sold: the drop's format. */
+  readonly format: DropFormat;
+  /** The coupon applied to it (`<room>.<code>`), or null. */
+  readonly couponId: string | null;
+  /** What the coupon takes off the list total; 0 without one. */
+  readonly discountMinor: number;
+  /** totalMinor - discountMinor: what the buyer pays (the captured amount). */
+  readonly paidMinor: number;
   readonly status: OrderStatus;
   readonly holdDeadline: number;
   readonly paymentRef: string | null;
@@ -253,8 +274,12 @@ export interface DropSummary {
   readonly paidOrders: number;
   /** Units of paid orders. */
   readonly unitsSold: number;
-  /** Total of paid orders (refunded ones are not GMV). */
+  /** List total of paid orders (refunded ones are not GMV): gross GMV. */
   readonly gmvMinor: number;
+  /** What the buyers of paid orders paid (gross GMV less coupon discounts): net GMV. */
+  readonly netGmvMinor: number;
+  /** Coupon discounts of paid orders: what coupons cost the seller. */
+  readonly couponCostMinor: number;
   /** The drop's currency; null when it has no orders. */
   readonly currency: string | null;
   /** Units of orders still pending payment. */
@@ -266,6 +291,11 @@ export interface DropSummary {
   readonly conversion: number | null;
 }
 
+export interface CurrencyAmount {
+  readonly currency: string;
+  readonly minor: number;
+}
+
 export interface RoomTotals {
   readonly roomId: string;
   /** Drops of this room that have at least one order. */
@@ -273,8 +303,12 @@ export interface RoomTotals {
   readonly orders: number;
   readonly paidOrders: number;
   readonly unitsSold: number;
-  /** GMV of paid orders per currency, sorted by currency. */
-  readonly gmv: readonly { readonly currency: string; readonly minor: number }[];
+  /** Gross GMV (list totals) of paid orders per currency, sorted by currency. */
+  readonly gmv: readonly CurrencyAmount[];
+  /** Net GMV (what buyers paid) of paid orders per currency, sorted by currency. */
+  readonly netGmv: readonly CurrencyAmount[];
+  /** Coupon discounts of paid orders per currency, sorted by currency. */
+  readonly couponCost: readonly CurrencyAmount[];
 }
 
 export type StoreTarget =

@@ -577,6 +577,8 @@ describe.each([pgliteBackend(), postgresBackend()])("order store on $name", (bac
       paidOrders: 2,
       unitsSold: 3,
       gmvMinor: 3_000,
+      netGmvMinor: 3_000,
+      couponCostMinor: 0,
       currency: "USD",
       heldUnits: 4,
       expiredUnits: 3,
@@ -597,6 +599,8 @@ describe.each([pgliteBackend(), postgresBackend()])("order store on $name", (bac
       paidOrders: 0,
       unitsSold: 0,
       gmvMinor: 0,
+      netGmvMinor: 0,
+      couponCostMinor: 0,
       currency: null,
       heldUnits: 0,
       expiredUnits: 0,
@@ -614,6 +618,14 @@ describe.each([pgliteBackend(), postgresBackend()])("order store on $name", (bac
       gmv: [
         { currency: "EUR", minor: 3_500 },
         { currency: "USD", minor: 3_000 },
+      ],
+      netGmv: [
+        { currency: "EUR", minor: 3_500 },
+        { currency: "USD", minor: 3_000 },
+      ],
+      couponCost: [
+        { currency: "EUR", minor: 0 },
+        { currency: "USD", minor: 0 },
       ],
     });
     expect(await store.roomTotals(uniqueDrop("noroom"))).toMatchObject({ drops: 0, orders: 0, gmv: [] });
