@@ -140,4 +140,40 @@ describe("replay page in Chromium", () => {
     expect([status.held, status.available]).toEqual([1, 4]);
     expect(pages.errors).toEqual([]);
   }, 240_000);
+
+  it("the host console of a room fed by an encoder plays the program viewers see, muted", async () => {
+    const room = "program-room";
+    const host = await full.stack.token("program-host", "host", [room]);
+    broadcast = await startBroadcast({
+      source: "testsrc",
+      size: "320x240",
+      fps: 15,
+      videoKbps: 300,
+      open: ingestOverHttp(full.media.url, room, host),
+      log,
+    });
+    const page = await pages.open("program", `${full.gateway.url}/host/${room}#token=${host}`, "desktop");
+    const preview = page.getByTestId("program-preview");
+    const frames = () =>
+      preview.getByTestId("video").evaluate((el) => {
+        const v = el as unknown as {
+          getVideoPlaybackQuality(): { totalVideoFrames: number };
+          muted: boolean;
+        };
+        return { frames: v.getVideoPlaybackQuality().totalVideoFrames, muted: v.muted };
+      });
+    await until(
+      "the program playing",
+      async () => (await preview.getByTestId("player").getAttribute("data-phase")) === "playing",
+      60_000,
+      async () => `${await preview.getByTestId("player").getAttribute("data-phase")}`,
+    );
+    const first = await frames();
+    expect(first.muted).toBe(true);
+    await until("program frames decoded", async () => (await frames()).frames > first.frames + 5, 30_000);
+    expect(await preview.getByTestId("program-delay").textContent()).not.toBe("");
+    await broadcast.stop();
+    broadcast = undefined;
+    expect(pages.errors).toEqual([]);
+  }, 120_000);
 });

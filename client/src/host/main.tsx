@@ -13,6 +13,7 @@ import { DropForm } from "./drop-form.tsx";
 import { DropTable } from "./drop-table.tsx";
 import { GoLive } from "./go-live.tsx";
 import { ModeratedChat } from "./moderation.tsx";
+import { ProgramPreview } from "./program-preview.tsx";
 import { StatsPanel } from "./stats-panel.tsx";
 import "../shared/styles.css";
 
@@ -88,6 +89,7 @@ function Console({ room, token }: { room: string; token: string }) {
           <GoLive room={room} token={token} />
           <PurchaseToasts conn={conn} room={room} />
         </div>
+        <ProgramPreview room={room} token={token} clock={clock} />
         <DropForm room={room} token={token} clock={clock} />
         <DropTable drops={[...state.drops.values()]} conn={conn} clock={clock} room={room} />
         <StatsPanel room={room} token={token} />

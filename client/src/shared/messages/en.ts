@@ -285,7 +285,7 @@ export const en = {
   "replay.soldOut": "Sold out",
   "host.program": "Program (what viewers see)",
   "host.programDelay": "Viewers are {s} s behind",
-  "host.programOffline": "Not on air",
+  "host.programNoDelay": "No viewer has reported a delay yet.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -283,5 +283,5 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "replay.soldOut": "已售罄",
   "host.program": "节目画面（观众所见）",
   "host.programDelay": "观众延迟 {s} 秒",
-  "host.programOffline": "未开播",
+  "host.programNoDelay": "还没有观众上报延迟。",
 };
