@@ -9,6 +9,7 @@ import {
   hourlySales,
   type NewOrder,
   OrderStore,
+  PgClient,
   recordFunnelSnapshots,
   roomCouponCost,
   roomSummary,
@@ -16,6 +17,7 @@ import {
   type SqlClient,
   type StoreTarget,
   safeCell,
+  sqlState,
   toCsv,
   writeRoomSummary,
 } from "../../orders/index.ts";
@@ -365,6 +367,47 @@ describe("shadow lane on PostgreSQL", () => {
       expect.objectContaining({ paidOrders: 1, netMinor: 1_000 }),
     ]);
     expect(await roomTotals(await sqlOf(live), "shadow-room")).toEqual([]);
+  });
+});
+
+describe("the BI role of docs/reports.md on PostgreSQL", () => {
+  const backend = postgres();
+  let store: OrderStore;
+
+  beforeAll(async () => {
+    await backend.setUp();
+    store = await OrderStore.open(await backend.target());
+  }, 180_000);
+
+  afterAll(async () => {
+    await store?.close();
+    await backend.tearDown();
+  });
+
+  it("reads the reporting views and nothing else, and cannot write", async () => {
+    await writeOrder(store, order("bi-room", "bi-drop", 1), { status: "paid", at: T0 });
+    const target = await backend.target();
+    if (target.kind !== "pg") throw new Error("expected PostgreSQL");
+    const url = new URL(target.url);
+    const docs = readFileSync(path.join(import.meta.dirname, "../../docs/reports.md"), "utf8");
+    const script = /```sql\n([\s\S]*?)```/.exec(docs)?.[1];
+    if (!script) throw new Error("docs/reports.md has no SQL block");
+    const db = await store.report(async (client) => client);
+    await db.exec(script.replace("DATABASE livedrop", `DATABASE ${url.pathname.slice(1)}`));
+
+    url.username = "livedrop_bi";
+    const bi = await PgClient.open(url.toString());
+    try {
+      expect(
+        await bi.query("SELECT room_id, paid_orders FROM orders_by_room WHERE room_id = 'bi-room'"),
+      ).toEqual([{ room_id: "bi-room", paid_orders: "1" }]);
+      const refused = async (sql: string) => sqlState(await bi.query(sql).catch((e: unknown) => e));
+      expect(await refused("SELECT user_id FROM public.orders")).toBe("42501");
+      expect(await refused("SELECT * FROM public.audit_log")).toBe("42501");
+      expect(await refused("DELETE FROM public.drop_funnel_snapshots")).toBe("25006");
+    } finally {
+      await bi.close();
+    }
   });
 });
 
