@@ -106,7 +106,7 @@ describe("coupon claims", () => {
       discount: { kind: "percent", percent: 20 },
       quota: 1_000,
       perBuyer: 1_000,
-      validUntil: (await serverTime()) + 1_500,
+      validUntil: (await serverTime()) + 3_000,
     });
     await expect(claimOf(roomId, "SOON", "u")).resolves.toMatchObject({ replayed: false });
     let code: string | undefined;
