@@ -21,8 +21,8 @@ import { registerScripts, type ScriptCommands } from "./scripts.ts";
 export interface AuctionsOptions {
   /** The engine whose drops back the auctions (createDrop, keys, event log length, clock). */
   readonly engine: SaleEngine;
-  /** The engine's Redis connection (or one to the same deployment). */
-  readonly redis: RedisClient;
+  /** A connection to the engine's Redis; default the engine's own. */
+  readonly redis?: RedisClient;
   /** Bids kept in each auction's history stream (approximate, MAXLEN ~). Default 1000. */
   readonly historyLength?: number;
   /** Most auctions one settleDue call settles. Default 100. */
@@ -76,8 +76,8 @@ export class Auctions {
 
   private constructor(options: AuctionsOptions) {
     this.engine = options.engine;
-    this.redis = options.redis;
-    this.cmd = registerScripts(options.redis);
+    this.redis = options.redis ?? options.engine.connection;
+    this.cmd = registerScripts(this.redis);
     this.historyLength = validate(
       auctionHistoryLengthSchema,
       options.historyLength ?? AUCTION_DEFAULTS.historyLength,
