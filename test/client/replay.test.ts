@@ -62,7 +62,8 @@ describe("replay page in Chromium", () => {
       log,
     });
     const segments = () => full.media.replays?.recording(ROOM)?.segmentCount ?? 0;
-    await until("3 s recorded before the drop", async () => segments() >= 3, 60_000);
+    // Seconds of video before the drop: the page has that long to be seen without a card.
+    await until("5 s recorded before the drop", async () => segments() >= 5, 60_000);
     const startsAt = (await engine.serverTime()) + 500;
     const dropId = `replay-drop-${Date.now().toString(36)}`;
     const drop = dropDefinition({ dropId, roomId: ROOM, initialStock: 5, perUserLimit: 2, startsAt });
