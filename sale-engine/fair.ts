@@ -1,8 +1,8 @@
 import type { RedisClient } from "../core/index.ts";
-import { ErrorCode, isLivedropError } from "../core/index.ts";
+import { ErrorCode, isLivedropError, LivedropError } from "../core/index.ts";
 import { type DrawInput, type DrawResult, drawOrder, maskUser } from "./draw.ts";
 import { scriptError } from "./errors.ts";
-import { type EligibleAtDraw, presenceFlags } from "./giveaway.ts";
+import { type EligibleAtDraw, isPresenceUnavailable, presenceFlags } from "./giveaway.ts";
 import type { KeySpace } from "./keys.ts";
 import { decodeAllocate } from "./replies.ts";
 import type { ScriptCommands } from "./scripts.ts";
@@ -150,10 +150,13 @@ export class FairWindows {
    * server clock) has come: allocates those whose window has passed; drops allocated by an
    * earlier pass, without a window or gone leave the pending index. A drop found not due yet
    * (a launch moved its start) is scored again with its due time, so an open raffle costs one
-   * index read per pass, not an allocation attempt.
+   * index read per pass, not an allocation attempt. A giveaway whose presence check failed stays
+   * pending while the pass goes on to the other drops; the pass then throws that failure (with
+   * the drops it did allocate), so the fair pass logs it and retries after its interval.
    */
   async allocateDue(): Promise<FairAllocation[]> {
     const done: FairAllocation[] = [];
+    let deferred: LivedropError | undefined;
     const [sec, micros] = await this.redis.time();
     const now = Number(sec) * 1000 + Math.floor(Number(micros) / 1000);
     for (const dropId of await this.redis.zrangebyscore(this.keys.fairPending, "-inf", now)) {
@@ -161,6 +164,10 @@ export class FairWindows {
       try {
         result = await this.allocate(dropId);
       } catch (err) {
+        if (isPresenceUnavailable(err)) {
+          deferred ??= err as LivedropError;
+          continue;
+        }
         if (!(isLivedropError(err) && err.code === ErrorCode.DROP_NOT_FOUND)) throw err;
         await this.redis.zrem(this.keys.fairPending, dropId);
         continue;
@@ -173,6 +180,11 @@ export class FairWindows {
         await this.redis.zadd(this.keys.fairPending, "XX", result.dueAt, dropId);
       if (result.allocated && result.allocatedNow) done.push(result);
     }
+    if (deferred)
+      throw new LivedropError(deferred.code, deferred.message, {
+        ...deferred.details,
+        allocated: done.map((a) => a.dropId),
+      });
     return done;
   }
 

@@ -32,7 +32,12 @@ export { type DropLogEntry, streamIdSchema } from "./event-log.ts";
 export { parseEventMessage } from "./events.ts";
 export { drawInputOf, type FairAllocation, type FairDraw, type FairEntryResult } from "./fair.ts";
 export { nextWakeMs } from "./fair-pass.ts";
-export { type EligibleAtDraw, presenceFlags } from "./giveaway.ts";
+export {
+  type EligibleAtDraw,
+  isPresenceUnavailable,
+  PRESENCE_UNAVAILABLE,
+  presenceFlags,
+} from "./giveaway.ts";
 export { type DropKeys, dropIdOfReservation, type KeySpace, keySpace, stateField } from "./keys.ts";
 export { OUTBOX_GROUP, OutboxConsumer, type OutboxEntry } from "./outbox.ts";
 export {
