@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { auctionsConfigFields } from "./config-auctions.ts";
 import { gatewayConfigFields } from "./config-gateway.ts";
 import { mediaConfigFields } from "./config-media.ts";
 import { reportsConfigFields } from "./config-reports.ts";
@@ -209,6 +210,7 @@ export const configSchema = z.object({
   ...mediaConfigFields,
   ...telemetryConfigFields,
   ...reportsConfigFields,
+  ...auctionsConfigFields,
   LIVEDROP_PAYMENT_RECONCILE_MS: z.coerce
     .number()
     .int()

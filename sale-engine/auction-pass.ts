@@ -3,7 +3,8 @@ import type { Auctions } from "./auction.ts";
 import { AUCTION_DEFAULTS, auctionPassIntervalMsSchema } from "./auction-schema.ts";
 
 /**
- * Settles auctions whose end has passed, every `intervalMs` (default 250 ms): the winner's hold
+ * Settles auctions whose end has passed, every `intervalMs` (default 250 ms; the worker passes
+ * LIVEDROP_AUCTION_PASS_MS): the winner's hold
  * is placed within about one interval of the end. Errors (Redis restarting) are logged, not
  * thrown; an auction that failed is retried on the next pass.
  */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Defaults of the auction options (and of their LIVEDROP_AUCTION_* settings). */
+/** Defaults of the auction options (the same as their LIVEDROP_AUCTION_* settings, core/config-auctions.ts). */
 export const AUCTION_DEFAULTS = {
   /** Bids kept in each auction's history stream (MAXLEN ~). */
   historyLength: 1_000,

@@ -1,4 +1,4 @@
-import type { RedisClient, ScriptReply } from "../core/index.ts";
+import type { Config, RedisClient, ScriptReply } from "../core/index.ts";
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, validate } from "../core/index.ts";
 import {
   type AuctionDefinition,
@@ -23,10 +23,17 @@ export interface AuctionsOptions {
   readonly engine: SaleEngine;
   /** A connection to the engine's Redis; default the engine's own. */
   readonly redis?: RedisClient;
-  /** Bids kept in each auction's history stream (approximate, MAXLEN ~). Default 1000. */
+  /**
+   * Bids kept in each auction's history stream (approximate, MAXLEN ~). Default
+   * LIVEDROP_AUCTION_HISTORY_LENGTH from `config`, else 1000.
+   */
   readonly historyLength?: number;
-  /** Most auctions one settleDue call settles. Default 100. */
+  /** Most auctions one settleDue call settles. Default LIVEDROP_AUCTION_SETTLE_BATCH, else 100. */
   readonly settleBatch?: number;
+  /** The deployment's settings, used where the options above are not given. */
+  readonly config?: Partial<
+    Pick<Config, "LIVEDROP_AUCTION_HISTORY_LENGTH" | "LIVEDROP_AUCTION_SETTLE_BATCH">
+  >;
 }
 
 /** The step a bid must add at `price`: the last row whose `fromMinor` is at most the price. */
@@ -80,12 +87,14 @@ export class Auctions {
     this.cmd = registerScripts(this.redis);
     this.historyLength = validate(
       auctionHistoryLengthSchema,
-      options.historyLength ?? AUCTION_DEFAULTS.historyLength,
+      options.historyLength ??
+        options.config?.LIVEDROP_AUCTION_HISTORY_LENGTH ??
+        AUCTION_DEFAULTS.historyLength,
       "auction history length",
     );
     this.settleBatch = validate(
       auctionSettleBatchSchema,
-      options.settleBatch ?? AUCTION_DEFAULTS.settleBatch,
+      options.settleBatch ?? options.config?.LIVEDROP_AUCTION_SETTLE_BATCH ?? AUCTION_DEFAULTS.settleBatch,
       "auction settle batch",
     );
   }

@@ -219,6 +219,18 @@ describe("auctions", () => {
     });
   });
 
+  it("takes its limits from the deployment's settings and refuses bad ones", async () => {
+    const small = await Auctions.create({ engine, config: { LIVEDROP_AUCTION_HISTORY_LENGTH: 2 } });
+    const def = await auction(60_000);
+    await small.open(def);
+    await small.bid({ dropId: def.dropId, userId: "ann", maxMinor: 1_000, idempotencyKey: key() });
+    expect(await small.history(def.dropId, 2)).toHaveLength(1);
+    await expect(small.history(def.dropId, 3)).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(Auctions.create({ engine, settleBatch: 0 })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+  });
+
   it("the auction pass settles auctions whose end has passed", async () => {
     const def = await auction(500);
     await auctions.open(def);
