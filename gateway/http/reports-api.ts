@@ -1,4 +1,4 @@
-import type { RedisClient } from "../../core/index.ts";
+import type { Logger, RedisClient } from "../../core/index.ts";
 import { ValidationError, validate } from "../../core/index.ts";
 import {
   DEFAULT_REPORT_LIMITS,
@@ -6,8 +6,10 @@ import {
   dropSales,
   type FunnelSource,
   hourlySales,
+  type OrderStore,
   type ReportLimits,
   type ReportScope,
+  ReportsPass,
   roomSummary,
   toCsv,
 } from "../../orders/index.ts";
@@ -20,6 +22,7 @@ import {
   roomIdSchema,
   roomSummarySchema,
 } from "../../protocol/index.ts";
+import type { SaleEngine } from "../../sale-engine/index.ts";
 import { roomViewers } from "../rooms/viewer-counts.ts";
 import type { BuyClicks } from "./buy-clicks.ts";
 import { parseQuery } from "./query.ts";
@@ -177,4 +180,32 @@ export function gatewayFunnelSource(redis: RedisClient, keyPrefix: string, click
       );
     },
   };
+}
+
+export interface GatewayReportsOptions {
+  readonly engine: SaleEngine;
+  readonly store: OrderStore;
+  readonly redis: RedisClient;
+  readonly keyPrefix: string;
+  readonly clicks: BuyClicks;
+  readonly limits?: ReportLimits;
+  readonly log: Logger;
+}
+
+/**
+ * The reports pass of a gateway node (funnel snapshots, end-of-live summaries) on its live lane,
+ * started; stop it with `stop()` when the node closes.
+ */
+export function startGatewayReports(o: GatewayReportsOptions): ReportsPass {
+  const limits = o.limits ?? DEFAULT_REPORT_LIMITS;
+  return new ReportsPass({
+    engine: o.engine,
+    store: o.store,
+    funnel: gatewayFunnelSource(o.redis, o.keyPrefix, o.clicks),
+    dir: limits.dir,
+    funnelSnapshotS: limits.funnelSnapshotS,
+    summaryIntervalS: limits.summaryIntervalS,
+    summaryScanDrops: limits.summaryScanDrops,
+    log: o.log,
+  }).start();
 }

@@ -1,6 +1,15 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { childLogger } from "../../core/index.ts";
+import { BuyClicks } from "../../gateway/http/buy-clicks.ts";
+import { gatewayFunnelSource, startGatewayReports } from "../../gateway/http/reports-api.ts";
+import { ViewerCounts } from "../../gateway/rooms/viewer-counts.ts";
+import { DEFAULT_REPORT_LIMITS } from "../../orders/index.ts";
 import { dropSalesReportSchema, hourlySalesReportSchema, roomSummarySchema } from "../../protocol/index.ts";
 import { useGatewayStack } from "../harness/gateway.ts";
+import { dropDefinition } from "../sale-engine/fixtures.ts";
 
 /**
  * The report downloads over HTTP: a host of the room gets its room's figures as CSV or JSON
@@ -121,6 +130,58 @@ describe("report downloads", () => {
       const res = await get(`/api/v1/rooms/${ROOM}/reports/drops?${query}`, host);
       expect(res.status, query).toBe(400);
       expect(JSON.parse(res.text).error.code, query).toBe("INVALID_INPUT");
+    }
+  });
+});
+
+describe("funnel snapshots from a gateway", () => {
+  it("read the room's viewers over the nodes and the drop's buy clicks, unflushed ones included", async () => {
+    const { stack: orders, redis } = stack();
+    const client = redis.client();
+    const log = childLogger("reports-funnel-test");
+    const clicks = new BuyClicks(client, orders.prefix, log);
+    const viewers = new ViewerCounts(
+      client,
+      orders.prefix,
+      () => new Map([["funnel-room", 7]]),
+      () => {},
+      log,
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-gw-reports-"));
+    const pass = startGatewayReports({
+      engine: orders.engine,
+      store: orders.store,
+      redis: client,
+      keyPrefix: orders.prefix,
+      clicks,
+      limits: { ...DEFAULT_REPORT_LIMITS, dir },
+      log,
+    });
+    try {
+      const { status } = await orders.engine.createDrop(dropDefinition({ roomId: "funnel-room" }));
+      await viewers.report();
+      for (let i = 0; i < 3; i++) clicks.count(status.dropId);
+      await clicks.flush();
+      clicks.count(status.dropId);
+      const read = await gatewayFunnelSource(client, orders.prefix, clicks).read([status]);
+      expect(read.get(status.dropId)).toEqual({ viewers: 7, buyClicks: 4 });
+
+      await pass.tick();
+      const rows = await orders.store.report((db) =>
+        db.query<{ viewers: number; buy_clicks: unknown; final: boolean }>(
+          "SELECT viewers, buy_clicks, final FROM drop_funnel_snapshots WHERE drop_id = $1",
+          [status.dropId],
+        ),
+      );
+      expect(rows.map((r) => ({ ...r, buy_clicks: Number(r.buy_clicks) }))).toEqual([
+        { viewers: 7, buy_clicks: 4, final: false },
+      ]);
+    } finally {
+      await pass.stop();
+      viewers.close();
+      await clicks.close();
+      client.disconnect();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
