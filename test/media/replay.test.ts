@@ -34,7 +34,7 @@ describe("replays of ended broadcasts", () => {
 
   const list = async (r: string) => replayListSchema.parse((await s.api("", "GET", `/replays/${r}`)).json);
 
-  it("the host's stop keeps the stream as a VOD playlist with its segments", async () => {
+  it("the host's stop keeps the stream, across an ffmpeg restart, as a VOD playlist with its segments", async () => {
     const host = await s.token("replay-host", "host", [room]);
     broadcast = await startBroadcast({
       source: "testsrc",
@@ -58,6 +58,15 @@ describe("replays of ended broadcasts", () => {
       30_000,
     );
     expect((await list(room)).replays).toEqual([]);
+    // An ffmpeg restart mid-broadcast starts a new run of segments: kept, after a discontinuity.
+    const beforeCrash = s.tier.replays?.recording(room)?.segmentCount ?? 0;
+    s.tier.hls.get(room)?.crashFfmpeg();
+    await waitFor(
+      "2 segments of the restarted ffmpeg",
+      () => s.tier.replays?.recording(room)?.segmentCount ?? 0,
+      (n) => n >= beforeCrash + 2,
+      30_000,
+    );
 
     const stop = await s.api(host, "POST", `/media/v1/rooms/${room}/stop`);
     expect(stop.status).toBe(200);
@@ -86,6 +95,7 @@ describe("replays of ended broadcasts", () => {
     expect(text).toContain("#EXT-X-PLAYLIST-TYPE:VOD");
     expect(text.trim().endsWith("#EXT-X-ENDLIST")).toBe(true);
     expect(text).toContain("#EXT-X-PROGRAM-DATE-TIME:");
+    expect(text).toContain("#EXT-X-DISCONTINUITY");
     const segments = text.split("\n").filter((l) => l.endsWith(".ts"));
     expect(segments).toHaveLength(replay.segments);
 
