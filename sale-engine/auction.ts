@@ -121,7 +121,11 @@ export class Auctions {
     const existing = await this.redis.hget(k.auction, "params");
     if (existing !== null) {
       if (existing !== params) throw scriptError("DROP_CONFLICT", { dropId: d.dropId });
-      return { opened: false, status: await this.status(d.dropId) };
+      const status = await this.status(d.dropId);
+      // an open that crashed before its index entry: written now (settleDue takes it out again)
+      if (status.state !== "settled")
+        await this.redis.zadd(this.engine.keys.auctionsPending, "NX", status.endsAt, d.dropId);
+      return { opened: false, status };
     }
     const now = await this.engine.serverTime();
     const startsAt = d.startsAt ?? now;

@@ -62,7 +62,12 @@ describe("auctions", () => {
     const { opened, status } = await auctions.open(def);
     expect(opened).toBe(true);
     expect(status).toMatchObject({ state: "live", priceMinor: 1_000, leader: null, minNextMinor: 1_000 });
+    // an open that crashed before its pending-index entry is repaired by opening again
+    await redis.client().zrem(engine.keys.auctionsPending, def.dropId);
     expect((await auctions.open(def)).opened).toBe(false);
+    expect(Number(await redis.client().zscore(engine.keys.auctionsPending, def.dropId))).toBe(
+      def.startsAt! + def.durationMs,
+    );
     await expect(auctions.open({ ...def, durationMs: 20_000 })).rejects.toMatchObject({
       code: "DROP_CONFLICT",
     });
