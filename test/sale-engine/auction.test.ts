@@ -2,6 +2,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuctionDefinition } from "../../protocol/index.ts";
 import { Auctions, SaleEngine, startAuctionPass } from "../../sale-engine/index.ts";
+import { registerScripts } from "../../sale-engine/scripts.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
 import { dropDefinition, eventsOf, invariant, key, until } from "./fixtures.ts";
 
@@ -222,6 +223,61 @@ describe("auctions", () => {
     await expect(auctions.open({ ...def, antiSnipeMs: 5_000 })).rejects.toMatchObject({
       code: "INVALID_INPUT",
     });
+  });
+
+  it("answers a script called directly with bad arguments INVALID_INPUT, writing nothing", async () => {
+    const def = await auction(60_000);
+    await auctions.open(def);
+    const k = engine.keys.drop(def.dropId);
+    const cmd = registerScripts(redis.client());
+    const bid = (user: string, max: string, mask: string, logLen = "100") =>
+      cmd.ldAuctionBid(
+        k.auction,
+        k.bidders,
+        k.bids,
+        k.state,
+        k.events,
+        k.log,
+        def.dropId,
+        user,
+        max,
+        "k1",
+        mask,
+        logLen,
+        "100",
+      );
+    const bad: [string, string, string, string?][] = [
+      ["a|b", "1000", "ab"],
+      ["ann", "1000.5", "ab"],
+      ["ann", "-1", "ab"],
+      ["ann", "1e13", "ab"],
+      ["ann", "1000", "no-hex"],
+      ["ann", "1000", "ab", "0"],
+    ];
+    for (const [user, max, mask, logLen] of bad) {
+      expect(await bid(user, max, mask, logLen)).toEqual([0, "INVALID_INPUT"]);
+    }
+    expect(
+      await cmd.ldAuctionSettle(k.auction, k.bidders, k.state, k.holds, k.outbox, k.events, k.log, '"x', 100),
+    ).toEqual([0, "INVALID_INPUT"]);
+    const open = await cmd.ldAuctionOpen(
+      k.auction,
+      k.state,
+      k.events,
+      k.log,
+      def.dropId,
+      "{}",
+      1,
+      0,
+      1,
+      -1,
+      0,
+      "0:1",
+      "ab",
+      100,
+    );
+    expect(open).toEqual([0, "INVALID_INPUT"]);
+    expect(await auctions.status(def.dropId)).toMatchObject({ bids: 0, leader: null });
   });
 
   it("takes its limits from the deployment's settings and refuses bad ones", async () => {
