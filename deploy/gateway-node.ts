@@ -9,7 +9,12 @@ import {
   redisTargetFromConfig,
 } from "../core/index.ts";
 import { GatewayServer, gatewayLimitsFromConfig } from "../gateway/index.ts";
-import { Checkout, type OrderStore, SandboxPaymentProvider } from "../orders/index.ts";
+import {
+  Checkout,
+  type OrderStore,
+  reportLimitsFromConfig,
+  SandboxPaymentProvider,
+} from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import { type OpenShadowLane, openShadowLane } from "./shadow-lane.ts";
 
@@ -58,6 +63,7 @@ export async function startGatewayNode(
     subscriber,
     keyPrefix: cfg.LIVEDROP_KEY_PREFIX,
     limits: gatewayLimitsFromConfig(cfg),
+    reports: { limits: reportLimitsFromConfig(cfg), pass: true },
     reusePort: cfg.GATEWAY_REUSE_PORT,
     log,
     // Browsers reach the media tier here (signaling, events, HLS).

@@ -3,7 +3,13 @@ import type { Registry } from "prom-client";
 import type { TokenService } from "../auth/index.ts";
 import { ShadowSwitch } from "../auth/index.ts";
 import { ErrorCode, type Logger, RateLimiter, type RedisClient, SetupError } from "../core/index.ts";
-import { AuditInbox, type Checkout, type OrderStore } from "../orders/index.ts";
+import {
+  AuditInbox,
+  type Checkout,
+  type OrderStore,
+  type ReportLimits,
+  type ReportsPass,
+} from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import { ClientAddress } from "./client-address.ts";
 import { registerApi } from "./http/api.ts";
@@ -11,6 +17,7 @@ import { BuyClicks } from "./http/buy-clicks.ts";
 import { handle } from "./http/handler.ts";
 import { Insights } from "./http/insights.ts";
 import { registerInsightsApi } from "./http/insights-api.ts";
+import { startGatewayReports } from "./http/reports-api.ts";
 import { refusedForFraming } from "./http/request-framing.ts";
 import { type GuardedResponse, send, sendError, sendJson } from "./http/respond.ts";
 import { ApiRouter, type RouteRule } from "./http/router.ts";
@@ -55,6 +62,11 @@ export interface GatewayServerOptions {
   /** The shadow (load-test) lane; absent: shadow tokens are refused (SHADOW_DISABLED). */
   readonly shadow?: ShadowLane;
   /**
+   * Report downloads' limits, and whether this node runs the reports pass (funnel snapshots and
+   * end-of-live summaries, LIVEDROP_REPORTS_*). Absent: the defaults, and no pass (tests).
+   */
+  readonly reports?: { readonly limits: ReportLimits; readonly pass: boolean };
+  /**
    * Share the port with other processes (SO_REUSEPORT). Default false: the port is exclusive, so
    * a second server on a taken port fails instead of silently taking a share of its connections.
    */
@@ -89,6 +101,8 @@ export class GatewayServer {
   private readonly retention: RoomRetention[];
   /** Moves the audit rows CLI commands handed over through Redis into the live audit log. */
   private readonly auditInbox: AuditInbox;
+  /** Funnel snapshots and end-of-live summaries, when this node runs them. */
+  private readonly reportsPass: ReportsPass | undefined;
 
   private constructor(
     private readonly o: GatewayServerOptions,
@@ -131,6 +145,17 @@ export class GatewayServer {
       metrics: this.metrics,
       log: o.log,
     });
+    this.reportsPass = o.reports?.pass
+      ? startGatewayReports({
+          engine: o.engine,
+          store: o.store,
+          redis: o.redis,
+          keyPrefix: o.keyPrefix,
+          clicks: this.clicks,
+          limits: o.reports.limits,
+          log: o.log,
+        })
+      : undefined;
     const countBuy = (dropId: string, kind?: "click" | "entry") => this.clicks.count(dropId, kind);
     this.sockets = new SocketServer(this.app, {
       engine: o.engine,
@@ -216,6 +241,7 @@ export class GatewayServer {
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     await Promise.all([...this.retention.map((r) => r.stop()), this.auditInbox.stop()]);
+    await this.reportsPass?.stop();
     await this.clicks.close();
     await this.insights.close();
   }
@@ -273,6 +299,7 @@ export class GatewayServer {
       shadowSwitch: this.shadowSwitch,
       hasShadowLane: this.o.shadow !== undefined,
       drawCacheMs: this.limits.drawCacheMs,
+      ...(this.o.reports ? { reportLimits: this.o.reports.limits } : {}),
     });
     const mediaUrl = this.o.mediaUrl ?? "http://127.0.0.1:8090";
     registerInsightsApi(this.router, { insights: this.insights, mediaUrl });

@@ -27,7 +27,7 @@ export async function ensureOrder(
     title: drop.product.title,
     qty: hold.qty,
     // The record carries its own price when the hold was placed at another than the list price.
-    unitPriceMinor: unitPriceOf(hold as { priceMinor?: number }, drop),
+    unitPriceMinor: unitPriceOf(hold, drop),
     currency: drop.product.currency,
     holdDeadline: hold.deadline,
     format: formatOf(drop),

@@ -162,6 +162,8 @@ export const drawResponseSchema = z.object({
       position: countSchema,
     }),
   ),
+  /** Entry ids a giveaway's draw skipped (their users were not in the room): each gets 0. */
+  skipped: z.array(z.string()),
   /** verifyDraw run on this very list: ok, or why it does not match. */
   verified: z.object({ ok: z.boolean(), reason: z.string().optional() }),
 });

@@ -836,7 +836,7 @@ function formatOf(fmt: string | undefined): DropFormat {
 
 /** A reservation record as stored by the scripts: `user|qty|deadline|status|idempotencyKey`. */
 function parseReservation(reservationId: string, raw: string): ReservationRecord {
-  const [userId = "", qty = "0", deadline = "0", status = "H", idempotencyKey = ""] = raw.split("|");
+  const [userId = "", qty = "0", deadline = "0", status = "H", idempotencyKey = "", price] = raw.split("|");
   return {
     reservationId,
     dropId: dropIdOfReservation(reservationId),
@@ -845,5 +845,7 @@ function parseReservation(reservationId: string, raw: string): ReservationRecord
     deadline: Number(deadline),
     status: STATUS_OF[status] ?? "held",
     idempotencyKey,
+    // Only a hold placed at its own price (an auction's) records one.
+    ...(price ? { priceMinor: Number(price) } : {}),
   };
 }

@@ -99,6 +99,8 @@ export interface ReservationRecord {
   readonly deadline: number;
   readonly status: ReservationStatus;
   readonly idempotencyKey: string;
+  /** The unit price of a hold placed at its own price (an auction's); absent: the product's. */
+  readonly priceMinor?: number;
 }
 
 export interface SettleResult {

@@ -27,7 +27,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerRoomDropsRoute(router);
   registerDelayApi(router);
   registerDrawApi(router, d.drawCacheMs);
-  registerReportsApi(router);
+  registerReportsApi(router, d.reportLimits);
 
   router.route({
     method: "post",

@@ -40,6 +40,7 @@ export async function publishedDraw(engine: SaleEngine, dropId: string): Promise
       granted: r.granted,
       position: i + 1,
     })),
+    skipped: [...draw.skipped],
     verified: verdict.ok ? { ok: true } : { ok: false, reason: verdict.reason },
   };
 }

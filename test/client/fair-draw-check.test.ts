@@ -22,10 +22,17 @@ interface Raw {
 }
 
 /** A draw published the way the gateway does: entries in draw order, users masked. */
-function published(seed: string, stock: number, perUserLimit: number, raw: readonly Raw[]): PublishedDraw {
+function published(
+  seed: string,
+  stock: number,
+  perUserLimit: number,
+  raw: readonly Raw[],
+  skipped: readonly string[] = [],
+): PublishedDraw {
   const entries = raw.map((e) => ({ entryId: e.entryId, user: maskUser(seed, e.userId), qty: e.qty }));
-  const result = allocate(seed, { stock, perUserLimit, entries });
+  const result = allocate(seed, { stock, perUserLimit, entries, skipped });
   return {
+    skipped,
     seedHash: seedHashOf(seed),
     seed,
     stock,
@@ -73,6 +80,37 @@ describe("the browser's draw verifier agrees with the engine's draw", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("a giveaway's skipped entries get 0 in both, and a skipped id that is no entry is a difference", async () => {
+    await fc.assert(
+      fc.asyncProperty(rawEntries, fc.integer({ min: 0, max: 30 }), async (raw, stock) => {
+        const { seed } = newSeed();
+        // Every other entry was absent at the draw.
+        const skipped = raw.filter((_, i) => i % 2 === 1).map((e) => e.entryId);
+        const draw = published(seed, stock, 1, raw, skipped);
+        const check = await checkDraw(draw);
+        expect(check.differences).toEqual([]);
+        for (const e of check.entries) if (skipped.includes(e.entry)) expect(e.granted).toBe(0);
+        const engine = verifyDraw(
+          seed,
+          seedHashOf(seed),
+          {
+            stock,
+            perUserLimit: 1,
+            entries: raw.map((e) => ({ ...e, user: maskUser(seed, e.userId) })),
+            skipped,
+          },
+          draw.entries.map((e) => ({ entryId: e.entry, granted: e.granted })),
+        );
+        expect(engine.ok).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+    const { seed } = newSeed();
+    const draw = published(seed, 1, 1, [{ entryId: "e1", userId: "u1", qty: 1 }]);
+    const tampered = await checkDraw({ ...draw, skipped: ["not-an-entry"] });
+    expect(tampered.differences).toContainEqual({ kind: "unknownSkipped", entry: "not-an-entry" });
   });
 
   it("a buyer's mask computed in the browser is the engine's", async () => {

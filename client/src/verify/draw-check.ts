@@ -8,7 +8,8 @@
  * - ticket of an entry = HMAC-SHA256(key = seed bytes, message = entry id as UTF-8), hex;
  * - order: entries sorted by entry id (code-unit order), then by ticket ascending (ties by id);
  * - allocation: walking the order with the stock left and each masked user's units so far, an
- *   entry gets min(qty, left, perUserLimit - units of its user).
+ *   entry gets min(qty, left, perUserLimit - units of its user); an entry the draw skipped (a
+ *   giveaway's entrant not in the room at the draw) gets 0 and takes nothing.
  */
 
 /** One published entry (GET /api/v1/drops/:dropId/draw `entries`). */
@@ -26,6 +27,8 @@ export interface PublishedDraw {
   readonly stock: number;
   readonly perUserLimit: number;
   readonly entries: readonly PublishedEntry[];
+  /** Entry ids skipped at a giveaway's draw; absent or empty for other draws. */
+  readonly skipped?: readonly string[];
 }
 
 export interface CheckedEntry {
@@ -42,6 +45,7 @@ export type Difference =
   | { readonly kind: "badSeed" }
   | { readonly kind: "hash"; readonly hash: string }
   | { readonly kind: "duplicate"; readonly entry: string }
+  | { readonly kind: "unknownSkipped"; readonly entry: string }
   | { readonly kind: "order"; readonly position: number; readonly got: string; readonly want: string }
   | { readonly kind: "granted"; readonly entry: string; readonly got: number; readonly want: number };
 
@@ -121,13 +125,15 @@ export async function checkDraw(draw: PublishedDraw): Promise<DrawCheck> {
     if (byId.has(e.entry)) differences.push({ kind: "duplicate", entry: e.entry });
     else byId.set(e.entry, e);
   }
+  const skipped = new Set(draw.skipped);
+  for (const id of skipped) if (!byId.has(id)) differences.push({ kind: "unknownSkipped", entry: id });
   const order = await drawOrderOf(seed, [...byId.keys()]);
   let left = draw.stock;
   const units = new Map<string, number>();
   const entries = order.map((id): CheckedEntry => {
     const e = byId.get(id) as PublishedEntry;
     const used = units.get(e.user) ?? 0;
-    const granted = Math.max(0, Math.min(e.qty, left, draw.perUserLimit - used));
+    const granted = skipped.has(id) ? 0 : Math.max(0, Math.min(e.qty, left, draw.perUserLimit - used));
     left -= granted;
     units.set(e.user, used + granted);
     if (granted !== e.granted)

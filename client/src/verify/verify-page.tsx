@@ -30,6 +30,8 @@ function differenceText(t: (k: MessageKey, p?: Record<string, string | number>) 
       return t("verify.hashBad", { hash: d.hash });
     case "duplicate":
       return t("verify.diff.duplicate", { entry: d.entry });
+    case "unknownSkipped":
+      return t("verify.diff.unknownSkipped", { entry: d.entry });
     case "order":
       return t("verify.diff.order", { i: d.position, got: d.got || "–", want: d.want });
     case "granted":

@@ -121,6 +121,7 @@ export const en = {
   "verify.diff.order": "Position {i}: listed {got}, the draw gives {want}",
   "verify.diff.granted": "Entry {entry}: {got} granted, the draw gives {want}",
   "verify.diff.duplicate": "Entry {entry} appears twice",
+  "verify.diff.unknownSkipped": "Skipped entry {entry} is not in the list",
   "verify.diff.badSeed": "The seed is not 64 hex characters",
 
   "chat.title": "Chat",

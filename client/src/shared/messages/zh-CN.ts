@@ -119,6 +119,7 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "verify.diff.order": "第 {i} 位：列出的是 {got}，抽签结果是 {want}",
   "verify.diff.granted": "报名 {entry}：分配了 {got} 件，抽签结果是 {want} 件",
   "verify.diff.duplicate": "报名 {entry} 出现了两次",
+  "verify.diff.unknownSkipped": "被跳过的报名 {entry} 不在名单中",
   "verify.diff.badSeed": "种子不是 64 位十六进制字符",
 
   "chat.title": "聊天",
