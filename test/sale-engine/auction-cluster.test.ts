@@ -32,7 +32,7 @@ describe("auctions on Redis Cluster", () => {
         dropId: d.dropId,
         roomId: d.roomId,
         product: { ...d.product, priceMinor: 500 },
-        startsAt: now - 10_000 + 2_000,
+        startsAt: now - 10_000 + 4_000,
         durationMs: 10_000,
         increments: [{ fromMinor: 0, stepMinor: 50 }],
         antiSnipeMs: 0,

@@ -35,7 +35,7 @@ describe("auction orders", () => {
       dropId,
       roomId: d.roomId,
       product: { ...d.product, priceMinor: 2_000 },
-      startsAt: (await stack.engine.serverTime()) - 10_000 + 1_000,
+      startsAt: (await stack.engine.serverTime()) - 10_000 + 3_000,
       durationMs: 10_000,
       increments: [{ fromMinor: 0, stepMinor: 200 }],
       antiSnipeMs: 0,

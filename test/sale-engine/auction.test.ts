@@ -72,6 +72,8 @@ describe("auctions", () => {
     await expect(auctions.open({ ...def, durationMs: 20_000 })).rejects.toMatchObject({
       code: "DROP_CONFLICT",
     });
+    // before the end, settle changes nothing and names the end
+    expect(await auctions.settle(def.dropId)).toMatchObject({ settled: false, endsAt: status.endsAt });
     const drop = await engine.status(def.dropId);
     expect(drop).toMatchObject({ state: "paused", available: 1, initial: 1, perUserLimit: 1 });
     await expect(
@@ -122,13 +124,13 @@ describe("auctions", () => {
   });
 
   it("moves the end by the anti-snipe window, never in sudden death, and refuses bids after it", async () => {
-    const snipe = await auction(800, { antiSnipeMs: 5_000, suddenDeath: false });
+    const snipe = await auction(3_000, { antiSnipeMs: 5_000, suddenDeath: false });
     await auctions.open(snipe);
     const before = await engine.serverTime();
     const a = await bid(snipe.dropId, "ann", 1_000);
     expect(a.extended).toBe(true);
     expect(a.endsAt).toBeGreaterThanOrEqual(before + 5_000);
-    const sudden = await auction(1_500);
+    const sudden = await auction(3_000);
     await auctions.open(sudden);
     const b = await bid(sudden.dropId, "ann", 1_000);
     expect(b).toMatchObject({ extended: false, endsAt: sudden.startsAt! + sudden.durationMs });
@@ -137,12 +139,11 @@ describe("auctions", () => {
   });
 
   it("settles to a hold at the winning price, then hands an unpaid unit to the runner-ups at their maximum", async () => {
-    const def = await auction(1_500);
+    const def = await auction(3_000);
     await auctions.open(def);
     await bid(def.dropId, "ann", 4_000);
     await bid(def.dropId, "bob", 2_500);
     await bid(def.dropId, "cy", 3_000);
-    expect((await auctions.settle(def.dropId)).settled).toBe(false);
     const result = await settled(def.dropId);
     expect(result).toMatchObject({ reserveMet: true, winner: "ann", priceMinor: 3_100, runnerUps: 2 });
     expect(await auctions.settle(def.dropId)).toMatchObject({ ...result, replayed: true });
@@ -175,7 +176,7 @@ describe("auctions", () => {
   });
 
   it("ends without a hold when the reserve is not met, and raises the price to a reserve that is", async () => {
-    const unmet = await auction(1_000, { reserveMinor: 5_000 });
+    const unmet = await auction(2_500, { reserveMinor: 5_000 });
     await auctions.open(unmet);
     await bid(unmet.dropId, "ann", 4_999);
     expect(await settled(unmet.dropId)).toMatchObject({
@@ -186,7 +187,7 @@ describe("auctions", () => {
     expect(await engine.status(unmet.dropId)).toMatchObject({ state: "ended", available: 1, held: 0 });
     expect(await auctions.status(unmet.dropId)).toMatchObject({ state: "settled", reserveMet: false });
 
-    const met = await auction(1_000, { reserveMinor: 2_000 });
+    const met = await auction(2_500, { reserveMinor: 2_000 });
     await auctions.open(met);
     await bid(met.dropId, "ann", 2_500);
     await bid(met.dropId, "bob", 1_500);
@@ -293,7 +294,7 @@ describe("auctions", () => {
   });
 
   it("the auction pass settles auctions whose end has passed", async () => {
-    const def = await auction(500);
+    const def = await auction(2_000);
     await auctions.open(def);
     await bid(def.dropId, "ann", 1_000);
     const pass = startAuctionPass(auctions, pino({ level: "silent" }), 20);
