@@ -2,23 +2,7 @@
  * Every contract that crosses a process: wire frames, ids, drop fields, quantity bounds. Imports
  * zod only, so the browser client bundles it and every server folder may import it.
  */
-export {
-  CLIENT_FRAME_TYPES,
-  type ClientFrame,
-  type ClientFrameType,
-  clientFrameSchema,
-  type DelayFrame,
-  type DelaySource,
-  delayFrame,
-  delaySourceSchema,
-  type HostAction,
-  type HostActionKind,
-  hostAction,
-  hostActionKindSchema,
-  MAX_REPORTED_DELAY_MS,
-  type ModerationAction,
-  moderationAction,
-} from "./client-frames.ts";
+
 export {
   AUCTION_LIMITS,
   type AuctionDefinition,
@@ -38,6 +22,23 @@ export {
   type IncrementRow,
   incrementTableSchema,
 } from "./auction.ts";
+export {
+  CLIENT_FRAME_TYPES,
+  type ClientFrame,
+  type ClientFrameType,
+  clientFrameSchema,
+  type DelayFrame,
+  type DelaySource,
+  delayFrame,
+  delaySourceSchema,
+  type HostAction,
+  type HostActionKind,
+  hostAction,
+  hostActionKindSchema,
+  MAX_REPORTED_DELAY_MS,
+  type ModerationAction,
+  moderationAction,
+} from "./client-frames.ts";
 export { bestOffset, type ClockEstimate, type ClockSample, clockOffset } from "./clock.ts";
 export {
   type DecodeFailure,
@@ -48,7 +49,6 @@ export {
   type FrameData,
 } from "./codec.ts";
 export { CLOSE_ACTION, type CloseAction, CloseCode, closeAction, WireErrorCode } from "./codes.ts";
-export * from "./coupon.ts";
 export {
   type BuyInput,
   buyBodySchema,
@@ -69,6 +69,7 @@ export {
   restockBodySchema,
   restockInputSchema,
 } from "./commands.ts";
+export * from "./coupon.ts";
 export { type Decoded, decodeFailure, decodeJson } from "./decode.ts";
 export {
   type DropDefinition,
