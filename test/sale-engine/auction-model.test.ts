@@ -10,7 +10,7 @@ import { dropDefinition, eventsOf, invariant, until } from "./fixtures.ts";
  * Property test of auctions on a real Redis against a plain model: random bid sequences from
  * several users (amounts around the next acceptable bid, so many are refused), retries with the
  * same idempotency key (same amount: the recorded answer; another amount: refused), invalid input
- * and clock steps (real time: each auction ends about 1 s after it opens, sudden death or with
+ * and clock steps (real time: each auction ends about 1.5 s after it opens, sudden death or with
  * a 1 s anti-snipe window). The model computes the leader and price from scratch from every
  * bidder's maximum. After every step: the leader is the highest maximum (earlier bid on ties),
  * the price is the eBay price, no bid below the increment was taken, and the end moved only as
@@ -25,7 +25,7 @@ const INCREMENTS: IncrementRow[] = [
   { fromMinor: 2_000, stepMinor: 250 },
   { fromMinor: 4_000, stepMinor: 500 },
 ];
-const ENDS_IN_MS = 1_000;
+const ENDS_IN_MS = 1_500;
 const SNIPE_MS = 1_000;
 
 type Op =
