@@ -11,7 +11,8 @@
 -- Returns: {1, leading, price, max, ends, extended, bids, minNext, replayed}
 --          (an accepted bid is recorded per user and key: a retry with the same key and maximum
 --          gets the recorded answer, replayed = 1, whatever happened since)
---        | {0, CODE, min} with CODE one of AUCTION_NOT_STARTED, AUCTION_ENDED, BID_TOO_LOW (min:
+--        | {0, CODE, min} with CODE one of AUCTION_NOT_STARTED, AUCTION_ENDED (also once the backing
+--          drop was ended by hand), BID_TOO_LOW (min:
 --          the lowest acceptable bid), ALREADY_LEADING (min: above the bidder's own maximum):
 --          not recorded, nothing changed
 --        | {0, 'AUCTION_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} | {0, 'INVALID_INPUT'}
@@ -37,7 +38,9 @@ end
 
 local now = now_ms()
 local starts, ends, sp, snipe = tonumber(a[2]), tonumber(a[3]), tonumber(a[4]), tonumber(a[5])
-if a[1] ~= 'open' or now >= ends then return { 0, 'AUCTION_ENDED', 0 } end
+-- a host who ended the backing drop ended the auction with it
+local m = read_meta(state_key)
+if a[1] ~= 'open' or now >= ends or (m and m.mode == 'ended') then return { 0, 'AUCTION_ENDED', 0 } end
 if now < starts then return { 0, 'AUCTION_NOT_STARTED', 0 } end
 
 -- The increment table: rows 'from:step', ascending; the step at price p is the last row from <= p.
@@ -91,7 +94,6 @@ redis.call('HSET', bidders_key, user, max .. '|' .. seq .. '|' .. mask)
 redis.call('XADD', bids_key, 'MAXLEN', '~', hist_len, '*', 't', now, 'u', user, 'k', mask, 'x', max, 'p', price,
   'l', leader, 'lk', lmask)
 
-local m = read_meta(state_key)
 if m then
   local ext = 'false'
   if extended == 1 then ext = 'true' end

@@ -4,7 +4,8 @@
 -- a buyer's hold; the other bidders whose maximum reaches the reserve are queued in the drop's
 -- hand-off queue, highest maximum first (earlier bid first on equal maxima), each at their own
 -- maximum, so a released or expired hold goes to the next of them (lua/_prelude.lua hand_off), and
--- with none left the drop ends. Reserve not met (or no bid): no hold, the drop ends.
+-- with none left the drop ends. Reserve not met (or no bid), or the drop's unit gone (ended or
+-- sold by hand): no hold, reserveMet 0, the drop ends.
 -- KEYS[1] auction hash   KEYS[2] bidders hash   KEYS[3] drop state hash   KEYS[4] holds zset
 -- KEYS[5] outbox stream   KEYS[6] event channel   KEYS[7] event log stream
 -- ARGV[1] drop id   ARGV[2] event log length (entries, MAXLEN ~)
@@ -36,7 +37,9 @@ local events, placed = {}, nil
 local winner, wprice, rid, runners = '', -1, '', 0
 local key = 'auction-' .. drop_id
 local ended_json
-if met and m.mode ~= 'ended' then
+-- The unit must still be there (a host who resumed or ended the drop by hand may have let it go):
+-- never a hold past the stock.
+if met and m.mode ~= 'ended' and m.available >= 1 then
   winner, wprice = leader, math.max(price, rsv)
   m.mode = 'active'
   if now < m.starts then m.starts = now end

@@ -195,6 +195,18 @@ describe("auctions", () => {
     expect(await settled(met.dropId)).toMatchObject({ winner: "ann", priceMinor: 2_000, runnerUps: 0 });
   });
 
+  it("never places a hold past the stock: a unit a host let go by hand settles without a winner", async () => {
+    const def = await auction(2_500);
+    await auctions.open(def);
+    await bid(def.dropId, "ann", 2_000);
+    await engine.end(def.dropId);
+    await expect(bid(def.dropId, "bob", 5_000)).rejects.toMatchObject({ code: "AUCTION_ENDED" });
+    expect(await settled(def.dropId)).toMatchObject({ reserveMet: false, winner: null });
+    const drop = await engine.status(def.dropId);
+    expect(drop).toMatchObject({ state: "ended", held: 0 });
+    invariant(drop);
+  });
+
   it("keeps the bid history newest first, masked for viewers and raw for the host", async () => {
     const def = await auction(60_000);
     await auctions.open(def);
