@@ -307,7 +307,10 @@ export class Auctions {
   async history(dropId: string, limit: number, options: { raw?: boolean } = {}): Promise<BidHistoryEntry[]> {
     const id = validate(dropIdSchema, dropId, "auction id");
     const count = validate(auctionHistoryLengthSchema.max(this.historyLength), limit, "history limit");
-    const entries = await this.redis.xrevrange(this.engine.keys.drop(id).bids, "+", "-", "COUNT", count);
+    const k = this.engine.keys.drop(id);
+    const entries = await this.redis.xrevrange(k.bids, "+", "-", "COUNT", count);
+    if (entries.length === 0 && (await this.redis.exists(k.auction)) === 0)
+      throw scriptError("AUCTION_NOT_FOUND", { dropId: id });
     return entries.map(([, flat]) => {
       const e: Record<string, string> = {};
       for (let i = 0; i + 1 < flat.length; i += 2) e[flat[i] ?? ""] = flat[i + 1] ?? "";

@@ -224,6 +224,10 @@ describe("auctions", () => {
   it("refuses bad input with typed errors", async () => {
     await expect(bid("no-such-auction", "ann", 1_000)).rejects.toMatchObject({ code: "AUCTION_NOT_FOUND" });
     await expect(auctions.settle("no-such-auction")).rejects.toMatchObject({ code: "AUCTION_NOT_FOUND" });
+    await expect(auctions.status("no-such-auction")).rejects.toMatchObject({ code: "AUCTION_NOT_FOUND" });
+    await expect(auctions.history("no-such-auction", 10)).rejects.toMatchObject({
+      code: "AUCTION_NOT_FOUND",
+    });
     await expect(
       auctions.bid({ dropId: "x", userId: "a b", maxMinor: 1, idempotencyKey: "k" }),
     ).rejects.toMatchObject({ code: "INVALID_INPUT" });
