@@ -6,7 +6,13 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../../core/index.ts";
-import { ACTIVE_REPAIR_MS, type SaleEngine, startExpirySweeper } from "../../sale-engine/index.ts";
+import {
+  ACTIVE_REPAIR_MS,
+  Auctions,
+  type SaleEngine,
+  startAuctionPass,
+  startExpirySweeper,
+} from "../../sale-engine/index.ts";
 import { faultPointFromConfig, type PaymentProvider, SandboxPaymentProvider } from "../payments/index.ts";
 import type { OrderStore } from "../store/index.ts";
 import { createPipelineMetrics } from "./metrics.ts";
@@ -97,6 +103,12 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
     ACTIVE_REPAIR_MS,
     o.cfg.LIVEDROP_FAIR_PASS_MS,
   );
+  // Auctions whose end has passed: the winner's hold, placed within about one interval.
+  const auctionPass = startAuctionPass(
+    await Auctions.create({ engine: o.engine, config: o.cfg }),
+    childLogger("auctions"),
+    o.cfg.LIVEDROP_AUCTION_PASS_MS,
+  );
   const reconciler = new Reconciler(
     o.engine,
     o.store,
@@ -135,6 +147,7 @@ export async function startOrderPipeline(o: PipelineOptions): Promise<RunningPip
       await reconciler.stop();
       await paymentReconciler.stop();
       await sweeper.stop();
+      await auctionPass.stop();
       await Promise.all([worker.close(), expirer.close()]);
       await queues.close();
       bull.disconnect();

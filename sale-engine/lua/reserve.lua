@@ -14,6 +14,7 @@
 --          on whatever connection, covers the hold: the write moves that connection's offset)
 --        | {0, CODE, 0} with CODE one of NOT_STARTED, ENDED, PAUSED, NOT_PINNED (a buy-it-now drop
 --          not pinned, see pin.lua), SOLD_OUT, LIMIT_EXCEEDED, ENDED also for a drawn giveaway,
+--          PAUSED always for an auction's unit,
 --          INSUFFICIENT_STOCK: a refusal changes nothing and is not recorded, so a retry with the
 --          same key is evaluated afresh (after T0, a resume or a release it may be held)
 --        | {0, 'DROP_NOT_FOUND'} | {0, 'IDEMPOTENCY_KEY_REUSED'} (the key holds a hold of another qty)
@@ -65,6 +66,9 @@ local now = now_ms()
 local unpinned = v[14] == 'buy_now' and v[15] ~= '1'
 -- A giveaway (field fmt) gives only to its draw: once drawn it takes no buy (ENDED).
 local drawn_giveaway = v[14] == 'giveaway' and v[13]
+-- An auction's unit is sold by its settle only (auction-settle.lua): never to a plain buy, even
+-- when the host resumed its backing drop by hand.
+local auction_unit = v[14] == 'auction'
 -- In the fair window (until allocate.lua marks it allocated), buys are entries.
 local fwin = tonumber(v[12] or '0')
 local fair = fwin > 0 and not v[13] and now >= m.starts
@@ -151,6 +155,7 @@ for i = 0, n - 1 do
         answer = { 2, eid, 0 }
       end
     elseif drawn_giveaway then code = 'ENDED'
+    elseif auction_unit then code = 'PAUSED'
     elseif state == 'scheduled' then code = 'NOT_STARTED'
     elseif state == 'ended' then code = 'ENDED'
     elseif state == 'paused' then code = 'PAUSED'

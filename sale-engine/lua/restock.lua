@@ -6,7 +6,7 @@
 -- ARGV[1] drop id     ARGV[2] qty (> 0)   ARGV[3] ceiling for initial + restocked
 -- ARGV[4] event log length (entries, MAXLEN ~)
 -- Returns: {1, available} | {0, 'DROP_NOT_FOUND'} | {0, 'ENDED'} | {0, 'STOCK_OVERFLOW', room left}
---        | {0, 'INVALID_INPUT'} (bad log length)
+--        | {0, 'INVALID_INPUT'} (bad log length, or an auction's drop: its one unit is the auction's)
 -- Events: stock.restocked, then reservation.placed (via waitlist or handoff) per ticket served
 local state_key, holds_key = KEYS[1], KEYS[4]
 local drop_id, qty, ceiling, log_len = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), log_length(ARGV[4])
@@ -14,6 +14,7 @@ if not log_len then return { 0, 'INVALID_INPUT' } end
 
 local m, initial, restocked = read_meta(state_key, 'initial', 'restocked')
 if not m then return { 0, 'DROP_NOT_FOUND' } end
+if redis.call('HGET', state_key, 'fmt') == 'auction' then return { 0, 'INVALID_INPUT' } end
 local now = now_ms()
 if effective_state(m.mode, m.starts, m.ends, m.available, now) == 'ended' then return { 0, 'ENDED' } end
 restocked = tonumber(restocked)

@@ -79,6 +79,13 @@ describe("auctions", () => {
     await expect(
       engine.reserve({ dropId: def.dropId, userId: "buyer", qty: 1, idempotencyKey: key() }),
     ).rejects.toMatchObject({ code: expect.stringMatching(/PAUSED|NOT_STARTED/) });
+    // A host who resumes the backing drop by hand still sells nothing outside the auction.
+    await engine.launch(def.dropId);
+    await expect(
+      engine.reserve({ dropId: def.dropId, userId: "buyer", qty: 1, idempotencyKey: key() }),
+    ).rejects.toMatchObject({ code: "PAUSED" });
+    await expect(engine.restock(def.dropId, 5)).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    expect(await engine.status(def.dropId)).toMatchObject({ available: 1, held: 0, initial: 1 });
   });
 
   it("prices proxy bids by the second-highest maximum plus one step, capped at the leader's", async () => {
