@@ -1,19 +1,25 @@
+import type { Cluster } from "ioredis";
 import { z } from "zod";
 import { type RedisClient, type ScriptReply, ValidationError, validate } from "../core/index.ts";
 import { userIdSchema } from "../protocol/index.ts";
+import { maskUser } from "./draw.ts";
 import { scriptError } from "./errors.ts";
 import { type KeySpace, stateField } from "./keys.ts";
 import { STATUS_OF } from "./replies.ts";
 import { DEFAULTS } from "./schema.ts";
-import { registerScripts } from "./scripts.ts";
+import { registerScripts, type ScriptCommands } from "./scripts.ts";
 import type { ReservationStatus } from "./types.ts";
 
 /**
  * A user's traces in the sale engine's Redis state, found and erased drop by drop. Per drop the
  * state hash holds `i:<user>|<key>`, `r:<rid>` (buyer in the value) and `u:<user>` fields; the event
  * log and the outbox hold reservation events with `"user":"<id>"`; a fair window's entries hash
- * names the user in its values (the erase script withdraws or renames those entries). Nothing here reads a whole hash
- * or keyspace in one call: drops, fields and stream entries are read page by page.
+ * names the user in its values (the erase script withdraws or renames those entries). An auction
+ * (same id and hash tag as its backing drop) names them in its hash (`leader`, `winner`,
+ * `k:<user>|<key>`), its bidders hash and its bid history stream; a coupon (hash tag
+ * `{coupons:<room>}`) in its `i:<user>|<key>`, `u:<user>` fields and `k:<n>` claim records.
+ * Nothing here reads a whole hash or keyspace in one call: drops, fields, coupon keys and stream
+ * entries are read page by page.
  */
 
 /** Where the engine keeps its state: a SaleEngine fits, or a connection with the lane's key space. */
@@ -105,29 +111,21 @@ async function* knownDrops(t: SaleStateTarget, page: number): AsyncGenerator<Kno
 }
 
 /**
- * The idempotency keys of the user's `i:<user>|<key>` fields in a drop, and their values (with
+ * The suffixes and values of a hash's fields starting with `head`, read with HSCAN MATCH (with
  * `firstOnly`, the scan stops at the first found).
  */
-async function userAttempts(
-  t: SaleStateTarget,
-  dropId: string,
-  userId: string,
+async function fieldsStarting(
+  redis: RedisClient,
+  hash: string,
+  head: string,
   scanCount: number,
   firstOnly = false,
 ): Promise<Map<string, string>> {
-  const head = `i:${userId}|`;
   const match = `${globLiteral(head)}*`;
   const found = new Map<string, string>();
   let cursor = "0";
   do {
-    const [next, flat] = await t.connection.hscan(
-      t.keys.drop(dropId).state,
-      cursor,
-      "MATCH",
-      match,
-      "COUNT",
-      scanCount,
-    );
+    const [next, flat] = await redis.hscan(hash, cursor, "MATCH", match, "COUNT", scanCount);
     cursor = next;
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const field = flat[i] ?? "";
@@ -135,6 +133,20 @@ async function userAttempts(
     }
   } while (cursor !== "0" && !(firstOnly && found.size > 0));
   return found;
+}
+
+/**
+ * The idempotency keys of the user's `i:<user>|<key>` fields in a drop, and their values (with
+ * `firstOnly`, the scan stops at the first found).
+ */
+function userAttempts(
+  t: SaleStateTarget,
+  dropId: string,
+  userId: string,
+  scanCount: number,
+  firstOnly = false,
+): Promise<Map<string, string>> {
+  return fieldsStarting(t.connection, t.keys.drop(dropId).state, `i:${userId}|`, scanCount, firstOnly);
 }
 
 /** Whether one stream entry's events name the user (`"user":"<id>"`, ids need no escaping). */
@@ -253,13 +265,191 @@ async function eraseInDrop(
   return done;
 }
 
+/** What an erasure changed in auctions and coupons (see eraseUserFormatState). */
+export interface FormatErasure {
+  /** Fields of auction and bidders hashes that named the user and now name the pseudonym. */
+  readonly auctionFields: number;
+  /** Bid history entries that named the user or their mask, rewritten with the pseudonym's. */
+  readonly bidEntries: number;
+  /** Coupon fields that named the user (claims, claim records, counts), now the pseudonym's. */
+  readonly couponFields: number;
+}
+
+/** erase-auction.lua's and erase-coupon.lua's `{1, n, ...}`; null when the auction does not exist. */
+function decodeCount(reply: ScriptReply, details: Record<string, unknown>): number | null {
+  if (Array.isArray(reply) && reply[0] === 1) return Number(reply[1] ?? 0);
+  const code = Array.isArray(reply) && typeof reply[1] === "string" ? reply[1] : "MALFORMED_REPLY";
+  if (code === "AUCTION_NOT_FOUND") return null;
+  throw scriptError(code, details);
+}
+
+/** Whether a bid history entry names the user (fields `u`, `l`) or their mask (`k`, `lk`). */
+function bidNames(flat: string[], userId: string, mask: string): boolean {
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const f = flat[i];
+    const v = flat[i + 1];
+    if (((f === "u" || f === "l") && v === userId) || ((f === "k" || f === "lk") && v === mask)) return true;
+  }
+  return false;
+}
+
+/** Whether any entry of the bid history names the user, read page by page. */
+async function historyNames(
+  redis: RedisClient,
+  stream: string,
+  userId: string,
+  mask: string,
+  page: number,
+): Promise<boolean> {
+  let after = "-";
+  for (;;) {
+    const entries = (await redis.xrange(stream, after, "+", "COUNT", page)) as [string, string[]][];
+    if (entries.some(([, flat]) => bidNames(flat, userId, mask))) return true;
+    if (entries.length < page) return false;
+    after = `(${entries.at(-1)?.[0]}`;
+  }
+}
+
+/**
+ * One auction: its hash fields in atomic script calls, then its bid history rewritten page by
+ * page (lua/erase-bids.lua). Only an auction where the user (or, erased before, the pseudonym)
+ * has a bidders entry is read further: every accepted bid writes one.
+ */
+async function eraseInAuction(
+  t: SaleStateTarget,
+  cmd: ScriptCommands,
+  dropId: string,
+  userId: string,
+  pseudonym: string,
+  o: Required<SaleEraseOptions>,
+): Promise<{ fields: number; entries: number }> {
+  const redis = t.connection;
+  const k = t.keys.drop(dropId);
+  const done = { fields: 0, entries: 0 };
+  const [bidder, aliasBidder] = await redis.hmget(k.bidders, userId, pseudonym);
+  if (bidder === null && aliasBidder === null) return done;
+  const seed = await redis.hget(k.auction, "seed");
+  if (seed === null) return done;
+  const umask = maskUser(seed, userId);
+  const pmask = maskUser(seed, pseudonym);
+  const keys = [...(await fieldsStarting(redis, k.auction, `k:${userId}|`, o.scanCount)).keys()];
+  if (bidder !== null || keys.length > 0) {
+    for (let i = 0; i === 0 || i < keys.length; i += o.scanCount) {
+      const page = keys.slice(i, i + o.scanCount);
+      const n = decodeCount(
+        await cmd.ldEraseAuction(k.auction, k.bidders, userId, pseudonym, umask, pmask, ...page),
+        {
+          dropId,
+        },
+      );
+      if (n === null) return done;
+      done.fields += n;
+    }
+  }
+  // A second erase running at once may replace the history with its own copy: read again.
+  const scratch = `${k.bids}:erase:${pseudonym}`;
+  for (let pass = 0; pass < o.passes; pass++) {
+    if (!(await historyNames(redis, k.bids, userId, umask, o.streamPage))) break;
+    let cursor = "-";
+    for (;;) {
+      const reply = await cmd.ldEraseBids(
+        k.bids,
+        scratch,
+        userId,
+        pseudonym,
+        umask,
+        pmask,
+        cursor,
+        o.streamPage,
+      );
+      if (!Array.isArray(reply) || reply[0] !== 1)
+        throw scriptError(Array.isArray(reply) ? String(reply[1]) : "MALFORMED_REPLY", { dropId });
+      done.entries += Number(reply[3] ?? 0);
+      if (reply[1] === 1) break;
+      cursor = String(reply[2]);
+    }
+  }
+  return done;
+}
+
+/** Every coupon hash under the prefix, page by page, over each primary of a cluster. */
+async function* couponKeys(t: SaleStateTarget, scanCount: number): AsyncGenerator<string[]> {
+  const redis = t.connection;
+  const match = `${globLiteral(t.keys.prefix)}:{coupons:*}:c:*`;
+  const nodes = "nodes" in redis ? (redis as Cluster).nodes("master") : [redis];
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", match, "COUNT", scanCount, "TYPE", "hash");
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== "0");
+  }
+}
+
+/** One coupon: the user's claim fields, in atomic script calls of at most `scanCount` keys. */
+async function eraseInCoupon(
+  t: SaleStateTarget,
+  cmd: ScriptCommands,
+  coupon: string,
+  userId: string,
+  pseudonym: string,
+  o: Required<SaleEraseOptions>,
+): Promise<number> {
+  const keys = [...(await fieldsStarting(t.connection, coupon, `i:${userId}|`, o.scanCount)).keys()];
+  if (keys.length === 0 && (await t.connection.hexists(coupon, `u:${userId}`)) === 0) return 0;
+  let fields = 0;
+  for (let i = 0; i === 0 || i < keys.length; i += o.scanCount)
+    fields +=
+      decodeCount(await cmd.ldEraseCoupon(coupon, userId, pseudonym, ...keys.slice(i, i + o.scanCount)), {
+        coupon,
+      }) ?? 0;
+  return fields;
+}
+
+/**
+ * Erases one user from the selling formats' state: every auction (one per known drop, same id)
+ * and every coupon of every room. What names them moves to `pseudonym` in atomic scripts, one
+ * hash tag each (Redis-Cluster-safe); what finance and the outcome need stays: an auction's
+ * price, maxima, winner (now the pseudonym) and settle answer, a coupon's quota counts and each
+ * claim's status, order and discount. Coupons have no per-room index, so their keys are found
+ * with SCAN (MATCH, TYPE hash) on each primary. Idempotent: a second call answers zeros.
+ * eraseUserSaleState runs it; it is exported for its counts.
+ */
+export async function eraseUserFormatState(
+  t: SaleStateTarget,
+  userId: string,
+  pseudonym: string,
+  options: SaleEraseOptions = {},
+): Promise<FormatErasure> {
+  const id = validate(userIdSchema, userId, "user id");
+  const alias = validate(userIdSchema, pseudonym, "pseudonym");
+  if (alias === id) throw new ValidationError("the pseudonym must differ from the user id");
+  const o = pageSizes(options);
+  const cmd = registerScripts(t.connection);
+  let auctionFields = 0;
+  let bidEntries = 0;
+  let couponFields = 0;
+  for await (const page of knownDrops(t, o.dropPage)) {
+    for (const { dropId } of page) {
+      const a = await eraseInAuction(t, cmd, dropId, id, alias, o);
+      auctionFields += a.fields;
+      bidEntries += a.entries;
+    }
+  }
+  for await (const keys of couponKeys(t, o.scanCount))
+    for (const coupon of keys) couponFields += await eraseInCoupon(t, cmd, coupon, id, alias, o);
+  return { auctionFields, bidEntries, couponFields };
+}
+
 /**
  * Erases one user from the sale engine's state, for every drop it knows (active and retired):
  * their fields of each drop's hash move to `pseudonym` in one atomic script per drop (one hash
  * tag, so it runs on Redis Cluster), keeping the stock invariant and the per-user limit counts;
  * their unpaid holds are released (see lua/erase-user.lua); log and outbox entries naming them are
- * deleted where the drop has retired and counted as pending elsewhere. Idempotent: a second call
- * changes nothing and answers zeros but for what is still pending.
+ * deleted where the drop has retired and counted as pending elsewhere; then their auctions and
+ * coupons (eraseUserFormatState). Idempotent: a second call changes nothing and answers zeros but
+ * for what is still pending.
  */
 export async function eraseUserSaleState(
   t: SaleStateTarget,
@@ -284,6 +474,7 @@ export async function eraseUserSaleState(
       saleEventsPending += d.pending;
     }
   }
+  await eraseUserFormatState(t, id, alias, o);
   return { saleRecords, saleHoldsReleased, saleEventEntries, saleEventsPending };
 }
 

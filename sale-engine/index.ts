@@ -19,7 +19,9 @@ export {
 export { DropEventFeed, type DropEventsHandler } from "./drop-events.ts";
 export { SaleEngine, type SaleEngineOptions } from "./engine.ts";
 export {
+  eraseUserFormatState,
   eraseUserSaleState,
+  type FormatErasure,
   SALE_ERASE_DEFAULTS,
   type SaleEraseOptions,
   type SaleErasure,

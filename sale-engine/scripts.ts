@@ -13,6 +13,9 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldIndexRetire: { file: "index-retire", keys: 2 },
   ldIndexRepair: { file: "index-repair", keys: 2 },
   ldEraseUser: { file: "erase-user", keys: 6 },
+  ldEraseAuction: { file: "erase-auction", keys: 2 },
+  ldEraseBids: { file: "erase-bids", keys: 2 },
+  ldEraseCoupon: { file: "erase-coupon", keys: 1 },
   ldAllocate: { file: "allocate", keys: 6 },
   ldWaitlist: { file: "waitlist", keys: 1 },
   ldAuctionOpen: { file: "auction-open", keys: 4 },
@@ -38,6 +41,9 @@ export type ScriptCommands = LuaCommands<
   | "ldIndexRetire"
   | "ldIndexRepair"
   | "ldEraseUser"
+  | "ldEraseAuction"
+  | "ldEraseBids"
+  | "ldEraseCoupon"
   | "ldAllocate"
   | "ldWaitlist"
   | "ldAuctionOpen"

@@ -72,8 +72,11 @@ local ticket = redis.call('HGET', state_key, 'w:' .. user)
 if ticket then
   local t = split(redis.call('HGET', state_key, 't:' .. ticket) or '||||')
   if t[4] == 'W' then t[4] = 'K' end
-  redis.call('HSET', state_key, 't:' .. ticket, pseudo .. '|' .. t[2] .. '|' .. t[3] .. '|' .. t[4] .. '|' .. t[5],
-    'w:' .. pseudo, ticket)
+  -- an auction's runner-up ticket carries its own price (t[6]): kept
+  local price = ''
+  if t[6] and t[6] ~= '' then price = '|' .. t[6] end
+  redis.call('HSET', state_key, 't:' .. ticket,
+    pseudo .. '|' .. t[2] .. '|' .. t[3] .. '|' .. t[4] .. '|' .. t[5] .. price, 'w:' .. pseudo, ticket)
   redis.call('HDEL', state_key, 'w:' .. user)
   fields = fields + 1
 end
