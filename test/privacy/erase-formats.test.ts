@@ -264,6 +264,36 @@ describe("erasing a user from auctions and coupons", () => {
     await eraseAndCheck(redis.client(), uniquePrefix("erase-formats"));
   }, 60_000);
 
+  it("an unpaid winner's hold is released to the runner-up at their own maximum", async () => {
+    const client = redis.client();
+    const prefix = uniquePrefix("erase-formats-w");
+    const engine = await SaleEngine.create({ redis: client, prefix, ackReplicas: 0 });
+    const auctions = await Auctions.create({ engine, redis: client });
+    const d = await definition(engine, "room-w", 3_000);
+    await auctions.open(d);
+    await auctions.bid({ dropId: d.dropId, userId: USER, maxMinor: 3_000, idempotencyKey: key() });
+    await auctions.bid({ dropId: d.dropId, userId: OTHER, maxMinor: 2_000, idempotencyKey: key() });
+    const won = await until(async () => {
+      const r = await auctions.settle(d.dropId);
+      return r.settled ? r : undefined;
+    });
+    expect(won).toMatchObject({ winner: USER, priceMinor: 2_100, runnerUps: 1 });
+
+    expect(await eraseUserSaleState(engine, USER, PSEUDONYM)).toMatchObject({ saleHoldsReleased: 1 });
+    expect(await engine.reservation(won.reservationId ?? "")).toMatchObject({
+      userId: PSEUDONYM,
+      status: "released",
+    });
+    const held = await engine.heldReservations(d.dropId);
+    expect(held.map((h) => [h.userId, h.priceMinor])).toEqual([[OTHER, 2_000]]);
+    // The auction's outcome stays as settled, attributed to the pseudonym.
+    expect(await auctions.settle(d.dropId)).toMatchObject({ winner: PSEUDONYM, priceMinor: 2_100 });
+    const s = await engine.status(d.dropId);
+    expect(s.available + s.held + s.sold).toBe(s.initial + s.restocked);
+    await auctions.close();
+    await engine.close();
+  }, 60_000);
+
   it("counts what it changed, and refuses bad input with a typed error", async () => {
     const client = redis.client();
     const prefix = uniquePrefix("erase-formats-n");
@@ -274,7 +304,12 @@ describe("erasing a user from auctions and coupons", () => {
     await auctions.open(d);
     await auctions.bid({ dropId: d.dropId, userId: USER, maxMinor: 1_000, idempotencyKey: key() });
     await auctions.bid({ dropId: d.dropId, userId: OTHER, maxMinor: 2_000, idempotencyKey: key() });
-    await coupons.pin({ roomId: "room-n", code: "ONE", discount: { kind: "percent", percent: 10 }, quota: 3 });
+    await coupons.pin({
+      roomId: "room-n",
+      code: "ONE",
+      discount: { kind: "percent", percent: 10 },
+      quota: 3,
+    });
     await coupons.claim({ roomId: "room-n", code: "ONE", userId: USER, idempotencyKey: key(), live: true });
 
     // Auction: the recorded answer and the bidders entry (OTHER leads); one history entry (the
