@@ -16,7 +16,7 @@ import {
   userIdSchema,
 } from "./fields.ts";
 import { WIRE_LIMITS } from "./limits.ts";
-import { buyQtySchema, restockQtySchema } from "./quantities.ts";
+import { buyQtySchema, priceMinorSchema, restockQtySchema } from "./quantities.ts";
 
 /**
  * Every client→server frame: a JSON object discriminated by `t`. All strict (an unknown key is
@@ -51,6 +51,17 @@ export const waitlistFrame = z.strictObject({
   dropId: dropIdSchema,
   qty: buyQtySchema,
   /** The key of the hold the ticket gets: a buy retry with it finds that hold. */
+  idempotencyKey: idempotencyKeySchema,
+});
+
+/** A proxy bid on an auction (acked with the price and whether the bidder leads). */
+export const bidFrame = z.strictObject({
+  t: z.literal("bid"),
+  reqId: reqIdSchema,
+  dropId: dropIdSchema,
+  /** The most the bidder will pay, minor units: the engine bids for them up to it. */
+  maxMinor: priceMinorSchema,
+  /** Same key, same answer: a retry after a lost ack never bids twice. */
   idempotencyKey: idempotencyKeySchema,
 });
 
@@ -153,6 +164,7 @@ export const clientFrameSchema = z.discriminatedUnion("t", [
   hostFrame,
   delayFrame,
   waitlistFrame,
+  bidFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auctionStatusSchema, bidAnswerSchema, bidHistoryEntrySchema, bidInputSchema } from "./auction.ts";
 import { dropFormatSchema, productSchema } from "./drop-fields.ts";
 import { countSchema, dropStateSchema, epochMsSchema, orderStatusSchema, roleSchema } from "./fields.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
@@ -138,6 +139,35 @@ export const waitlistResponseSchema = z.object({
   replayed: z.boolean(),
 });
 
+/**
+ * POST /api/v1/rooms/:room/auctions: the auction's definition without its room (the path says it).
+ * Checked whole by the command as protocol/auction.ts auctionDefinitionSchema; a refined schema
+ * cannot drop a key, so the body's shape is only "an object" here.
+ */
+export const auctionOpenBodySchema = z.record(z.string(), z.unknown());
+
+/** POST /api/v1/rooms/:room/auctions (201 opened, 200 the same definition again). */
+export const auctionOpenResponseSchema = z.object({ opened: z.boolean(), auction: auctionStatusSchema });
+
+/** POST /api/v1/drops/:dropId/bids: the bidder is the caller. */
+export const bidBodySchema = bidInputSchema.omit({ dropId: true, userId: true });
+
+/** POST /api/v1/drops/:dropId/bids (201 accepted, 200 the answer recorded for the same key). */
+export const bidResponseSchema = bidAnswerSchema;
+
+/** Most history entries one GET /api/v1/drops/:dropId/auction returns. */
+export const AUCTION_HISTORY_PAGE_MAX = 100;
+
+export const auctionViewQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(AUCTION_HISTORY_PAGE_MAX).default(20),
+});
+
+/** GET /api/v1/drops/:dropId/auction: the status and the newest bids, users masked. */
+export const auctionViewResponseSchema = z.object({
+  auction: auctionStatusSchema,
+  history: z.array(bidHistoryEntrySchema),
+});
+
 /** POST /api/v1/drops/:dropId/buy: a hold (first come, first served) or an entry of the draw. */
 export const buyResponseSchema = z.union([reservationResponseSchema, entryResponseSchema]);
 
@@ -259,6 +289,7 @@ export type BuyResponse = z.infer<typeof buyResponseSchema>;
 export type DrawResponse = z.infer<typeof drawResponseSchema>;
 export type DropMeResponse = z.infer<typeof dropMeResponseSchema>;
 export type WaitlistResponse = z.infer<typeof waitlistResponseSchema>;
+export type AuctionViewResponse = z.infer<typeof auctionViewResponseSchema>;
 export type OrderResponse = z.infer<typeof orderSchema>;
 export type OrderDetailsResponse = z.infer<typeof orderDetailsResponseSchema>;
 export type RoomDropsResponse = z.infer<typeof roomDropsResponseSchema>;

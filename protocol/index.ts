@@ -108,9 +108,17 @@ export {
   type WireProduct,
 } from "./fields.ts";
 export {
+  AUCTION_HISTORY_PAGE_MAX,
   AUDIT_PAGE_MAX,
+  type AuctionViewResponse,
+  auctionOpenBodySchema,
+  auctionOpenResponseSchema,
+  auctionViewQuerySchema,
+  auctionViewResponseSchema,
   auditPageQuerySchema,
   type BuyResponse,
+  bidBodySchema,
+  bidResponseSchema,
   buyResponseSchema,
   type CreateDropResponse,
   createDropResponseSchema,

@@ -21,7 +21,7 @@ import {
   userIdSchema,
 } from "./fields.ts";
 import { WIRE_LIMITS } from "./limits.ts";
-import { buyQtySchema } from "./quantities.ts";
+import { buyQtySchema, priceMinorSchema } from "./quantities.ts";
 
 /**
  * Every server→client frame, discriminated by `t`. Unlike client frames these are not strict:
@@ -143,6 +143,39 @@ export const stockFrame = z.object({
   v: countSchema,
 });
 
+/**
+ * An auction's standing after an accepted bid: the leader (masked) and price. Coalesced like
+ * stock frames: the newest replaces one still waiting, so a frame is at most one period old.
+ */
+export const auctionFrame = z.object({
+  t: z.literal("auction"),
+  room: roomIdSchema,
+  o: offsetSchema,
+  e: epochSchema,
+  dropId: dropIdSchema,
+  leader: z.string(),
+  priceMinor: priceMinorSchema,
+  /** The end after this bid (server clock, ms): anti-snipe may have moved it. */
+  endsAt: epochMsSchema,
+  bids: countSchema,
+  /** This bid moved the end. */
+  extended: z.boolean(),
+  v: countSchema,
+});
+
+/** An auction settled (never paced): the winner (masked) and price when its reserve was met. */
+export const auctionEndedFrame = z.object({
+  t: z.literal("auctionEnded"),
+  room: roomIdSchema,
+  o: offsetSchema,
+  e: epochSchema,
+  dropId: dropIdSchema,
+  winner: z.string().optional(),
+  priceMinor: priceMinorSchema.optional(),
+  reserveMet: z.boolean(),
+  v: countSchema,
+});
+
 /** A batch of chat messages, oldest first (sampled in very large rooms). */
 export const chatBatchFrame = z.object({
   t: z.literal("chat"),
@@ -218,6 +251,17 @@ export const offerFrame = z.object({
   via: z.enum(["handoff", "waitlist"]),
 });
 
+/** This user won an auction (or, as runner-up, is offered its unit): a hold at their own price. */
+export const auctionHoldFrame = z.object({
+  t: z.literal("auctionHold"),
+  dropId: dropIdSchema,
+  reservationId: reservationIdSchema,
+  /** What this user pays, minor units (the winning price, or the runner-up's highest bid). */
+  priceMinor: priceMinorSchema,
+  /** Pay by this server-clock time or the unit goes to the next bidder. */
+  deadline: epochMsSchema,
+});
+
 /** Ack results, tagged by the request they answer. */
 export const ackResultSchema = z.discriminatedUnion("kind", [
   z.object({
@@ -257,6 +301,20 @@ export const ackResultSchema = z.discriminatedUnion("kind", [
     changed: z.boolean(),
   }),
   z.object({ kind: z.literal("moderation") }),
+  z.object({
+    /** An accepted proxy bid (or its replay: the answer recorded for the same key). */
+    kind: z.literal("bid"),
+    dropId: dropIdSchema,
+    leading: z.boolean(),
+    priceMinor: priceMinorSchema,
+    maxMinor: priceMinorSchema,
+    endsAt: epochMsSchema,
+    extended: z.boolean(),
+    bids: countSchema,
+    /** The lowest bid another bidder can place now. */
+    minNextMinor: priceMinorSchema,
+    replayed: z.boolean(),
+  }),
   z.object({
     /** A waitlist ticket: `position` tickets wait up to and including it (0 once served). */
     kind: z.literal("waitlist"),
@@ -357,6 +415,8 @@ export const serverFrameSchema = z.discriminatedUnion("t", [
   joinedFrame,
   dropFrame,
   stockFrame,
+  auctionFrame,
+  auctionEndedFrame,
   chatBatchFrame,
   toastFrame,
   viewersFrame,
@@ -364,6 +424,7 @@ export const serverFrameSchema = z.discriminatedUnion("t", [
   drawFrame,
   entryFrame,
   offerFrame,
+  auctionHoldFrame,
   ackFrame,
   pongFrame,
   moderationFrame,

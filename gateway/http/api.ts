@@ -9,6 +9,7 @@ import {
 } from "../../protocol/index.ts";
 import { registerAdminApi } from "./admin-api.ts";
 import type { ApiDeps } from "./api-deps.ts";
+import { registerAuctionApi } from "./auction-api.ts";
 import { registerCommandRoutes } from "./command-routes.ts";
 import { registerDelayApi } from "./delay-api.ts";
 import { registerDrawApi } from "./draw-api.ts";
@@ -27,6 +28,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerRoomDropsRoute(router);
   registerDelayApi(router);
   registerDrawApi(router, d.drawCacheMs);
+  registerAuctionApi(router);
   registerReportsApi(router, d.reportLimits);
 
   router.route({

@@ -1,4 +1,8 @@
 import {
+  auctionOpenBodySchema,
+  auctionOpenResponseSchema,
+  bidBodySchema,
+  bidResponseSchema,
   buyBodySchema,
   buyResponseSchema,
   createDropBodySchema,
@@ -11,6 +15,8 @@ import {
   waitlistResponseSchema,
 } from "../../protocol/index.ts";
 import {
+  auctionOpenCommand,
+  bidCommand,
   buyCommand,
   createDropCommand,
   endCommand,
@@ -88,6 +94,26 @@ export function registerCommandRoutes(router: ApiRouter): void {
     input: ([dropId], body) => ({ ...body, dropId }),
     status: (r) => (r.replayed ? 200 : 201),
     response: waitlistResponseSchema,
+    respond: (r) => r,
+  });
+  router.command({
+    method: "post",
+    pattern: "/api/v1/rooms/:room/auctions",
+    command: auctionOpenCommand,
+    body: auctionOpenBodySchema,
+    input: ([room], body) => ({ ...body, roomId: room }),
+    status: (r) => (r.opened ? 201 : 200),
+    response: auctionOpenResponseSchema,
+    respond: (r) => ({ opened: r.opened, auction: r.status }),
+  });
+  router.command({
+    method: "post",
+    pattern: "/api/v1/drops/:dropId/bids",
+    command: bidCommand,
+    body: bidBodySchema,
+    input: ([dropId], body) => ({ ...body, dropId }),
+    status: (r) => (r.replayed ? 200 : 201),
+    response: bidResponseSchema,
     respond: (r) => r,
   });
   router.command({

@@ -3,6 +3,7 @@ import { type Logger, withDeadline } from "../../core/index.ts";
 import { type ClientFrame, type ServerFrame, WireErrorCode } from "../../protocol/index.ts";
 import {
   AccessRefusal,
+  bidCommand,
   buyCommand,
   type Command,
   type CommandLane,
@@ -21,7 +22,7 @@ type Code = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 /** The client frames that carry a command (the others are the connection's own: ping, rooms). */
 export type CommandFrame = Extract<
   ClientFrame,
-  { t: "buy" | "pay" | "host" | "chat" | "moderation" | "waitlist" }
+  { t: "buy" | "pay" | "host" | "chat" | "moderation" | "waitlist" | "bid" }
 >;
 export const COMMAND_FRAME_TYPES = [
   "buy",
@@ -30,6 +31,7 @@ export const COMMAND_FRAME_TYPES = [
   "chat",
   "moderation",
   "waitlist",
+  "bid",
 ] as const satisfies readonly CommandFrame["t"][];
 
 export function isCommandFrame(frame: ClientFrame): frame is CommandFrame {
@@ -64,6 +66,11 @@ function dispatchOf(f: CommandFrame): Dispatch {
         command: waitlistCommand,
         input: { dropId: f.dropId, qty: f.qty, idempotencyKey: f.idempotencyKey },
       };
+    case "bid":
+      return {
+        command: bidCommand,
+        input: { dropId: f.dropId, maxMinor: f.maxMinor, idempotencyKey: f.idempotencyKey },
+      };
     case "chat":
       return { command: chatPostCommand, input: { room: f.room, text: f.text } };
     case "moderation":
@@ -95,7 +102,7 @@ export interface CommandFramesDeps {
 /**
  * The WebSocket adapter of the command layer: a frame becomes its command's input, runs through
  * the command's rule under the dependency deadline, and its result or refusal becomes the frame's
- * answer: an ack for buy, pay, host and moderation (with a reqId), the sender's own message for
+ * answer: an ack for buy, pay, bid, waitlist, host and moderation (with a reqId), the sender's own message for
  * chat, an error frame naming the request otherwise.
  */
 export async function answerCommandFrame(

@@ -29,6 +29,7 @@ export const FRAME_RULES: { readonly [T in ClientFrame["t"]]: FrameRule } = {
   moderation: { whileSwitchedOff: false, serves: "command" },
   chat: { whileSwitchedOff: false, serves: "command" },
   waitlist: { whileSwitchedOff: false, serves: "command" },
+  bid: { whileSwitchedOff: false, serves: "command" },
 };
 
 /** The answer refusing `frame` while its lane is switched off, or undefined when it is served. */

@@ -77,6 +77,32 @@ export function frameOf(room: string, m: RoomMessage, status?: DropStatus): Serv
       losers: ev.losers,
       v: ev.v,
     };
+  if (ev.type === "auction.bid")
+    return {
+      t: "auction",
+      room,
+      o: m.o,
+      e: m.e,
+      dropId: ev.dropId,
+      leader: ev.leader,
+      priceMinor: ev.priceMinor,
+      endsAt: ev.endsAt,
+      bids: ev.bids,
+      extended: ev.extended,
+      v: ev.v,
+    };
+  if (ev.type === "auction.ended")
+    return {
+      t: "auctionEnded",
+      room,
+      o: m.o,
+      e: m.e,
+      dropId: ev.dropId,
+      ...(ev.winner !== undefined ? { winner: ev.winner } : {}),
+      ...(ev.priceMinor !== undefined ? { priceMinor: ev.priceMinor } : {}),
+      reserveMet: ev.reserveMet,
+      v: ev.v,
+    };
   // Only a hold's events move the counters alone; a drop event this build has no frame for is
   // not shown as one.
   if (!ev.type.startsWith("reservation.")) return undefined;

@@ -49,7 +49,7 @@ export interface RoomDeliveryDeps {
   /** This server's handle of a socket (undefined once it closed). */
   readonly connOf: (ws: WebSocket<Conn>) => Conn | undefined;
   /** A per-user frame (a draw's result, an offered hold) to every local socket of that user. */
-  readonly toUser: (userId: string, frame: ServerFrameOf<"entry"> | ServerFrameOf<"offer">) => void;
+  readonly toUser: (userId: string, frame: ServerFrameOf<"entry" | "offer" | "auctionHold">) => void;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   readonly roomStepTimeoutMs: number;
@@ -248,6 +248,15 @@ export class RoomDelivery {
     // Event time (Redis clock) to this node handing the frame out; stock frames then coalesce.
     this.d.metrics.fanoutLatency.observe(Math.max(0, Date.now() - ev.at) / 1000);
     if (ev.type === "reservation.placed") this.draws.placed(ev);
+    // An auction's winner (or runner-up) hears their hold and price on their own sockets.
+    if (ev.type === "reservation.placed" && ev.via === "auction" && ev.priceMinor !== undefined)
+      this.d.toUser(ev.user, {
+        t: "auctionHold",
+        dropId: ev.drop,
+        reservationId: ev.reservation,
+        priceMinor: ev.priceMinor,
+        deadline: ev.deadline,
+      });
     if (frame.t === "stock" && ev.type === "reservation.placed" && ev.via === "draw") {
       // A draw's winners' holds: the counts after the last one go out unpaced just before the
       // draw frame, since a paced stock frame sent after it (an older offset) would be ignored.
@@ -278,6 +287,8 @@ export class RoomDelivery {
       }
       return;
     }
+    if (frame.t === "auction") return this.pacer.stock(frame);
+    if (frame.t === "auctionEnded") this.pacer.superseded(room, frame.dropId, "auction");
     if (frame.t === "drop") this.pacer.superseded(room, frame.drop.dropId);
     this.publish(room, frame);
   }

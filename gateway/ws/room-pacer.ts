@@ -1,8 +1,9 @@
 import type { ServerFrame } from "../../protocol/index.ts";
 
-type StockFrame = Extract<ServerFrame, { t: "stock" }>;
+/** The frames coalesced per drop: stock counts, and an auction's standing. */
+type PacedFrame = Extract<ServerFrame, { t: "stock" | "auction" }>;
 
-/** Per drop, at most one stock frame per STOCK_INTERVAL_MS; per room, one toast per TOAST_INTERVAL_MS. */
+/** Per drop, at most one stock (and one auction) frame per STOCK_INTERVAL_MS; per room, one toast per TOAST_INTERVAL_MS. */
 export const STOCK_INTERVAL_MS = 200;
 export const TOAST_INTERVAL_MS = 500;
 
@@ -10,17 +11,18 @@ export const TOAST_INTERVAL_MS = 500;
  * Paces the high-rate frames of a flash sale. Stock updates are coalesced per drop: the newest
  * counts replace older ones still waiting (every frame carries the full counts, and a resume
  * replays the complete log). Purchase toasts are sampled. Drop frames are never paced; a drop
- * frame supersedes the drop's waiting stock frame (it carries newer counts).
+ * frame supersedes the drop's waiting stock frame (it carries newer counts). Auction frames are
+ * paced the same way (each carries the full standing: leader, price, end, bid count).
  */
 export class RoomPacer {
-  private readonly waitingStock = new Map<string, StockFrame>();
+  private readonly waitingStock = new Map<string, PacedFrame>();
   private readonly stockTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastToast = new Map<string, number>();
 
-  constructor(private readonly flush: (room: string, frame: StockFrame) => void) {}
+  constructor(private readonly flush: (room: string, frame: PacedFrame) => void) {}
 
-  stock(frame: StockFrame): void {
-    const key = `${frame.room}\u0000${frame.dropId}`;
+  stock(frame: PacedFrame): void {
+    const key = pacedKey(frame.t, frame.room, frame.dropId);
     if (this.stockTimers.has(key)) {
       this.waitingStock.set(key, frame);
       return;
@@ -33,9 +35,9 @@ export class RoomPacer {
     );
   }
 
-  /** A drop frame for `dropId` is going out: its waiting stock frame is stale. */
-  superseded(room: string, dropId: string): void {
-    this.waitingStock.delete(`${room}\u0000${dropId}`);
+  /** A drop frame (or an auction's end) for `dropId` is going out: its waiting frame is stale. */
+  superseded(room: string, dropId: string, t: PacedFrame["t"] = "stock"): void {
+    this.waitingStock.delete(pacedKey(t, room, dropId));
   }
 
   /** Whether a purchase toast may go out in `room` now. */
@@ -64,6 +66,8 @@ export class RoomPacer {
     );
   }
 }
+
+const pacedKey = (t: PacedFrame["t"], room: string, dropId: string) => `${t}\u0000${room}\u0000${dropId}`;
 
 /** What the room sees of a buyer: never the user id, only a masked hint. */
 export function buyerHint(userId: string): string {

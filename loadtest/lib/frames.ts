@@ -39,6 +39,13 @@ export interface WaitlistFrame {
   qty: number;
   idempotencyKey: string;
 }
+export interface BidFrame {
+  t: "bid";
+  reqId: string;
+  dropId: string;
+  maxMinor: number;
+  idempotencyKey: string;
+}
 /** A viewer's playback delay; load-test sessions play no video, so no scenario sends it. */
 export interface DelayFrame {
   t: "delay";
@@ -77,6 +84,7 @@ export type OutFrame =
   | ChatFrame
   | BuyFrame
   | WaitlistFrame
+  | BidFrame
   | DelayFrame
   | PayFrame
   | PingFrame
@@ -105,6 +113,13 @@ export const frames = {
     reqId,
     dropId,
     qty,
+    idempotencyKey,
+  }),
+  bid: (reqId: string, dropId: string, maxMinor: number, idempotencyKey: string): BidFrame => ({
+    t: "bid",
+    reqId,
+    dropId,
+    maxMinor,
     idempotencyKey,
   }),
   delay: (room: string, ms: number, source: DelayFrame["source"]): DelayFrame => ({
@@ -172,6 +187,7 @@ export type AckResultView =
   | PayResult
   | { kind: "entered" }
   | { kind: "waitlist" }
+  | { kind: "bid"; dropId: string; leading: boolean; priceMinor: number; replayed: boolean }
   | { kind: "host" }
   | { kind: "moderation" };
 

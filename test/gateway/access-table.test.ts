@@ -104,6 +104,30 @@ const ROWS: Record<string, Row> = {
     path: (i) => `/api/v1/drops/${i.drop}/waitlist`,
     body: () => ({ qty: 1, idempotencyKey: key() }),
   },
+  "auction.open": {
+    live: hostHere,
+    lanes: "any",
+    path: (i) => `/api/v1/rooms/${i.room}/auctions`,
+    body: () => {
+      const { dropId, product } = dropDefinition();
+      return {
+        dropId,
+        product,
+        durationMs: 60_000,
+        increments: [{ fromMinor: 0, stepMinor: 100 }],
+        antiSnipeMs: 0,
+        suddenDeath: true,
+        holdMs: 60_000,
+      };
+    },
+  },
+  bid: {
+    live: signedIn,
+    lanes: "any",
+    path: (i) => `/api/v1/drops/${i.drop}/bids`,
+    body: () => ({ maxMinor: 1_000, idempotencyKey: key() }),
+  },
+  "auction.get": { live: anyone, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/auction` },
   "order.get": { live: signedIn, lanes: "any", path: (i) => `/api/v1/orders/${i.drop}.999` },
   "order.pay": {
     live: signedIn,

@@ -13,6 +13,8 @@ const ROOM = "contract-room";
 const DROP = "contract-drop";
 /** A drop drawn before the calls run (a fair window of two seconds, one entry). */
 const FAIR_DROP = "contract-fair-drop";
+/** An auction opened over the API, then bid on and read. */
+const AUCTION = "contract-auction";
 /** A drop with no stock (sold out from the start): it takes waitlist tickets. */
 const SOLD_OUT_DROP = "contract-sold-out-drop";
 
@@ -62,6 +64,27 @@ const CALLS: Record<string, Call> = {
     token: () => viewer,
     body: () => ({ qty: 1, idempotencyKey: key() }),
   },
+  "auction.open": {
+    method: "POST",
+    path: () => `/api/v1/rooms/${ROOM}/auctions`,
+    token: () => host,
+    body: () => ({
+      dropId: AUCTION,
+      product: dropFields.product,
+      durationMs: 3_600_000,
+      increments: [{ fromMinor: 0, stepMinor: 100 }],
+      antiSnipeMs: 0,
+      suddenDeath: true,
+      holdMs: 60_000,
+    }),
+  },
+  bid: {
+    method: "POST",
+    path: () => `/api/v1/drops/${AUCTION}/bids`,
+    token: () => viewer,
+    body: () => ({ maxMinor: dropFields.product.priceMinor + 500, idempotencyKey: key() }),
+  },
+  "auction.get": { method: "GET", path: () => `/api/v1/drops/${AUCTION}/auction` },
   "order.get": {
     method: "GET",
     path: () => `/api/v1/orders/${reservationId}`,

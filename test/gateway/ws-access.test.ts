@@ -39,6 +39,7 @@ const EXPECTED: Record<ClientFrame["t"], (who: Who, lane: Lane) => Answer> = {
   resume: anyone,
   buy: anyone,
   waitlist: anyone,
+  bid: anyone,
   pay: anyone,
   chat: anyone, // sent after the join: "joined" holds
   delay: anyone, // likewise
@@ -61,6 +62,7 @@ const ORDER: ClientFrame["t"][] = [
   "delay",
   "buy",
   "waitlist",
+  "bid",
   "pay",
   "host",
   "moderation",
@@ -84,6 +86,8 @@ function sample(t: ClientFrame["t"], dropId: string, epoch: string, offset: stri
     case "buy":
     case "waitlist":
       return { t, reqId, dropId, qty: 1, idempotencyKey: key() };
+    case "bid":
+      return { t, reqId, dropId, maxMinor: 1_000, idempotencyKey: key() };
     case "pay":
       return { t, reqId, reservationId: `${dropId}.1`, token: "tok_visa", idempotencyKey: key() };
     case "host":

@@ -119,6 +119,8 @@ describe("every host, moderator and admin action is audited", () => {
     const names = [...new Set(table.map((c) => c.name))].sort();
     expect(names).toEqual(
       [
+        "auction.open",
+        "bid",
         "buy",
         "chat.moderate",
         "chat.post",
