@@ -1,6 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type { Cluster } from "ioredis";
 import { z } from "zod";
-import { type RedisClient, type ScriptReply, ValidationError, validate } from "../core/index.ts";
+import {
+  ErrorCode,
+  LivedropError,
+  type RedisClient,
+  type ScriptReply,
+  ValidationError,
+  validate,
+} from "../core/index.ts";
 import { userIdSchema } from "../protocol/index.ts";
 import { maskUser } from "./draw.ts";
 import { scriptError } from "./errors.ts";
@@ -43,9 +51,20 @@ export interface SaleEraseOptions {
    * next pass. Default 3.
    */
   readonly passes?: number;
+  /**
+   * How long an auction's bid history rewrite may pause between two pages before its lock and
+   * scratch copy expire (a crashed rewrite leaves nothing behind), ms. Default 60000.
+   */
+  readonly rewriteTtlMs?: number;
 }
 
-export const SALE_ERASE_DEFAULTS = { dropPage: 500, scanCount: 500, streamPage: 500, passes: 3 } as const;
+export const SALE_ERASE_DEFAULTS = {
+  dropPage: 500,
+  scanCount: 500,
+  streamPage: 500,
+  passes: 3,
+  rewriteTtlMs: 60_000,
+} as const;
 
 /** What an erasure changed in the sale engine, and what it had to leave. */
 export interface SaleErasure {
@@ -173,6 +192,7 @@ async function entriesNaming(
 }
 
 const pageSchema = z.number().int().min(1).max(100_000);
+const rewriteTtlSchema = z.number().int().min(1_000).max(3_600_000);
 
 function pageSizes(o: SaleEraseOptions): Required<SaleEraseOptions> {
   const d = SALE_ERASE_DEFAULTS;
@@ -181,6 +201,7 @@ function pageSizes(o: SaleEraseOptions): Required<SaleEraseOptions> {
     scanCount: validate(pageSchema, o.scanCount ?? d.scanCount, "scan count"),
     streamPage: validate(pageSchema, o.streamPage ?? d.streamPage, "stream page"),
     passes: validate(pageSchema, o.passes ?? d.passes, "passes"),
+    rewriteTtlMs: validate(rewriteTtlSchema, o.rewriteTtlMs ?? d.rewriteTtlMs, "rewrite ttl"),
   };
 }
 
@@ -346,30 +367,36 @@ async function eraseInAuction(
       done.fields += n;
     }
   }
-  // A second erase running at once may replace the history with its own copy: read again.
-  const scratch = `${k.bids}:erase:${pseudonym}`;
-  for (let pass = 0; pass < o.passes; pass++) {
-    if (!(await historyNames(redis, k.bids, userId, umask, o.streamPage))) break;
-    let cursor = "-";
-    for (;;) {
-      const reply = await cmd.ldEraseBids(
-        k.bids,
-        scratch,
-        userId,
-        pseudonym,
-        umask,
-        pmask,
-        cursor,
-        o.streamPage,
+  if (!(await historyNames(redis, k.bids, userId, umask, o.streamPage))) return done;
+  // One rewrite at a time per auction (lua/erase-bids.lua): a second would undo the first.
+  const run = randomUUID();
+  let cursor = "-";
+  for (;;) {
+    const reply = await cmd.ldEraseBids(
+      k.bids,
+      `${k.bids}:erase`,
+      `${k.bids}:erase-lock`,
+      userId,
+      pseudonym,
+      umask,
+      pmask,
+      cursor,
+      o.streamPage,
+      run,
+      o.rewriteTtlMs,
+    );
+    if (Array.isArray(reply) && reply[0] === 0 && reply[1] === "BUSY")
+      throw new LivedropError(
+        ErrorCode.UNAVAILABLE,
+        "another erasure is rewriting this auction's bid history: erase again",
+        { dropId },
       );
-      if (!Array.isArray(reply) || reply[0] !== 1)
-        throw scriptError(Array.isArray(reply) ? String(reply[1]) : "MALFORMED_REPLY", { dropId });
-      done.entries += Number(reply[3] ?? 0);
-      if (reply[1] === 1) break;
-      cursor = String(reply[2]);
-    }
+    if (!Array.isArray(reply) || reply[0] !== 1)
+      throw scriptError(Array.isArray(reply) ? String(reply[1]) : "MALFORMED_REPLY", { dropId });
+    done.entries += Number(reply[3] ?? 0);
+    if (reply[1] === 1) return done;
+    cursor = String(reply[2]);
   }
-  return done;
 }
 
 /** Every coupon hash under the prefix, page by page, over each primary of a cluster. */

@@ -14,7 +14,7 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldIndexRepair: { file: "index-repair", keys: 2 },
   ldEraseUser: { file: "erase-user", keys: 6 },
   ldEraseAuction: { file: "erase-auction", keys: 2 },
-  ldEraseBids: { file: "erase-bids", keys: 2 },
+  ldEraseBids: { file: "erase-bids", keys: 3 },
   ldEraseCoupon: { file: "erase-coupon", keys: 1 },
   ldAllocate: { file: "allocate", keys: 6 },
   ldWaitlist: { file: "waitlist", keys: 1 },

@@ -294,6 +294,54 @@ describe("erasing a user from auctions and coupons", () => {
     await engine.close();
   }, 60_000);
 
+  it("one history rewrite at a time; a crashed one leaves nothing once its lock expires", async () => {
+    const client = redis.client();
+    const prefix = uniquePrefix("erase-formats-l");
+    const engine = await SaleEngine.create({ redis: client, prefix, ackReplicas: 0 });
+    const auctions = await Auctions.create({ engine, redis: client });
+    const d = await definition(engine, "room-l", 600_000);
+    await auctions.open(d);
+    for (const [userId, maxMinor] of [
+      [USER, 1_000],
+      [OTHER, 2_000],
+      [USER, 3_000],
+    ] as const)
+      await auctions.bid({ dropId: d.dropId, userId, maxMinor, idempotencyKey: key() });
+    const k = engine.keys.drop(d.dropId);
+    const [scratch, lock] = [`${k.bids}:erase`, `${k.bids}:erase-lock`];
+    const seed = (await client.hget(k.auction, "seed")) ?? "";
+    // A rewrite that stopped after its first page (its process died), lock held for a second.
+    const first = await registerScripts(client).ldEraseBids(
+      k.bids,
+      scratch,
+      lock,
+      USER,
+      PSEUDONYM,
+      maskUser(seed, USER),
+      maskUser(seed, PSEUDONYM),
+      "-",
+      1,
+      "crashed-run",
+      1_000,
+    );
+    expect(Array.isArray(first) && first.slice(0, 2)).toEqual([1, 0]);
+    expect(await client.pttl(scratch)).toBeGreaterThan(0);
+
+    // Another erase meanwhile is refused, typed, and the history is as it was.
+    expect(await refusal(eraseUserFormatState(engine, USER, PSEUDONYM))).toBe("UNAVAILABLE");
+    const users = async () => (await auctions.history(d.dropId, 10, { raw: true })).map((e) => e.user);
+    expect(await users()).toEqual([USER, OTHER, USER]);
+
+    // Once the lock and the scratch copy expire, erasing again finishes the job.
+    await until(async () => ((await client.exists(lock, scratch)) === 0 ? true : undefined));
+    expect(await eraseUserFormatState(engine, USER, PSEUDONYM)).toMatchObject({ bidEntries: 2 });
+    expect(await users()).toEqual([PSEUDONYM, OTHER, PSEUDONYM]);
+    expect(await client.pttl(k.bids)).toBe(-1);
+    expect(await client.exists(lock, scratch)).toBe(0);
+    await auctions.close();
+    await engine.close();
+  }, 60_000);
+
   it("counts what it changed, and refuses bad input with a typed error", async () => {
     const client = redis.client();
     const prefix = uniquePrefix("erase-formats-n");
@@ -342,14 +390,26 @@ describe("erasing a user from auctions and coupons", () => {
       0,
       "INVALID_INPUT",
     ]);
-    expect(await cmd.ldEraseBids(k.bids, `${k.bids}:x`, OTHER, PSEUDONYM, "ab", "cd", "nope", 10)).toEqual([
-      0,
-      "INVALID_INPUT",
-    ]);
-    expect(await cmd.ldEraseBids(k.bids, `${k.bids}:x`, OTHER, PSEUDONYM, "ab", "cd", "-", 0)).toEqual([
-      0,
-      "INVALID_INPUT",
-    ]);
+    const bad = (cursor: string, page: number, ttl: number) =>
+      cmd.ldEraseBids(
+        k.bids,
+        `${k.bids}:x`,
+        `${k.bids}:y`,
+        OTHER,
+        PSEUDONYM,
+        "ab",
+        "cd",
+        cursor,
+        page,
+        "r1",
+        ttl,
+      );
+    for (const [cursor, page, ttl] of [
+      ["nope", 10, 1_000],
+      ["-", 0, 1_000],
+      ["-", 10, 0],
+    ] as const)
+      expect(await bad(cursor, page, ttl)).toEqual([0, "INVALID_INPUT"]);
     expect(await cmd.ldEraseCoupon(engine.keys.coupon("room-n", "ONE"), OTHER, "bad|id")).toEqual([
       0,
       "INVALID_INPUT",
