@@ -96,10 +96,10 @@ async function scene(client: RedisClient, prefix: string): Promise<Scene> {
   const auctions = await Auctions.create({ engine, redis: client });
   const coupons = new Coupons({ redis: client, prefix });
   const roomId = `room-${key().slice(0, 8)}`;
-  // Seconds between open and the end: a loaded machine only makes the test slower.
+  // Five seconds of bidding for seven bids: room to spare on a loaded machine before the end.
   const [won, lost, open] = await Promise.all([
-    definition(engine, roomId, 3_000),
-    definition(engine, roomId, 3_000),
+    definition(engine, roomId, 5_000),
+    definition(engine, roomId, 5_000),
     definition(engine, roomId, 600_000),
   ]);
   for (const d of [won, lost, open]) await auctions.open(d);
@@ -269,7 +269,7 @@ describe("erasing a user from auctions and coupons", () => {
     const prefix = uniquePrefix("erase-formats-w");
     const engine = await SaleEngine.create({ redis: client, prefix, ackReplicas: 0 });
     const auctions = await Auctions.create({ engine, redis: client });
-    const d = await definition(engine, "room-w", 3_000);
+    const d = await definition(engine, "room-w", 5_000);
     await auctions.open(d);
     await auctions.bid({ dropId: d.dropId, userId: USER, maxMinor: 3_000, idempotencyKey: key() });
     await auctions.bid({ dropId: d.dropId, userId: OTHER, maxMinor: 2_000, idempotencyKey: key() });
