@@ -130,7 +130,7 @@ export const moderationFrame = z.strictObject({
   action: moderationAction,
 });
 
-const dropCommand = <K extends "launch" | "pause" | "resume" | "end">(kind: K) =>
+const dropCommand = <K extends "launch" | "pause" | "resume" | "end" | "pin" | "unpin">(kind: K) =>
   z.strictObject({ kind: z.literal(kind), dropId: dropIdSchema });
 
 export const hostAction = z.discriminatedUnion("kind", [
@@ -138,6 +138,9 @@ export const hostAction = z.discriminatedUnion("kind", [
   dropCommand("pause"),
   dropCommand("resume"),
   dropCommand("end"),
+  /** A buy-it-now drop sells while pinned. */
+  dropCommand("pin"),
+  dropCommand("unpin"),
   z.strictObject({
     kind: z.literal("restock"),
     dropId: dropIdSchema,
@@ -174,7 +177,7 @@ export type DelayFrame = z.infer<typeof delayFrame>;
 export type ModerationAction = z.infer<typeof moderationAction>;
 export type HostAction = z.infer<typeof hostAction>;
 export type HostActionKind = HostAction["kind"];
-export const hostActionKindSchema = z.enum(["launch", "pause", "resume", "end", "restock"]);
+export const hostActionKindSchema = z.enum(["launch", "pause", "resume", "end", "pin", "unpin", "restock"]);
 
 /** Every `t` a client may send, to tell UNKNOWN_TYPE from INVALID_FRAME. */
 export const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set<ClientFrameType>(

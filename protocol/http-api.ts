@@ -155,6 +155,14 @@ export const bidBodySchema = bidInputSchema.omit({ dropId: true, userId: true })
 /** POST /api/v1/drops/:dropId/bids (201 accepted, 200 the answer recorded for the same key). */
 export const bidResponseSchema = bidAnswerSchema;
 
+/** POST /api/v1/drops/:dropId/pin and /unpin: whether the buy-it-now drop sells now. */
+export const pinResponseSchema = z.object({
+  dropId: dropIdSchema,
+  pinned: z.boolean(),
+  /** False when it already was pinned (or unpinned). */
+  changed: z.boolean(),
+});
+
 /** Most history entries one GET /api/v1/drops/:dropId/auction returns. */
 export const AUCTION_HISTORY_PAGE_MAX = 100;
 

@@ -139,6 +139,7 @@ export {
   type OrderResponse,
   orderDetailsResponseSchema,
   orderSchema,
+  pinResponseSchema,
   type ReservationResponse,
   ROOM_DROPS_PAGE_MAX,
   type RoomDropsResponse,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { hostActionKindSchema } from "./client-frames.ts";
 import { WireErrorCode } from "./codes.ts";
+import { dropFormatSchema } from "./drop-fields.ts";
 import {
   countSchema,
   displayNameSchema,
@@ -74,6 +75,10 @@ export const dropSnapshotSchema = z.object({
   fair: dropFairSchema.optional(),
   /** Only on a first-come drop with its waitlist on. */
   waitlist: dropWaitlistSchema.optional(),
+  /** How the drop sells (absent: a timed drop, `drop`). */
+  format: dropFormatSchema.optional(),
+  /** Only on a buy-it-now drop: it sells while pinned (buys are refused NOT_PINNED otherwise). */
+  pinned: z.boolean().optional(),
 });
 
 export const chatMessageSchema = z.object({
@@ -301,6 +306,14 @@ export const ackResultSchema = z.discriminatedUnion("kind", [
     changed: z.boolean(),
   }),
   z.object({ kind: z.literal("moderation") }),
+  z.object({
+    /** A host's pin or unpin of a buy-it-now drop. */
+    kind: z.literal("pin"),
+    dropId: dropIdSchema,
+    pinned: z.boolean(),
+    /** False when the drop already was pinned (or unpinned). */
+    changed: z.boolean(),
+  }),
   z.object({
     /** An accepted proxy bid (or its replay: the answer recorded for the same key). */
     kind: z.literal("bid"),

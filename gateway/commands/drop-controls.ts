@@ -7,7 +7,7 @@ import {
   type HostActionKind,
   restockInputSchema,
 } from "../../protocol/index.ts";
-import type { DropStatus, TransitionResult } from "../../sale-engine/index.ts";
+import type { DropStatus, PinResult, TransitionResult } from "../../sale-engine/index.ts";
 import { impliedWindowMs, roomDelayOf } from "../rooms/room-delay.ts";
 import type { Access, CommandLane } from "./access.ts";
 import { type Command, command } from "./command.ts";
@@ -30,7 +30,7 @@ async function checkRoom(lane: CommandLane, input: DropControlInput): Promise<vo
     throw new AccessRefusal("FORBIDDEN", `drop ${input.dropId} is not in room ${input.room}`);
 }
 
-type Transition = Exclude<HostActionKind, "restock">;
+type Transition = Exclude<HostActionKind, "restock" | "pin" | "unpin">;
 
 function transition(action: Transition): Command<DropControlInput, TransitionResult> {
   return command({
@@ -63,12 +63,32 @@ export const restockCommand = command({
   ack: (s) => ({ kind: "host", action: "restock", dropId: s.dropId, state: s.state, changed: true }),
 });
 
+/** Pins or unpins a buy-it-now drop: it sells only while pinned (another format: INVALID_INPUT). */
+function pinning(action: "pin" | "unpin"): Command<DropControlInput, PinResult> {
+  return command({
+    name: `drop.${action}`,
+    input: dropControlInputSchema,
+    access: hostOfDrop,
+    lanes: "any",
+    run: async ({ lane }, input) => {
+      await checkRoom(lane, input);
+      return lane.engine[action](input.dropId);
+    },
+    ack: (r) => ({ kind: "pin", dropId: r.dropId, pinned: r.pinned, changed: r.changed }),
+  });
+}
+
+export const pinCommand = pinning("pin");
+export const unpinCommand = pinning("unpin");
+
 /** The host controls by action, as the WebSocket `host` frame names them. */
 export const DROP_CONTROLS = {
   launch: launchCommand,
   pause: pauseCommand,
   resume: resumeCommand,
   end: endCommand,
+  pin: pinCommand,
+  unpin: unpinCommand,
   restock: restockCommand,
 } as const;
 

@@ -20,8 +20,10 @@ export {
   endCommand,
   launchCommand,
   pauseCommand,
+  pinCommand,
   restockCommand,
   resumeCommand,
+  unpinCommand,
 } from "./drop-controls.ts";
 export { payCommand } from "./pay.ts";
 export { AccessRefusal, type RefusalCode } from "./refusal.ts";

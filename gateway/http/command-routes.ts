@@ -10,6 +10,7 @@ import {
   dropStatusSchema,
   orderSchema,
   payBodySchema,
+  pinResponseSchema,
   restockBodySchema,
   transitionResponseSchema,
   waitlistResponseSchema,
@@ -23,8 +24,10 @@ import {
   launchCommand,
   pauseCommand,
   payCommand,
+  pinCommand,
   restockCommand,
   resumeCommand,
+  unpinCommand,
   waitlistCommand,
 } from "../commands/index.ts";
 import type { ApiRouter } from "./router.ts";
@@ -56,6 +59,19 @@ export function registerCommandRoutes(router: ApiRouter): void {
       command,
       input: ([dropId]) => ({ dropId }),
       response: transitionResponseSchema,
+      respond: (r) => r,
+    });
+  }
+  for (const [action, command] of [
+    ["pin", pinCommand],
+    ["unpin", unpinCommand],
+  ] as const) {
+    router.command({
+      method: "post",
+      pattern: `/api/v1/drops/:dropId/${action}`,
+      command,
+      input: ([dropId]) => ({ dropId }),
+      response: pinResponseSchema,
       respond: (r) => r,
     });
   }

@@ -25,6 +25,9 @@ export function dropSnapshot(s: DropStatus): DropSnapshot {
     v: s.version,
     ...(s.fair ? { fair: s.fair } : {}),
     ...(s.waitlist ? { waitlist: s.waitlist } : {}),
+    // A timed drop's frames stay as they were: only the other formats say theirs.
+    ...(s.format && s.format !== "drop" ? { format: s.format } : {}),
+    ...(s.pinned !== undefined ? { pinned: s.pinned } : {}),
   };
 }
 
@@ -33,8 +36,21 @@ export function isDropLevel(ev: RoomLogEntry): ev is Extract<DropRoomEntry, { ty
   return DROP_LEVEL.has(ev.type);
 }
 
-type DropLevelType = "drop.created" | "drop.state" | "drop.snapshot" | "stock.restocked";
-const DROP_LEVEL = new Set<string>(["drop.created", "drop.state", "drop.snapshot", "stock.restocked"]);
+type DropLevelType =
+  | "drop.created"
+  | "drop.state"
+  | "drop.snapshot"
+  | "stock.restocked"
+  | "drop.pinned"
+  | "drop.unpinned";
+const DROP_LEVEL = new Set<string>([
+  "drop.created",
+  "drop.state",
+  "drop.snapshot",
+  "stock.restocked",
+  "drop.pinned",
+  "drop.unpinned",
+]);
 
 /**
  * The frame for one room message. Drop-level events need the drop's product and window, which

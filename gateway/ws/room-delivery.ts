@@ -164,6 +164,9 @@ export class RoomDelivery {
       // The window closes a fixed time after the start: a launch moves both.
       if (status.fair && ev.type === "drop.state" && typeof ev.starts === "number")
         status = { ...status, fair: { ...status.fair, closesAt: ev.starts + status.fair.windowMs } };
+      // A buy-it-now drop's pin is the event's, not the cached status's.
+      if (ev.type === "drop.pinned" || ev.type === "drop.unpinned")
+        status = { ...status, pinned: ev.type === "drop.pinned" };
       this.dropDetails.set(ev.drop, status);
     }
     // The draw reveals the seed: later drop frames of this drop carry it.

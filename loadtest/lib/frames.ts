@@ -6,9 +6,9 @@
  * so they cannot drift apart.
  */
 
-export type HostActionKind = "launch" | "pause" | "resume" | "end" | "restock";
+export type HostActionKind = "launch" | "pause" | "resume" | "end" | "pin" | "unpin" | "restock";
 export type HostAction =
-  | { kind: "launch" | "pause" | "resume" | "end"; dropId: string }
+  | { kind: "launch" | "pause" | "resume" | "end" | "pin" | "unpin"; dropId: string }
   | { kind: "restock"; dropId: string; qty: number };
 
 export interface JoinFrame {
@@ -189,6 +189,7 @@ export type AckResultView =
   | { kind: "waitlist" }
   | { kind: "bid"; dropId: string; leading: boolean; priceMinor: number; replayed: boolean }
   | { kind: "host" }
+  | { kind: "pin" }
   | { kind: "moderation" };
 
 export type OrderStatus = "pending_payment" | "paid" | "expired" | "cancelled" | "refunded";

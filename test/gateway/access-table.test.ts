@@ -84,6 +84,8 @@ const ROWS: Record<string, Row> = {
   "drop.launch": { live: hostHere, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/launch` },
   "drop.pause": { live: hostHere, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/pause` },
   "drop.resume": { live: hostHere, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/resume` },
+  "drop.pin": { live: hostHere, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/pin` },
+  "drop.unpin": { live: hostHere, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/unpin` },
   "drop.end": { live: hostHere, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/end` },
   "drop.restock": {
     live: hostHere,

@@ -13,6 +13,8 @@ const ROOM = "contract-room";
 const DROP = "contract-drop";
 /** A drop drawn before the calls run (a fair window of two seconds, one entry). */
 const FAIR_DROP = "contract-fair-drop";
+/** A buy-it-now drop: pinned, then unpinned. */
+const BUY_NOW_DROP = "contract-buy-now";
 /** An auction opened over the API, then bid on and read. */
 const AUCTION = "contract-auction";
 /** A drop with no stock (sold out from the start): it takes waitlist tickets. */
@@ -64,6 +66,8 @@ const CALLS: Record<string, Call> = {
     token: () => viewer,
     body: () => ({ qty: 1, idempotencyKey: key() }),
   },
+  "drop.pin": { method: "POST", path: () => `/api/v1/drops/${BUY_NOW_DROP}/pin`, token: () => host },
+  "drop.unpin": { method: "POST", path: () => `/api/v1/drops/${BUY_NOW_DROP}/unpin`, token: () => host },
   "auction.open": {
     method: "POST",
     path: () => `/api/v1/rooms/${ROOM}/auctions`,
@@ -157,6 +161,7 @@ beforeAll(async () => {
   await engine.createDrop(dropDefinition({ dropId: FAIR_DROP, roomId: ROOM, fairWindowMs: 2_000 }));
   await engine.buy({ dropId: FAIR_DROP, userId: "contract-entrant", qty: 1, idempotencyKey: key() });
   await engine.createDrop(dropDefinition({ dropId: SOLD_OUT_DROP, roomId: ROOM, initialStock: 0 }));
+  await engine.createDrop(dropDefinition({ dropId: BUY_NOW_DROP, roomId: ROOM, format: "buy_now" }));
   // The order pipeline's sweeper allocates the window once it has passed.
   for (let tries = 0; (await engine.fairDraw(FAIR_DROP)) === null; tries++) {
     if (tries >= 200) throw new Error("the fair window was not allocated within 10 s");

@@ -43,6 +43,7 @@ const samples: ClientFrame[] = [
   frames.ping(nextId(), performance.timeOrigin + performance.now()),
   frames.resume("loadtest", "ep0ch", "1718000000000-3"),
   frames.host(nextId(), "loadtest", { kind: "launch", dropId }),
+  frames.host(nextId(), "loadtest", { kind: "pin", dropId }),
   frames.host(nextId(), "loadtest", { kind: "restock", dropId, qty: 5 }),
 ];
 

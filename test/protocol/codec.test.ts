@@ -43,6 +43,8 @@ const validClientFrames: ClientFrame[] = [
   { t: "host", reqId: "h2", room: "room-1", action: { kind: "pause", dropId: "drop_1" } },
   { t: "host", reqId: "h3", room: "room-1", action: { kind: "resume", dropId: "drop_1" } },
   { t: "host", reqId: "h4", room: "room-1", action: { kind: "end", dropId: "drop_1" } },
+  { t: "host", reqId: "h6", room: "room-1", action: { kind: "pin", dropId: "drop_1" } },
+  { t: "host", reqId: "h7", room: "room-1", action: { kind: "unpin", dropId: "drop_1" } },
   { t: "host", reqId: "h5", room: "room-1", action: { kind: "restock", dropId: "drop_1", qty: 50 } },
 ];
 
@@ -499,6 +501,14 @@ const serverFrames: ServerFrame[] = [
     result: { kind: "host", action: "launch", dropId: "drop_1", state: "live", changed: true },
   },
   { t: "ack", reqId: "mod-1", ok: true, result: { kind: "moderation" } },
+  { t: "ack", reqId: "h6", ok: true, result: { kind: "pin", dropId: "drop_1", pinned: true, changed: true } },
+  {
+    t: "drop",
+    room: "room-1",
+    o: "1718000000008-0",
+    e: "e7",
+    drop: { ...drop, format: "buy_now", pinned: true },
+  },
   {
     t: "ack",
     reqId: "r4",
