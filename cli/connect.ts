@@ -7,6 +7,7 @@ import {
   redisTargetFromConfig,
   SetupError,
 } from "../core/index.ts";
+import { presenceEligibility } from "../gateway/index.ts";
 import { type OrderStore, openOrderStore } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 
@@ -35,7 +36,14 @@ export async function openEngine(options: { waitForRedis?: boolean } = {}): Prom
       `cannot reach Redis at ${describeTarget(target)}: ${(err as Error).message.replace(/\.+$/, "")}.${hint}`,
     );
   }
-  return SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ownsConnection: true, ackConfig: cfg });
+  return SaleEngine.create({
+    redis,
+    prefix: cfg.LIVEDROP_KEY_PREFIX,
+    ownsConnection: true,
+    ackConfig: cfg,
+    // A giveaway drawn here (the worker's fair pass) skips entrants the gateways do not see in the room.
+    eligibleAtDraw: presenceEligibility(redis, cfg.LIVEDROP_KEY_PREFIX),
+  });
 }
 
 /** The order store of this configuration: PostgreSQL with DATABASE_URL, else the embedded PGlite. */

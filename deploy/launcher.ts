@@ -9,6 +9,7 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../core/index.ts";
+import { presenceEligibility } from "../gateway/index.ts";
 import { describeStore, openOrderStore, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { demoRoom, prepareClient } from "./client-demo.ts";
@@ -95,7 +96,13 @@ export async function startStack(cfg: Config): Promise<RunningStack> {
       lines.push(`redis        ${describeTarget(target)}  external${await fsyncNote(redis, cfg)}`);
     }
 
-    const engine = await SaleEngine.create({ redis, prefix: cfg.LIVEDROP_KEY_PREFIX, ackConfig: cfg });
+    const engine = await SaleEngine.create({
+      redis,
+      prefix: cfg.LIVEDROP_KEY_PREFIX,
+      ackConfig: cfg,
+      // Giveaway draws skip entrants that no gateway node sees in the room.
+      eligibleAtDraw: presenceEligibility(redis, cfg.LIVEDROP_KEY_PREFIX),
+    });
     const drops = await engine.listDrops();
     lines.push(`sale engine  key prefix "${cfg.LIVEDROP_KEY_PREFIX}", ${drops.length} drop(s) on record`);
     memory.after("sale engine");

@@ -5,7 +5,7 @@ import {
   type RedisClient,
   redisTargetFromConfig,
 } from "../core/index.ts";
-import type { ShadowLane } from "../gateway/index.ts";
+import { presenceEligibility, type ShadowLane } from "../gateway/index.ts";
 import { Checkout, orderStoreTarget, SandboxPaymentProvider, startOrderPipeline } from "../orders/index.ts";
 import { SaleEngine } from "../sale-engine/index.ts";
 import { lazyOrderStore } from "./lazy-order-store.ts";
@@ -38,7 +38,12 @@ export async function openShadowLane(
   options: { pipeline: boolean },
 ): Promise<OpenShadowLane> {
   const lane = shadowConfig(cfg);
-  const engine = await SaleEngine.create({ redis, prefix: lane.LIVEDROP_KEY_PREFIX, ackConfig: cfg });
+  const engine = await SaleEngine.create({
+    redis,
+    prefix: lane.LIVEDROP_KEY_PREFIX,
+    ackConfig: cfg,
+    eligibleAtDraw: presenceEligibility(redis, lane.LIVEDROP_KEY_PREFIX),
+  });
   // Opened on first use: most runs never send shadow traffic (saves an embedded PGlite's memory).
   const store = lazyOrderStore(orderStoreTarget(cfg, "shadow"));
   const pipeline = options.pipeline

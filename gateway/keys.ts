@@ -47,3 +47,8 @@ export function viewerNodesKey(prefix: string): string {
 export function viewerNodeKey(prefix: string, nodeId: string): string {
   return `${prefix}:viewers:node:{${nodeId}}`;
 }
+
+/** Set: the users with a socket in `room` on one gateway node (room presence, e.g. giveaway draws). */
+export function presenceNodeKey(prefix: string, nodeId: string, room: string): string {
+  return `${prefix}:presence:node:{${nodeId}}:${room}`;
+}

@@ -296,6 +296,13 @@ export class RoomDelivery {
     this.publish(room, frame);
   }
 
+  /** Per room, the users of its local sockets (this node's room presence). */
+  usersByRoom(): Map<string, ReadonlySet<string>> {
+    const rooms = new Map<string, ReadonlySet<string>>();
+    for (const room of this.roomSockets.keys()) rooms.set(room, this.localUsers(room));
+    return rooms;
+  }
+
   /** The users of the room's local sockets, each once. */
   private localUsers(room: string): Set<string> {
     const users = new Set<string>();

@@ -131,6 +131,7 @@ export class SocketServer {
       () => this.hub.localCounts(),
       (room, count) => this.delivery.publishInOrder(room, { t: "viewers", room, count }),
       o.log,
+      () => this.delivery.usersByRoom(),
     );
     this.delay = new RoomDelay(
       o.engine,
