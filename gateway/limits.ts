@@ -33,6 +33,8 @@ export interface GatewayLimits {
   readonly fairWindowStepMs: number;
   readonly fairDefaultWindowMs: number;
   readonly drawCacheMs: number;
+  /** Bids kept per auction's history, and the most one read returns (LIVEDROP_AUCTION_HISTORY_LENGTH). */
+  readonly auctionHistoryLength: number;
 }
 
 export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
@@ -68,6 +70,7 @@ export function gatewayLimitsFromConfig(cfg: Config): GatewayLimits {
     fairWindowStepMs: cfg.GATEWAY_FAIR_WINDOW_STEP_MS,
     fairDefaultWindowMs: cfg.GATEWAY_FAIR_DEFAULT_WINDOW_MS,
     drawCacheMs: cfg.GATEWAY_DRAW_CACHE_MS,
+    auctionHistoryLength: cfg.LIVEDROP_AUCTION_HISTORY_LENGTH,
   };
 }
 

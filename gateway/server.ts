@@ -12,6 +12,7 @@ import {
 } from "../orders/index.ts";
 import type { SaleEngine } from "../sale-engine/index.ts";
 import { ClientAddress } from "./client-address.ts";
+import { configureAuctions } from "./commands/index.ts";
 import { registerApi } from "./http/api.ts";
 import { BuyClicks } from "./http/buy-clicks.ts";
 import { handle } from "./http/handler.ts";
@@ -115,6 +116,8 @@ export class GatewayServer {
     this.clientAddress = new ClientAddress(this.limits.trustedProxies);
     this.shadowSwitch = shadowSwitch;
     registerShadowGauge(this.metrics.registry, () => shadowSwitch.enabled());
+    for (const engine of [o.engine, ...(o.shadow ? [o.shadow.engine] : [])])
+      configureAuctions(engine, this.limits.auctionHistoryLength);
     this.redisHealth = new RedisHealth(o.redis, this.metrics, o.log, this.limits.redisHealthMs);
     this.router = new ApiRouter(this.app, {
       metrics: this.metrics,

@@ -5,21 +5,37 @@ import {
   type BidAnswer,
   bidInputSchema,
 } from "../../protocol/index.ts";
-import { Auctions, type SaleEngine } from "../../sale-engine/index.ts";
+import { AUCTION_DEFAULTS, Auctions, type SaleEngine } from "../../sale-engine/index.ts";
 import type { Access, CommandLane } from "./access.ts";
 import { command } from "./command.ts";
 
 /** One Auctions per engine (lane): it caches each auction's mask seed for the bid path. */
-const auctionsByEngine = new WeakMap<SaleEngine, Promise<Auctions>>();
+const auctionsByEngine = new WeakMap<SaleEngine, { auctions: Promise<Auctions>; historyLength: number }>();
+
+/**
+ * Sets up the lane's auctions with the configured history length (the gateway does it when it
+ * starts; a lane never set up gets the default). The first setup of an engine stands.
+ */
+export function configureAuctions(
+  engine: SaleEngine,
+  historyLength: number = AUCTION_DEFAULTS.historyLength,
+): { auctions: Promise<Auctions>; historyLength: number } {
+  let entry = auctionsByEngine.get(engine);
+  if (!entry) {
+    entry = { auctions: Auctions.create({ engine, historyLength }), historyLength };
+    auctionsByEngine.set(engine, entry);
+  }
+  return entry;
+}
 
 /** The lane's auctions (its engine's connection and key namespace). */
 export function auctionsOf(engine: SaleEngine): Promise<Auctions> {
-  let auctions = auctionsByEngine.get(engine);
-  if (!auctions) {
-    auctions = Auctions.create({ engine });
-    auctionsByEngine.set(engine, auctions);
-  }
-  return auctions;
+  return configureAuctions(engine).auctions;
+}
+
+/** The most bids one history read of this lane returns. */
+export function auctionHistoryLengthOf(engine: SaleEngine): number {
+  return configureAuctions(engine).historyLength;
 }
 
 /** Opens an auction in a room the caller hosts: its backing drop, stock 1 (docs/auctions.md). */

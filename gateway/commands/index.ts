@@ -10,7 +10,13 @@ export {
   type Lanes,
   type RoomLookup,
 } from "./access.ts";
-export { auctionOpenCommand, auctionsOf, bidCommand } from "./auction.ts";
+export {
+  auctionHistoryLengthOf,
+  auctionOpenCommand,
+  auctionsOf,
+  bidCommand,
+  configureAuctions,
+} from "./auction.ts";
 export { buyCommand } from "./buy.ts";
 export { chatPostCommand, moderateCommand } from "./chat.ts";
 export { type Command, type CommandContext, runCommand } from "./command.ts";

@@ -1,6 +1,6 @@
 import { validate } from "../../core/index.ts";
 import { auctionViewQuerySchema, auctionViewResponseSchema, dropIdSchema } from "../../protocol/index.ts";
-import { auctionsOf } from "../commands/index.ts";
+import { auctionHistoryLengthOf, auctionsOf } from "../commands/index.ts";
 import { parseQuery } from "./query.ts";
 import { sendJson } from "./respond.ts";
 import type { ApiRouter } from "./router.ts";
@@ -21,9 +21,11 @@ export function registerAuctionApi(router: ApiRouter): void {
       const dropId = validate(dropIdSchema, params[0], "auction id");
       const { limit } = parseQuery(auctionViewQuerySchema, query, "auction history");
       const auctions = await auctionsOf(lane.engine);
+      // A history configured shorter than the page holds no more than that.
+      const count = Math.min(limit, auctionHistoryLengthOf(lane.engine));
       const [auction, history] = await Promise.all([
         auctions.status(dropId),
-        auctions.history(dropId, limit),
+        auctions.history(dropId, count),
       ]);
       sendJson(g, 200, { auction, history });
     },

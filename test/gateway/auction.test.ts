@@ -89,6 +89,9 @@ describe("auctions through the gateway", () => {
     expect(bobMask).toEqual(expect.any(String));
     expect(bobMask).not.toContain("bob");
     expect(view.history.map((h) => h.priceMinor)).toEqual([1_900, 1_600, 1_000]);
+    const newest = (await api(`/api/v1/drops/${dropId}/auction?limit=1`, undefined))
+      .json as AuctionViewResponse;
+    expect(newest.history).toEqual(view.history.slice(0, 1));
     for (const h of view.history) {
       expect(h.user).not.toMatch(/alice|bob|carol/);
       expect(h).not.toHaveProperty("maxMinor");
