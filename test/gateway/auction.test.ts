@@ -122,6 +122,20 @@ describe("auctions through the gateway", () => {
     expect(hold).toMatchObject({ priceMinor: 1_900, reservationId: settle.reservationId });
     expect(hold.deadline).toBeGreaterThan(Date.now());
     expect(alice.frames.some((f) => f.t === "auctionHold")).toBe(false);
+    // Its order, through the same pipeline as any hold, is priced at the winning bid.
+    const order = await until(async () => (await g().stack.store.get(hold.reservationId)) ?? undefined);
+    expect(order).toMatchObject({ userId: "bidder-bob", totalMinor: 1_900, qty: 1 });
+    bob.send({
+      t: "pay",
+      reqId: "pay",
+      reservationId: hold.reservationId,
+      token: "tok_success",
+      idempotencyKey: key(),
+    });
+    expect(await bob.next((f) => f.t === "ack" && f.reqId === "pay")).toMatchObject({
+      ok: true,
+      result: { kind: "pay", status: "paid", totalMinor: 1_900 },
+    });
     expect(await bidOver(alice, "a3", dropId, 5_000)).toMatchObject({ ok: false, code: "AUCTION_ENDED" });
     for (const s of [alice, bob, watcher]) s.close();
   });
