@@ -251,8 +251,13 @@ export class RoomDelivery {
     // Event time (Redis clock) to this node handing the frame out; stock frames then coalesce.
     this.d.metrics.fanoutLatency.observe(Math.max(0, Date.now() - ev.at) / 1000);
     if (ev.type === "reservation.placed") this.draws.placed(ev);
-    // An auction's winner (or runner-up) hears their hold and price on their own sockets.
-    if (ev.type === "reservation.placed" && ev.via === "auction" && ev.priceMinor !== undefined)
+    // An auction's winner, or the runner-up handed its unit, hears their hold and own price on
+    // their sockets (only an auction's hand-off carries a per-user price).
+    if (
+      ev.type === "reservation.placed" &&
+      (ev.via === "auction" || ev.via === "handoff") &&
+      ev.priceMinor !== undefined
+    )
       this.d.toUser(ev.user, {
         t: "auctionHold",
         dropId: ev.drop,

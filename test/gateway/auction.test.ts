@@ -140,6 +140,41 @@ describe("auctions through the gateway", () => {
     for (const s of [alice, bob, watcher]) s.close();
   });
 
+  it("a winner who lets the hold go hands the unit to the runner-up, who hears it at their own highest bid", async () => {
+    const room = "auction-room-3";
+    const { dropId, product } = dropDefinition({ roomId: room });
+    const [ann, ben] = await Promise.all([joined("runner-ann", room), joined("runner-ben", room)]);
+    const auctions = await auctionsOf(g().stack.engine);
+    await auctions.open({
+      dropId,
+      roomId: room,
+      product: { ...product, priceMinor: 2_000 },
+      startsAt: (await g().stack.engine.serverTime()) - 10_000 + 3_000,
+      durationMs: 10_000,
+      increments: [{ fromMinor: 0, stepMinor: 200 }],
+      antiSnipeMs: 0,
+      suddenDeath: true,
+      holdMs: 60_000,
+    });
+    expect(await bidOver(ann, "a1", dropId, 5_000)).toMatchObject({ ok: true });
+    expect(await bidOver(ben, "b1", dropId, 3_000)).toMatchObject({ ok: true, result: { leading: false } });
+    const won = await until(async () => {
+      const r = await auctions.settle(dropId);
+      return r.settled ? r : undefined;
+    }, 30_000);
+    expect(won).toMatchObject({ winner: "runner-ann", priceMinor: 3_200, runnerUps: 1 });
+    await ann.next((f) => f.t === "auctionHold" && f.dropId === dropId && f.priceMinor === 3_200);
+
+    await g().stack.engine.release(won.reservationId ?? "");
+    const handed = await ben.next<ServerFrameOf<"auctionHold">>(
+      (f) => f.t === "auctionHold" && f.dropId === dropId,
+    );
+    expect(handed.priceMinor).toBe(3_000);
+    expect(handed.reservationId).not.toBe(won.reservationId);
+    ann.close();
+    ben.close();
+  });
+
   it("an unknown auction is 404 AUCTION_NOT_FOUND; a viewer may not open one", async () => {
     const missing = await api("/api/v1/drops/no-such-auction/auction", undefined);
     expect(missing.status).toBe(404);
