@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bidAnswerSchema } from "./auction.ts";
 import { hostActionKindSchema } from "./client-frames.ts";
 import { WireErrorCode } from "./codes.ts";
 import { dropFormatSchema } from "./drop-fields.ts";
@@ -314,20 +315,8 @@ export const ackResultSchema = z.discriminatedUnion("kind", [
     /** False when the drop already was pinned (or unpinned). */
     changed: z.boolean(),
   }),
-  z.object({
-    /** An accepted proxy bid (or its replay: the answer recorded for the same key). */
-    kind: z.literal("bid"),
-    dropId: dropIdSchema,
-    leading: z.boolean(),
-    priceMinor: priceMinorSchema,
-    maxMinor: priceMinorSchema,
-    endsAt: epochMsSchema,
-    extended: z.boolean(),
-    bids: countSchema,
-    /** The lowest bid another bidder can place now. */
-    minNextMinor: priceMinorSchema,
-    replayed: z.boolean(),
-  }),
+  /** An accepted proxy bid (or its replay: the answer recorded for the same key). */
+  z.object({ kind: z.literal("bid"), ...bidAnswerSchema.shape }),
   z.object({
     /** A waitlist ticket: `position` tickets wait up to and including it (0 once served). */
     kind: z.literal("waitlist"),
