@@ -1,4 +1,3 @@
-import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLivedropError, type RedisClient } from "../../core/index.ts";
 import type { AuctionDefinition } from "../../protocol/index.ts";
@@ -19,37 +18,12 @@ import {
   uniquePrefix,
 } from "../harness/redis.ts";
 import { dropDefinition, key, until } from "../sale-engine/fixtures.ts";
+import { dump } from "./redis-dump.ts";
 
 const USER = "bidder-erase-7q";
 const PSEUDONYM = "erased-00112233445566778899aabb";
 const OTHER = "bidder-stays-1";
 const THIRD = "bidder-stays-2";
-
-/** Every key under the prefix, on every primary, as `key field value` lines (test-sized data). */
-async function dump(redis: RedisClient, prefix: string): Promise<string[]> {
-  const nodes = "nodes" in redis ? (redis as Cluster).nodes("master") : [redis];
-  const lines: string[] = [];
-  for (const node of nodes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-      cursor = next;
-      for (const k of keys) {
-        const type = await node.type(k);
-        if (type === "hash") {
-          const h = await node.hgetall(k);
-          for (const [f, v] of Object.entries(h)) lines.push(`${k} ${f} ${v}`);
-        } else if (type === "stream") {
-          for (const [id, fields] of await node.xrange(k, "-", "+"))
-            lines.push(`${k} ${id} ${fields.join(" ")}`);
-        } else if (type === "zset") lines.push(`${k} ${(await node.zrange(k, 0, -1)).join(" ")}`);
-        else if (type === "set") lines.push(`${k} ${(await node.smembers(k)).join(" ")}`);
-        else lines.push(`${k} (${type})`);
-      }
-    } while (cursor !== "0");
-  }
-  return lines.sort();
-}
 
 async function refusal(p: Promise<unknown>): Promise<string> {
   try {
