@@ -35,6 +35,8 @@ export interface ChaosSummary {
   readonly unavailableMs: Record<string, number>;
   readonly resumes: number;
   readonly resyncs: number;
+  /** Joins and resumes the viewers asked again after the gateway answered them as retryable. */
+  readonly enterRetries: number;
   /** Gateways and workers found dead at the end (a fault restarts only the process it killed). */
   readonly crashedProcesses: string[];
 }
@@ -260,15 +262,20 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     );
     if (last.status === 200) restocks++;
     const final = await dropCounters(urls, mainDrop, CALL_TIMEOUT_MS);
-    const stale = await until("every viewer shows the final stock", options.settleMs * 5, async () =>
-      viewers.behind(mainDrop, final.available).length === 0 ? [] : undefined,
+    const stale: number[] = await until(
+      "every viewer shows the final stock",
+      options.settleMs * 5,
+      async () => (viewers.behind(mainDrop, final.available).length === 0 ? ([] as number[]) : undefined),
     ).catch(() => viewers.behind(mainDrop, final.available));
     if (stale.length > 0) log(`viewers not showing the final stock ${final.available}: ${stale.join(", ")}`);
     await check("end", true);
     const finals = checks.filter((c) => c.at === "end");
     const allOffsets = viewers.allDropOffsets();
-    const missed =
-      viewers.states.reduce((n, _, i) => n + viewers.missed(i, allOffsets).length, 0) + stale.length;
+    const missedBy = viewers.states.map((_, i) => viewers.missed(i, allOffsets));
+    const missed = missedBy.reduce((n, m) => n + m.length, 0) + stale.length;
+    missedBy.forEach((m, i) => {
+      if (m.length > 0 || stale.includes(i)) log(`viewer missed ${m.join(" ")}: ${viewers.describe(i)}`);
+    });
     await viewers.stop();
     log(`restocks acknowledged: ${restocks}; drop events seen by the viewers: ${allOffsets.size}`);
     log(
@@ -299,6 +306,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       unavailableMs,
       resumes: viewers.states.reduce((n, s) => n + s.resumes, 0),
       resyncs: viewers.states.reduce((n, s) => n + s.resyncs, 0),
+      enterRetries: viewers.states.reduce((n, s) => n + s.enterRetries, 0),
       crashedProcesses: crashed,
     };
     const passed =

@@ -25,6 +25,10 @@ interface ViewerState {
   resumes: number;
   resyncs: number;
   reconnects: number;
+  /** Joins and resumes asked again after a retryable refusal. */
+  enterRetries: number;
+  /** The gateway of its current (or last) connection. */
+  gateway: string | undefined;
 }
 
 interface DropFields {
@@ -68,6 +72,8 @@ export class Viewers {
       resumes: 0,
       resyncs: 0,
       reconnects: 0,
+      enterRetries: 0,
+      gateway: undefined,
     }));
     this.sockets = o.tokens.map(() => undefined);
   }
@@ -106,6 +112,24 @@ export class Viewers {
     return this.states.flatMap((s, i) => (s.drops.get(dropId)?.available === available ? [] : [i]));
   }
 
+  /** What a failed run needs to tell where viewer i lost track: its connection history and offsets. */
+  describe(i: number): string {
+    const s = this.states[i] as ViewerState;
+    const seen = [...s.dropOffsets].sort(compareOffsets);
+    return JSON.stringify({
+      viewer: i,
+      gateway: s.gateway,
+      reconnects: s.reconnects,
+      resumes: s.resumes,
+      resyncs: s.resyncs,
+      enterRetries: s.enterRetries,
+      joinedAt: s.joinedAt,
+      lastOffset: s.lastOffset,
+      resyncOffsets: s.resyncOffsets,
+      dropOffsetsSeen: seen,
+    });
+  }
+
   /** Every drop-event offset any viewer saw. */
   allDropOffsets(): Set<string> {
     return new Set(this.states.flatMap((s) => [...s.dropOffsets]));
@@ -128,7 +152,19 @@ export class Viewers {
       `${gateway.replace(/^http/, "ws")}/ws?token=${encodeURIComponent(this.o.tokens[i] as string)}`,
     );
     this.sockets[i] = ws;
+    s.gateway = gateway;
     let lastPong = Date.now();
+    const enter = () => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const resume = s.epoch !== undefined && s.lastOffset !== undefined;
+      ws.send(
+        JSON.stringify(
+          resume
+            ? { t: "resume", room: this.o.room, epoch: s.epoch, offset: s.lastOffset }
+            : { t: "join", room: this.o.room },
+        ),
+      );
+    };
     return new Promise((resolve) => {
       const timer = setInterval(() => {
         if (Date.now() - lastPong > this.o.deadAfterMs) ws.terminate();
@@ -149,14 +185,12 @@ export class Viewers {
           return;
         }
         if (f.t === "welcome") {
-          const resume = s.epoch !== undefined && s.lastOffset !== undefined;
-          ws.send(
-            JSON.stringify(
-              resume
-                ? { t: "resume", room: this.o.room, epoch: s.epoch, offset: s.lastOffset }
-                : { t: "join", room: this.o.room },
-            ),
-          );
+          enter();
+        } else if (f.t === "error" && f.room === this.o.room && f.retryable === true) {
+          // The node could not serve the join or resume in time (Redis failing over): ask again,
+          // as the viewer page does.
+          s.enterRetries++;
+          setTimeout(enter, this.o.reconnectEveryMs);
         } else if (f.t === "joined" && f.room === this.o.room) {
           for (const d of f.drops as DropFields[]) see(s, d.dropId, d);
           s.joinedAt ??= f.offset as string;
