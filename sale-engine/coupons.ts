@@ -53,6 +53,7 @@ export class Coupons {
     await this.run(
       this.cmd.ldCouponPin(
         this.keys.coupon(p.roomId, p.code),
+        this.keys.couponCodes(p.roomId),
         p.code,
         d.kind,
         d.kind === "amount" ? d.amountMinor : 0,
@@ -158,6 +159,14 @@ export class Coupons {
       claimed: Number(claimed ?? 0),
       redeemed: Number(redeemed ?? 0),
     };
+  }
+
+  /** The coupons pinned in a room now, sorted by code (from the room's code index). */
+  async list(roomId: string): Promise<CouponStatus[]> {
+    const room = validate(roomIdSchema, roomId, "room id");
+    const codes = (await this.o.redis.smembers(this.keys.couponCodes(room))).sort();
+    const all = await Promise.all(codes.map((c) => this.status(room, c)));
+    return all.filter((s): s is CouponStatus => s?.pinned === true);
   }
 
   private async mustStatus(roomId: string, code: string): Promise<CouponStatus> {

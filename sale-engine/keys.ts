@@ -60,6 +60,8 @@ export interface KeySpace {
   readonly auctionsPending: string;
   /** Hash of one coupon of a room (lua/coupon-pin.lua); a room's coupons share hash tag `{coupons:<room>}`. */
   coupon(roomId: string, code: string): string;
+  /** Set of the codes a room ever pinned (lua/coupon-pin.lua), in the room's coupon hash tag. */
+  couponCodes(roomId: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -74,6 +76,7 @@ export function keySpace(prefix: string): KeySpace {
     auctionsPending: `${prefix}:{drops}:auctions`,
     roomDrops: (roomId) => `${prefix}:room:{${roomId}}:drops`,
     coupon: (roomId, code) => `${prefix}:{coupons:${roomId}}:c:${code}`,
+    couponCodes: (roomId) => `${prefix}:{coupons:${roomId}}:codes`,
     drop(dropId) {
       let keys = cache.get(dropId);
       if (!keys) {

@@ -22,7 +22,7 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldAuctionBid: { file: "auction-bid", keys: 6 },
   ldAuctionSettle: { file: "auction-settle", keys: 7 },
   ldPin: { file: "pin", keys: 3 },
-  ldCouponPin: { file: "coupon-pin", keys: 1 },
+  ldCouponPin: { file: "coupon-pin", keys: 2 },
   ldCouponUnpin: { file: "coupon-unpin", keys: 1 },
   ldCouponClaim: { file: "coupon-claim", keys: 1 },
   ldCouponApply: { file: "coupon-apply", keys: 1 },

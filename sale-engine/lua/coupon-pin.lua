@@ -4,6 +4,7 @@
 --           i:<user>|<key> claim n   u:<user> claims the user holds or redeemed
 --           k:<n> claim record user|status|rid|discount (status C claimed, A applied, R redeemed)
 --           h:<rid> the claim n applied to that reservation
+-- KEYS[2] set of the codes the room ever pinned (keys.ts couponCodes, same hash tag)
 -- ARGV[1] code  ARGV[2] kind (amount|percent)  ARGV[3] amount off  ARGV[4] currency
 --      ARGV[5] percent off  ARGV[6] minimum order  ARGV[7] quota  ARGV[8] per buyer
 --      ARGV[9] valid until (ms, 0: until unpinned)
@@ -17,5 +18,6 @@ if not ((kind == 'amount' or kind == 'percent') and quota and quota >= 1 and per
 end
 redis.call('HSET', key, 'code', ARGV[1], 'kind', kind, 'amt', ARGV[3], 'cur', ARGV[4], 'pct', ARGV[5],
   'min', ARGV[6], 'quota', quota, 'per', per, 'until', ARGV[9], 'pinned', 1)
+redis.call('SADD', KEYS[2], ARGV[1])
 local c = redis.call('HMGET', key, 'claimed', 'redeemed')
 return { 1, tonumber(c[1] or '0'), tonumber(c[2] or '0') }

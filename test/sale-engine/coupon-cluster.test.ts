@@ -49,11 +49,13 @@ describe("coupons on Redis Cluster", () => {
       expect(await coupons.settle(first.couponId, `${roomId}d.1`, "paid")).toBe("R");
       expect(await coupons.status(roomId, "LIVE5")).toMatchObject({ claimed: 3, redeemed: 1 });
       const k = keySpace(prefix);
-      const [a, b] = [k.coupon(roomId, "LIVE5"), k.coupon(roomId, "OTHER")];
-      const [slotA = -1, slotB = -2] = await Promise.all(
-        [a, b].map(async (name) => Number(await probe.cluster("KEYSLOT", name))),
+      const [a, b, codes] = [k.coupon(roomId, "LIVE5"), k.coupon(roomId, "OTHER"), k.couponCodes(roomId)];
+      const [slotA = -1, slotB = -2, slotCodes = -3] = await Promise.all(
+        [a, b, codes].map(async (name) => Number(await probe.cluster("KEYSLOT", name))),
       );
       expect(slotA).toBe(slotB);
+      expect(slotCodes).toBe(slotA);
+      expect((await coupons.list(roomId)).map((c) => c.code)).toEqual(["LIVE5", "OTHER"]);
       slots.add(slotA);
     }
     // The tags are fixed strings, so the rooms' slots are too: these four spread over several.

@@ -137,6 +137,26 @@ describe("coupon claims", () => {
   });
 });
 
+describe("a room's coupons", () => {
+  it("list answers the pinned coupons sorted by code, without unpinned ones or other rooms'", async () => {
+    const [roomId, other] = [room(), room()];
+    expect(await coupons.list(roomId)).toEqual([]);
+    for (const code of ["ZED", "ALPHA", "MID9"])
+      await coupons.pin({ roomId, code, discount: { kind: "percent", percent: 10 }, quota: 5 });
+    await coupons.pin({ roomId: other, code: "ELSE", discount: { kind: "percent", percent: 10 }, quota: 5 });
+    await claimOf(roomId, "MID9", "u1");
+    await coupons.unpin(roomId, "ZED");
+    const listed = await coupons.list(roomId);
+    expect(listed.map((c) => c.code)).toEqual(["ALPHA", "MID9"]);
+    expect(listed[1]).toEqual(await coupons.status(roomId, "MID9"));
+    expect(listed[1]).toMatchObject({ claimed: 1, pinned: true });
+    // Pinned again: listed again, once, with its counts kept.
+    await coupons.pin({ roomId, code: "ZED", discount: { kind: "percent", percent: 20 }, quota: 5 });
+    expect((await coupons.list(roomId)).map((c) => c.code)).toEqual(["ALPHA", "MID9", "ZED"]);
+    await expect(coupons.list("bad room!")).rejects.toMatchObject({ code: "INVALID_INPUT" });
+  });
+});
+
 describe("applying and redeeming a claim", () => {
   it("computes the discount from the list total, never above it", async () => {
     const roomId = room();
