@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { auctionStatusSchema, bidAnswerSchema, bidHistoryEntrySchema, bidInputSchema } from "./auction.ts";
+import { couponIdSchema } from "./coupon.ts";
 import { dropFormatSchema, productSchema } from "./drop-fields.ts";
 import { countSchema, dropStateSchema, epochMsSchema, orderStatusSchema, roleSchema } from "./fields.ts";
 import { dropIdSchema, reservationIdSchema, roomIdSchema, userIdSchema } from "./ids.ts";
@@ -237,8 +238,17 @@ export const orderSchema = z.object({
   title: z.string(),
   qty: countSchema,
   unitPriceMinor: countSchema,
+  /** qty x unitPriceMinor: the list total. */
   totalMinor: countSchema,
   currency: productSchema.shape.currency,
+  /** How it was sold: the drop's format. */
+  format: dropFormatSchema,
+  /** The coupon applied to it (`<room>.<code>`), or null. */
+  couponId: couponIdSchema.nullable(),
+  /** What the coupon takes off the list total; 0 without one. */
+  discountMinor: countSchema,
+  /** totalMinor - discountMinor: what the buyer pays. */
+  paidMinor: countSchema,
   status: orderStatusSchema,
   holdDeadline: epochMsSchema,
   paymentRef: z.string().nullable(),
