@@ -34,6 +34,11 @@ export function roomKeys(prefix: string, room: string) {
 }
 
 /** String (PX): the lane's room-appender lease; its value is the holder's node id. */
+/** The lease of the gateway node that runs the reports pass's timed rounds. */
+export function reportsLeaseKey(prefix: string): string {
+  return `${prefix}:reports:lease`;
+}
+
 export function appenderLeaseKey(prefix: string): string {
   return `${prefix}:rooms:appender-lease`;
 }

@@ -23,6 +23,8 @@ import {
   roomSummarySchema,
 } from "../../protocol/index.ts";
 import type { SaleEngine } from "../../sale-engine/index.ts";
+import { reportsLeaseKey } from "../keys.ts";
+import { Lease } from "../rooms/lease.ts";
 import { roomViewers } from "../rooms/viewer-counts.ts";
 import type { BuyClicks } from "./buy-clicks.ts";
 import { parseQuery } from "./query.ts";
@@ -198,7 +200,12 @@ export interface GatewayReportsOptions {
  */
 export function startGatewayReports(o: GatewayReportsOptions): ReportsPass {
   const limits = o.limits ?? DEFAULT_REPORT_LIMITS;
+  // One node of the fleet runs the rounds; the lease outlives three of its renewals, so a node
+  // that dies hands the rounds over within three intervals.
+  const everyS = Math.min(limits.funnelSnapshotS, limits.summaryIntervalS || limits.funnelSnapshotS);
+  const leader = new Lease(o.redis, reportsLeaseKey(o.keyPrefix), 3 * everyS * 1000);
   return new ReportsPass({
+    leader,
     engine: o.engine,
     store: o.store,
     funnel: gatewayFunnelSource(o.redis, o.keyPrefix, o.clicks),

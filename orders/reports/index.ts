@@ -10,5 +10,5 @@ export {
 } from "./queries.ts";
 export { DEFAULT_REPORT_LIMITS, type ReportLimits, reportLimitsFromConfig } from "./report-limits.ts";
 export { REPORTING_VERSION, reportingSchema } from "./reporting-schema.ts";
-export { type FunnelSource, ReportsPass, type ReportsPassOptions } from "./reports-pass.ts";
+export { type FunnelSource, ReportsPass, type ReportsPassOptions, type RoundLeader } from "./reports-pass.ts";
 export { DROP_SALES_COLUMNS, roomSummary, type WrittenSummary, writeRoomSummary } from "./room-summary.ts";

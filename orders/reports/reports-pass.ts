@@ -10,6 +10,14 @@ export interface FunnelSource {
   read(drops: readonly DropStatus[]): Promise<Map<string, { viewers: number; buyClicks: number }>>;
 }
 
+/** The one node of many that runs the timed rounds (a Redis lease on the gateways). */
+export interface RoundLeader {
+  /** Takes or renews the lead; false while another node has it. */
+  hold(): Promise<boolean>;
+  /** Gives the lead up, so another node takes it at its next round. */
+  release(): Promise<void>;
+}
+
 export interface ReportsPassOptions {
   readonly engine: SaleEngine;
   readonly store: OrderStore;
@@ -22,6 +30,8 @@ export interface ReportsPassOptions {
   readonly summaryIntervalS: number;
   /** Newest drops the scheduled summary looks at (LIVEDROP_REPORTS_SUMMARY_SCAN_DROPS). */
   readonly summaryScanDrops: number;
+  /** When several nodes start the pass, only the leader's timed rounds run; absent: always. */
+  readonly leader?: RoundLeader;
   readonly log: Logger;
 }
 
@@ -29,14 +39,17 @@ export interface ReportsPassOptions {
  * Copies the funnel figures of running drops into the order store every `funnelSnapshotS`; when
  * a drop it watched has ended, takes its final snapshot and, once no drop of its room is still
  * running, writes the room's end-of-live summary. `summarise(room)` does the last step on demand
- * (a live session that ended, the scheduled pass). Every step is idempotent, so two gateway
- * nodes running the pass write the same rows and files.
+ * (a live session that ended, the scheduled pass). With a `leader`, the timed rounds run on one
+ * node at a time; every step is idempotent all the same, so a stalled leader that overlaps its
+ * successor writes the same rows and files.
  */
 export class ReportsPass {
   /** Drops seen running at the last tick: their room, to notice when they end. */
   private watched = new Map<string, DropStatus>();
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<unknown> | undefined;
+  /** Timed rounds this node ran (a node without the lead runs none). */
+  roundsRun = 0;
 
   constructor(private readonly o: ReportsPassOptions) {}
 
@@ -49,7 +62,7 @@ export class ReportsPass {
   /** One round at a time: a slow round makes the next tick skip, not pile up. */
   private every(seconds: number, round: () => Promise<unknown>): void {
     const timer = setInterval(() => {
-      this.running ??= round()
+      this.running ??= this.asLeader(round)
         .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, "reports pass failed"))
         .finally(() => {
           this.running = undefined;
@@ -57,6 +70,12 @@ export class ReportsPass {
     }, seconds * 1000);
     timer.unref();
     this.timers.push(timer);
+  }
+
+  private async asLeader(round: () => Promise<unknown>): Promise<void> {
+    if (this.o.leader && !(await this.o.leader.hold())) return;
+    this.roundsRun++;
+    await round();
   }
 
   /** The scheduled pass: summaries of the rooms whose drops have all ended, among the newest drops. */
@@ -126,5 +145,8 @@ export class ReportsPass {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.running;
+    await this.o.leader?.release().catch((err: unknown) => {
+      this.o.log.warn({ err: (err as Error).message }, "reports lead not given up");
+    });
   }
 }

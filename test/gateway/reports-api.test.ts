@@ -185,3 +185,46 @@ describe("funnel snapshots from a gateway", () => {
     }
   });
 });
+
+describe("the reports pass on several gateway nodes", () => {
+  it("runs its timed rounds on one node at a time, and another node takes over when it stops", async () => {
+    const { stack: orders, redis } = stack();
+    const log = childLogger("reports-lead-test");
+    const nodes = [0, 1].map(() => {
+      const client = redis.client();
+      const clicks = new BuyClicks(client, orders.prefix, log);
+      const dir = mkdtempSync(path.join(os.tmpdir(), "livedrop-gw-lead-"));
+      const pass = startGatewayReports({
+        engine: orders.engine,
+        store: orders.store,
+        redis: client,
+        keyPrefix: `${orders.prefix}-lead`,
+        clicks,
+        limits: { ...DEFAULT_REPORT_LIMITS, dir, funnelSnapshotS: 1, summaryIntervalS: 0 },
+        log,
+      });
+      return { client, clicks, dir, pass, stopped: false };
+    });
+    const waitFor = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(ok(), what).toBe(true);
+    };
+    try {
+      await waitFor("three rounds ran", () => nodes.reduce((n, x) => n + x.pass.roundsRun, 0) >= 3);
+      const leader = nodes.find((x) => x.pass.roundsRun > 0);
+      const other = nodes.find((x) => x !== leader);
+      if (!leader || !other) throw new Error("no leader");
+      expect(other.pass.roundsRun).toBe(0);
+      await leader.pass.stop();
+      leader.stopped = true;
+      await waitFor("the other node took the rounds over", () => other.pass.roundsRun > 0);
+    } finally {
+      for (const x of nodes) {
+        if (!x.stopped) await x.pass.stop();
+        await x.clicks.close();
+        x.client.disconnect();
+        rmSync(x.dir, { recursive: true, force: true });
+      }
+    }
+  });
+});
