@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useMemo, useRef, useState } from "preact/hooks";
 import type { Health, OpsOverview } from "../../../protocol/index.ts";
+import { ReportDownloads } from "../host/reports-download.tsx";
 import { api } from "../shared/api.ts";
 import { pushSample } from "../shared/chart.tsx";
 import { Header } from "../shared/chrome.tsx";
@@ -141,12 +142,16 @@ function Ops({ token }: { token: string }) {
           <Kpi label={t("ops.rooms")} value={count(view?.rooms.length ?? 0)} />
         </section>
         {view ? <HealthPanel health={view.health} /> : null}
+        <section class="panel" aria-label={t("reports.title")}>
+          <ReportDownloads token={token} />
+        </section>
         {view && view.rooms.length === 0 ? <p class="muted">{t("ops.noRooms")}</p> : null}
         <div class="grid cols" style={{ padding: 0 }}>
           {view?.rooms.map((r) => (
             <RoomCard
               key={r.room}
               room={r}
+              token={token}
               rates={rates[r.room] ?? { orders: 0, clicks: 0, entries: 0 }}
               history={history[r.room] ?? [[], []]}
               series={series}

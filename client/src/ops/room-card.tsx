@@ -1,27 +1,42 @@
 import type { RoomInsight } from "../../../protocol/index.ts";
+import { useRoomFinance } from "../host/reports-data.ts";
+import { FINANCE_POLL_MS, FORMAT_LABEL } from "../host/reports-panel.tsx";
 import { type ChartSeries, TimeChart } from "../shared/chart.tsx";
 import { count, money, percent } from "../shared/format.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { gmvOf, Kpi, STATE_LABEL } from "../shared/kpi.tsx";
 import type { RoomRates } from "./rates.ts";
 
+/** Drops a card lists (the newest first). */
+const SHOWN_DROPS = 6;
+
 /**
- * One room on the wall: GMV, orders per second, buy clicks and draw entries per second (a fair
- * window's or raffle's presses are entries, not holds), stock per drop, and the buying funnel.
+ * One room on the wall: GMV with its coupon cost and net GMV, orders per second, buy clicks and draw entries per second (a fair
+ * window's or raffle's presses are entries, not holds), stock, format and net GMV per drop, and
+ * the buying funnel.
  */
 export function RoomCard({
   room,
+  token,
   rates,
   history,
   series,
 }: {
   room: RoomInsight;
+  token: string;
   rates: RoomRates;
   history: readonly (readonly number[])[];
   series: readonly ChartSeries[];
 }) {
   const t = useI18n();
   const gmv = gmvOf(room);
+  const { finance } = useRoomFinance(
+    room.room,
+    token,
+    room.drops.slice(0, SHOWN_DROPS).map((d) => d.dropId),
+    FINANCE_POLL_MS,
+  );
+  const cost = finance.totals;
   const funnel = [
     { label: t("ops.funnel.viewers"), n: room.viewers },
     { label: t("ops.funnel.clicks"), n: room.totals.buyClicks },
@@ -36,6 +51,16 @@ export function RoomCard({
       </h2>
       <div class="kpis">
         <Kpi label={t("stats.gmv")} value={money(gmv.minor, gmv.currency)} testid="ops-gmv" />
+        <Kpi
+          label={t("reports.couponCost")}
+          value={cost ? money(cost.discountMinor, cost.currency) : "–"}
+          testid="ops-coupon-cost"
+        />
+        <Kpi
+          label={t("reports.net")}
+          value={cost ? money(cost.netMinor, cost.currency) : "–"}
+          testid="ops-net-gmv"
+        />
         <Kpi label={t("ops.ordersPerSec")} value={rates.orders.toFixed(1)} />
         <Kpi label={t("ops.clicksPerSec")} value={rates.clicks.toFixed(1)} testid="ops-clicks-rate" />
         <Kpi label={t("ops.entriesPerSec")} value={rates.entries.toFixed(1)} testid="ops-entries-rate" />
@@ -61,23 +86,38 @@ export function RoomCard({
         <thead>
           <tr>
             <th scope="col">{t("host.drops.product")}</th>
+            <th scope="col">{t("reports.format")}</th>
             <th scope="col">{t("host.drops.state")}</th>
             <th scope="col">{t("ops.stockCol")}</th>
+            <th scope="col">{t("reports.net")}</th>
           </tr>
         </thead>
         <tbody>
-          {room.drops.slice(0, 6).map((d) => (
-            <tr key={d.dropId}>
-              <td>{d.title}</td>
-              <td class={`state state-${d.state}`}>{t(STATE_LABEL[d.state])}</td>
-              <td style={{ minWidth: "9rem" }}>
-                <div class="bar" role="presentation">
-                  <span style={{ width: `${d.stock ? (d.available / d.stock) * 100 : 0}%` }} />
-                </div>
-                {t("host.drops.counts", { a: d.available, h: d.held, s: d.sold })}
-              </td>
-            </tr>
-          ))}
+          {room.drops.slice(0, SHOWN_DROPS).map((d) => {
+            const format = finance.formats.get(d.dropId);
+            const net = finance.drops.get(d.dropId);
+            return (
+              <tr key={d.dropId} data-testid="ops-drop" data-drop={d.dropId}>
+                <td>{d.title}</td>
+                <td data-testid="ops-drop-format">{format ? t(FORMAT_LABEL[format]) : "–"}</td>
+                <td class={`state state-${d.state}`}>{t(STATE_LABEL[d.state])}</td>
+                <td style={{ minWidth: "9rem" }}>
+                  <div class="bar" role="presentation">
+                    <span style={{ width: `${d.stock ? (d.available / d.stock) * 100 : 0}%` }} />
+                  </div>
+                  {t("host.drops.counts", { a: d.available, h: d.held, s: d.sold })}
+                </td>
+                <td data-testid="ops-drop-net">
+                  {net
+                    ? t("ops.netOfGross", {
+                        net: money(net.netMinor, net.currency),
+                        cost: money(net.discountMinor, net.currency),
+                      })
+                    : "–"}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </article>
