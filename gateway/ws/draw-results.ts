@@ -46,7 +46,8 @@ export class DrawResults {
       holds.push({ reservationId: ev.reservation, deadline: ev.deadline });
       drop.set(ev.user, holds);
       this.winners.set(key, drop);
-    } else if (ev.via === "handoff" || ev.via === "waitlist")
+    } else if ((ev.via === "handoff" && ev.priceMinor === undefined) || ev.via === "waitlist")
+      // A hand-off at its own price (an auction's runner-up) is heard as `auctionHold`, with that price.
       this.d.toUser(ev.user, {
         t: "offer",
         dropId: ev.drop,

@@ -171,6 +171,8 @@ describe("auctions through the gateway", () => {
     );
     expect(handed.priceMinor).toBe(3_000);
     expect(handed.reservationId).not.toBe(won.reservationId);
+    // One frame for one hold: no list-price `offer` beside it (it would go out first).
+    expect(ben.frames.some((f) => f.t === "offer")).toBe(false);
     ann.close();
     ben.close();
   });
