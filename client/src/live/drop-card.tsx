@@ -145,7 +145,7 @@ export function DropCard({
           : entering
             ? buying
               ? t("fair.entering")
-              : t("fair.enter")
+              : t(drop.format === "giveaway" ? "giveaway.enter" : "fair.enter")
             : buying
               ? t("drop.buying")
               : t("drop.buy")
@@ -160,7 +160,11 @@ export function DropCard({
       <img class="drop-img" src={drop.product.imageUrl} alt={drop.product.title} width={96} height={96} />
       <div class="drop-info">
         <h2 class="drop-title">{drop.product.title}</h2>
-        <p class="drop-price">{money(drop.product.priceMinor, drop.product.currency)}</p>
+        <p class="drop-price">
+          {drop.format === "giveaway"
+            ? t("giveaway.free")
+            : money(drop.product.priceMinor, drop.product.currency)}
+        </p>
         <p class="drop-left" data-testid="drop-left">
           {state === "sold_out" ? t("drop.noneLeft") : t("drop.left", { n: drop.available })}
         </p>
@@ -170,6 +174,11 @@ export function DropCard({
           </p>
         ) : null}
         <DrawStatus drop={drop} now={now} entry={entry} ticket={ticket} />
+        {drop.format === "giveaway" ? (
+          <p class="drop-note" data-testid="giveaway-note">
+            {t("giveaway.note")}
+          </p>
+        ) : null}
       </div>
       <button
         type="button"

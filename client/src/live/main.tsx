@@ -8,15 +8,18 @@ import { LiveConnection, wsUrl } from "../shared/connection.ts";
 import { entrySummary } from "../shared/draw-state.ts";
 import { useConnectionState, useRoom, useServerNow } from "../shared/hooks.ts";
 import { t, useI18n } from "../shared/i18n.ts";
-import { type DropView, isHeart, pinnedDrop } from "../shared/room-state.ts";
+import { type DropView, hasFormatCard, isHeart, onDropCard, pinnedDrop } from "../shared/room-state.ts";
 import { roomFromPath } from "../shared/route.ts";
 import { ServerClock } from "../shared/server-clock.ts";
 import { PurchaseToasts } from "../shared/toasts.tsx";
 import { guestToken } from "../shared/tokens.ts";
+import { CouponCard } from "./coupon-card.tsx";
+import { useCoupons } from "./coupon-state.ts";
 import { DropCard, type Hold } from "./drop-card.tsx";
 import { Hearts } from "./hearts.tsx";
 import { HoldPanel } from "./hold-panel.tsx";
 import { loadHolds, saveHolds } from "./holds-store.ts";
+import { PinnedFormats } from "./pinned-formats.tsx";
 import { Player, type PlayMode } from "./player.tsx";
 import { useDraws } from "./use-draws.ts";
 import "../shared/styles.css";
@@ -60,6 +63,7 @@ function LiveApp({ room }: { room: string }) {
   );
   const state = useRoom(conn, clock, room);
   const connState = useConnectionState(conn);
+  const coupons = useCoupons(conn, room);
   const now = useServerNow(clock, 1_000);
   const [holds, setHolds] = useState<readonly Hold[]>(() => loadHolds(room));
   // Which drops are hidden, as a string: the player's ticks re-render only when it changes.
@@ -84,10 +88,8 @@ function LiveApp({ room }: { room: string }) {
   const hiddenIds = new Set(
     hiddenDrops(state.drops.values(), video.current.programTime, video.current.mode, clock.now()).split(","),
   );
-  const drop = pinnedDrop(
-    [...state.drops.values()].filter((d) => !hiddenIds.has(d.dropId)),
-    now,
-  );
+  const visible = [...state.drops.values()].filter((d) => !hiddenIds.has(d.dropId));
+  const drop = pinnedDrop(visible.filter(onDropCard), now);
   const chat = useMemo(() => state.chat.filter((m) => m.deleted || !isHeart(m.text)), [state.chat]);
 
   const addHold = useCallback(
@@ -140,6 +142,11 @@ function LiveApp({ room }: { room: string }) {
               onClose={() => closeHold(h.reservationId)}
             />
           ))}
+          <CouponCard coupons={coupons} conn={conn} currency={drop?.product.currency ?? "USD"} />
+          <PinnedFormats
+            {...{ visible, drops, conn, clock, onHold: addHold, draws, onEntered, onTicket }}
+            token={guestToken}
+          />
           {drop ? (
             <DropCard
               drop={drop}
@@ -155,7 +162,7 @@ function LiveApp({ room }: { room: string }) {
               onEntered={onEntered}
               onTicket={onTicket}
             />
-          ) : (
+          ) : hasFormatCard(visible) ? null : (
             <p class="muted no-drop" data-testid="no-drop">
               {t("drop.none")}
             </p>

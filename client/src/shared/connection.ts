@@ -13,7 +13,10 @@ import type { ServerClock } from "./server-clock.ts";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "stopped";
 
 /** A frame that the server answers with an ack carrying the same reqId. */
-type Requestable = Extract<ClientFrame, { t: "buy" | "pay" | "host" | "moderation" | "waitlist" }> & {
+type Requestable = Extract<
+  ClientFrame,
+  { t: "buy" | "pay" | "host" | "moderation" | "waitlist" | "bid" | "coupon" }
+> & {
   reqId: string;
 };
 type RequestBody = Requestable extends infer F ? (F extends Requestable ? Omit<F, "reqId"> : never) : never;

@@ -1,4 +1,11 @@
-import type { ChatMessage, DropSnapshot, ServerFrame } from "../../../protocol/index.ts";
+import type {
+  AuctionStatus,
+  BidAnswer,
+  ChatMessage,
+  DropSnapshot,
+  ServerFrame,
+  ServerFrameOf,
+} from "../../../protocol/index.ts";
 
 /**
  * What a page knows about its room, built from server frames only (no DOM, so it is testable in
@@ -198,4 +205,159 @@ export function pinnedDrop<D extends DropSnapshot>(drops: Iterable<D>, serverNow
 /** Hearts travel as chat messages of just a heart; the list shows them as floating hearts. */
 export function isHeart(text: string): boolean {
   return /^(❤️|❤|💖|💗)$/u.test(text.trim());
+}
+
+/** Drops that sell on the pinned drop card: timed drops and giveaways (auctions and buy-it-now have their own cards). */
+export function onDropCard(d: DropSnapshot): boolean {
+  return d.format !== "auction" && d.format !== "buy_now";
+}
+
+/** Buy-it-now drops the host has pinned: each sells on its own card until unpinned. */
+export function pinnedBuyNow<D extends DropSnapshot>(drops: Iterable<D>): D[] {
+  return [...drops].filter((d) => d.format === "buy_now" && d.pinned === true && d.state !== "ended");
+}
+
+/** The room's newest auction (hosts run one at a time; an ended one stays until the next). */
+export function currentAuction<D extends DropSnapshot>(drops: Iterable<D>): D | undefined {
+  let best: D | undefined;
+  for (const d of drops) if (d.format === "auction" && (!best || d.startsAt > best.startsAt)) best = d;
+  return best;
+}
+
+/** What a viewer's auction card shows: the standing, and what this viewer knows of their own bids. */
+export interface AuctionView {
+  readonly dropId: string;
+  /** live until the end; ending from the end until settled; ended once settled. */
+  readonly phase: "scheduled" | "live" | "ending" | "ended";
+  readonly priceMinor: number;
+  readonly leader: string | null;
+  /** The bid count `leader` was told at (a bid's ack moves `bids` before the room frame tells its leader). */
+  readonly leaderAt: number;
+  readonly bids: number;
+  readonly endsAt: number;
+  readonly startsAt: number;
+  readonly extended: boolean;
+  /** The lowest bid another bidder can place, as last told (a newer price raises the estimate). */
+  readonly minNextMinor: number;
+  /** The step at the price last told (minNext - price), to estimate minNext after others bid. */
+  readonly stepMinor: number | null;
+  readonly hasReserve: boolean;
+  /** Set once ended: false when the reserve was not met or nobody bid. */
+  readonly reserveMet: boolean | null;
+  /** This viewer's masked id, learnt from the standing right after one of their leading bids. */
+  readonly myMask: string | null;
+  /** This viewer's last accepted bid. */
+  readonly mine: { readonly bids: number; readonly leading: boolean; readonly maxMinor: number } | null;
+}
+
+/** The view from the auction's status (GET /api/v1/drops/:id/auction); what the viewer knew of themselves stays. */
+export function auctionFromStatus(a: AuctionStatus, prev?: AuctionView): AuctionView {
+  const phase =
+    a.state === "settled"
+      ? "ended"
+      : a.state === "closed"
+        ? "ending"
+        : a.state === "scheduled"
+          ? "scheduled"
+          : "live";
+  const mine = prev?.dropId === a.dropId ? prev.mine : null;
+  const myMask = prev?.dropId === a.dropId ? prev.myMask : null;
+  const view: AuctionView = {
+    dropId: a.dropId,
+    phase,
+    priceMinor: a.priceMinor,
+    leader: a.leader,
+    leaderAt: a.bids,
+    bids: a.bids,
+    endsAt: a.endsAt,
+    startsAt: a.startsAt,
+    extended: prev?.dropId === a.dropId ? prev.extended : false,
+    minNextMinor: a.minNextMinor,
+    stepMinor: a.bids > 0 ? Math.max(0, a.minNextMinor - a.priceMinor) : null,
+    hasReserve: a.hasReserve,
+    reserveMet: a.reserveMet,
+    myMask,
+    mine,
+  };
+  // A status older than what frames showed does not take the card back.
+  if (
+    prev &&
+    prev.dropId === a.dropId &&
+    (prev.bids > a.bids || (prev.phase === "ended" && phase !== "ended"))
+  )
+    return prev;
+  return learnMask(view);
+}
+
+/** A room frame about this auction: the standing after a bid, or its end. */
+export function applyAuctionFrame(
+  v: AuctionView,
+  f: ServerFrameOf<"auction"> | ServerFrameOf<"auctionEnded">,
+): AuctionView {
+  if (f.dropId !== v.dropId) return v;
+  if (f.t === "auctionEnded")
+    return {
+      ...v,
+      phase: "ended",
+      reserveMet: f.reserveMet,
+      leader: f.winner ?? (f.reserveMet ? v.leader : null),
+      priceMinor: f.priceMinor ?? v.priceMinor,
+    };
+  if (f.bids < v.bids || v.phase === "ended") return v;
+  return learnMask({
+    ...v,
+    phase: "live",
+    priceMinor: f.priceMinor,
+    leader: f.leader,
+    leaderAt: f.bids,
+    bids: f.bids,
+    endsAt: Math.max(v.endsAt, f.endsAt),
+    extended: v.extended || f.extended,
+    minNextMinor: v.stepMinor === null ? Math.max(v.minNextMinor, f.priceMinor) : f.priceMinor + v.stepMinor,
+  });
+}
+
+/** This viewer's accepted bid (the ack carries the engine's answer). */
+export function applyBidAnswer(v: AuctionView, a: BidAnswer): AuctionView {
+  if (a.dropId !== v.dropId) return v;
+  const newer = a.bids >= v.bids;
+  return learnMask({
+    ...v,
+    mine: { bids: a.bids, leading: a.leading, maxMinor: a.maxMinor },
+    ...(newer
+      ? {
+          priceMinor: a.priceMinor,
+          bids: a.bids,
+          endsAt: Math.max(v.endsAt, a.endsAt),
+          extended: v.extended || a.extended,
+          minNextMinor: a.minNextMinor,
+          stepMinor: Math.max(0, a.minNextMinor - a.priceMinor),
+        }
+      : {}),
+  });
+}
+
+/** After a leading bid, the leader shown at that bid count is this viewer. */
+function learnMask(v: AuctionView): AuctionView {
+  if (v.mine?.leading && v.mine.bids === v.leaderAt && v.leader && v.leader !== v.myMask)
+    return { ...v, myMask: v.leader };
+  return v;
+}
+
+/** Whether this viewer leads: their mask leads, or their leading bid is the newest one known. */
+export function youLead(v: AuctionView): boolean {
+  if (v.myMask !== null && v.leader === v.myMask) return true;
+  return v.mine?.leading === true && v.mine.bids >= v.bids;
+}
+
+/** The auction's phase at a server time: live turns ending at the end (settle follows within a pass). */
+export function auctionPhase(v: AuctionView, serverNow: number): AuctionView["phase"] {
+  if (v.phase === "scheduled" && serverNow >= v.startsAt) return serverNow >= v.endsAt ? "ending" : "live";
+  if (v.phase === "live" && serverNow >= v.endsAt) return "ending";
+  return v.phase;
+}
+
+/** Whether an auction or a pinned buy-it-now drop has a card of its own. */
+export function hasFormatCard(drops: Iterable<DropSnapshot>): boolean {
+  return currentAuction(drops) !== undefined || pinnedBuyNow(drops).length > 0;
 }
