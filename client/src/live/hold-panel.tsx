@@ -7,6 +7,8 @@ import { useFrames, useServerNow } from "../shared/hooks.ts";
 import { type MessageKey, useI18n } from "../shared/i18n.ts";
 import { randomId } from "../shared/ids.ts";
 import type { ServerClock } from "../shared/server-clock.ts";
+import { COUPON_ERRORS } from "./coupon-card.tsx";
+import { forgetClaim, useClaims } from "./coupon-state.ts";
 import type { Hold } from "./drop-card.tsx";
 
 /** Sandbox payment tokens (orders/payments/sandbox.ts): no real money moves. */
@@ -20,7 +22,14 @@ const PAY_ERRORS: Record<string, MessageKey> = {
   PAYMENT_DECLINED: "pay.err.declined",
   PAYMENT_TIMEOUT: "pay.err.timeout",
   HOLD_EXPIRED: "pay.err.expired",
+  ...COUPON_ERRORS,
 };
+
+/** What the buyer paid: the list total less the coupon's discount. */
+interface Paid {
+  readonly discountMinor: number;
+  readonly paidMinor: number;
+}
 
 const VIA: Record<NonNullable<Hold["via"]>, MessageKey> = {
   draw: "hold.via.draw",
@@ -37,8 +46,8 @@ const STATUS: Record<WireOrderStatus, MessageKey> = {
 };
 
 /**
- * After a buy: the hold with its pay-by countdown, the sandbox checkout and the order status,
- * which follows order frames on the same socket (paid, expired when the deadline passes).
+ * After a buy: the hold with its pay-by countdown, the sandbox checkout (with a claimed coupon
+ * applied, if the buyer picks one), what was paid, and the order status, which follows order frames on the same socket (paid, expired when the deadline passes).
  */
 export function HoldPanel({
   hold,
@@ -59,6 +68,11 @@ export function HoldPanel({
   const [card, setCard] = useState("tok_success");
   const [paying, setPaying] = useState(false);
   const [error, setError] = useState<MessageKey | undefined>();
+  const claims = useClaims();
+  const [claimId, setClaimId] = useState<string | undefined>();
+  const [paid, setPaid] = useState<Paid | undefined>();
+  // A claim no longer held (used on another order) is not offered.
+  const applied = claims.find((c) => c.claimId === claimId);
 
   useFrames(conn, (f) => {
     // Order updates may arrive in any order relative to the pay ack; a settled status sticks.
@@ -70,9 +84,14 @@ export function HoldPanel({
   useEffect(() => {
     token()
       .then((tok) =>
-        api<{ order: { status: WireOrderStatus } }>(`/api/v1/orders/${hold.reservationId}`, { token: tok }),
+        api<{ order: { status: WireOrderStatus } & Paid }>(`/api/v1/orders/${hold.reservationId}`, {
+          token: tok,
+        }),
       )
-      .then((r) => setStatus((s) => (s === "pending_payment" ? r.order.status : s)))
+      .then((r) => {
+        setStatus((s) => (s === "pending_payment" ? r.order.status : s));
+        if (r.order.status === "paid") setPaid((p) => p ?? r.order);
+      })
       .catch(() => undefined); // not created yet (the pipeline is a moment behind): frames will tell
   }, [hold.reservationId, token]);
 
@@ -89,9 +108,15 @@ export function HoldPanel({
         reservationId: hold.reservationId,
         token: card,
         idempotencyKey: randomId("pay"),
+        ...(applied ? { couponClaimId: applied.claimId } : {}),
       });
-      if (ack.ok && ack.result.kind === "pay") setStatus(ack.result.status);
-      else if (!ack.ok) setError(PAY_ERRORS[ack.code] ?? "pay.err.generic");
+      if (ack.ok && ack.result.kind === "pay") {
+        setStatus(ack.result.status);
+        if (ack.result.status === "paid") {
+          setPaid({ discountMinor: ack.result.discountMinor, paidMinor: ack.result.paidMinor });
+          if (applied) forgetClaim(applied.claimId);
+        }
+      } else if (!ack.ok) setError(PAY_ERRORS[ack.code] ?? "pay.err.generic");
     } catch {
       setError("buy.err.offline");
     } finally {
@@ -111,6 +136,20 @@ export function HoldPanel({
         {hold.title} × {hold.qty}
       </h2>
       <p class="hold-total">{money(hold.priceMinor * hold.qty, hold.currency)}</p>
+      {paid && paid.discountMinor > 0 ? (
+        <p
+          class="hold-paid"
+          data-testid="paid-amount"
+          data-paid={paid.paidMinor}
+          data-discount={paid.discountMinor}
+        >
+          {t("coupon.paid", {
+            paid: money(paid.paidMinor, hold.currency),
+            discount: money(paid.discountMinor, hold.currency),
+            total: money(paid.paidMinor + paid.discountMinor, hold.currency),
+          })}
+        </p>
+      ) : null}
       {hold.via ? (
         <p class="hold-via" data-testid="hold-via" data-via={hold.via}>
           {t(VIA[hold.via])}
@@ -141,6 +180,31 @@ export function HoldPanel({
               </label>
             ))}
           </fieldset>
+          {claims.length > 0 ? (
+            <fieldset class="cards" data-testid="coupon-apply">
+              <legend>{t("coupon.label")}</legend>
+              <label class="card-option">
+                <input
+                  type="radio"
+                  name={`coupon-${hold.reservationId}`}
+                  checked={!applied}
+                  onChange={() => setClaimId(undefined)}
+                />
+                {t("coupon.remove")}
+              </label>
+              {claims.map((c) => (
+                <label key={c.claimId} class="card-option">
+                  <input
+                    type="radio"
+                    name={`coupon-${hold.reservationId}`}
+                    checked={applied?.claimId === c.claimId}
+                    onChange={() => setClaimId(c.claimId)}
+                  />
+                  {t("coupon.apply", { code: c.code })}
+                </label>
+              ))}
+            </fieldset>
+          ) : null}
           <button type="button" class="btn btn-pay" disabled={paying} onClick={pay} data-testid="pay">
             {paying ? t("pay.paying") : t("pay.button")}
           </button>
