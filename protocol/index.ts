@@ -233,10 +233,12 @@ export {
   type Replay,
   type ReplayChapter,
   type ReplayList,
+  type ReplaySpan,
   replayChapterSchema,
   replayIdSchema,
   replayListSchema,
   replaySchema,
+  replaySpanSchema,
 } from "./replay.ts";
 export * from "./reports.ts";
 export { type RoomDelayResponse, roomDelayResponseSchema } from "./room-delay.ts";

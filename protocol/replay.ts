@@ -3,6 +3,22 @@ import { z } from "zod";
 /** A recording id: `r<start ms, base 36>-<4 hex>` (sortable, safe in a path). */
 export const replayIdSchema = z.string().regex(/^r[0-9a-z]{1,12}-[0-9a-f]{4}$/);
 
+/**
+ * A stretch of the recording without a break in program time: a restart of the stream (a new
+ * ffmpeg run) or segments that were not kept leave a gap in the broadcast's wall clock that the
+ * recording's play time does not have.
+ */
+export const replaySpanSchema = z
+  .object({
+    /** Program date of the span's first frame, ms epoch. */
+    at: z.number().int(),
+    /** Where the span starts in the recording, s. */
+    offsetS: z.number().nonnegative(),
+    durationS: z.number().nonnegative(),
+  })
+  .strict();
+export type ReplaySpan = z.infer<typeof replaySpanSchema>;
+
 /** One finished recording of a room's broadcast (GET /replays/:room on the media tier). */
 export const replaySchema = z
   .object({
@@ -13,6 +29,8 @@ export const replaySchema = z
     /** When the broadcast ended, ms epoch. */
     endedAt: z.number().int(),
     durationS: z.number().nonnegative(),
+    /** The recording's stretches in time order: a moment of the broadcast maps onto play time through them. */
+    spans: z.array(replaySpanSchema),
     segments: z.number().int().nonnegative(),
     bytes: z.number().int().nonnegative(),
     /** The VOD playlist (#EXT-X-ENDLIST), absolute URL. */

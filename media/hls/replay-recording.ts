@@ -1,5 +1,6 @@
 import { copyFile, link, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { ReplaySpan } from "../../protocol/index.ts";
 
 export const REPLAY_PLAYLIST = "index.m3u8";
 export const REPLAY_META = "meta.json";
@@ -13,13 +14,15 @@ export interface ReplayMeta {
   /** Set once the broadcast ended and the playlist got #EXT-X-ENDLIST. */
   readonly endedAt: number | null;
   readonly durationS: number;
+  /** Stretches without a break in program time (absent in a meta.json written before spans). */
+  readonly spans?: readonly ReplaySpan[];
   readonly segments: number;
   readonly bytes: number;
   /** Segments were refused because the disk cap was reached. */
   readonly truncated: boolean;
 }
 
-interface Entry {
+export interface Entry {
   readonly name: string;
   readonly durationS: number;
   readonly dateMs: number | undefined;
@@ -112,7 +115,8 @@ export class ReplayRecording {
       room: this.room,
       startedAt: Math.round(startedAt),
       endedAt: this.endedAt,
-      durationS: Math.round(this.entries.reduce((s, e) => s + e.durationS, 0) * 1000) / 1000,
+      durationS: roundS(this.entries.reduce((s, e) => s + e.durationS, 0)),
+      spans: spansOf(this.entries, startedAt),
       segments: this.entries.length,
       bytes: this.bytes,
       truncated: this.truncated,
@@ -190,6 +194,32 @@ export class ReplayRecording {
     await writeAtomic(path.join(this.dir, REPLAY_PLAYLIST), this.playlistText());
     await writeAtomic(path.join(this.dir, REPLAY_META), JSON.stringify(this.meta()));
   }
+}
+
+/** A gap in program dates longer than this between two kept segments starts a new span. */
+const SPAN_GAP_MS = 1_000;
+
+const roundS = (s: number) => Math.round(s * 1000) / 1000;
+
+/**
+ * The recording's spans: a new one at every new ffmpeg run and wherever the next segment's program
+ * date is not where the previous one ended (segments rolled out of the live window before a sync,
+ * or refused at the disk cap). A segment without a date continues its span.
+ */
+export function spansOf(entries: readonly Entry[], startedAt: number): ReplaySpan[] {
+  const spans: { at: number; offsetS: number; durationS: number }[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const span = spans.at(-1);
+    const endsAt = span ? span.at + span.durationS * 1000 : startedAt;
+    const at = e.dateMs ?? endsAt;
+    if (!span || e.discontinuity || Math.abs(at - endsAt) > SPAN_GAP_MS)
+      spans.push({ at: Math.round(at), offsetS: roundS(offset), durationS: 0 });
+    const current = spans.at(-1) as { durationS: number };
+    current.durationS = roundS(current.durationS + e.durationS);
+    offset += e.durationS;
+  }
+  return spans;
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {

@@ -47,6 +47,7 @@ export function replayRoutes(d: ReplayRouteDeps): AnyRoute[] {
           startedAt: m.startedAt,
           endedAt: m.endedAt ?? m.startedAt,
           durationS: m.durationS,
+          spans: m.spans ? [...m.spans] : [{ at: m.startedAt, offsetS: 0, durationS: m.durationS }],
           segments: m.segments,
           bytes: m.bytes,
           playlistUrl: `${base}/replays/${c.room}/${m.id}/index.m3u8`,

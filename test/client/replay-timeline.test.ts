@@ -14,6 +14,7 @@ const replay: Replay = {
   startedAt: 100_000,
   endedAt: 160_000,
   durationS: 60,
+  spans: [{ at: 100_000, offsetS: 0, durationS: 60 }],
   segments: 60,
   bytes: 1,
   playlistUrl: "http://m/replays/r/r1-0001/index.m3u8",
@@ -52,6 +53,23 @@ describe("replay timeline", () => {
     ]);
     expect(chapters.map((c) => offsetS(replay, c.at))).toEqual([0, 30]);
     expect(offsetS(replay, 999_999)).toBe(60);
+  });
+
+  it("a restart of the stream moves no later chapter: moments map through the spans, a gap to the next span", () => {
+    // 20 s recorded, a 15 s break while the stream restarted, then 40 s more.
+    const restarted: Replay = {
+      ...replay,
+      endedAt: 175_000,
+      spans: [
+        { at: 100_000, offsetS: 0, durationS: 20 },
+        { at: 135_000, offsetS: 20, durationS: 40 },
+      ],
+    };
+    expect(offsetS(restarted, 90_000)).toBe(0);
+    expect(offsetS(restarted, 110_000)).toBe(10);
+    expect(offsetS(restarted, 125_000)).toBe(20);
+    expect(offsetS(restarted, 145_000)).toBe(30);
+    expect(offsetS(restarted, 999_999)).toBe(60);
   });
 
   it("the card on screen is the drop started last and not ended at that program time", () => {

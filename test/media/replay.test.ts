@@ -79,6 +79,17 @@ describe("replays of ended broadcasts", () => {
     expect(replay.segments).toBeGreaterThanOrEqual(3);
     expect(replay.durationS).toBeGreaterThan(2);
     expect(replay.endedAt).toBeGreaterThanOrEqual(replay.startedAt);
+    // The restart starts a new span: play time runs on where the first one ended, program time
+    // jumps over the break, and chapters map through them.
+    expect(replay.spans.length).toBeGreaterThanOrEqual(2);
+    expect(replay.spans[0]).toMatchObject({ at: replay.startedAt, offsetS: 0 });
+    for (const [i, span] of replay.spans.entries()) {
+      const prev = replay.spans[i - 1];
+      if (!prev) continue;
+      expect(span.offsetS).toBeCloseTo(prev.offsetS + prev.durationS, 2);
+      expect(span.at).toBeGreaterThanOrEqual(prev.at + prev.durationS * 1000 - 1_000);
+    }
+    expect(replay.spans.reduce((n, x) => n + x.durationS, 0)).toBeCloseTo(replay.durationS, 2);
     expect(replay.playlistUrl).toBe(`${s.tier.publicUrl}/replays/${room}/${replay.id}/index.m3u8`);
     // The live folder is gone (the egress stopped); the replay outlives it.
     await waitFor(

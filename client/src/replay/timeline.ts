@@ -23,9 +23,24 @@ export function replayChapters(replay: Replay, drops: readonly RoomDrop[]): Repl
   return chapters.sort((a, b) => a.at - b.at);
 }
 
-/** Where a moment of the broadcast is in the recording, seconds from its start. */
+/**
+ * Where a moment of the broadcast is in the recording, seconds from its start. Through the spans,
+ * so a restart of the stream (a gap in the broadcast's clock the play time does not have) moves
+ * no later chapter; a moment in a gap goes to the start of the next span.
+ */
 export function offsetS(replay: Replay, at: number): number {
-  return Math.max(0, Math.min(replay.durationS, (at - replay.startedAt) / 1000));
+  const spans =
+    replay.spans.length > 0
+      ? replay.spans
+      : [{ at: replay.startedAt, offsetS: 0, durationS: replay.durationS }];
+  let offset = 0;
+  for (const span of spans) {
+    if (at < span.at) break;
+    const into = (at - span.at) / 1000;
+    // Past this span's end: in the break after it, which plays as the next span's start.
+    offset = into <= span.durationS ? span.offsetS + into : span.offsetS + span.durationS;
+  }
+  return Math.max(0, Math.min(replay.durationS, offset));
 }
 
 /**
