@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { en } from "../../client/src/shared/messages/en.ts";
+import { zhCN } from "../../client/src/shared/messages/zh-CN.ts";
 import {
   type AuctionView,
   applyAuctionFrame,
@@ -184,5 +186,18 @@ describe("which card a drop sells on", () => {
     expect(currentAuction(all)?.dropId).toBe("a2");
     expect(hasFormatCard([timed, unpinned])).toBe(false);
     expect(hasFormatCard([timed, pinned])).toBe(true);
+  });
+});
+
+describe("auction, buy-it-now and giveaway strings", () => {
+  it("every one has a Simplified Chinese translation with the same placeholders", () => {
+    const keys = (Object.keys(en) as (keyof typeof en)[]).filter((k) => /^(auction|pin|giveaway)\./.test(k));
+    expect(keys.length).toBeGreaterThan(50);
+    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const k of keys) {
+      const zh = zhCN[k];
+      expect(zh, k).toBeTruthy();
+      expect(placeholders(zh ?? ""), k).toEqual(placeholders(en[k]));
+    }
   });
 });

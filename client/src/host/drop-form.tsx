@@ -3,6 +3,7 @@ import { api } from "../shared/api.ts";
 import { useI18n } from "../shared/i18n.ts";
 import { randomId } from "../shared/ids.ts";
 import type { ServerClock } from "../shared/server-clock.ts";
+import { FormatSelect, type FormFormat, withFormat } from "./pin-format.tsx";
 
 /** "Wait for my launch": a start far enough ahead that only the Launch button opens it. */
 const HELD_BACK_MS = 30 * 24 * 3600_000;
@@ -51,6 +52,7 @@ export function DropForm({ room, token, clock }: { room: string; token: string; 
   const [holdS, setHoldS] = useState(120);
   const [image, setImage] = useState(`${location.origin}/demo/product.svg`);
   const [mode, setMode] = useState<Mode>("fcfs");
+  const [format, setFormat] = useState<FormFormat>("drop");
   const [windowAuto, setWindowAuto] = useState(true);
   const [windowS, setWindowS] = useState(3);
   const [raffleMin, setRaffleMin] = useState(5);
@@ -69,21 +71,24 @@ export function DropForm({ room, token, clock }: { room: string; token: string; 
       const startsAt = Math.round(clock.now() + (holdBack ? HELD_BACK_MS : Math.max(0, opensIn) * 1000));
       await api(`/api/v1/rooms/${room}/drops`, {
         token,
-        body: {
-          dropId: randomId("d").slice(0, 24),
-          product: {
-            sku: name.replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 40) || "item",
-            title: name,
-            priceMinor,
-            currency,
-            imageUrl: image,
+        body: withFormat(
+          {
+            dropId: randomId("d").slice(0, 24),
+            product: {
+              sku: name.replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 40) || "item",
+              title: name,
+              priceMinor,
+              currency,
+              imageUrl: image,
+            },
+            initialStock: stock,
+            perUserLimit: limit,
+            startsAt,
+            holdMs: holdS * 1000,
+            ...modeFields(mode, { windowAuto, windowS, raffleMin, waitlist }),
           },
-          initialStock: stock,
-          perUserLimit: limit,
-          startsAt,
-          holdMs: holdS * 1000,
-          ...modeFields(mode, { windowAuto, windowS, raffleMin, waitlist }),
-        },
+          format,
+        ),
       });
       setMessage({ ok: true, text: t("host.form.created", { title: name }) });
       setTitle("");
@@ -175,10 +180,19 @@ export function DropForm({ room, token, clock }: { room: string; token: string; 
             onInput={(e) => setHoldS(Number((e.target as HTMLInputElement).value))}
           />
         </label>
+        <FormatSelect
+          value={format}
+          onChange={(f) => {
+            setFormat(f);
+            // A giveaway is a raffle; buy-it-now sells first come.
+            if (f !== "drop") setMode(f === "giveaway" ? "raffle" : "fcfs");
+          }}
+        />
         <label>
           {t("host.form.mode")}
           <select
             name="mode"
+            disabled={format !== "drop"}
             value={mode}
             onChange={(e) => setMode((e.target as HTMLSelectElement).value as Mode)}
             data-testid="drop-mode"

@@ -7,11 +7,14 @@ import { useI18n } from "../shared/i18n.ts";
 import { STATE_LABEL } from "../shared/kpi.tsx";
 import { type DropView, effectiveState } from "../shared/room-state.ts";
 import type { ServerClock } from "../shared/server-clock.ts";
+import { formatLabel, PinButtons } from "./pin-buttons.tsx";
 
 /** How a drop sells and where its draw or waitlist stands. */
 function ModeCell({ drop, now }: { drop: DropView; now: number }) {
   const t = useI18n();
   const f = drop.fair;
+  const format = formatLabel(drop);
+  if (format && drop.format !== "giveaway") return <>{t(format)}</>;
   if (!f)
     return (
       <>
@@ -28,6 +31,7 @@ function ModeCell({ drop, now }: { drop: DropView; now: number }) {
     );
   return (
     <>
+      {format ? `${t(format)} · ` : null}
       {f.mode === "raffle"
         ? t("host.drops.raffle", { m: Math.round(f.windowMs / 6_000) / 10 })
         : t("host.drops.window", { s: Math.round(f.windowMs / 100) / 10 })}
@@ -115,28 +119,35 @@ export function DropTable({
                       </>
                     ) : null}
                   </td>
-                  <td data-testid="drop-mode-cell" data-mode={d.fair?.mode ?? "fcfs"}>
+                  <td
+                    data-testid="drop-mode-cell"
+                    data-mode={d.fair?.mode ?? "fcfs"}
+                    data-format={d.format ?? "drop"}
+                  >
                     <ModeCell drop={d} now={now} />
                   </td>
                   <td>{t("host.drops.counts", { a: d.available, h: d.held, s: d.sold })}</td>
                   <td>
                     <div class="row">
-                      {state === "scheduled" || state === "paused" ? (
+                      <PinButtons drop={d} command={command} />
+                      {/* An auction's drop opens and closes with its bidding: only End is the host's. */}
+                      {d.format === "auction" ? null : state === "scheduled" || state === "paused" ? (
                         <button type="button" class="btn btn-small btn-primary" onClick={act("launch")}>
                           {t("host.launch")}
                         </button>
                       ) : null}
-                      {state === "live" || state === "scheduled" || state === "sold_out" ? (
+                      {d.format !== "auction" &&
+                      (state === "live" || state === "scheduled" || state === "sold_out") ? (
                         <button type="button" class="btn btn-small" onClick={act("pause")}>
                           {t("host.pause")}
                         </button>
                       ) : null}
-                      {state === "paused" ? (
+                      {state === "paused" && d.format !== "auction" ? (
                         <button type="button" class="btn btn-small" onClick={act("resume")}>
                           {t("host.resume")}
                         </button>
                       ) : null}
-                      {state !== "ended" ? (
+                      {state !== "ended" && d.format !== "auction" ? (
                         <>
                           <label class="sr-only" for={`restock-${d.dropId}`}>
                             {t("host.restockQty", { title: d.product.title })}
@@ -163,10 +174,12 @@ export function DropTable({
                           >
                             {t("host.restock")}
                           </button>
-                          <button type="button" class="btn btn-small" onClick={act("end")}>
-                            {t("host.end")}
-                          </button>
                         </>
+                      ) : null}
+                      {state !== "ended" ? (
+                        <button type="button" class="btn btn-small" onClick={act("end")}>
+                          {t("host.end")}
+                        </button>
                       ) : null}
                     </div>
                   </td>

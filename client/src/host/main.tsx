@@ -8,12 +8,16 @@ import { roomFromPath } from "../shared/route.ts";
 import { ServerClock } from "../shared/server-clock.ts";
 import { PurchaseToasts } from "../shared/toasts.tsx";
 import { peekClaims, privilegedToken, rememberPrivilegedToken } from "../shared/tokens.ts";
+import { AuctionForm } from "./auction-form.tsx";
+import { AuctionPanel } from "./auction-panel.tsx";
+import { CouponPanel } from "./coupon-panel.tsx";
 import { DelayPanel } from "./delay-panel.tsx";
 import { DropForm } from "./drop-form.tsx";
 import { DropTable } from "./drop-table.tsx";
 import { GoLive } from "./go-live.tsx";
 import { ModeratedChat } from "./moderation.tsx";
 import { ProgramPreview } from "./program-preview.tsx";
+import { ReportsPanel } from "./reports-panel.tsx";
 import { StatsPanel } from "./stats-panel.tsx";
 import "../shared/styles.css";
 
@@ -91,8 +95,16 @@ function Console({ room, token }: { room: string; token: string }) {
         </div>
         <ProgramPreview room={room} token={token} clock={clock} />
         <DropForm room={room} token={token} clock={clock} />
+        <AuctionForm room={room} token={token} />
+        <AuctionPanel drops={[...state.drops.values()]} conn={conn} clock={clock} token={token} />
         <DropTable drops={[...state.drops.values()]} conn={conn} clock={clock} room={room} />
+        <CouponPanel room={room} token={token} />
         <StatsPanel room={room} token={token} />
+        <ReportsPanel
+          room={room}
+          token={token}
+          drops={[...state.drops.values()].map((d) => ({ dropId: d.dropId, title: d.product.title }))}
+        />
         <DelayPanel room={room} token={token} />
         <ModeratedChat conn={conn} room={room} chat={state.chat} />
       </main>

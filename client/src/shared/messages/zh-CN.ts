@@ -396,6 +396,8 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "pin.mode": "一口价",
   "pin.pin": "置顶",
   "pin.unpin": "取消置顶",
+  "pin.format": "售卖方式",
+  "pin.format.drop": "限时抢购",
   "giveaway.enter": "参加抽奖（免费）",
   "giveaway.free": "免费",
   "giveaway.note": "抽奖：报名截止时开奖。留在直播间才能中奖。",
