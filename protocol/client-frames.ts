@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { couponClaimIdSchema, couponCodeSchema } from "./coupon.ts";
 import { MAX_FAIR_WINDOW_MS } from "./drop-fields.ts";
 import {
   chatTextSchema,
@@ -70,6 +71,17 @@ export const payFrame = z.strictObject({
   reqId: reqIdSchema,
   reservationId: reservationIdSchema,
   token: paymentTokenSchema,
+  idempotencyKey: idempotencyKeySchema,
+  /** A claim of this buyer (a `coupon` frame's answer) to take off this order. */
+  couponClaimId: couponClaimIdSchema.optional(),
+});
+
+/** Claims a coupon pinned in a room (acked with the claim; a retry with the same key answers it). */
+export const couponFrame = z.strictObject({
+  t: z.literal("coupon"),
+  reqId: reqIdSchema,
+  room: roomIdSchema,
+  code: couponCodeSchema,
   idempotencyKey: idempotencyKeySchema,
 });
 
@@ -168,6 +180,7 @@ export const clientFrameSchema = z.discriminatedUnion("t", [
   delayFrame,
   waitlistFrame,
   bidFrame,
+  couponFrame,
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { moderationAction } from "./client-frames.ts";
+import { couponClaimIdSchema } from "./coupon.ts";
 import { dropFieldsSchema, fairWindowMsSchema } from "./drop-fields.ts";
 import {
   chatTextSchema,
@@ -30,6 +31,8 @@ export const payInputSchema = z.strictObject({
   reservationId: reservationIdSchema,
   token: paymentTokenSchema,
   idempotencyKey: idempotencyKeySchema,
+  /** A coupon claim of the buyer (docs/coupons.md) taken off this order before the capture. */
+  couponClaimId: couponClaimIdSchema.optional(),
 });
 /** POST /api/v1/orders/:reservationId/pay */
 export const payBodySchema = payInputSchema.omit({ reservationId: true });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { epochMsSchema } from "./fields.ts";
+import { countSchema, epochMsSchema } from "./fields.ts";
 import { idempotencyKeySchema, roomIdSchema, userIdSchema } from "./ids.ts";
 import { priceMinorSchema } from "./quantities.ts";
 
@@ -42,21 +42,25 @@ export const couponDiscountSchema = z.discriminatedUnion("kind", [
 ]);
 export type CouponDiscount = z.infer<typeof couponDiscountSchema>;
 
-export const couponPinSchema = z
-  .strictObject({
-    roomId: roomIdSchema,
-    code: couponCodeSchema,
-    discount: couponDiscountSchema,
-    /** Smallest list total (minor, order currency) the coupon applies to; 0: any. */
-    minOrderMinor: priceMinorSchema.default(0),
-    /** Claims the coupon gives out in all (a claim given back counts no more). */
-    quota,
-    /** Claims one buyer may hold or have redeemed. */
-    perBuyer: quota.default(1),
-    /** Claims are refused from this instant on; absent: valid until unpinned. */
-    validUntil: epochMsSchema.optional(),
-  })
-  .refine((p) => p.perBuyer <= p.quota, { message: "perBuyer cannot exceed quota", path: ["perBuyer"] });
+const couponPinFields = z.strictObject({
+  roomId: roomIdSchema,
+  code: couponCodeSchema,
+  discount: couponDiscountSchema,
+  /** Smallest list total (minor, order currency) the coupon applies to; 0: any. */
+  minOrderMinor: priceMinorSchema.default(0),
+  /** Claims the coupon gives out in all (a claim given back counts no more). */
+  quota,
+  /** Claims one buyer may hold or have redeemed. */
+  perBuyer: quota.default(1),
+  /** Claims are refused from this instant on; absent: valid until unpinned. */
+  validUntil: epochMsSchema.optional(),
+});
+const perBuyerWithinQuota = {
+  check: (p: { perBuyer: number; quota: number }) => p.perBuyer <= p.quota,
+  params: { message: "perBuyer cannot exceed quota", path: ["perBuyer"] },
+};
+
+export const couponPinSchema = couponPinFields.refine(perBuyerWithinQuota.check, perBuyerWithinQuota.params);
 export type CouponPin = z.input<typeof couponPinSchema>;
 
 export const couponClaimRequestSchema = z.strictObject({
@@ -69,30 +73,32 @@ export const couponClaimRequestSchema = z.strictObject({
 });
 export type CouponClaimRequest = z.input<typeof couponClaimRequestSchema>;
 
-/** A pinned coupon's terms and counts. */
-export interface CouponStatus {
-  readonly couponId: string;
-  readonly roomId: string;
-  readonly code: string;
-  readonly discount: CouponDiscount;
-  readonly minOrderMinor: number;
-  readonly quota: number;
-  readonly perBuyer: number;
+/** A pinned coupon's terms and counts (HTTP answers, the `coupon` room frame, snapshots). */
+export const couponStatusSchema = z.object({
+  couponId: couponIdSchema,
+  roomId: roomIdSchema,
+  code: couponCodeSchema,
+  discount: couponDiscountSchema,
+  minOrderMinor: priceMinorSchema,
+  quota: countSchema,
+  perBuyer: countSchema,
   /** null: valid until unpinned. */
-  readonly validUntil: number | null;
-  readonly pinned: boolean;
+  validUntil: epochMsSchema.nullable(),
+  pinned: z.boolean(),
   /** Claims out now (held by buyers or redeemed); quota - claimed are left. */
-  readonly claimed: number;
-  readonly redeemed: number;
-}
+  claimed: countSchema,
+  redeemed: countSchema,
+});
+export type CouponStatus = Readonly<z.infer<typeof couponStatusSchema>>;
 
-export interface CouponClaim {
-  readonly claimId: string;
-  readonly couponId: string;
-  readonly userId: string;
+export const couponClaimSchema = z.object({
+  claimId: couponClaimIdSchema,
+  couponId: couponIdSchema,
+  userId: userIdSchema,
   /** The claim was made earlier with the same idempotency key. */
-  readonly replayed: boolean;
-}
+  replayed: z.boolean(),
+});
+export type CouponClaim = Readonly<z.infer<typeof couponClaimSchema>>;
 
 /** What applying a claim to an order's list total gives. */
 export interface CouponApplied {
@@ -100,3 +106,30 @@ export interface CouponApplied {
   readonly couponId: string;
   readonly discountMinor: number;
 }
+
+// The gateway's surface (docs/coupons.md): HTTP bodies and answers, command inputs.
+
+/** POST /api/v1/rooms/:room/coupons: a pin's terms; the room comes from the path. */
+export const couponPinBodySchema = couponPinFields
+  .omit({ roomId: true })
+  .refine(perBuyerWithinQuota.check, perBuyerWithinQuota.params);
+
+/** One coupon of one room: what an unpin names. */
+export const couponRefSchema = z.strictObject({ roomId: roomIdSchema, code: couponCodeSchema });
+
+/** A viewer's claim as the gateway takes it: the caller is the user, the gateway knows `live`. */
+export const couponClaimInputSchema = couponRefSchema.extend({ idempotencyKey: idempotencyKeySchema });
+export type CouponClaimInput = z.infer<typeof couponClaimInputSchema>;
+
+/** POST /api/v1/rooms/:room/coupons/:code/claim */
+export const couponClaimBodySchema = couponClaimInputSchema.omit({ roomId: true, code: true });
+
+/** The rooms' coupon listing's input. */
+export const couponListInputSchema = z.strictObject({ roomId: roomIdSchema });
+
+/** POST pin and unpin. */
+export const couponResponseSchema = z.object({ coupon: couponStatusSchema });
+/** GET /api/v1/rooms/:room/coupons: the room's pinned coupons, sorted by code. */
+export const couponListResponseSchema = z.object({ coupons: z.array(couponStatusSchema) });
+/** POST claim. */
+export const couponClaimResponseSchema = z.object({ claim: couponClaimSchema });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { couponStatusSchema } from "./coupon.ts";
 import { type Decoded, decodeFailure, decodeJson } from "./decode.ts";
 import { displayNameSchema, epochMsSchema, epochSchema, offsetSchema } from "./fields.ts";
 import { saleEventSchema } from "./sale-events.ts";
@@ -25,12 +26,20 @@ export const roomLogEntrySchema = z.discriminatedUnion("type", [
     by: displayNameSchema,
     at: epochMsSchema,
   }),
+  /** A host pinned (again) or unpinned a coupon: its status then (the `coupon` room frame). */
+  z.object({ type: z.literal("coupon.pinned"), coupon: couponStatusSchema }),
+  z.object({ type: z.literal("coupon.unpinned"), coupon: couponStatusSchema }),
 ]);
 
 export type RoomLogEntry = z.infer<typeof roomLogEntrySchema>;
 export type RoomLogEntryType = RoomLogEntry["type"];
-/** A drop's entry (every type but the chat's). */
-export type DropRoomEntry = Exclude<RoomLogEntry, { type: "chat.message" | "chat.moderation" }>;
+/** A room's own entries: chat and coupons, which name no drop. */
+export type RoomOwnEntry = Extract<
+  RoomLogEntry,
+  { type: "chat.message" | "chat.moderation" | "coupon.pinned" | "coupon.unpinned" }
+>;
+/** A drop's entry (every type but the room's own). */
+export type DropRoomEntry = Exclude<RoomLogEntry, RoomOwnEntry>;
 
 /**
  * A logged entry as room-append.lua publishes it on the room channel: its epoch `e`, its offset

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { bidAnswerSchema } from "./auction.ts";
 import { hostActionKindSchema } from "./client-frames.ts";
 import { WireErrorCode } from "./codes.ts";
+import { couponClaimIdSchema, couponIdSchema, couponStatusSchema } from "./coupon.ts";
 import { dropFormatSchema } from "./drop-fields.ts";
 import {
   countSchema,
@@ -124,6 +125,8 @@ export const joinedFrame = z.object({
   moreDrops: z.boolean().optional(),
   /** Recent chat, oldest first. */
   chat: chatMessages,
+  /** The room's pinned coupons, sorted by code (absent from an older gateway). */
+  coupons: z.array(couponStatusSchema).optional(),
 });
 
 /** A drop was created or its state / window changed. */
@@ -180,6 +183,13 @@ export const auctionEndedFrame = z.object({
   priceMinor: priceMinorSchema.optional(),
   reserveMet: z.boolean(),
   v: countSchema,
+});
+
+/** A coupon was pinned (again) or unpinned in the room: its terms and counts then. */
+export const couponRoomFrame = z.object({
+  t: z.literal("coupon"),
+  room: roomIdSchema,
+  coupon: couponStatusSchema,
 });
 
 /** A batch of chat messages, oldest first (sampled in very large rooms). */
@@ -297,6 +307,16 @@ export const ackResultSchema = z.discriminatedUnion("kind", [
     status: orderStatusSchema,
     totalMinor: countSchema,
     currency: currencySchema,
+    /** What a coupon took off the list total (0 without one); the payment took `paidMinor`. */
+    discountMinor: countSchema,
+    paidMinor: countSchema,
+  }),
+  z.object({
+    /** A coupon claim (or its replay: the claim made earlier with the same key). */
+    kind: z.literal("coupon"),
+    claimId: couponClaimIdSchema,
+    couponId: couponIdSchema,
+    replayed: z.boolean(),
   }),
   z.object({
     kind: z.literal("host"),
@@ -386,6 +406,8 @@ export const resyncFrame = z.object({
   drops,
   /** As in `joined`: more drops exist than `drops` holds. */
   moreDrops: z.boolean().optional(),
+  /** As in `joined`: the room's pinned coupons. */
+  coupons: z.array(couponStatusSchema).optional(),
 });
 
 /**
@@ -433,6 +455,7 @@ export const serverFrameSchema = z.discriminatedUnion("t", [
   resyncFrame,
   resumedFrame,
   errorFrame,
+  couponRoomFrame,
 ]);
 
 export type DropSnapshot = z.infer<typeof dropSnapshotSchema>;

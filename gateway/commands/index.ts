@@ -21,6 +21,15 @@ export { buyCommand } from "./buy.ts";
 export { chatPostCommand, moderateCommand } from "./chat.ts";
 export { type Command, type CommandContext, runCommand } from "./command.ts";
 export {
+  couponClaimCommand,
+  couponListCommand,
+  couponPinCommand,
+  couponsOf,
+  couponUnpinCommand,
+  registerCouponRoomLog,
+  roomIsLive,
+} from "./coupon.ts";
+export {
   createDropCommand,
   DROP_CONTROLS,
   endCommand,

@@ -15,5 +15,7 @@ export const payCommand = command({
     status: o.status,
     totalMinor: o.totalMinor,
     currency: o.currency,
+    discountMinor: o.discountMinor,
+    paidMinor: o.paidMinor,
   }),
 });

@@ -11,6 +11,7 @@ import { registerAdminApi } from "./admin-api.ts";
 import type { ApiDeps } from "./api-deps.ts";
 import { registerAuctionApi } from "./auction-api.ts";
 import { registerCommandRoutes } from "./command-routes.ts";
+import { registerCouponApi } from "./coupon-api.ts";
 import { registerDelayApi } from "./delay-api.ts";
 import { registerDrawApi } from "./draw-api.ts";
 import { HttpRefusal } from "./handler.ts";
@@ -29,6 +30,7 @@ export function registerApi(router: ApiRouter, d: ApiDeps): void {
   registerDelayApi(router);
   registerDrawApi(router, d.drawCacheMs);
   registerAuctionApi(router);
+  registerCouponApi(router);
   registerReportsApi(router, d.reportLimits);
 
   router.route({

@@ -8,6 +8,7 @@ import {
   type Command,
   type CommandLane,
   chatPostCommand,
+  couponClaimCommand,
   DROP_CONTROLS,
   moderateCommand,
   payCommand,
@@ -22,7 +23,7 @@ type Code = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 /** The client frames that carry a command (the others are the connection's own: ping, rooms). */
 export type CommandFrame = Extract<
   ClientFrame,
-  { t: "buy" | "pay" | "host" | "chat" | "moderation" | "waitlist" | "bid" }
+  { t: "buy" | "pay" | "host" | "chat" | "moderation" | "waitlist" | "bid" | "coupon" }
 >;
 export const COMMAND_FRAME_TYPES = [
   "buy",
@@ -32,6 +33,7 @@ export const COMMAND_FRAME_TYPES = [
   "moderation",
   "waitlist",
   "bid",
+  "coupon",
 ] as const satisfies readonly CommandFrame["t"][];
 
 export function isCommandFrame(frame: ClientFrame): frame is CommandFrame {
@@ -55,7 +57,12 @@ function dispatchOf(f: CommandFrame): Dispatch {
     case "pay":
       return {
         command: payCommand,
-        input: { reservationId: f.reservationId, token: f.token, idempotencyKey: f.idempotencyKey },
+        input: {
+          reservationId: f.reservationId,
+          token: f.token,
+          idempotencyKey: f.idempotencyKey,
+          ...(f.couponClaimId !== undefined ? { couponClaimId: f.couponClaimId } : {}),
+        },
       };
     case "host": {
       const { kind, ...rest } = f.action;
@@ -70,6 +77,11 @@ function dispatchOf(f: CommandFrame): Dispatch {
       return {
         command: bidCommand,
         input: { dropId: f.dropId, maxMinor: f.maxMinor, idempotencyKey: f.idempotencyKey },
+      };
+    case "coupon":
+      return {
+        command: couponClaimCommand,
+        input: { roomId: f.room, code: f.code, idempotencyKey: f.idempotencyKey },
       };
     case "chat":
       return { command: chatPostCommand, input: { room: f.room, text: f.text } };
@@ -102,7 +114,7 @@ export interface CommandFramesDeps {
 /**
  * The WebSocket adapter of the command layer: a frame becomes its command's input, runs through
  * the command's rule under the dependency deadline, and its result or refusal becomes the frame's
- * answer: an ack for buy, pay, bid, waitlist, host and moderation (with a reqId), the sender's own message for
+ * answer: an ack for buy, pay, bid, coupon, waitlist, host and moderation (with a reqId), the sender's own message for
  * chat, an error frame naming the request otherwise.
  */
 export async function answerCommandFrame(

@@ -30,6 +30,7 @@ export const FRAME_RULES: { readonly [T in ClientFrame["t"]]: FrameRule } = {
   chat: { whileSwitchedOff: false, serves: "command" },
   waitlist: { whileSwitchedOff: false, serves: "command" },
   bid: { whileSwitchedOff: false, serves: "command" },
+  coupon: { whileSwitchedOff: false, serves: "command" },
 };
 
 /** The answer refusing `frame` while its lane is switched off, or undefined when it is served. */

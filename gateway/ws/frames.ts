@@ -62,6 +62,8 @@ export function frameOf(room: string, m: RoomMessage, status?: DropStatus): Serv
   if (ev.type === "chat.message") return { t: "chat", room, messages: [ev.message] };
   if (ev.type === "chat.moderation")
     return { t: "moderation", room, action: ev.action, by: ev.by, at: ev.at };
+  if (ev.type === "coupon.pinned" || ev.type === "coupon.unpinned")
+    return { t: "coupon", room, coupon: ev.coupon };
   if (isDropLevel(ev)) {
     if (!status) return undefined;
     // The event's counters and version are the truth at this offset; the status adds the rest,

@@ -245,6 +245,8 @@ export class RoomDelivery {
     if (ev.type === "chat.message") return this.chatBatcher.add(room, ev.message);
     if (ev.type === "chat.moderation")
       return this.publish(room, { t: "moderation", room, action: ev.action, by: ev.by, at: ev.at });
+    if (ev.type === "coupon.pinned" || ev.type === "coupon.unpinned")
+      return this.publish(room, { t: "coupon", room, coupon: ev.coupon });
     const frame = await this.frame(room, { e: m.e, o: m.o, p: m.p, ev });
     // Abandoned past its deadline: later steps went on, so this one must not write any more.
     if (!frame || signal.abandoned) return;

@@ -15,6 +15,7 @@ import {
   WireErrorCode,
 } from "../../protocol/index.ts";
 import { endSpan, SpanAttr, SpanKind, startSpan } from "../../telemetry/index.ts";
+import { registerCouponRoomLog } from "../commands/index.ts";
 import { RoomHub } from "../rooms/hub.ts";
 import { RoomAppender } from "../rooms/room-appender.ts";
 import { RoomDelay } from "../rooms/room-delay.ts";
@@ -75,6 +76,8 @@ export class SocketServer {
     }
     this.limits = limits;
     this.roomLog = new RoomLog(o.redis, o.keyPrefix, limits.roomIdleTtlS);
+    // Coupon pins reach the room's sockets through this log, from HTTP as from WebSocket.
+    registerCouponRoomLog(o.engine, this.roomLog);
     this.chat = new RoomChat(o.redis, o.keyPrefix, this.roomLog, limits.roomIdleTtlS, {
       rate: limits.chatRate,
       burst: limits.chatBurst,

@@ -130,6 +130,24 @@ const ROWS: Record<string, Row> = {
     body: () => ({ maxMinor: 1_000, idempotencyKey: key() }),
   },
   "auction.get": { live: anyone, lanes: "any", path: (i) => `/api/v1/drops/${i.drop}/auction` },
+  "coupon.pin": {
+    live: hostHere,
+    lanes: "any",
+    path: (i) => `/api/v1/rooms/${i.room}/coupons`,
+    body: () => ({ code: "ACC10", discount: { kind: "percent", percent: 10 }, quota: 1_000 }),
+  },
+  "coupon.unpin": {
+    live: hostHere,
+    lanes: "any",
+    path: (i) => `/api/v1/rooms/${i.room}/coupons/ACC10/unpin`,
+  },
+  "coupon.list": { live: signedIn, lanes: "any", path: (i) => `/api/v1/rooms/${i.room}/coupons` },
+  "coupon.claim": {
+    live: signedIn,
+    lanes: "any",
+    path: (i) => `/api/v1/rooms/${i.room}/coupons/ACC10/claim`,
+    body: () => ({ idempotencyKey: key() }),
+  },
   "order.get": { live: signedIn, lanes: "any", path: (i) => `/api/v1/orders/${i.drop}.999` },
   "order.pay": {
     live: signedIn,

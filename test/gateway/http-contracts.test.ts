@@ -66,6 +66,29 @@ const CALLS: Record<string, Call> = {
     token: () => viewer,
     body: () => ({ qty: 1, idempotencyKey: key() }),
   },
+  // The room is on air (DROP was launched): its coupon is claimable.
+  "coupon.pin": {
+    method: "POST",
+    path: () => `/api/v1/rooms/${ROOM}/coupons`,
+    token: () => host,
+    body: () => ({
+      code: "CONTRACT5",
+      discount: { kind: "amount", amountMinor: 500, currency: "USD" },
+      quota: 10,
+    }),
+  },
+  "coupon.list": { method: "GET", path: () => `/api/v1/rooms/${ROOM}/coupons`, token: () => viewer },
+  "coupon.claim": {
+    method: "POST",
+    path: () => `/api/v1/rooms/${ROOM}/coupons/CONTRACT5/claim`,
+    token: () => viewer,
+    body: () => ({ idempotencyKey: key() }),
+  },
+  "coupon.unpin": {
+    method: "POST",
+    path: () => `/api/v1/rooms/${ROOM}/coupons/CONTRACT5/unpin`,
+    token: () => host,
+  },
   "drop.pin": { method: "POST", path: () => `/api/v1/drops/${BUY_NOW_DROP}/pin`, token: () => host },
   "drop.unpin": { method: "POST", path: () => `/api/v1/drops/${BUY_NOW_DROP}/unpin`, token: () => host },
   "auction.open": {

@@ -40,6 +40,7 @@ const EXPECTED: Record<ClientFrame["t"], (who: Who, lane: Lane) => Answer> = {
   buy: anyone,
   waitlist: anyone,
   bid: anyone,
+  coupon: anyone,
   pay: anyone,
   chat: anyone, // sent after the join: "joined" holds
   delay: anyone, // likewise
@@ -63,6 +64,7 @@ const ORDER: ClientFrame["t"][] = [
   "buy",
   "waitlist",
   "bid",
+  "coupon",
   "pay",
   "host",
   "moderation",
@@ -88,6 +90,8 @@ function sample(t: ClientFrame["t"], dropId: string, epoch: string, offset: stri
       return { t, reqId, dropId, qty: 1, idempotencyKey: key() };
     case "bid":
       return { t, reqId, dropId, maxMinor: 1_000, idempotencyKey: key() };
+    case "coupon":
+      return { t, reqId, room: ROOM, code: "NONE1", idempotencyKey: key() };
     case "pay":
       return { t, reqId, reservationId: `${dropId}.1`, token: "tok_visa", idempotencyKey: key() };
     case "host":

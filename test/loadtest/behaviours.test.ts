@@ -206,7 +206,15 @@ describe("shared load-test behaviours", () => {
             t: "ack",
             reqId: f.reqId,
             ok: true,
-            result: { kind: "pay", reservationId: "d1.7", status: "paid", totalMinor: 100, currency: "USD" },
+            result: {
+              kind: "pay",
+              reservationId: "d1.7",
+              status: "paid",
+              totalMinor: 100,
+              currency: "USD",
+              discountMinor: 0,
+              paidMinor: 100,
+            },
           });
           reply(order("paid"), 5);
         }

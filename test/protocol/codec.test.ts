@@ -5,6 +5,7 @@ import {
   bestOffset,
   CLIENT_FRAME_TYPES,
   type ClientFrame,
+  type CouponStatus,
   clockOffset,
   decodeClientFrame,
   decodeServerFrame,
@@ -26,6 +27,15 @@ const validClientFrames: ClientFrame[] = [
   { t: "waitlist", reqId: "r3", dropId: "drop_1", qty: 1, idempotencyKey: "wait:u1:1" },
   { t: "bid", reqId: "b1", dropId: "drop_1", maxMinor: 12_500, idempotencyKey: "bid:u1:1" },
   { t: "pay", reqId: "r2", reservationId: "drop_1.17", token: "tok_success", idempotencyKey: "pay-1" },
+  {
+    t: "pay",
+    reqId: "r5",
+    reservationId: "drop_1.18",
+    token: "tok_success",
+    idempotencyKey: "pay-2",
+    couponClaimId: "room-1.LIVE10.3",
+  },
+  { t: "coupon", reqId: "c1", room: "room-1", code: "LIVE10", idempotencyKey: "coupon:u1:1" },
   { t: "ping", reqId: "p1", clientTime: 1_718_000_000_123.25 },
   { t: "resume", room: "room-1", epoch: "e7", offset: "1718000000000-0" },
   { t: "delay", room: "room-1", ms: 3_000, source: "hls" },
@@ -324,6 +334,20 @@ const message = {
 };
 
 /** One frame per server frame type, and every ack variant. */
+const coupon: CouponStatus = {
+  couponId: "room-1.LIVE10",
+  roomId: "room-1",
+  code: "LIVE10",
+  discount: { kind: "percent", percent: 10 },
+  minOrderMinor: 0,
+  quota: 100,
+  perBuyer: 1,
+  validUntil: null,
+  pinned: true,
+  claimed: 3,
+  redeemed: 1,
+};
+
 const serverFrames: ServerFrame[] = [
   { t: "welcome", v: 1, serverTime: 1_718_000_000_000, connId: "c-1", userId: "guest-abc", role: "viewer" },
   {
@@ -334,6 +358,7 @@ const serverFrames: ServerFrame[] = [
     viewers: 1234,
     drops: [drop, { ...drop, dropId: "drop_2", endsAt: 1_718_000_600_000, state: "scheduled" }],
     chat: [message, { ...message, id: "1718000000000-5", text: "", deleted: true }],
+    coupons: [coupon],
   },
   { t: "drop", room: "room-1", o: "1718000000001-0", e: "e7", drop },
   {
@@ -492,8 +517,23 @@ const serverFrames: ServerFrame[] = [
     t: "ack",
     reqId: "r2",
     ok: true,
-    result: { kind: "pay", reservationId: "drop_1.17", status: "paid", totalMinor: 25_800, currency: "USD" },
+    result: {
+      kind: "pay",
+      reservationId: "drop_1.17",
+      status: "paid",
+      totalMinor: 25_800,
+      currency: "USD",
+      discountMinor: 2_580,
+      paidMinor: 23_220,
+    },
   },
+  {
+    t: "ack",
+    reqId: "c1",
+    ok: true,
+    result: { kind: "coupon", claimId: "room-1.LIVE10.3", couponId: "room-1.LIVE10", replayed: false },
+  },
+  { t: "coupon", room: "room-1", coupon },
   {
     t: "ack",
     reqId: "h1",
@@ -538,7 +578,7 @@ const serverFrames: ServerFrame[] = [
     by: "Mod Ann",
     at: 1_718_000_000_000,
   },
-  { t: "resync", room: "room-1", epoch: "e8", offset: "1718000000500-0", drops: [drop] },
+  { t: "resync", room: "room-1", epoch: "e8", offset: "1718000000500-0", drops: [drop], coupons: [] },
   { t: "resumed", room: "room-1", epoch: "e8", offset: "1718000000500-0" },
   { t: "error", code: "RATE_LIMITED", message: "slow down" },
   { t: "error", code: "ROOM_FULL", message: "room is full", reqId: "j1", room: "room-1" },
