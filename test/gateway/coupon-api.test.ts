@@ -166,6 +166,26 @@ describe("coupons through the gateway", () => {
     expect(missing.json).toMatchObject({ error: { code: "COUPON_NOT_FOUND" } });
   });
 
+  it("a viewer who resumes after a pin it missed gets the coupon frame from the room log", async () => {
+    const room = "coupon-room-4";
+    const host = await g().token("coupon-host-4", "host", [room]);
+    const terms = (code: string) => ({ code, discount: { kind: "percent", percent: 5 }, quota: 3 });
+    // The first pin makes the room's log, so the join below has an epoch to resume from.
+    expect((await api(`/api/v1/rooms/${room}/coupons`, host, terms("FIRST"))).status).toBe(200);
+    const first = await joined("coupon-resumer", room);
+    if (first.joined.t !== "joined") throw new Error("no joined frame");
+    expect(first.joined.coupons?.map((c) => c.code)).toEqual(["FIRST"]);
+    first.socket.close();
+
+    expect((await api(`/api/v1/rooms/${room}/coupons`, host, terms("SECOND"))).status).toBe(200);
+    const back = await TestSocket.connect(g().server.url, await g().token("coupon-resumer"));
+    back.send({ t: "resume", room, epoch: first.joined.epoch, offset: first.joined.offset });
+    await back.next((f) => f.t === "resumed" && f.room === room);
+    const replayed = back.frames.filter((f): f is CouponFrame => f.t === "coupon");
+    expect(replayed.map((f) => [f.coupon.code, f.coupon.pinned])).toEqual([["SECOND", true]]);
+    back.close();
+  });
+
   it("a viewer pays a hold with its claim over WebSocket: the ack says what the coupon took off and what was paid", async () => {
     const room = "coupon-room-3";
     const drop = await onAir(room, 10_000);
