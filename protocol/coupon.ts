@@ -13,6 +13,8 @@ export const COUPON_LIMITS = {
   maxPercentOff: 90,
   /** Largest total or per-buyer quota of one coupon. */
   maxQuota: 1_000_000,
+  /** Most coupons pinned in one room at once (what a room snapshot carries at most). */
+  maxPinnedPerRoom: 32,
 } as const;
 
 /** A–Z and 0–9, 3 to 20 characters (what a host reads out on air). */
@@ -130,6 +132,8 @@ export const couponListInputSchema = z.strictObject({ roomId: roomIdSchema });
 /** POST pin and unpin. */
 export const couponResponseSchema = z.object({ coupon: couponStatusSchema });
 /** GET /api/v1/rooms/:room/coupons: the room's pinned coupons, sorted by code. */
-export const couponListResponseSchema = z.object({ coupons: z.array(couponStatusSchema) });
+export const couponListResponseSchema = z.object({
+  coupons: z.array(couponStatusSchema).max(COUPON_LIMITS.maxPinnedPerRoom),
+});
 /** POST claim. */
 export const couponClaimResponseSchema = z.object({ claim: couponClaimSchema });

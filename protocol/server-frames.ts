@@ -2,7 +2,7 @@ import { z } from "zod";
 import { bidAnswerSchema } from "./auction.ts";
 import { hostActionKindSchema } from "./client-frames.ts";
 import { WireErrorCode } from "./codes.ts";
-import { couponClaimIdSchema, couponIdSchema, couponStatusSchema } from "./coupon.ts";
+import { COUPON_LIMITS, couponClaimIdSchema, couponIdSchema, couponStatusSchema } from "./coupon.ts";
 import { dropFormatSchema } from "./drop-fields.ts";
 import {
   countSchema,
@@ -126,7 +126,7 @@ export const joinedFrame = z.object({
   /** Recent chat, oldest first. */
   chat: chatMessages,
   /** The room's pinned coupons, sorted by code (absent from an older gateway). */
-  coupons: z.array(couponStatusSchema).optional(),
+  coupons: z.array(couponStatusSchema).max(COUPON_LIMITS.maxPinnedPerRoom).optional(),
 });
 
 /** A drop was created or its state / window changed. */
@@ -407,7 +407,7 @@ export const resyncFrame = z.object({
   /** As in `joined`: more drops exist than `drops` holds. */
   moreDrops: z.boolean().optional(),
   /** As in `joined`: the room's pinned coupons. */
-  coupons: z.array(couponStatusSchema).optional(),
+  coupons: z.array(couponStatusSchema).max(COUPON_LIMITS.maxPinnedPerRoom).optional(),
 });
 
 /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type RedisClient, ValidationError, validate } from "../core/index.ts";
 import {
+  COUPON_LIMITS,
   type CouponApplied,
   type CouponClaim,
   type CouponClaimRequest,
@@ -46,7 +47,11 @@ export class Coupons {
     this.keys = keySpace(o.prefix ?? "ld");
   }
 
-  /** Pins a coupon in a room, or pins it again with new terms (claims made so far still count). */
+  /**
+   * Pins a coupon in a room, or pins it again with new terms (claims made so far still count).
+   * A room holds at most COUPON_LIMITS.maxPinnedPerRoom pinned at once: past it INVALID_INPUT
+   * (reason TOO_MANY_PINNED).
+   */
   async pin(pin: CouponPin): Promise<CouponStatus> {
     const p = validate(couponPinSchema, pin, "coupon");
     const d = p.discount;
@@ -63,8 +68,9 @@ export class Coupons {
         p.quota,
         p.perBuyer,
         p.validUntil ?? 0,
+        COUPON_LIMITS.maxPinnedPerRoom,
       ),
-      { roomId: p.roomId, code: p.code },
+      { roomId: p.roomId, code: p.code, maxPinnedPerRoom: COUPON_LIMITS.maxPinnedPerRoom },
     );
     return this.mustStatus(p.roomId, p.code);
   }
@@ -73,7 +79,10 @@ export class Coupons {
   async unpin(roomId: string, code: string): Promise<CouponStatus> {
     const room = validate(roomIdSchema, roomId, "room id");
     const c = validate(couponCodeSchema, code, "coupon code");
-    await this.run(this.cmd.ldCouponUnpin(this.keys.coupon(room, c)), { roomId: room, code: c });
+    await this.run(this.cmd.ldCouponUnpin(this.keys.coupon(room, c), this.keys.couponCodes(room), c), {
+      roomId: room,
+      code: c,
+    });
     return this.mustStatus(room, c);
   }
 
@@ -161,7 +170,7 @@ export class Coupons {
     };
   }
 
-  /** The coupons pinned in a room now, sorted by code (from the room's code index). */
+  /** The coupons pinned in a room now, sorted by code (from the room's index of pinned codes). */
   async list(roomId: string): Promise<CouponStatus[]> {
     const room = validate(roomIdSchema, roomId, "room id");
     const codes = (await this.o.redis.smembers(this.keys.couponCodes(room))).sort();
@@ -179,7 +188,11 @@ export class Coupons {
   private async run(call: Promise<ScriptReply>, details: Record<string, unknown>): Promise<unknown[]> {
     const reply = await call;
     if (!Array.isArray(reply)) throw scriptError("MALFORMED_REPLY", details);
-    if (reply[0] === 0) throw scriptError(String(reply[1]), details);
+    if (reply[0] === 0)
+      throw scriptError(
+        String(reply[1]),
+        reply[2] === undefined ? details : { ...details, reason: reply[2] },
+      );
     return reply;
   }
 }

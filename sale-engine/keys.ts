@@ -60,7 +60,7 @@ export interface KeySpace {
   readonly auctionsPending: string;
   /** Hash of one coupon of a room (lua/coupon-pin.lua); a room's coupons share hash tag `{coupons:<room>}`. */
   coupon(roomId: string, code: string): string;
-  /** Set of the codes a room ever pinned (lua/coupon-pin.lua), in the room's coupon hash tag. */
+  /** Set of the codes pinned in a room now (lua/coupon-pin.lua, coupon-unpin.lua), in its coupon hash tag. */
   couponCodes(roomId: string): string;
 }
 

@@ -23,7 +23,7 @@ export const registerScripts = luaCommands(new URL("./lua/", import.meta.url), {
   ldAuctionSettle: { file: "auction-settle", keys: 7 },
   ldPin: { file: "pin", keys: 3 },
   ldCouponPin: { file: "coupon-pin", keys: 2 },
-  ldCouponUnpin: { file: "coupon-unpin", keys: 1 },
+  ldCouponUnpin: { file: "coupon-unpin", keys: 2 },
   ldCouponClaim: { file: "coupon-claim", keys: 1 },
   ldCouponApply: { file: "coupon-apply", keys: 1 },
   ldCouponSettle: { file: "coupon-settle", keys: 1 },

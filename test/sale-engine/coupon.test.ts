@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisClient } from "../../core/index.ts";
+import { COUPON_LIMITS } from "../../protocol/index.ts";
 import { Coupons } from "../../sale-engine/index.ts";
 import { type PrivateRedis, startPrivateRedis, uniquePrefix } from "../harness/redis.ts";
 import { key } from "./fixtures.ts";
@@ -154,6 +155,30 @@ describe("a room's coupons", () => {
     await coupons.pin({ roomId, code: "ZED", discount: { kind: "percent", percent: 20 }, quota: 5 });
     expect((await coupons.list(roomId)).map((c) => c.code)).toEqual(["ALPHA", "MID9", "ZED"]);
     await expect(coupons.list("bad room!")).rejects.toMatchObject({ code: "INVALID_INPUT" });
+  });
+
+  it("a room holds at most maxPinnedPerRoom pinned coupons; pinning one again or after an unpin is fine", async () => {
+    const roomId = room();
+    const max = COUPON_LIMITS.maxPinnedPerRoom;
+    const pin = (code: string) =>
+      coupons.pin({ roomId, code, discount: { kind: "percent", percent: 5 }, quota: 10 });
+    const codes = Array.from({ length: max }, (_, i) => `C${String(i).padStart(3, "0")}`);
+    await Promise.all(codes.map(pin));
+    // In parallel too, the check and the index are one script: exactly the cap is pinned.
+    const extra = await Promise.allSettled(["X001", "X002", "X003"].map(pin));
+    for (const r of extra)
+      expect(r.status === "rejected" && r.reason).toMatchObject({
+        code: "INVALID_INPUT",
+        details: { reason: "TOO_MANY_PINNED" },
+      });
+    expect(await coupons.status(roomId, "X001")).toBeNull();
+    await expect(pin("C000")).resolves.toMatchObject({ pinned: true });
+    await coupons.unpin(roomId, "C001");
+    await expect(pin("X001")).resolves.toMatchObject({ pinned: true });
+    const listed = (await coupons.list(roomId)).map((c) => c.code);
+    expect(listed).toHaveLength(max);
+    expect(listed).toEqual([...listed].sort());
+    expect(listed).not.toContain("C001");
   });
 });
 
