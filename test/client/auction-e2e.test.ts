@@ -212,4 +212,76 @@ describe("an auction in Chromium: the host opens it, two viewers bid, the higher
     },
     (DURATION_S + 60) * 1000,
   );
+
+  it("buy-it-now: created unpinned from the drop form; Pin shows its card to the viewers, one buys, Unpin takes it away", async () => {
+    const form = host.getByTestId("drop-form");
+    await form.getByLabel("Product").fill("Phone case");
+    await form.getByLabel("Price").fill("5.00");
+    await form.getByLabel("Stock").fill("2");
+    await form.getByTestId("drop-format").selectOption("buy_now");
+    await form.getByTestId("schedule").click();
+    const row = host.locator('tr[data-drop]:has([data-format="buy_now"])');
+    await until("the buy-it-now row", async () => (await row.count()) === 1);
+    expect(await row.getByTestId("drop-mode-cell").textContent()).toBe("Buy it now");
+    expect(await ann.getByTestId("pinned-card").count()).toBe(0);
+
+    await row.getByTestId("pin").click();
+    for (const page of [ann, ben])
+      await until("the pinned card", async () => (await page.getByTestId("pinned-card").count()) === 1);
+    const pinned = ann.getByTestId("pinned-card");
+    expect(await pinned.getByTestId("countdown").count()).toBe(0);
+    expect(await pinned.getByTestId("buy").textContent()).toBe("Buy now");
+    await pinned.getByTestId("buy").click();
+    const caseHold = ann.getByTestId("hold").filter({ hasText: "Phone case" });
+    await until("Ann's hold of the phone case", async () => (await caseHold.count()) === 1);
+    expect(await caseHold.locator(".hold-total").textContent()).toBe("$5.00");
+
+    await row.getByTestId("unpin").click();
+    for (const page of [ann, ben])
+      await until("the pinned card gone", async () => (await page.getByTestId("pinned-card").count()) === 0);
+    // Holds placed while pinned stay payable.
+    expect(await caseHold.getAttribute("data-status")).toBe("pending_payment");
+    expect(pages.errors).toEqual([]);
+  }, 60_000);
+
+  it("a giveaway created from the drop form is free on the viewers' card; a viewer enters it", async () => {
+    const form = host.getByTestId("drop-form");
+    await form.getByLabel("Product").fill("Free tote");
+    await form.getByLabel("Stock").fill("1");
+    await form.getByTestId("drop-format").selectOption("giveaway");
+    expect(await form.getByTestId("drop-mode").inputValue()).toBe("raffle");
+    await form.getByLabel("Opens in (seconds)").fill("0");
+    await form.getByLabel("Entries open for (minutes)").fill("1");
+    await form.getByTestId("schedule").click();
+    const row = host.locator('tr[data-drop]:has([data-format="giveaway"])');
+    await until("the giveaway row", async () => (await row.count()) === 1);
+    expect(await row.getByTestId("drop-mode-cell").textContent()).toMatch(/^Giveaway · Raffle/);
+
+    const card = ben.getByTestId("drop-card").filter({ hasText: "Free tote" });
+    await until(
+      "the giveaway's button",
+      async () => (await card.getByTestId("buy").textContent()) === "Enter giveaway (free)",
+      20_000,
+      async () => (await card.textContent({ timeout: 1_000 }).catch(() => "(none)")) ?? "",
+    );
+    expect(await card.locator(".drop-price").textContent()).toBe("Free");
+    expect(await card.getByTestId("giveaway-note").textContent()).toMatch(/Stay in the room/);
+    await card.getByTestId("buy").click();
+    await until("Ben in the draw", async () =>
+      /^You're in the draw/.test((await card.getByTestId("entry-status").textContent()) ?? ""),
+    );
+    expect(pages.errors).toEqual([]);
+  }, 60_000);
+
+  it("after the auction, buy-it-now and giveaway steps both pages still pass the accessibility audit", async () => {
+    const found: Record<string, A11yViolation[]> = {};
+    for (const [name, page] of [
+      ["viewer", ben],
+      ["host", host],
+    ] as const) {
+      const violations = await auditA11y(page);
+      if (violations.length > 0) found[name] = violations;
+    }
+    expect(found).toEqual({});
+  }, 60_000);
 });
