@@ -133,7 +133,7 @@ describe("coupons in Chromium against the full stack", () => {
     await until("the room's net GMV", async () => (await text(host, "host-net-gmv")) === "$124.00");
     expect(await text(host, "host-gross")).toBe("$129.00");
     expect(await text(host, "host-coupon-cost")).toBe("$5.00");
-    const row = host.locator(`[data-testid="reports-drop"][data-drop="${DROP}"]`);
+    const row = host.locator(`[data-testid="reports-drop"][data-report-drop="${DROP}"]`);
     await until(
       "the drop's net GMV",
       async () => (await row.getByTestId("reports-drop-net").textContent()) === "$124.00",
@@ -167,7 +167,7 @@ describe("coupons in Chromium against the full stack", () => {
     );
     expect(await card.getByTestId("ops-gmv").textContent()).toBe("$129.00");
     expect(await card.getByTestId("ops-coupon-cost").textContent()).toBe("$5.00");
-    const drop = card.locator(`[data-testid="ops-drop"][data-drop="${DROP}"]`);
+    const drop = card.locator(`[data-testid="ops-drop"][data-ops-drop="${DROP}"]`);
     await until(
       "the drop's format",
       async () => (await drop.getByTestId("ops-drop-format").textContent()) === "Drop",

@@ -80,7 +80,7 @@ export function ReportsPanel({
             const f = finance.drops.get(d.dropId);
             const format = finance.formats.get(d.dropId);
             return (
-              <tr key={d.dropId} data-testid="reports-drop" data-drop={d.dropId}>
+              <tr key={d.dropId} data-testid="reports-drop" data-report-drop={d.dropId}>
                 <td>{d.title}</td>
                 <td data-testid="reports-drop-format">{format ? t(FORMAT_LABEL[format]) : "–"}</td>
                 <td>{cell(f, (x) => x.grossMinor)}</td>

@@ -97,7 +97,7 @@ export function RoomCard({
             const format = finance.formats.get(d.dropId);
             const net = finance.drops.get(d.dropId);
             return (
-              <tr key={d.dropId} data-testid="ops-drop" data-drop={d.dropId}>
+              <tr key={d.dropId} data-testid="ops-drop" data-ops-drop={d.dropId}>
                 <td>{d.title}</td>
                 <td data-testid="ops-drop-format">{format ? t(FORMAT_LABEL[format]) : "–"}</td>
                 <td class={`state state-${d.state}`}>{t(STATE_LABEL[d.state])}</td>
