@@ -19,6 +19,17 @@ export interface DropStatusView {
   readonly restocked: number;
 }
 
+/** The part of an auction's status (protocol/auction.ts auctionStatusSchema) the driver reads. */
+export interface AuctionStatusView {
+  readonly dropId: string;
+  readonly state: "scheduled" | "live" | "closed" | "settled";
+  readonly endsAt: number;
+  readonly priceMinor: number;
+  readonly bids: number;
+  readonly reserveMet: boolean | null;
+  readonly reservationId: string | null;
+}
+
 export interface ApiAnswer<T> {
   readonly status: number;
   readonly body: T | undefined;
@@ -146,6 +157,24 @@ export class Api {
       token: paymentToken,
       idempotencyKey,
     });
+  }
+  openAuction(room: string, hostToken: string, body: unknown) {
+    return this.must<{ opened: boolean; auction: AuctionStatusView }>(
+      "POST",
+      `/api/v1/rooms/${room}/auctions`,
+      "host",
+      hostToken,
+      body,
+    );
+  }
+  /** The auction's status and its newest `limit` bids (users masked). */
+  auction(dropId: string, token: string, limit = 100) {
+    return this.call<{ auction: AuctionStatusView; history: { at: number; priceMinor: number }[] }>(
+      "GET",
+      `/api/v1/drops/${dropId}/auction?limit=${limit}`,
+      "audit",
+      token,
+    );
   }
   shadowTokens(adminToken: string, role: "viewer" | "host", count: number, rooms: string[] = []) {
     return this.call<{ tokens: string[] }>("POST", "/api/v1/admin/shadow/tokens", "token", adminToken, {

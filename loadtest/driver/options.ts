@@ -15,6 +15,7 @@ export const USAGE = `npm run loadtest -- ${SCENARIO_NAMES.join("|")} [flags]
   --room ROOM            room id (default loadtest)
   --viewers N --stock N --ramp S --hold S --lead S --jitter-ms MS --chat-every-ms MS
   --arrivals PER_S --host-every-ms MS --order-wait-ms MS
+  --bidders N (auction: same as --viewers) --auction-s S --bid-window-s S --anti-snipe-ms MS --lost-ack-pct P
                          override the scenario's CI-scale parameters (loadtest/lib/scenarios.ts)
   --workers N            load worker processes (default: one per 1,500 sockets, at most 4)
   --token-batch N        shadow viewer tokens per admin request (default 5000, the endpoint's most)
@@ -72,6 +73,11 @@ const OPTIONS = {
   arrivals: { type: "string" },
   "host-every-ms": { type: "string" },
   "order-wait-ms": { type: "string" },
+  bidders: { type: "string" },
+  "auction-s": { type: "string" },
+  "bid-window-s": { type: "string" },
+  "anti-snipe-ms": { type: "string" },
+  "lost-ack-pct": { type: "string" },
   workers: { type: "string", default: "0" },
   "token-batch": { type: "string" },
   out: { type: "string" },
@@ -141,6 +147,22 @@ export function parseDriverArgs(
   set("arrivalsPerS", opt(z.coerce.number().min(0.1).max(100_000), v.arrivals, "arrivals"));
   set("hostEveryMs", opt(ms, v["host-every-ms"], "host-every-ms"));
   set("orderWaitMs", opt(ms, v["order-wait-ms"], "order-wait-ms"));
+  set("viewers", opt(count, v.bidders, "bidders"));
+  // The engine's bounds (protocol/auction.ts AUCTION_LIMITS): 10 s at least; 0 or 1 s-10 min.
+  set("auctionS", opt(z.coerce.number().int().min(10).max(604_800), v["auction-s"], "auction-s"));
+  set("bidWindowS", opt(seconds, v["bid-window-s"], "bid-window-s"));
+  set(
+    "antiSnipeMs",
+    opt(
+      z.coerce
+        .number()
+        .int()
+        .refine((n) => n === 0 || (n >= 1_000 && n <= 600_000), "0 or 1000-600000 ms"),
+      v["anti-snipe-ms"],
+      "anti-snipe-ms",
+    ),
+  );
+  set("lostAckPct", opt(z.coerce.number().min(0).max(100), v["lost-ack-pct"], "lost-ack-pct"));
   return {
     kind: "run",
     options: {

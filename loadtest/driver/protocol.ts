@@ -1,4 +1,5 @@
 import type { BuyOutcome, ShopOutcome } from "../lib/behaviours.ts";
+import type { BidderOptions, BidderOutcome } from "../lib/bidder.ts";
 import type { RecorderDump } from "./recorder.ts";
 
 /** Messages between the driver and its load worker processes (over the fork IPC channel). */
@@ -22,7 +23,12 @@ export type BehaviourSpec =
       readonly qty: number;
       readonly orderWaitMs: number;
       readonly payOverHttp: boolean;
-    };
+    }
+  /** A bidder; its ceiling is drawn in the worker (starting price + random share of the spread). */
+  | ({ readonly kind: "bid"; readonly sniperShare: number; readonly antiSnipeMs: number } & Omit<
+      BidderOptions,
+      "ceilingMinor" | "sniper" | "snipeLeadMs" | "random"
+    >);
 
 export type ToWorker =
   | { readonly type: "init"; readonly wsUrl: string; readonly baseUrl: string; readonly wanted: string[] }
@@ -44,7 +50,8 @@ export type ToWorker =
 
 export type Outcome =
   | ({ readonly kind: "flashBuy"; readonly ref: number } & BuyOutcome)
-  | ({ readonly kind: "shop"; readonly ref: number } & ShopOutcome);
+  | ({ readonly kind: "shop"; readonly ref: number } & ShopOutcome)
+  | ({ readonly kind: "bid"; readonly ref: number } & BidderOutcome);
 
 export interface Tallies {
   /** Sessions open now. */

@@ -13,6 +13,7 @@ import type { DriverOptions } from "./options.ts";
 import { WorkerPool } from "./pool.ts";
 import { Progress } from "./progress.ts";
 import { Recorder } from "./recorder.ts";
+import { auction } from "./scenarios/auction.ts";
 import { chat } from "./scenarios/chat.ts";
 import { fullLink } from "./scenarios/full-link.ts";
 import { smoke } from "./scenarios/smoke.ts";
@@ -27,6 +28,7 @@ const SCENARIO_RUNS: Record<ScenarioName, Scenario> = {
   spike,
   chat,
   "full-link": fullLink,
+  auction,
 };
 
 /** Sockets one load worker takes on (2 shared cores here: a few workers at most). */

@@ -1,6 +1,8 @@
 import WebSocket from "ws";
 import { onEntry, recordEntry } from "../lib/admission.ts";
+import { ceilingFor, snipeLeadMs } from "../lib/auction-run.ts";
 import { chatter, flashBuy, type HttpPay, shop, watch } from "../lib/behaviours.ts";
+import { bidder } from "../lib/bidder.ts";
 import { type Runtime, Session } from "../lib/session.ts";
 import { closeIfOpen, sendIfOpen } from "../lib/socket-send.ts";
 import { Api } from "./api.ts";
@@ -87,6 +89,16 @@ function start(s: Session, spec: BehaviourSpec, ref: number, token: string): voi
         s.end();
       });
       break;
+    case "bid": {
+      const { kind: _, sniperShare, antiSnipeMs, ...options } = spec;
+      const sniper = Math.random() < sniperShare;
+      const snipeLead = snipeLeadMs(antiSnipeMs);
+      bidder(s, { ...options, ceilingMinor: ceilingFor(sniper), sniper, snipeLeadMs: snipeLead }, (o) => {
+        outcomes.push({ kind: "bid", ref, ...o });
+        s.end();
+      });
+      break;
+    }
     case "shop": {
       const payOverHttp: HttpPay | undefined =
         spec.payOverHttp && api

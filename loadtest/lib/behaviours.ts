@@ -74,7 +74,7 @@ export function enterRoom(
 }
 
 /** Waits for `dropId`: already seen (snapshot or frame), or in a later drop frame. */
-function whenDrop(
+export function whenDrop(
   s: Session,
   room: string,
   dropId: string,

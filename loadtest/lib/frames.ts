@@ -53,6 +53,14 @@ export interface DelayFrame {
   ms: number;
   source: "hls" | "webrtc";
 }
+/** A viewer's claim of a coupon pinned in a room (acked with the claim). */
+export interface CouponFrame {
+  t: "coupon";
+  reqId: string;
+  room: string;
+  code: string;
+  idempotencyKey: string;
+}
 export interface PayFrame {
   t: "pay";
   reqId: string;
@@ -85,6 +93,7 @@ export type OutFrame =
   | BuyFrame
   | WaitlistFrame
   | BidFrame
+  | CouponFrame
   | DelayFrame
   | PayFrame
   | PingFrame
@@ -120,6 +129,13 @@ export const frames = {
     reqId,
     dropId,
     maxMinor,
+    idempotencyKey,
+  }),
+  coupon: (reqId: string, room: string, code: string, idempotencyKey: string): CouponFrame => ({
+    t: "coupon",
+    reqId,
+    room,
+    code,
     idempotencyKey,
   }),
   delay: (room: string, ms: number, source: DelayFrame["source"]): DelayFrame => ({
@@ -181,15 +197,29 @@ export type BuyResult = {
   available: number;
   replayed: boolean;
 };
+/** An accepted bid (or the recorded answer to a retry with the same key and amount). */
+export type BidResult = {
+  kind: "bid";
+  dropId: string;
+  leading: boolean;
+  priceMinor: number;
+  maxMinor: number;
+  endsAt: number;
+  extended: boolean;
+  bids: number;
+  minNextMinor: number;
+  replayed: boolean;
+};
 export type PayResult = { kind: "pay"; reservationId: string; status: OrderStatus };
 export type AckResultView =
   | BuyResult
   | PayResult
   | { kind: "entered" }
   | { kind: "waitlist" }
-  | { kind: "bid"; dropId: string; leading: boolean; priceMinor: number; replayed: boolean }
+  | BidResult
   | { kind: "host" }
   | { kind: "pin" }
+  | { kind: "coupon"; claimId: string; couponId: string; replayed: boolean }
   | { kind: "moderation" };
 
 export type OrderStatus = "pending_payment" | "paid" | "expired" | "cancelled" | "refunded";
@@ -211,11 +241,23 @@ export type InFrame =
   | { t: "chat"; room: string; messages: ChatMessageView[] }
   | { t: "order"; reservationId: string; status: OrderStatus; dropId: string }
   | { t: "ack"; reqId: string; ok: true; result: AckResultView }
-  | { t: "ack"; reqId: string; ok: false; code: string; message: string }
+  | { t: "ack"; reqId: string; ok: false; code: string; message: string; retryable?: boolean }
   | { t: "pong"; reqId: string; clientTime: number; serverTime: number }
   | { t: "resync"; room: string; epoch: string; offset: string; drops: DropView[] }
   | { t: "resumed"; room: string; epoch: string; offset: string }
   | { t: "error"; code: string; message: string; reqId?: string; room?: string }
+  | {
+      t: "auction";
+      room: string;
+      dropId: string;
+      leader: string;
+      priceMinor: number;
+      endsAt: number;
+      bids: number;
+      extended: boolean;
+    }
+  | { t: "auctionEnded"; room: string; dropId: string; reserveMet: boolean; priceMinor?: number }
+  | { t: "auctionHold"; dropId: string; reservationId: string; priceMinor: number; deadline: number }
   | { t: "toast" }
   | { t: "viewers" }
   | { t: "moderation" };

@@ -5,7 +5,7 @@
  * stage or a threshold changes both.
  */
 
-export const SCENARIO_NAMES = ["smoke", "viewers", "spike", "chat", "full-link"] as const;
+export const SCENARIO_NAMES = ["smoke", "viewers", "spike", "chat", "full-link", "auction"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export function isScenarioName(name: string): name is ScenarioName {
@@ -34,6 +34,14 @@ export interface LoadParams {
   readonly hostEveryMs: number;
   /** How long a buyer waits for its order frame (the order is written through BullMQ). */
   readonly orderWaitMs: number;
+  /** Auction: bidding time (the engine's shortest is 10 s); bidding opens `leadS` after the open. */
+  readonly auctionS: number;
+  /** Auction: bidders bid in the auction's last this-many seconds (all of it when longer). */
+  readonly bidWindowS: number;
+  /** Auction: anti-snipe window, ms (a bid this close to the end moves the end); 0 turns it off. */
+  readonly antiSnipeMs: number;
+  /** Auction: % of accepted bids whose ack the bidder treats as lost and resends (same key). */
+  readonly lostAckPct: number;
 }
 
 /** k6 threshold expressions per metric, e.g. `{ buy_ack_ms: ["p(99)<500"] }`. */
@@ -70,6 +78,10 @@ const base: LoadParams = {
   arrivalsPerS: 1,
   hostEveryMs: 2_000,
   orderWaitMs: 15_000,
+  auctionS: 10,
+  bidWindowS: 10,
+  antiSnipeMs: 2_000,
+  lostAckPct: 10,
 };
 
 export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
@@ -177,6 +189,26 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioSpec>> = {
       paid_e2e_ms: ["p(95)<20000", "p(99)<30000"],
       stock_delivery_ms: ["p(95)<10000"],
       "http_req_duration{step:browse}": ["p(95)<3000"],
+    },
+  },
+  auction: {
+    name: "auction",
+    script: "06-auction.ts",
+    title: "Auction: every bidder in the last seconds",
+    what: "Bidders join a room; the host opens an auction ending about 10 s later with anti-snipe on. In its last seconds every bidder bids at once and keeps raising up to a random proxy maximum (own idempotency keys; lost acks resent with the same key). Passing means the highest maximum won at the proxy rule's price, the unit was held once, and every replay repeated its answer.",
+    // jitterMs: a bidder's think time before each raise.
+    k6: { ...base, viewers: 2_000, leadS: 60, jitterMs: 500, orderWaitMs: 30_000 },
+    ci: { ...base, viewers: 200, leadS: 2, jitterMs: 300 },
+    thresholds: {
+      bid_ack_ms: ["p(95)<250", "p(99)<500"],
+      bid_answered: ["rate>0.999"],
+      bid_replay_mismatch: ["count==0"],
+      oversold: ["count==0"],
+    },
+    // The verdict needs every bidder's maximum, which only the Node driver collects in one place.
+    ciThresholds: {
+      bid_ack_ms: ["p(95)<5000", "p(99)<10000"],
+      auction_not_highest: ["count==0"],
     },
   },
 };
@@ -362,6 +394,31 @@ export const METRICS = {
     help: "k6: arrivals the arrival-rate executors could not start (no free VU)",
   },
   chat_refused: { kind: "rate", help: "chat messages refused (rate limit, slow mode)" },
+  bid_ack_ms: { kind: "trend", time: true, help: "bid frame sent until its ack (accepted or refused)" },
+  bid_answered: { kind: "rate", help: "bids answered (either way) within the timeout and resends" },
+  bids: { kind: "counter", help: "bids placed (distinct idempotency keys)" },
+  bids_accepted: { kind: "counter", help: "bids the engine accepted (each key once)" },
+  bids_refused: {
+    kind: "counter",
+    help: "bids refused (BID_TOO_LOW, ALREADY_LEADING, AUCTION_ENDED: a race lost, not a failure)",
+  },
+  bid_retries: { kind: "counter", help: "bids sent again with the same key after a lost (or dropped) ack" },
+  bid_replay_mismatch: {
+    kind: "counter",
+    help: "retries of an accepted bid whose answer was not its recorded replay (must be 0)",
+  },
+  auction_extensions: { kind: "counter", help: "accepted bids that moved the auction's end (anti-snipe)" },
+  auction_wins: { kind: "counter", help: "bidders that got the auctionHold frame (must be 1)" },
+  auction_winner_max_minor: { kind: "trend", help: "the winner's highest accepted maximum, minor units" },
+  auction_loser_max_minor: {
+    kind: "trend",
+    help: "every other bidder's highest accepted maximum, minor units",
+  },
+  auction_price_minor: { kind: "trend", help: "what the winner's hold costs, minor units" },
+  auction_not_highest: {
+    kind: "counter",
+    help: "1 when the winner was not the highest maximum or did not pay the proxy rule's price (must be 0)",
+  },
   journey_ok: { kind: "rate", help: "shoppers that went hold → order → paid" },
   shadow_refused: { kind: "counter", help: "requests refused with SHADOW_DISABLED (the kill switch)" },
   checks: { kind: "rate", builtin: true, help: "checks that passed" },
@@ -393,4 +450,5 @@ export const STEP_OF: Readonly<Partial<Record<MetricName, string>>> = {
   paid_e2e_ms: "paid",
   chat_echo_ms: "chat",
   chat_delivery_ms: "chat",
+  bid_ack_ms: "bid",
 };

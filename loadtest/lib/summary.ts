@@ -187,6 +187,27 @@ export function spikeLine(result: RunSummary["result"]): string {
   return JSON.stringify(line);
 }
 
+/**
+ * The auction's result line: these fields in this order, then the rest (`ok`, bid ack
+ * percentiles, the crowd, the generator's figures).
+ */
+export const AUCTION_LINE_FIELDS = [
+  "bidders",
+  "bids",
+  "accepted",
+  "extensions",
+  "winnerIsHighest",
+  "oversold",
+] as const;
+
+export function auctionLine(summary: Pick<RunSummary, "ok" | "result">): string {
+  const line: Record<string, number | string | boolean> = { loadtest: "auction" };
+  for (const k of AUCTION_LINE_FIELDS) line[k] = summary.result[k] ?? (k === "winnerIsHighest" ? false : 0);
+  line.ok = summary.ok;
+  for (const [k, v] of Object.entries(summary.result)) if (!(k in line)) line[k] = v;
+  return JSON.stringify(line);
+}
+
 /** The compact last line of any other scenario: its name, pass/fail and key numbers. */
 export function resultLine(summary: Pick<RunSummary, "loadtest" | "ok" | "result">): string {
   return JSON.stringify({ loadtest: summary.loadtest, ok: summary.ok, ...summary.result });
@@ -194,5 +215,6 @@ export function resultLine(summary: Pick<RunSummary, "loadtest" | "ok" | "result
 
 /** The last stdout line of a run: the spike's line, or `{loadtest, ok, …}`. */
 export function lastLineOf(summary: Pick<RunSummary, "loadtest" | "ok" | "result">): string {
-  return summary.loadtest === "spike" ? spikeLine(summary.result) : resultLine(summary);
+  if (summary.loadtest === "spike") return spikeLine(summary.result);
+  return summary.loadtest === "auction" ? auctionLine(summary) : resultLine(summary);
 }

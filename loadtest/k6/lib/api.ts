@@ -108,6 +108,23 @@ export const api = {
       { step: "audit", route: "/api/v1/drops/:dropId/orders" },
       token,
     ),
+  openAuction: (cfg: K6Config, hostToken: string, body: Body) =>
+    call(
+      cfg,
+      "POST",
+      `/api/v1/rooms/${cfg.room}/auctions`,
+      { step: "host", route: "/api/v1/rooms/:room/auctions" },
+      hostToken,
+      body,
+    ),
+  auction: (cfg: K6Config, dropId: string, token: string) =>
+    call(
+      cfg,
+      "GET",
+      `/api/v1/drops/${dropId}/auction?limit=100`,
+      { step: "audit", route: "/api/v1/drops/:dropId/auction" },
+      token,
+    ),
   order: (cfg: K6Config, token: string, reservationId: string, step = "verify") =>
     call(
       cfg,

@@ -33,6 +33,10 @@ export function loadConfig(scenario: ScenarioName): K6Config {
     arrivalsPerS: num("ARRIVALS_PER_S"),
     hostEveryMs: num("HOST_EVERY_MS"),
     orderWaitMs: num("ORDER_WAIT_MS"),
+    auctionS: num("AUCTION_S"),
+    bidWindowS: num("BID_WINDOW_S"),
+    antiSnipeMs: num("ANTI_SNIPE_MS"),
+    lostAckPct: num("LOST_ACK_PCT"),
   });
   return {
     baseUrl,

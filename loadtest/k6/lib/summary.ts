@@ -1,3 +1,4 @@
+import { AUCTION_RUN, winnerIsHighest } from "../../lib/auction-run.ts";
 import { generatorFields, generatorReport } from "../../lib/generator.ts";
 import { renderHtml, renderText } from "../../lib/report.ts";
 import {
@@ -123,6 +124,7 @@ export function resultFor(name: ScenarioName, cfg: K6Config) {
         holdsWithoutOrder: count(m, "holds_without_order"),
       };
     }
+    if (name === "auction") return { ...auctionResult(m, cfg.params.viewers), ...crowd };
     return {
       ...crowd,
       sessions: m.ws_session_ok
@@ -131,6 +133,36 @@ export function resultFor(name: ScenarioName, cfg: K6Config) {
       holds: count(m, "holds"),
       oversold: count(m, "oversold"),
     };
+  };
+}
+
+/**
+ * The auction's result from the bidders' metrics: exactly one bidder got the hold, its maximum
+ * is the highest (the losers' trend max), and it pays the proxy rule's price.
+ */
+function auctionResult(m: Record<string, MetricSummary>, bidders: number): RunSummary["result"] {
+  const top = (name: string) => (count(m, name) > 0 ? m[name]?.values.max : undefined);
+  const loser = top("auction_loser_max_minor");
+  const wins = m.auction_wins?.values.count ?? 0;
+  const verdict =
+    wins === 1 &&
+    winnerIsHighest({
+      winnerMaxMinor: top("auction_winner_max_minor"),
+      winnerPriceMinor: top("auction_price_minor"),
+      otherMaxima: loser === undefined ? [] : [loser],
+      startPriceMinor: AUCTION_RUN.startPriceMinor,
+      increments: AUCTION_RUN.increments,
+    });
+  return {
+    bidders,
+    bids: m.bids?.values.count ?? 0,
+    accepted: m.bids_accepted?.values.count ?? 0,
+    extensions: m.auction_extensions?.values.count ?? 0,
+    winnerIsHighest: verdict,
+    // The backing drop's counters (teardown), and the bidders' own count of holds.
+    oversold: Math.max(m.oversold?.values.count ?? 0, wins - 1),
+    ackP95Ms: m.bid_ack_ms?.values["p(95)"] ?? 0,
+    ackP99Ms: m.bid_ack_ms?.values["p(99)"] ?? 0,
   };
 }
 
