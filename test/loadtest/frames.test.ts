@@ -38,6 +38,7 @@ const samples: ClientFrame[] = [
   frames.buy(nextId(), dropId, 1, nextId()),
   frames.waitlist(nextId(), dropId, 1, nextId()),
   frames.bid(nextId(), dropId, 1_500, nextId()),
+  frames.coupon(nextId(), "loadtest", "LIVE10", nextId()),
   frames.delay("loadtest", 3_200, "hls"),
   frames.pay(nextId(), `${dropId}.17`, PAYMENT_TOKENS.success, nextId()),
   frames.ping(nextId(), performance.timeOrigin + performance.now()),
