@@ -92,6 +92,8 @@ describe("coupons in Chromium against the full stack", () => {
     const hold = viewer.getByTestId("hold");
     await until("the hold panel", async () => (await hold.getByTestId("pay").count()) === 1);
     await hold.getByLabel(`Apply coupon ${CODE}`).check();
+    // The hold panel with its coupon choice is audited as the buyer sees it, before paying.
+    expect(await auditA11y(viewer)).toEqual([]);
     await hold.getByTestId("pay").click();
     await until("paid", async () => (await hold.getAttribute("data-status")) === "paid");
     const paid = hold.getByTestId("paid-amount");
