@@ -80,8 +80,11 @@ export function AuctionCard({
 
   useFrames(conn, (f) => {
     if ((f.t === "joined" || f.t === "resync") && f.room === drop.roomId) void load();
-    else if ((f.t === "auction" || f.t === "auctionEnded") && f.dropId === drop.dropId)
+    else if ((f.t === "auction" || f.t === "auctionEnded") && f.dropId === drop.dropId) {
       setView((v) => (v ? applyAuctionFrame(v, f) : v));
+      // The first bid sets the step the next minimum follows: read it once from the status.
+      if (f.t === "auction" && latest.current?.stepMinor === null) void load();
+    }
   });
 
   if (!view) return null;
