@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { RunSummary } from "../../loadtest/index.ts";
+import { ValidationError } from "../../core/index.ts";
+import { parseDriverArgs, type RunSummary } from "../../loadtest/index.ts";
 import type { K6Config } from "../../loadtest/k6/lib/config-shape.ts";
 import { handleSummaryFor } from "../../loadtest/k6/lib/summary.ts";
 import {
@@ -123,6 +124,23 @@ describe("auction load test: the verdict's proxy rule", () => {
       expect(c).toBeGreaterThanOrEqual(startPriceMinor + (sniper ? AUCTION_RUN.spreadMinor * 0.9 : 0));
       expect(c).toBeLessThanOrEqual(startPriceMinor + AUCTION_RUN.spreadMinor * (sniper ? 1.1 : 1));
     }
+  });
+});
+
+describe("auction load test: flags", () => {
+  it("--bidders, --auction-s, --bid-window-s, --anti-snipe-ms, --lost-ack-pct set the run; out of the engine's bounds is a typed error", () => {
+    const args = ["auction", "--bidders", "30", "--auction-s", "12", "--bid-window-s", "5"];
+    const r = parseDriverArgs([...args, "--anti-snipe-ms", "3000", "--lost-ack-pct", "5"], {});
+    expect(r.kind === "run" && r.options.overrides).toEqual({
+      viewers: 30,
+      auctionS: 12,
+      bidWindowS: 5,
+      antiSnipeMs: 3_000,
+      lostAckPct: 5,
+    });
+    expect(() => parseDriverArgs(["auction", "--anti-snipe-ms", "500"], {})).toThrow(ValidationError);
+    expect(() => parseDriverArgs(["auction", "--auction-s", "5"], {})).toThrow(ValidationError);
+    expect(() => parseDriverArgs(["auction", "--lost-ack-pct", "101"], {})).toThrow(ValidationError);
   });
 });
 
