@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { dropFormatSchema } from "./drop-fields.ts";
 import { dropStateSchema, epochMsSchema } from "./fields.ts";
 import { dropIdSchema, roomIdSchema } from "./ids.ts";
 
@@ -19,6 +20,8 @@ export const dropInsightSchema = z.object({
   dropId: dropIdSchema,
   title: z.string(),
   state: dropStateSchema,
+  /** How it sells: timed drop, auction, giveaway, buy-it-now. */
+  format: dropFormatSchema,
   priceMinor: count,
   currency,
   /** Initial stock plus restocks. */
@@ -34,7 +37,12 @@ export const dropInsightSchema = z.object({
   holds: count,
   paidOrders: count,
   unitsSold: count,
+  /** List price of paid orders (gross). */
   gmvMinor: count,
+  /** What the buyers paid: gross less coupon discounts. */
+  netGmvMinor: count,
+  /** The coupon discounts of paid orders. */
+  couponCostMinor: count,
   /** Units whose hold ran out unpaid. */
   expiredUnits: count,
   startsAt: epochMsSchema,
@@ -56,6 +64,8 @@ export const roomInsightSchema = z.object({
     unitsSold: count,
     expiredUnits: count,
     gmv: z.array(gmvLineSchema),
+    netGmv: z.array(gmvLineSchema),
+    couponCost: z.array(gmvLineSchema),
   }),
   /** Paid orders ÷ holds; null before the first hold. */
   conversion: z.number().min(0).nullable(),

@@ -112,6 +112,7 @@ export class Insights {
         dropId: s.dropId,
         title: s.product.title,
         state: s.state,
+        format: s.format,
         priceMinor: s.product.priceMinor,
         currency: s.product.currency,
         stock: s.initial + s.restocked,
@@ -124,14 +125,21 @@ export class Insights {
         paidOrders: sum?.paidOrders ?? 0,
         unitsSold: sum?.unitsSold ?? 0,
         gmvMinor: sum?.gmvMinor ?? 0,
+        netGmvMinor: sum?.netGmvMinor ?? 0,
+        couponCostMinor: sum?.couponCostMinor ?? 0,
         expiredUnits: sum?.expiredUnits ?? 0,
         startsAt: s.startsAt,
       };
     });
     drops.sort((a, b) => b.startsAt - a.startsAt);
     const add = (f: (d: DropInsight) => number) => drops.reduce((n, d) => n + f(d), 0);
-    const gmv = new Map<string, number>();
-    for (const d of drops) if (d.gmvMinor > 0) gmv.set(d.currency, (gmv.get(d.currency) ?? 0) + d.gmvMinor);
+    const perCurrency = (f: (d: DropInsight) => number): GmvLine[] => {
+      const lines = new Map<string, number>();
+      for (const d of drops) if (f(d) > 0) lines.set(d.currency, (lines.get(d.currency) ?? 0) + f(d));
+      return [...lines]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([currency, minor]) => ({ currency, minor }));
+    };
     const holds = add((d) => d.holds);
     const paidOrders = add((d) => d.paidOrders);
     return {
@@ -146,9 +154,9 @@ export class Insights {
         paidOrders,
         unitsSold: add((d) => d.unitsSold),
         expiredUnits: add((d) => d.expiredUnits),
-        gmv: [...gmv]
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([currency, minor]) => ({ currency, minor })),
+        gmv: perCurrency((d) => d.gmvMinor),
+        netGmv: perCurrency((d) => d.netGmvMinor),
+        couponCost: perCurrency((d) => d.couponCostMinor),
       },
       conversion: holds === 0 ? null : paidOrders / holds,
     };

@@ -199,15 +199,36 @@ describe("gateway serves the client build and the insights API", () => {
             holds: r.totals.holds,
             paid: r.totals.paidOrders,
             gmv: r.totals.gmv,
+            netGmv: r.totals.netGmv,
+            couponCost: r.totals.couponCost,
           };
         },
         { timeout: 15_000, interval: 300 },
       )
-      .toEqual({ clicks: 3, holds: 2, paid: 1, gmv: [{ currency: "EUR", minor: 1250 }] });
+      .toEqual({
+        clicks: 3,
+        holds: 2,
+        paid: 1,
+        gmv: [{ currency: "EUR", minor: 1250 }],
+        // No coupon: net is gross, and nothing was given away.
+        netGmv: [{ currency: "EUR", minor: 1250 }],
+        couponCost: [],
+      });
 
     const overview = (await (await get("/api/v1/ops/overview", admin)).json()) as OpsOverview;
     const mine = overview.rooms.find((r) => r.room === room);
-    expect(mine?.drops[0]).toMatchObject({ dropId, stock: 2, available: 0, sold: 1, held: 1, buyClicks: 3 });
+    expect(mine?.drops[0]).toMatchObject({
+      dropId,
+      format: "drop",
+      stock: 2,
+      available: 0,
+      sold: 1,
+      held: 1,
+      buyClicks: 3,
+      gmvMinor: 1250,
+      netGmvMinor: 1250,
+      couponCostMinor: 0,
+    });
     expect(mine?.conversion).toBe(0.5);
     expect(overview.health.redis.ok).toBe(true);
     expect(overview.health.store.ok).toBe(true);
