@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { financeOf } from "../../client/src/host/reports-data.ts";
-import type { RoomSummary } from "../../protocol/index.ts";
+import { financeOf, financeOfInsight } from "../../client/src/host/reports-data.ts";
+import type { DropInsight, RoomInsight, RoomSummary } from "../../protocol/index.ts";
 
 const sales = (over: Record<string, unknown>) => ({
   format: "drop",
@@ -75,5 +75,70 @@ describe("ops and host money figures", () => {
       netMinor: 100,
     });
     expect(financeOf({ ...summary, totals: [] }).totals).toBeUndefined();
+  });
+
+  it("reads the ops wall's figures from the live insight: per drop with paid orders, totals in the first currency", () => {
+    const drop = (over: Partial<DropInsight>): DropInsight => ({
+      dropId: "d1",
+      title: "Jacket",
+      state: "live",
+      format: "drop",
+      priceMinor: 12_900,
+      currency: "USD",
+      stock: 5,
+      available: 4,
+      held: 0,
+      sold: 1,
+      buyClicks: 1,
+      entries: 0,
+      holds: 1,
+      paidOrders: 1,
+      unitsSold: 1,
+      gmvMinor: 12_900,
+      netGmvMinor: 12_400,
+      couponCostMinor: 500,
+      expiredUnits: 0,
+      startsAt: 0,
+      ...over,
+    });
+    const room: RoomInsight = {
+      room: "r1",
+      serverTime: 0,
+      viewers: 3,
+      drops: [
+        drop({}),
+        drop({
+          dropId: "a1",
+          format: "auction",
+          paidOrders: 0,
+          gmvMinor: 0,
+          netGmvMinor: 0,
+          couponCostMinor: 0,
+        }),
+      ],
+      totals: {
+        buyClicks: 2,
+        entries: 0,
+        holds: 1,
+        paidOrders: 1,
+        unitsSold: 1,
+        expiredUnits: 0,
+        gmv: [{ currency: "USD", minor: 12_900 }],
+        netGmv: [{ currency: "USD", minor: 12_400 }],
+        couponCost: [{ currency: "USD", minor: 500 }],
+      },
+      conversion: 1,
+    };
+    const f = financeOfInsight(room);
+    expect(f.totals).toEqual({ currency: "USD", grossMinor: 12_900, discountMinor: 500, netMinor: 12_400 });
+    expect(f.drops.get("d1")).toEqual({
+      currency: "USD",
+      grossMinor: 12_900,
+      discountMinor: 500,
+      netMinor: 12_400,
+    });
+    expect(f.drops.has("a1")).toBe(false);
+    expect(f.formats.get("a1")).toBe("auction");
+    expect(financeOfInsight({ ...room, totals: { ...room.totals, gmv: [] } }).totals).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { DropFormat, RoomDropsResponse, RoomSummary } from "../../../protocol/index.ts";
+import type { DropFormat, RoomDropsResponse, RoomInsight, RoomSummary } from "../../../protocol/index.ts";
 import { api } from "../shared/api.ts";
 import { usePoll } from "../shared/poll.ts";
 
@@ -46,6 +46,35 @@ export function financeOf(summary: RoomSummary): Pick<RoomFinance, "totals" | "d
   const drops = new Map<string, MoneyFigures>();
   for (const r of summary.drops) drops.set(r.dropId, add(drops.get(r.dropId), pick(r)));
   return { totals, drops };
+}
+
+/**
+ * The same figures from a room's live insight (the ops wall's overview, polled anyway): no
+ * report query per room. Totals in the room's first currency, as the summary's.
+ */
+export function financeOfInsight(room: RoomInsight): RoomFinance {
+  const first = room.totals.gmv[0];
+  const inFirst = (lines: readonly { currency: string; minor: number }[]) =>
+    lines.find((l) => l.currency === first?.currency)?.minor ?? 0;
+  const totals: MoneyFigures | undefined = first && {
+    currency: first.currency,
+    grossMinor: first.minor,
+    discountMinor: inFirst(room.totals.couponCost),
+    netMinor: inFirst(room.totals.netGmv),
+  };
+  const drops = new Map<string, MoneyFigures>();
+  const formats = new Map<string, DropFormat>();
+  for (const d of room.drops) {
+    formats.set(d.dropId, d.format);
+    if (d.paidOrders > 0)
+      drops.set(d.dropId, {
+        currency: d.currency,
+        grossMinor: d.gmvMinor,
+        discountMinor: d.couponCostMinor,
+        netMinor: d.netGmvMinor,
+      });
+  }
+  return { totals, drops, formats };
 }
 
 /** Every drop's format from the room's drop pages (a drop stored before formats existed is `drop`). */

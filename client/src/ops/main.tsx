@@ -151,7 +151,6 @@ function Ops({ token }: { token: string }) {
             <RoomCard
               key={r.room}
               room={r}
-              token={token}
               rates={rates[r.room] ?? { orders: 0, clicks: 0, entries: 0 }}
               history={history[r.room] ?? [[], []]}
               series={series}

@@ -1,6 +1,6 @@
 import type { RoomInsight } from "../../../protocol/index.ts";
-import { useRoomFinance } from "../host/reports-data.ts";
-import { FINANCE_POLL_MS, FORMAT_LABEL } from "../host/reports-panel.tsx";
+import { financeOfInsight } from "../host/reports-data.ts";
+import { FORMAT_LABEL } from "../host/reports-panel.tsx";
 import { type ChartSeries, TimeChart } from "../shared/chart.tsx";
 import { count, money, percent } from "../shared/format.ts";
 import { useI18n } from "../shared/i18n.ts";
@@ -17,25 +17,18 @@ const SHOWN_DROPS = 6;
  */
 export function RoomCard({
   room,
-  token,
   rates,
   history,
   series,
 }: {
   room: RoomInsight;
-  token: string;
   rates: RoomRates;
   history: readonly (readonly number[])[];
   series: readonly ChartSeries[];
 }) {
   const t = useI18n();
   const gmv = gmvOf(room);
-  const { finance } = useRoomFinance(
-    room.room,
-    token,
-    room.drops.slice(0, SHOWN_DROPS).map((d) => d.dropId),
-    FINANCE_POLL_MS,
-  );
+  const finance = financeOfInsight(room);
   const cost = finance.totals;
   const funnel = [
     { label: t("ops.funnel.viewers"), n: room.viewers },
