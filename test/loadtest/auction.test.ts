@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +20,7 @@ import { runDropId } from "../../loadtest/lib/ids.ts";
 import { paramsFor, SCENARIOS } from "../../loadtest/lib/scenarios.ts";
 import { AUCTION_LINE_FIELDS, type MetricSummary } from "../../loadtest/lib/summary.ts";
 import { auctionDefinitionSchema, type BidAnswer, type ServerFrameOf } from "../../protocol/index.ts";
+import { npmLoadtest } from "../harness/npm-loadtest.ts";
 
 // Compile-time: what the bidders read is a subset of what the server sends (root `tsc`).
 type In<T extends InFrame["t"]> = Extract<InFrame, { t: T }>;
@@ -34,35 +34,6 @@ const reads = {
 const root = path.resolve(import.meta.dirname, "../..");
 const out = mkdtempSync(path.join(os.tmpdir(), "livedrop-auction-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-/** Runs `npm run loadtest -- …` in its own process group (so a timeout can stop all of it). */
-function npmLoadtest(
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("npm", ["run", "--silent", "loadtest", "--", ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr = (stderr + c.toString()).slice(-20_000);
-    });
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    }, timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const { increments, startPriceMinor } = AUCTION_RUN;
 

@@ -1,43 +1,13 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../loadtest/index.ts";
+import { npmLoadtest } from "../harness/npm-loadtest.ts";
 
-const root = path.resolve(import.meta.dirname, "../..");
 const out = mkdtempSync(path.join(os.tmpdir(), "livedrop-spike-"));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-/** Runs `npm run loadtest -- …` in its own process group (so a timeout can stop all of it). */
-function npmLoadtest(
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("npm", ["run", "--silent", "loadtest", "--", ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr = (stderr + c.toString()).slice(-20_000);
-    });
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    }, timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe("npm run loadtest -- spike", () => {
   it("at CI scale (2,000 viewers, 200 units) passes its thresholds: no oversell, every acknowledged hold has an order", async () => {
