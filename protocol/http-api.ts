@@ -226,6 +226,13 @@ export const dropMeResponseSchema = z.object({
       status: z.enum(["waiting", "offered", "skipped"]),
     })
     .nullable(),
+  /**
+   * An auction's unpaid hold of the caller (the winner's, or a runner-up's handed the unit) at
+   * their own price: what the `auctionHold` frame said, for a page that was away. Null otherwise.
+   */
+  auctionHold: z
+    .object({ reservationId: reservationIdSchema, priceMinor: countSchema, deadline: epochMsSchema })
+    .nullable(),
 });
 
 /** An order as the order store keeps it (POST …/pay answers it; GET /api/v1/orders/:id has it). */

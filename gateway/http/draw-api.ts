@@ -52,11 +52,14 @@ export async function myDropState(
   userId: string,
 ): Promise<DropMeResponse> {
   // The status read makes an unknown drop a 404 rather than an empty answer.
-  const [, entries, waitlist] = await Promise.all([
+  const [status, entries, waitlist] = await Promise.all([
     engine.status(dropId),
     engine.fairEntriesOf(dropId, userId),
     engine.waitlistOf(dropId, userId),
   ]);
+  // An auction sells one unit: its holds are a handful at most (the one held, none once paid).
+  const held = status.format === "auction" ? await engine.heldReservations(dropId, AUCTION_HOLDS_READ) : [];
+  const mine = held.find((r) => r.userId === userId && r.status === "held");
   return {
     dropId,
     entries: entries.map(({ entryId, qty, status, reservationId, granted }) => ({
@@ -67,8 +70,18 @@ export async function myDropState(
       granted,
     })),
     waitlist,
+    auctionHold: mine
+      ? {
+          reservationId: mine.reservationId,
+          priceMinor: mine.priceMinor ?? status.product.priceMinor,
+          deadline: mine.deadline,
+        }
+      : null,
   };
 }
+
+/** Holds of an auction's backing drop read for GET …/me (stock 1: one, or none). */
+const AUCTION_HOLDS_READ = 4;
 
 /**
  * A published draw's read and check, reused for `ttlMs` per lane and drop: everyone in a room may

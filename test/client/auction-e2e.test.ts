@@ -156,6 +156,15 @@ describe("an auction in Chromium: the host opens it, two viewers bid, the higher
   it(
     "at the end the winner's page holds the unit at the winning price, pays it, and the order is paid at that price",
     async () => {
+      // Ben's page is away when the auction settles (it misses the auctionHold frame); back on the
+      // page, the join's GET …/me brings the hold back at his price.
+      await ben.goto("about:blank");
+      await until(
+        "the host's panel settled",
+        async () => (await host.getByTestId("auction-standing").getAttribute("data-state")) === "settled",
+        (DURATION_S + 20) * 1000,
+      );
+      await ben.goto(`${full.gateway.url}/live/${ROOM}`);
       await until(
         "Ben's hold",
         async () => (await ben.getByTestId("hold").count()) === 1,

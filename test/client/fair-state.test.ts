@@ -193,6 +193,7 @@ describe("viewer state of fair drops", () => {
       dropId: "d1",
       entries: [{ entryId: handed, qty: 1, status: "lost", reservationId: null, granted: 0 }],
       waitlist: null,
+      auctionHold: null,
     });
     expect(entrySummary(restored, "d1")?.status).toBe("won");
     // After a reload only the saved hold tells: its units make the lost entry a win.
@@ -200,6 +201,7 @@ describe("viewer state of fair drops", () => {
       dropId: "d1",
       entries: [{ entryId: "e1", qty: 1, status: "lost", reservationId: null, granted: 0 }],
       waitlist: null,
+      auctionHold: null,
     });
     expect(entrySummary(reloaded, "d1")?.status).toBe("lost");
     expect(entrySummary(reloaded, "d1", 1)).toEqual({ status: "won", qty: 1, granted: 1 });
@@ -210,24 +212,28 @@ describe("viewer state of fair drops", () => {
       dropId: "d1",
       entries: [{ entryId: "e1", qty: 1, status: "entered", reservationId: null, granted: 0 }],
       waitlist: null,
+      auctionHold: null,
     });
     expect(entrySummary(s, "d1")?.status).toBe("entered");
     const same = applyMe(s, {
       dropId: "d1",
       entries: [{ entryId: "e1", qty: 1, status: "entered", reservationId: null, granted: 0 }],
       waitlist: null,
+      auctionHold: null,
     });
     expect(same).toBe(s);
     s = applyMe(s, {
       dropId: "d1",
       entries: [{ entryId: "e1", qty: 1, status: "won", reservationId: "d1.9", granted: 1 }],
       waitlist: null,
+      auctionHold: null,
     });
     expect(s.entries.get("e1")).toMatchObject({ status: "won", reservationId: "d1.9" });
     s = applyMe(s, {
       dropId: "d2",
       entries: [],
       waitlist: { ticket: 7, position: 3, status: "waiting" },
+      auctionHold: null,
     });
     expect(s.tickets.get("d2")).toEqual({ dropId: "d2", ticket: 7, position: 3, status: "waiting" });
   });
@@ -280,7 +286,17 @@ describe("viewer state of fair drops", () => {
         serverTime: 1,
         viewers: 3,
         drops: [],
-        totals: { buyClicks, entries, holds, paidOrders: 0, unitsSold: 0, expiredUnits: 0, gmv: [] },
+        totals: {
+          buyClicks,
+          entries,
+          holds,
+          paidOrders: 0,
+          unitsSold: 0,
+          expiredUnits: 0,
+          gmv: [],
+          netGmv: [],
+          couponCost: [],
+        },
         conversion: null,
       });
     expect(ratesBetween(room(10, 40, 2), room(30, 140, 6), 2)).toEqual({

@@ -122,6 +122,15 @@ describe("auctions through the gateway", () => {
     expect(hold).toMatchObject({ priceMinor: 1_900, reservationId: settle.reservationId });
     expect(hold.deadline).toBeGreaterThan(Date.now());
     expect(alice.frames.some((f) => f.t === "auctionHold")).toBe(false);
+    // A page that was away when it settled reads the same hold over HTTP; the loser has none.
+    const bobMe = await api(`/api/v1/drops/${dropId}/me`, await g().token("bidder-bob"));
+    expect(bobMe.json.auctionHold).toEqual({
+      reservationId: hold.reservationId,
+      priceMinor: 1_900,
+      deadline: hold.deadline,
+    });
+    const aliceMe = await api(`/api/v1/drops/${dropId}/me`, await g().token("bidder-alice"));
+    expect(aliceMe.json.auctionHold).toBeNull();
     // Its order, through the same pipeline as any hold, is priced at the winning bid.
     const order = await until(async () => (await g().stack.store.get(hold.reservationId)) ?? undefined);
     expect(order).toMatchObject({ userId: "bidder-bob", totalMinor: 1_900, qty: 1 });
@@ -137,6 +146,10 @@ describe("auctions through the gateway", () => {
       result: { kind: "pay", status: "paid", totalMinor: 1_900 },
     });
     expect(await bidOver(alice, "a3", dropId, 5_000)).toMatchObject({ ok: false, code: "AUCTION_ENDED" });
+    // Paid: nothing is left to restore.
+    expect(
+      (await api(`/api/v1/drops/${dropId}/me`, await g().token("bidder-bob"))).json.auctionHold,
+    ).toBeNull();
     for (const s of [alice, bob, watcher]) s.close();
   });
 

@@ -39,11 +39,14 @@ export function AuctionCard({
   conn,
   clock,
   token,
+  holding,
 }: {
   drop: DropView;
   conn: LiveConnection;
   clock: ServerClock;
   token: () => Promise<string>;
+  /** The page holds this auction's unit (won, or handed on), however it learnt it. */
+  holding: boolean;
 }) {
   const t = useI18n();
   const [view, setView] = useState<AuctionView | undefined>();
@@ -89,7 +92,8 @@ export function AuctionCard({
 
   if (!view) return null;
   const phase = auctionPhase(view, now);
-  const leads = youLead(view);
+  // A page that was away at the end knows it won from its hold, not from its bids' standing.
+  const leads = youLead(view) || (phase === "ended" && holding);
   const digits = minorDigits(currency);
 
   const bid = async (e: Event) => {

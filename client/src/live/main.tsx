@@ -102,6 +102,7 @@ function LiveApp({ room }: { room: string }) {
     [room],
   );
   const { draws, onEntered, onTicket } = useDraws(conn, guestToken, drops, addHold);
+  const heldDrops = useMemo(() => new Set(holds.map((h) => h.dropId)), [holds]);
   const closeHold = (id: string) =>
     setHolds((all) => {
       const next = all.filter((x) => x.reservationId !== id);
@@ -146,6 +147,7 @@ function LiveApp({ room }: { room: string }) {
           <PinnedFormats
             {...{ visible, drops, conn, clock, onHold: addHold, draws, onEntered, onTicket }}
             token={guestToken}
+            holding={heldDrops}
           />
           {drop ? (
             <DropCard

@@ -21,6 +21,7 @@ export function PinnedFormats({
   draws,
   onEntered,
   onTicket,
+  holding,
 }: {
   /** The room's drops this viewer may see now (an HLS viewer's video may not show some yet). */
   visible: readonly DropView[];
@@ -32,13 +33,22 @@ export function PinnedFormats({
   draws: DrawState;
   onEntered: (r: EntryAck) => void;
   onTicket: (r: { dropId: string; ticket: number; position: number }) => void;
+  /** Drops the page holds a unit of. */
+  holding: ReadonlySet<string>;
 }) {
   useAuctionHolds(conn, drops, onHold);
   const auction = currentAuction(visible);
   return (
     <>
       {auction ? (
-        <AuctionCard key={auction.dropId} drop={auction} conn={conn} clock={clock} token={token} />
+        <AuctionCard
+          key={auction.dropId}
+          drop={auction}
+          conn={conn}
+          clock={clock}
+          token={token}
+          holding={holding.has(auction.dropId)}
+        />
       ) : null}
       {pinnedBuyNow(visible).map((d) => (
         <PinnedCard

@@ -26,7 +26,8 @@ const RESTORE_RETRY_MAX_MS = 5_000;
 /**
  * The buyer's draws and waitlist tickets in the room. A won entry or an offered hold becomes a
  * hold (the normal pay flow); after each join or resume the server's own view
- * (GET /api/v1/drops/:dropId/me) restores what frames missed while the socket was down.
+ * (GET /api/v1/drops/:dropId/me) restores what frames missed while the socket was down, an
+ * auction's hold at the buyer's own price included.
  */
 export function useDraws(
   conn: LiveConnection,
@@ -49,7 +50,14 @@ export function useDraws(
   }, []);
 
   const give = useCallback(
-    (d: DropSnapshot | undefined, reservationId: string, qty: number, deadline: number, via: Hold["via"]) => {
+    (
+      d: DropSnapshot | undefined,
+      reservationId: string,
+      qty: number,
+      deadline: number,
+      via: Hold["via"],
+      priceMinor?: number,
+    ) => {
       if (!d || given.current.has(reservationId)) return;
       given.current.add(reservationId);
       hold.current({
@@ -57,7 +65,7 @@ export function useDraws(
         dropId: d.dropId,
         qty,
         deadline,
-        priceMinor: d.product.priceMinor,
+        priceMinor: priceMinor ?? d.product.priceMinor,
         currency: d.product.currency,
         title: d.product.title,
         ...(via ? { via } : {}),
@@ -78,6 +86,9 @@ export function useDraws(
         if (e.status === "won" && e.reservationId && at != null)
           give(d, e.reservationId, e.granted, at + d.holdMs, "draw");
       }
+      // An auction settled while the page was away: its `auctionHold` frame was missed.
+      const won = me.auctionHold;
+      if (won) give(d, won.reservationId, 1, won.deadline, undefined, won.priceMinor);
     };
     // A waiting ticket's place moves when units are freed (stock frames): ask again, at most once per interval.
     const asked = new Map<string, number>();
@@ -109,7 +120,8 @@ export function useDraws(
       });
     };
     const restoreAll = (all: Iterable<DropSnapshot>) => {
-      for (const d of all) if (d.fair || d.waitlist || latest.current.tickets.has(d.dropId)) restoreSoon(d);
+      for (const d of all)
+        if (d.fair || d.waitlist || latest.current.tickets.has(d.dropId) || isAuction(d)) restoreSoon(d);
     };
     const onFrame = (f: ServerFrame) => {
       if (f.t === "entry") {
@@ -140,4 +152,9 @@ export function useDraws(
       [update],
     ),
   };
+}
+
+/** An auction's unit may be held unpaid by this buyer (won, or handed on) whatever the drop's state says. */
+function isAuction(d: DropSnapshot): boolean {
+  return d.format === "auction";
 }
