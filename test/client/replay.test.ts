@@ -87,7 +87,15 @@ describe("replay page in Chromium", () => {
     );
     expect(replays[0]?.startedAt).toBeLessThan(startsAt);
 
-    const page = await pages.open("replay", `${full.gateway.url}/replay/${ROOM}`, "desktop");
+    // Off air, the live page's player offers the replay; its link opens the replay page.
+    const page = await pages.open("replay", `${full.gateway.url}/live/${ROOM}`, "desktop");
+    await until(
+      "the live page off air",
+      async () => (await page.getByTestId("player").getAttribute("data-phase")) === "offline",
+      30_000,
+    );
+    await page.getByTestId("replay-link").click();
+    await page.waitForURL(`**/replay/${ROOM}`);
     const seen = (): Promise<Seen> =>
       page.evaluate(() => {
         type El = { getAttribute(n: string): string | null };

@@ -209,6 +209,12 @@ export function Player({
       {phase !== "playing" ? (
         <div class="player-overlay" role="status">
           {t(PHASE_TEXT[phase])}
+          {phase === "offline" ? (
+            // Off air: the room's last broadcast, with its products, is on the replay page.
+            <a class="btn" href={`/replay/${encodeURIComponent(room)}`} data-testid="replay-link">
+              {t("player.watchReplay")}
+            </a>
+          ) : null}
         </div>
       ) : null}
       <div class="player-bar">

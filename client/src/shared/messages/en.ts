@@ -21,6 +21,7 @@ export const en = {
   "player.loading": "Connecting to the stream…",
   "player.starting": "The stream is starting…",
   "player.offline": "The host is not live right now.",
+  "player.watchReplay": "Watch the replay",
   "player.error": "The stream is unavailable. Retrying…",
   "player.unmute": "Unmute",
   "player.mute": "Mute",

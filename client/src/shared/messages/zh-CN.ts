@@ -20,6 +20,7 @@ export const zhCN: Partial<Record<MessageKey, string>> = {
   "player.loading": "正在连接直播…",
   "player.starting": "直播正在启动…",
   "player.offline": "主播暂未开播。",
+  "player.watchReplay": "观看回放",
   "player.error": "直播暂不可用，正在重试…",
   "player.unmute": "打开声音",
   "player.mute": "静音",
