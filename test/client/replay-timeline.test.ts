@@ -72,6 +72,15 @@ describe("replay timeline", () => {
     expect(offsetS(restarted, 999_999)).toBe(60);
   });
 
+  it("a chapter's kind is its drop's selling format", () => {
+    const chapters = replayChapters(replay, [
+      { ...drop("auction", 110_000, null, "Watch"), format: "auction" },
+      { ...drop("pin", 120_000, null, "Case"), format: "buy_now" },
+      drop("timed", 130_000, null, "Jacket"),
+    ]);
+    expect(chapters.map((c) => c.kind)).toEqual(["auction", "buy_now", "drop"]);
+  });
+
   it("the card on screen is the drop started last and not ended at that program time", () => {
     const drops = [drop("a", 110_000, 140_000), drop("b", 120_000, 125_000)];
     expect(dropOnScreen(drops, undefined)).toBeUndefined();

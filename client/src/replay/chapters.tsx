@@ -1,6 +1,13 @@
 import type { Replay, ReplayChapter } from "../../../protocol/index.ts";
-import { useI18n } from "../shared/i18n.ts";
+import { type MessageKey, useI18n } from "../shared/i18n.ts";
 import { offsetS, offsetText } from "./timeline.ts";
+
+/** Chapters of a selling format other than a timed drop say which. */
+const KIND_LABEL: Record<string, MessageKey> = {
+  auction: "reports.format.auction",
+  giveaway: "reports.format.giveaway",
+  buy_now: "reports.format.buy_now",
+};
 
 /** The replay's moments as a list; pressing one jumps the video there. */
 export function Chapters({
@@ -33,6 +40,12 @@ export function Chapters({
             >
               <span class="chapter-at">{offsetText(offsetS(replay, c.at))}</span>{" "}
               <span class="chapter-title">{c.title}</span>
+              {KIND_LABEL[c.kind] ? (
+                <span class="chapter-kind" data-testid="chapter-kind">
+                  {" "}
+                  · {t(KIND_LABEL[c.kind] as MessageKey)}
+                </span>
+              ) : null}
             </button>
           </li>
         ))}

@@ -4,8 +4,8 @@ import type { DropStatusResponse, Replay, ReplayChapter } from "../../../protoco
 export type RoomDrop = DropStatusResponse;
 
 /**
- * The replay's chapters: one per drop (at its start), in time order. Other selling formats add
- * chapters of their own kinds in the same shape ({at, kind, title, dropId?}). Moments outside the
+ * The replay's chapters: one per drop of any format (at its start, its format as the kind), in
+ * time order, in the shape ({at, kind, title, dropId?}) other moments can use too. Moments outside the
  * recording are left out; a drop opened just before recording began is put at its start.
  */
 export function replayChapters(replay: Replay, drops: readonly RoomDrop[]): ReplayChapter[] {
@@ -15,7 +15,8 @@ export function replayChapters(replay: Replay, drops: readonly RoomDrop[]): Repl
     if (d.startsAt > replay.endedAt || end < replay.startedAt) continue;
     chapters.push({
       at: Math.max(d.startsAt, replay.startedAt),
-      kind: "drop",
+      // The selling format names the chapter's kind: a drop, an auction, a giveaway, a buy-it-now pin.
+      kind: d.format ?? "drop",
       title: d.product.title,
       dropId: d.dropId,
     });
